@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`, run by `npm ci` via "prepare").
+import { existsSync } from 'node:fs';
+const entry = new URL('../dist/bin.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('bootstrap: not built yet\n  hint: run `npm run build` in the nixos-bootstrap checkout\n');
+  process.exit(1);
+}
+await import(entry.href);

@@ -1,0 +1,25 @@
+/**
+ * The command registry. Each family file exports light specs (flags, help) whose `load()` imports
+ * the implementation lazily, so `bootstrap --help` stays fast.
+ */
+import type { CommandSpec } from './spec.js';
+import { probeCommands } from './commands/probe.js';
+
+export const COMMANDS: CommandSpec[] = [
+  ...probeCommands,
+];
+
+/** Longest registered name that prefixes argv ("keys ensure web1" → "keys ensure"). */
+export function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    const spec = COMMANDS.find((c) => c.name === name);
+    if (spec) return { spec, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+/** Commands whose first word is `group` ("keys" → keys ensure, keys show). */
+export function commandsInGroup(group: string): CommandSpec[] {
+  return COMMANDS.filter((c) => c.name.startsWith(group + ' '));
+}

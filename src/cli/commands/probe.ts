@@ -1,0 +1,36 @@
+/** `bootstrap probe`: read a target's hardware over one SSH round trip. Wiring only. */
+import { JSON_OPTION, type OptionSpec } from '../args.js';
+import type { CommandSpec } from '../spec.js';
+
+/** SSH connection flags shared by every command that reaches a target. */
+export const SSH_OPTIONS: OptionSpec[] = [
+  { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_ed25519)' },
+  { name: 'host-key', type: 'string', placeholder: 'SHA256:…', description: 'pin the target host key fingerprint without asking' },
+  { name: 'accept-new-host-key', type: 'boolean', description: 'trust an unknown host key on first contact (for scripts)' },
+  { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout (default 10)' },
+  { name: 'password-env', type: 'string', placeholder: 'VAR', description: 'read an SSH password from this environment variable (installer ISOs)' },
+];
+
+export const probeCommands: CommandSpec[] = [
+  {
+    name: 'probe',
+    summary: "read a target's hardware over SSH (one connection, one round trip)",
+    description:
+      'Sends a POSIX sh probe script on stdin over a single SSH exec channel and prints the HardwareReport.\n' +
+      'With --from-facter, converts a nixos-facter report (no SSH).',
+    positionals: [{ name: 'TARGET', description: 'user@host[:port], IPv6 in brackets (default user root, port 22)' }],
+    options: [
+      ...SSH_OPTIONS,
+      { name: 'from-facter', type: 'string', placeholder: 'FILE', description: 'convert a nixos-facter report instead of probing' },
+      { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'also write the JSON report to FILE' },
+      { name: 'flake', type: 'string', placeholder: 'DIR', description: 'flake whose .bootstrap/known_hosts pins host keys (default: .)' },
+      JSON_OPTION,
+    ],
+    examples: [
+      'bootstrap probe root@203.0.113.7',
+      'bootstrap probe root@127.0.0.1:2222 -i ~/.ssh/id_ed25519 --host-key SHA256:… --json',
+      'bootstrap probe --from-facter facter.json --json',
+    ],
+    load: () => import('./probe-run.js'),
+  },
+];

@@ -1,0 +1,44 @@
+/**
+ * The prompts port. Interactive answers come from @inquirer/prompts (imported only when a question
+ * is actually asked); without a terminal every question is a usage error naming the flag that
+ * answers it, so scripts never hang.
+ */
+import { usageError } from '../errors.js';
+
+export interface Choice<T extends string = string> {
+  value: T;
+  name: string;
+  description?: string;
+}
+
+export interface Prompter {
+  readonly interactive: boolean;
+  input(q: { message: string; default?: string; flag: string; validate?: (v: string) => string | true }): Promise<string>;
+  select<T extends string>(q: { message: string; choices: Choice<T>[]; default?: T; flag: string }): Promise<T>;
+  confirm(q: { message: string; default?: boolean; flag: string }): Promise<boolean>;
+}
+
+function notInteractive(flag: string, message: string): never {
+  throw usageError('missing-answer', `no answer for "${message}" and no terminal to ask on`, `pass ${flag}`);
+}
+
+export function createPrompter(interactive: boolean): Prompter {
+  return {
+    interactive,
+    async input(q) {
+      if (!interactive) notInteractive(q.flag, q.message);
+      const { input } = await import('@inquirer/prompts');
+      return input({ message: q.message, ...(q.default !== undefined ? { default: q.default } : {}), ...(q.validate ? { validate: q.validate } : {}) });
+    },
+    async select(q) {
+      if (!interactive) notInteractive(q.flag, q.message);
+      const { select } = await import('@inquirer/prompts');
+      return select({ message: q.message, choices: q.choices, ...(q.default !== undefined ? { default: q.default } : {}) });
+    },
+    async confirm(q) {
+      if (!interactive) notInteractive(q.flag, q.message);
+      const { confirm } = await import('@inquirer/prompts');
+      return confirm({ message: q.message, ...(q.default !== undefined ? { default: q.default } : {}) });
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * bootstrap.toml at the flake root. Every key is optional: a flake without the file gets the
+ * defaults (local age vault, sops). Unknown keys are errors naming their path.
+ */
+import { z } from 'zod';
+import { secretsSection, sopsSection } from './sections/secrets.js';
+import { storageSection } from './sections/storage.js';
+
+export const ConfigSchema = z
+  .object({
+    hostsDir: z.string().default('hosts').describe('where host directories live, relative to the flake'),
+    stateDir: z.string().default('.bootstrap').describe('git-ignored journal, locks, logs, known_hosts'),
+    secrets: secretsSection,
+    sops: sopsSection,
+    storage: storageSection,
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,34 @@
+/** [secrets] and [sops]: where host identities live and how hosts get their secrets. */
+import { z } from 'zod';
+
+export const secretsSection = z
+  .object({
+    store: z.enum(['local', 'onepassword']).default('local').describe('secret store backend'),
+    local: z
+      .object({
+        dir: z.string().default('secrets/bootstrap').describe('directory (in the flake) of the local age vault'),
+        recipients: z.array(z.string()).default([]).describe('admin age recipients the vault is encrypted to'),
+        identityFile: z.string().optional().describe('age identity file; default $BOOTSTRAP_AGE_IDENTITY or ~/.config/sops/age/keys.txt'),
+      })
+      .strict()
+      .prefault({}),
+    onepassword: z
+      .object({
+        vault: z.string().describe('1Password vault that holds host items'),
+        account: z.string().optional().describe('account name for desktop-app authentication'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .prefault({});
+
+export const sopsSection = z
+  .object({
+    mode: z.enum(['sops', 'agenix', 'none']).default('sops').describe('how hosts decrypt their secrets'),
+    file: z.string().default('.sops.yaml').describe('sops config file, relative to the flake'),
+    agenixFile: z.string().default('secrets/secrets.nix').describe('agenix rules file, relative to the flake'),
+    keyPath: z.string().default('/var/lib/sops-nix/key.txt').describe('where the host age identity is installed'),
+  })
+  .strict()
+  .prefault({});

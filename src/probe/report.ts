@@ -1,0 +1,112 @@
+/**
+ * HardwareReport: what `bootstrap probe` finds and every later step relies on (DESIGN.md).
+ * The probe script's parser and the nixos-facter converter both produce this shape; it is
+ * validated with zod before anyone sees it. Missing facts are null/empty, never guessed.
+ */
+import { z } from 'zod';
+
+export const ARCHES = ['x86_64-linux', 'aarch64-linux'] as const;
+
+export const DiskSchema = z.object({
+  name: z.string().describe('kernel name, e.g. "nvme0n1"'),
+  path: z.string().describe('/dev/NAME'),
+  byId: z.array(z.string()).describe('/dev/disk/by-id/* links, most stable first (wwn-/nvme-eui. last)'),
+  byPath: z.array(z.string()).describe('/dev/disk/by-path/* links'),
+  sizeBytes: z.number().int().nonnegative(),
+  rotational: z.boolean(),
+  removable: z.boolean(),
+  readOnly: z.boolean(),
+  type: z.string().describe('lsblk TYPE: disk, rom, loop …'),
+  transport: z.string().nullable().describe('lsblk TRAN: sata, nvme, usb, virtio, … or null'),
+  model: z.string().nullable(),
+  serial: z.string().nullable(),
+  driverModules: z.array(z.string()).describe('kernel modules of the controller chain, nearest first'),
+  partitions: z.array(z.object({ name: z.string(), sizeBytes: z.number().int().nonnegative(), fstype: z.string().nullable(), mountpoint: z.string().nullable() })),
+});
+
+export const PciDeviceSchema = z.object({
+  busId: z.string().describe('domain:bus:slot.func, e.g. "0000:01:00.0"'),
+  class: z.string().describe('class and subclass as 4 hex digits, e.g. "0300" for VGA'),
+  vendorId: z.string().describe('4 hex digits, e.g. "10de"'),
+  deviceId: z.string(),
+  driverModule: z.string().nullable().describe('bound driver module, e.g. "nvidia", "ahci"'),
+});
+
+export const NicSchema = z.object({
+  name: z.string(),
+  mac: z.string().nullable(),
+  addresses: z.array(z.string()).describe('CIDR, IPv4 and IPv6 (global and link scope)'),
+  driverModule: z.string().nullable(),
+  up: z.boolean(),
+  wireless: z.boolean(),
+});
+
+export const RouteSchema = z.object({
+  family: z.enum(['ipv4', 'ipv6']),
+  gateway: z.string().nullable(),
+  interface: z.string(),
+});
+
+export const HardwareReportSchema = z.object({
+  version: z.literal(1),
+  source: z.enum(['probe', 'facter']),
+  hostname: z.string().nullable(),
+  arch: z.enum(ARCHES),
+  firmware: z.enum(['uefi', 'bios']),
+  virtualization: z.string().describe('systemd-detect-virt name, "none" on bare metal'),
+  cpu: z.object({
+    vendor: z.string().describe('"intel", "amd", "arm" or the raw vendor string'),
+    model: z.string().nullable(),
+    cores: z.number().int().positive(),
+    flags: z.array(z.string()),
+  }),
+  memoryBytes: z.number().int().nonnegative(),
+  dmi: z.object({
+    vendor: z.string().nullable(),
+    product: z.string().nullable(),
+    chassis: z.string().nullable().describe('laptop, notebook, desktop, server, tower, … (SMBIOS chassis type name)'),
+  }),
+  disks: z.array(DiskSchema),
+  pci: z.array(PciDeviceSchema),
+  usbControllers: z.array(z.string()).describe('driver modules of USB host controllers (xhci_pci, ehci_pci, …)'),
+  nics: z.array(NicSchema),
+  defaultRoutes: z.array(RouteSchema),
+  battery: z.boolean(),
+  os: z.object({
+    id: z.string().nullable(),
+    name: z.string().nullable(),
+    versionId: z.string().nullable(),
+    kernel: z.string().nullable(),
+    isNixos: z.boolean(),
+    isInstaller: z.boolean().describe('a NixOS installer image'),
+    isRescue: z.boolean().describe('a hoster rescue system (Hetzner, OVH, …)'),
+    hasNixosFacter: z.boolean(),
+  }),
+  access: z.object({
+    user: z.string(),
+    isRoot: z.boolean(),
+    sudo: z.enum(['none', 'passwordless', 'needs-password']),
+  }),
+  tools: z.object({
+    nixosFacter: z.boolean(),
+    nix: z.boolean(),
+    kexec: z.boolean(),
+    tar: z.boolean(),
+    cpio: z.boolean(),
+    setsid: z.boolean(),
+    lsblk: z.boolean(),
+  }),
+  /** The untouched nixos-facter report, when the target had nixos-facter. */
+  facter: z.unknown().optional(),
+  /** Facts that could not be read, with why (a missing tool degrades a field, never the run). */
+  warnings: z.array(z.string()),
+});
+
+export type HardwareReport = z.infer<typeof HardwareReportSchema>;
+export type Disk = z.infer<typeof DiskSchema>;
+export type PciDevice = z.infer<typeof PciDeviceSchema>;
+export type Nic = z.infer<typeof NicSchema>;
+
+/** PCI class helpers used by probe summaries and hardware profiles. */
+export const isGpu = (d: PciDevice): boolean => d.class.startsWith('03');
+export const GPU_VENDORS: Record<string, string> = { '10de': 'nvidia', '1002': 'amd', '8086': 'intel', '1af4': 'virtio', '1234': 'qemu', '15ad': 'vmware', '1b36': 'qemu' };
