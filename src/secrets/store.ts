@@ -1,0 +1,29 @@
+/**
+ * The secret store port. Backends: `local` (age-encrypted files in the flake, the default) and
+ * `onepassword` (@1password/sdk). Names are slash-separated and predictable per host, e.g.
+ * "hosts/web1/ssh_host_ed25519_key", "storage/b2main/secret-access-key". Every value a backend
+ * returns or is given is registered with the redactor by the backend.
+ */
+export interface SecretMeta {
+  /** What kind of secret: drives the 1Password item category. */
+  kind?: 'ssh-key' | 'password' | 'note' | 'api-credential';
+  /** Public half or other non-secret fields stored alongside (e.g. an SSH public key). */
+  publicValue?: string;
+}
+
+export type HealthResult =
+  | { kind: 'ok'; detail: string }
+  | { kind: 'needs-setup'; detail: string; hint: string }
+  | { kind: 'unreachable'; detail: string; hint: string };
+
+export interface SecretStore {
+  readonly kind: 'local' | 'onepassword';
+  /** The value, or undefined when the secret does not exist. */
+  get(name: string): Promise<string | undefined>;
+  /** Create or replace; returns the reference to print and record (never the value). */
+  put(name: string, value: string, meta?: SecretMeta): Promise<string>;
+  exists(name: string): Promise<boolean>;
+  /** Where the secret lives, e.g. "op://Infra/web1 ssh host key/private key" or "local:secrets/bootstrap/…age". */
+  refOf(name: string): string;
+  healthCheck(): Promise<HealthResult>;
+}
