@@ -3,10 +3,12 @@
  * the implementation lazily, so `bootstrap --help` stays fast.
  */
 import type { CommandSpec } from './spec.js';
+import { doctorCommands } from './commands/doctor.js';
 import { probeCommands } from './commands/probe.js';
 
 export const COMMANDS: CommandSpec[] = [
   ...probeCommands,
+  ...doctorCommands,
 ];
 
 /** Longest registered name that prefixes argv ("keys ensure web1" → "keys ensure"). */
