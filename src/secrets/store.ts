@@ -26,4 +26,15 @@ export interface SecretStore {
   /** Where the secret lives, e.g. "op://Infra/web1 ssh host key/private key" or "local:secrets/bootstrap/…age". */
   refOf(name: string): string;
   healthCheck(): Promise<HealthResult>;
+  /**
+   * The non-secret public half stored with `meta.publicValue` (e.g. an SSH public key), read
+   * without decrypting anything, or undefined. Optional so simple test stores need not have it.
+   */
+  getPublic?(name: string): Promise<string | undefined>;
+}
+
+/** Store names are slash-separated segments of [A-Za-z0-9._-]; anything else is a programming error. */
+export function assertSecretName(name: string): void {
+  const ok = name.split('/').every((seg) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(seg));
+  if (!ok) throw new Error(`invalid secret name "${name}"`);
 }

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildNewSopsYaml, matchRule, parseCreationRules, planSopsYaml, ruleMentionsHost } from './sops-yaml.js';
+
+const R = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq';
+
+/** Removing exactly the lines we expect to be added must give back the original, byte for byte. */
+function assertOnlyAdded(before: string, after: string, added: string[]): void {
+  const lines = after.split('\n');
+  for (const a of added) {
+    const i = lines.indexOf(a);
+    assert.ok(i >= 0, `expected line ${JSON.stringify(a)} in:\n${after}`);
+    lines.splice(i, 1);
+  }
+  assert.equal(lines.join('\n'), before);
+}
+
+// Shape 1: the sops-nix README layout, with pgp and age in key_groups and unindented group lists.
+const SOPS_NIX = `# This example uses YAML anchors which allows reuse of multiple keys
+# without having to repeat yourself.
+# Also see https://github.com/Mic92/dotfiles/blob/master/nixos/.sops.yaml
+# for a more complex example.
+keys:
+  - &admin_alice 2504791468b153b8a3963cc97ba53d7b5e5c2c7e
+  - &admin_bob age12zlz6lvcdk6eqaewfylg35w0syh58sm7gh53q5vvn7hd7c6nngyseftjxl # bob's laptop
+  - &server_azmidi 0fd60c8c3b664aceb1796ce02b318df330331003
+creation_rules:
+  - path_regex: secrets/[^/]+\\.(yaml|json|env|ini)$
+    key_groups:
+    - pgp:
+      - *admin_alice
+      - *server_azmidi
+      age:
+      - *admin_bob
+  - path_regex: secrets/web1/[^/]+\\.(yaml|json|env|ini)$
+    key_groups:
+    - pgp:
+      - *admin_alice
+      age:
+      - *admin_bob   # admins can always edit
+`;
+
+test('sops-nix README shape: anchor and alias added, everything else byte-identical', () => {
+  const p = planSopsYaml(SOPS_NIX, { host: 'web1', recipient: R });
+  assert.equal(p.changed, true);
+  assert.deepEqual(p.rules, ['secrets/web1/[^/]+\\.(yaml|json|env|ini)$']);
+  assertOnlyAdded(SOPS_NIX, p.content, [`  - &host_web1 ${R}`, '      - *host_web1']);
+  // idempotent
+  const again = planSopsYaml(p.content, { host: 'web1', recipient: R });
+  assert.equal(again.changed, false);
+  assert.equal(again.content, p.content);
+});
+
+test('configured extra rules are joined too', () => {
+  const p = planSopsYaml(SOPS_NIX, { host: 'web1', recipient: R, extraRules: ['secrets/[^/]+\\.(yaml|json|env|ini)$'] });
+  assert.equal(p.rules.length, 2);
+  assertOnlyAdded(SOPS_NIX, p.content, [`  - &host_web1 ${R}`, '      - *host_web1', '      - *host_web1']);
+});
+
+// Shape 2: Mic92-style, indented key_groups, several rules, a host-specific one, comments between.
+const MIC92 = `keys:
+  # admins
+  - &joerg age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz
+  # hosts
+  - &eve age1zpaa5rx9hjg3ygqh9x8qrz2dzf8hwkcrkm0vw0e0h2rwqrq6d9ms6r5g6u
+
+creation_rules:
+  - path_regex: nixos/eve/secrets/[^/]+\\.yaml$
+    key_groups:
+      - age:
+          - *joerg
+          - *eve
+  - path_regex: nixos/web1/secrets/[^/]+\\.yaml$
+    key_groups:
+      - age:
+          - *joerg
+  - path_regex: nixos/secrets/[^/]+\\.yaml$
+    key_groups:
+      - age: [*joerg, *eve]
+`;
+
+test('Mic92 shape: blank lines and comments kept; flow lists extended in place', () => {
+  const p = planSopsYaml(MIC92, { host: 'web1', recipient: R, extraRules: ['nixos/secrets/[^/]+\\.yaml$'] });
+  const expected = MIC92.replace(
+    `  - &eve age1zpaa5rx9hjg3ygqh9x8qrz2dzf8hwkcrkm0vw0e0h2rwqrq6d9ms6r5g6u\n`,
+    `  - &eve age1zpaa5rx9hjg3ygqh9x8qrz2dzf8hwkcrkm0vw0e0h2rwqrq6d9ms6r5g6u\n  - &host_web1 ${R}\n`,
+  )
+    .replace('          - *joerg\n  - path_regex: nixos/secrets', '          - *joerg\n          - *host_web1\n  - path_regex: nixos/secrets')
+    .replace('[*joerg, *eve]', '[*joerg, *eve, *host_web1]');
+  assert.equal(p.content, expected);
+  assert.equal(planSopsYaml(p.content, { host: 'web1', recipient: R, extraRules: ['nixos/secrets/[^/]+\\.yaml$'] }).changed, false);
+});
+
+// Shape 3: plain sops, comma-separated age strings, quoted, folded, no trailing newline.
+const PLAIN = `creation_rules:
+  - path_regex: hosts/web1/.*\\.yaml$
+    age: "age1zpaa5rx9hjg3ygqh9x8qrz2dzf8hwkcrkm0vw0e0h2rwqrq6d9ms6r5g6u"
+  - path_regex: hosts/web1/.*\\.env$
+    age: >-
+      age1zpaa5rx9hjg3ygqh9x8qrz2dzf8hwkcrkm0vw0e0h2rwqrq6d9ms6r5g6u,
+      age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz
+  - age: age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz`;
+
+test('plain sops shape: literal keys appended to comma strings, keys: section created', () => {
+  const p = planSopsYaml(PLAIN, { host: 'web1', recipient: R });
+  assert.equal(p.rules.length, 2);
+  assert.ok(p.content.startsWith(`keys:\n  - &host_web1 ${R}\ncreation_rules:\n`));
+  assert.match(p.content, new RegExp(`6d9ms6r5g6u,${R}"\n`));
+  assert.match(p.content, new RegExp(`juvkxz,${R}\n  - age: age17n64`));
+  assert.ok(p.content.endsWith('age: age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz'));
+  assert.equal(planSopsYaml(p.content, { host: 'web1', recipient: R }).changed, false);
+});
+
+test('a rotated host key replaces the anchored value in place', () => {
+  const first = planSopsYaml(SOPS_NIX, { host: 'web1', recipient: R }).content;
+  const R2 = 'age1zpaa5rx9hjg3ygqh9x8qrz2dzf8hwkcrkm0vw0e0h2rwqrq6d9ms6r5g6u';
+  const p = planSopsYaml(first, { host: 'web1', recipient: R2 });
+  assert.equal(p.content, first.replace(R, R2));
+});
+
+test('no covering rule: only the anchor, and a note with a rule to add', () => {
+  const p = planSopsYaml(SOPS_NIX, { host: 'db2', recipient: R });
+  assertOnlyAdded(SOPS_NIX, p.content, [`  - &host_db2 ${R}`]);
+  assert.match(p.notes[0]!, /no creation rule .* covers db2/);
+});
+
+test('invalid YAML is a usage error naming the file', () => {
+  assert.throws(() => planSopsYaml('keys: [\n', { host: 'a', recipient: R }), /\.sops\.yaml: /);
+});
+
+test('helpers: rule matching and new files', () => {
+  assert.equal(ruleMentionsHost('secrets/web1/.*', 'web1'), true);
+  assert.equal(ruleMentionsHost('secrets/web10/.*', 'web1'), false);
+  const fresh = buildNewSopsYaml('web1', R, ['age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz']);
+  assert.equal(planSopsYaml(fresh, { host: 'web1', recipient: R }).changed, false);
+  const rules = parseCreationRules(MIC92);
+  assert.equal(matchRule(rules, 'nixos/web1/secrets/x.yaml'), 'nixos/web1/secrets/[^/]+\\.yaml$');
+  assert.equal(matchRule(rules, 'README.md'), undefined);
+});

@@ -1,0 +1,193 @@
+/**
+ * Add a host's age recipient to .sops.yaml: an anchor under `keys:` (`- &host_web1 age1…`) and an
+ * alias (`- *host_web1`) in every creation rule that covers the host's secrets. The yaml Document
+ * API finds the nodes; the edits are splices into the original text at those nodes' ranges, so
+ * every other byte (comments, anchors, quoting, indentation style, order) stays as it was.
+ * Re-stringifying the document would re-indent `key_groups:\n- age:` and re-wrap long lines.
+ */
+import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import { usageError } from '../errors.js';
+
+export interface SopsYamlPlan {
+  content: string;
+  changed: boolean;
+  /** path_regex of each creation rule the host was added to (or already in). */
+  rules: string[];
+  /** Things we could not do in place; printed for the user to do by hand. */
+  notes: string[];
+}
+
+export interface SopsHostInput {
+  host: string;
+  recipient: string;
+  /** Extra path_regex values (from [sops] rules) the host joins besides those naming it. */
+  extraRules?: string[];
+  /** Anchor name (default host_HOST); a second key of the same host needs its own. */
+  anchor?: string;
+}
+
+interface Splice {
+  at: number;
+  remove?: number;
+  insert: string;
+}
+
+export function anchorFor(host: string): string {
+  return `host_${host.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+/** A rule covers a host when its path_regex names the host as a word (secrets/web1/…, hosts/web1.yaml). */
+export function ruleMentionsHost(pathRegex: string, host: string): boolean {
+  const esc = host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9_-])${esc}($|[^A-Za-z0-9_-])`).test(pathRegex);
+}
+
+function lineStart(text: string, pos: number): number {
+  return text.lastIndexOf('\n', pos - 1) + 1;
+}
+function lineEnd(text: string, pos: number): number {
+  const n = text.indexOf('\n', pos);
+  return n < 0 ? text.length : n + 1;
+}
+
+/** Insert `entry` as a new item after the last item of a block or flow sequence. */
+function appendToSeq(text: string, seq: YAMLSeq, entry: string): Splice | undefined {
+  const items = seq.items as Node[];
+  if (seq.flow) {
+    const close = text.lastIndexOf(']', seq.range![1]);
+    if (close < 0) return undefined;
+    return { at: close, insert: items.length ? `, ${entry}` : entry };
+  }
+  const last = items[items.length - 1];
+  if (!last?.range) return undefined;
+  const start = lineStart(text, last.range[0]);
+  const prefix = /^(\s*-\s+)/.exec(text.slice(start, last.range[0]));
+  if (!prefix) return undefined;
+  // After the line the last item ends on (its trailing comment stays with it).
+  const at = lineEnd(text, last.range[1]);
+  const lead = at === text.length && !text.endsWith('\n') ? '\n' : '';
+  return { at, insert: `${lead}${prefix[1]!.replace(/-\s+$/, '- ')}${entry}\n` };
+}
+
+function holds(seq: YAMLSeq, anchor: string, recipient: string): boolean {
+  return seq.items.some((i) => (isAlias(i) && i.source === anchor) || (isScalar(i) && String(i.value).trim() === recipient));
+}
+
+function planKeys(text: string, doc: Document, anchor: string, recipient: string, notes: string[]): Splice[] {
+  const keys = doc.get('keys', true);
+  if (keys === undefined || keys === null || (isScalar(keys) && keys.value === null)) {
+    const rules = (doc.contents as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === 'creation_rules');
+    const at = rules && isScalar(rules.key) && rules.key.range ? lineStart(text, rules.key.range[0]) : text.length;
+    return [{ at, insert: `keys:\n  - &${anchor} ${recipient}\n` }];
+  }
+  if (!isSeq(keys)) {
+    notes.push(`keys: in .sops.yaml is not a list; add "- &${anchor} ${recipient}" to it by hand`);
+    return [];
+  }
+  const existing = keys.items.find((i) => (i as Node).anchor === anchor) as Node | undefined;
+  if (existing) {
+    if (isScalar(existing) && String(existing.value).trim() === recipient) return [];
+    const r = existing.range!;
+    return [{ at: r[0], remove: r[1] - r[0], insert: recipient }]; // rotated key: same anchor, new value
+  }
+  const s = appendToSeq(text, keys, `&${anchor} ${recipient}`);
+  if (!s) notes.push(`could not extend keys: in place; add "- &${anchor} ${recipient}" by hand`);
+  return s ? [s] : [];
+}
+
+/** Add the host to one rule's recipients; returns splices, or undefined when it cannot. */
+function planRule(text: string, rule: YAMLMap, anchor: string, recipient: string): Splice[] | undefined {
+  const groups = rule.get('key_groups', true);
+  if (isSeq(groups)) {
+    const ages = groups.items.filter(isMap).map((g) => g.get('age', true) as unknown).filter((a): a is YAMLSeq => isSeq(a));
+    if (ages.length === 0) return undefined;
+    if (ages.some((a) => holds(a, anchor, recipient))) return [];
+    const s = appendToSeq(text, ages[0]!, `*${anchor}`);
+    return s ? [s] : undefined;
+  }
+  const age = rule.get('age', true);
+  if (isSeq(age)) {
+    if (holds(age, anchor, recipient)) return [];
+    const s = appendToSeq(text, age, `*${anchor}`);
+    return s ? [s] : undefined;
+  }
+  if (isScalar(age) && typeof age.value === 'string' && age.range) {
+    // sops' own form: a comma-separated string, where an alias cannot go; add the literal key.
+    if (age.value.split(',').map((x) => x.trim()).includes(recipient)) return [];
+    let end = age.range[1];
+    while (end > age.range[0] && /\s/.test(text[end - 1]!)) end--;
+    const quoted = age.type === 'QUOTE_DOUBLE' || age.type === 'QUOTE_SINGLE';
+    return [{ at: quoted ? end - 1 : end, insert: `,${recipient}` }];
+  }
+  return undefined;
+}
+
+/** Pure: the new .sops.yaml text. Throws a usage error when the file is not valid YAML. */
+export function planSopsYaml(text: string, input: SopsHostInput, file = '.sops.yaml'): SopsYamlPlan {
+  const { host, recipient } = input;
+  const anchor = input.anchor ?? anchorFor(host);
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw usageError('invalid-sops-yaml', `${file}: ${doc.errors[0]!.message.split('\n')[0]}`, `fix the YAML in ${file}`);
+  if (!isMap(doc.contents)) throw usageError('invalid-sops-yaml', `${file}: expected a mapping with keys: and creation_rules:`);
+  const notes: string[] = [];
+  const splices = planKeys(text, doc, anchor, recipient, notes);
+  const rules: string[] = [];
+  const ruleSeq = doc.get('creation_rules', true);
+  for (const rule of isSeq(ruleSeq) ? ruleSeq.items.filter(isMap) : []) {
+    const regex = rule.get('path_regex');
+    if (typeof regex !== 'string') continue;
+    if (!ruleMentionsHost(regex, host) && !(input.extraRules ?? []).includes(regex)) continue;
+    const s = planRule(text, rule, anchor, recipient);
+    if (s === undefined) notes.push(`creation rule "${regex}" has no age list we can extend; add *${anchor} (${recipient}) to it by hand`);
+    else {
+      splices.push(...s);
+      rules.push(regex);
+    }
+  }
+  if (rules.length === 0 && notes.length === 0) {
+    notes.push(`no creation rule in ${file} covers ${host}; add one, e.g.\n  - path_regex: hosts/${host}/secrets\\.ya?ml$\n    key_groups:\n      - age:\n          - *${anchor}`);
+  }
+  let content = text;
+  for (const s of [...splices].sort((a, b) => b.at - a.at)) content = content.slice(0, s.at) + s.insert + content.slice(s.at + (s.remove ?? 0));
+  verify(content, anchor, recipient, file);
+  return { content, changed: content !== text, rules, notes };
+}
+
+/** Belt and braces: the edited text parses and the anchor resolves to the recipient. */
+function verify(content: string, anchor: string, recipient: string, file: string): void {
+  const doc = parseDocument(content);
+  const keys = doc.get('keys', true);
+  const ok = doc.errors.length === 0 && isSeq(keys) && keys.items.some((i) => (i as Node).anchor === anchor && isScalar(i) && String(i.value) === recipient);
+  if (!ok) throw usageError('sops-yaml-edit-failed', `could not add ${anchor} to ${file} safely; it has an unusual layout`, `add "- &${anchor} ${recipient}" under keys: by hand`);
+}
+
+/** Pure: a new .sops.yaml for a flake that has none: admins and the host, one rule for the host. */
+export function buildNewSopsYaml(host: string, recipient: string, admins: string[]): string {
+  const anchor = anchorFor(host);
+  const adminKeys = admins.map((r, i) => `  - &admin_${i + 1} ${r}\n`).join('');
+  const adminRefs = admins.map((_, i) => `          - *admin_${i + 1}\n`).join('');
+  return (
+    '# sops creation rules. Created by `bootstrap keys ensure`; edit freely, bootstrap only adds hosts.\n' +
+    `keys:\n${adminKeys}  - &${anchor} ${recipient}\n` +
+    'creation_rules:\n' +
+    `  - path_regex: hosts/${host}/secrets\\.ya?ml$\n    key_groups:\n      - age:\n${adminRefs}          - *${anchor}\n`
+  );
+}
+
+/** Pure: which rule (first match wins, as in sops) a flake-relative path falls under. */
+export function parseCreationRules(text: string): string[] {
+  const doc = parseDocument(text);
+  const rules = doc.get('creation_rules', true);
+  if (!isSeq(rules)) return [];
+  return rules.items.filter(isMap).map((r) => String(r.get('path_regex') ?? ''));
+}
+
+export function matchRule(rules: string[], relPath: string): string | undefined {
+  return rules.find((r) => {
+    try {
+      return r !== '' && new RegExp(r).test(relPath);
+    } catch {
+      return false;
+    }
+  });
+}

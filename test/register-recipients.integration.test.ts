@@ -1,0 +1,57 @@
+/**
+ * runRegisterRecipients on a flake on disk: sops missing → the exact commands to run; agenix mode
+ * edits secrets.nix (and it still parses with nix-instantiate).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LoadedConfig } from '../src/config/load.js';
+import { ConfigSchema } from '../src/config/schema.js';
+import { failure } from '../src/errors.js';
+import type { Runner } from '../src/exec/run.js';
+import { runRegisterRecipients } from '../src/recipients/register.js';
+import { withTempDir } from './helpers/tmp.js';
+
+const R = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq';
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHwCmaXGGnQvm1sBuw6E9nhf8FG8ftnMHUxFFq3IhQOM root@web1';
+
+function loaded(dir: string, raw: unknown): LoadedConfig {
+  return { flakeDir: dir, file: join(dir, 'bootstrap.toml'), exists: true, config: ConfigSchema.parse(raw) };
+}
+
+test('sops not installed: the exact updatekeys commands are returned, nothing is run', async () => {
+  await withTempDir(async (dir) => {
+    await writeFile(join(dir, '.sops.yaml'), 'keys:\n  - &a ' + R + '\ncreation_rules:\n  - path_regex: secrets/web1/.*\n    key_groups:\n      - age:\n          - *a\n');
+    await mkdir(join(dir, 'secrets/web1'), { recursive: true });
+    await writeFile(join(dir, 'secrets/web1/db.yaml'), 'x: ENC[y]\nsops:\n  age: []\n');
+    await writeFile(join(dir, 'secrets/web1/notes.txt'), 'plain, not a sops file\n');
+    const calls: string[][] = [];
+    const run: Runner = async (argv) => {
+      calls.push([...argv]);
+      throw failure('missing-tool', 'sops was not found on PATH');
+    };
+    const ctx = { run, signal: new AbortController().signal };
+    const report = await runRegisterRecipients(ctx, loaded(dir, {}), { host: 'web1', recipient: R, sshPublicKey: KEY }, false);
+    assert.deepEqual(report.files, ['.sops.yaml']);
+    assert.deepEqual(report.manual, [['sops', 'updatekeys', '-y', 'secrets/web1/db.yaml']]);
+    assert.deepEqual(calls, [['sops', '--version']]);
+    assert.match(await readFile(join(dir, '.sops.yaml'), 'utf8'), /- \*host_web1\n/);
+  });
+});
+
+test('agenix mode edits secrets.nix in place', async () => {
+  await withTempDir(async (dir) => {
+    await mkdir(join(dir, 'secrets'));
+    const text = 'let\n  admin = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH";\n  systems = [ ];\nin {\n  "db.age".publicKeys = [ admin ] ++ systems;\n}\n';
+    await writeFile(join(dir, 'secrets/secrets.nix'), text);
+    const run: Runner = async () => {
+      throw new Error('no commands expected');
+    };
+    const report = await runRegisterRecipients({ run, signal: new AbortController().signal }, loaded(dir, { sops: { mode: 'agenix' } }), { host: 'web1', recipient: R, sshPublicKey: KEY }, false);
+    assert.deepEqual(report.files, ['secrets/secrets.nix']);
+    const after = await readFile(join(dir, 'secrets/secrets.nix'), 'utf8');
+    assert.match(after, /web1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHwCmaXGGnQvm1sBuw6E9nhf8FG8ftnMHUxFFq3IhQOM";\n  systems = \[ web1 \];/);
+    assert.deepEqual(report.manual, [['agenix', '--rekey']]);
+  });
+});
