@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { secretsSection, sopsSection } from './sections/secrets.js';
-import { storageSection } from './sections/storage.js';
+import { backupSection, cacheSection, storageSection } from './sections/storage.js';
 
 export const ConfigSchema = z
   .object({
@@ -13,6 +13,8 @@ export const ConfigSchema = z
     secrets: secretsSection,
     sops: sopsSection,
     storage: storageSection,
+    cache: cacheSection,
+    backup: backupSection,
   })
   .strict();
 

@@ -1,0 +1,54 @@
+/** `bootstrap cache setup` and `bootstrap cache create`: the fleet's attic binary cache. Wiring only. */
+import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
+import type { CommandSpec } from '../spec.js';
+
+export const SECRETS_MECHANISM_OPTION: OptionSpec = {
+  name: 'secrets', type: 'string', placeholder: 'sops|agenix|extra-files',
+  description: 'how the host gets secret files (default from [sops] mode: sops)',
+};
+
+export const cacheCommands: CommandSpec[] = [
+  {
+    name: 'cache setup',
+    summary: 'check the S3 bucket, mint attic tokens and render hosts/HOST/attic.nix',
+    description:
+      'Checks the bucket (exists, write/read/delete, keep-only-last-version lifecycle), keeps the RS256 signing key,\n' +
+      'admin/push/pull tokens and atticd\'s environment file in the secret store, and renders services.atticd with\n' +
+      'S3 storage, sqlite, chunking, zstd and garbage collection. Secret values never enter the flake.',
+    positionals: [],
+    options: [
+      { name: 'server', type: 'string', placeholder: 'HOST', description: 'host that runs atticd (default [cache] server)' },
+      { name: 'storage', type: 'string', placeholder: 'NAME', description: '[storage.NAME] entry (default [cache] storage, or the only one)' },
+      { name: 'bucket', type: 'string', placeholder: 'BUCKET', description: 'bucket (default from [cache] or the storage entry)' },
+      { name: 'create-bucket', type: 'boolean', description: 'create the bucket when it does not exist' },
+      { name: 'set-lifecycle', type: 'boolean', description: 'add the keep-only-last-version lifecycle rule when missing' },
+      { name: 'rotate-tokens', type: 'boolean', description: 'mint new admin/push/pull tokens even if they exist' },
+      SECRETS_MECHANISM_OPTION,
+      FLAKE_OPTION,
+      DRY_RUN_OPTION,
+    ],
+    examples: ['bootstrap cache setup --server cache1 --storage b2main --create-bucket', 'bootstrap cache setup --server cache1 --dry-run'],
+    load: async () => ({ run: (await import('./cache-run.js')).runSetupCommand }),
+  },
+  {
+    name: 'cache create',
+    summary: 'create a cache on atticd and render the hosts\' cache.nix (substituter + key)',
+    description:
+      'POSTs /_api/v1/cache-config/NAME with the admin token (an existing cache is fine), reads the cache\'s public key\n' +
+      'and renders hosts/HOST/cache.nix (nix.settings substituters, trusted-public-keys, netrc-file when private)\n' +
+      'for every --host. Hosts must reach the S3 endpoint too: attic redirects downloads to presigned URLs.',
+    positionals: [{ name: 'NAME', description: 'cache name (default [cache] name)' }],
+    options: [
+      { name: 'server-url', type: 'string', placeholder: 'URL', description: 'atticd URL (default [cache] url)' },
+      { name: 'server', type: 'string', placeholder: 'HOST', description: 'host that runs atticd (default [cache] server)' },
+      { name: 'host', type: 'string', multiple: true, placeholder: 'HOST', description: 'render hosts/HOST/cache.nix for this host' },
+      { name: 'public', type: 'boolean', description: 'make the cache public (no pull token needed)' },
+      SECRETS_MECHANISM_OPTION,
+      FLAKE_OPTION,
+      DRY_RUN_OPTION,
+      JSON_OPTION,
+    ],
+    examples: ['bootstrap cache create main --server-url https://cache.example.org/ --host web1 --host web2'],
+    load: async () => ({ run: (await import('./cache-run.js')).runCreateCommand }),
+  },
+];

@@ -1,0 +1,90 @@
+/**
+ * Pure renderers for the attic server: hosts/HOST/attic.nix (services.atticd with S3 storage,
+ * sqlite, chunking, zstd, garbage collection) and the content of its environment file. Option
+ * names follow attic's nixos/atticd.nix and server/src/config-template.toml.
+ */
+import { nixModule, type NixAttrs } from '../nix/serialize.js';
+import type { PlannedFile } from '../render/file-plan.js';
+import { buildSecretDeclarations, buildSecretPath, type SecretMechanism } from './host-secrets.js';
+import { endpointUrl, type S3Settings } from './s3-settings.js';
+import type { S3Credentials } from './s3-client.js';
+
+/** The host secret that holds atticd's environment file. */
+export const ATTIC_ENV_SECRET = 'attic-env';
+
+export interface AtticServerPlan {
+  host: string;
+  hostsDir: string;
+  s3: S3Settings;
+  /** Public URL of atticd, ending in "/": exposed to clients in cache-config responses. */
+  apiEndpoint?: string;
+  listen: string;
+  secrets: SecretMechanism;
+}
+
+/** attic's defaults from config-template.toml; changing them later hurts deduplication. */
+export const ATTIC_CHUNKING = { 'nar-size-threshold': 65536, 'min-size': 16384, 'avg-size': 65536, 'max-size': 262144 };
+
+export function buildAtticSettings(p: AtticServerPlan): NixAttrs {
+  const storage: NixAttrs = {
+    type: 's3',
+    region: p.s3.region,
+    bucket: p.s3.bucket,
+    // atticd's S3 client needs the endpoint spelled out for everything but AWS.
+    endpoint: p.s3.isAws ? undefined : endpointUrl(p.s3),
+  };
+  const api = p.apiEndpoint ? normalizeApiEndpoint(p.apiEndpoint) : undefined;
+  return {
+    listen: p.listen,
+    'api-endpoint': api,
+    'allowed-hosts': api ? [new URL(api).host] : undefined,
+    database: { url: 'sqlite:///var/lib/atticd/server.db?mode=rwc' },
+    storage,
+    chunking: ATTIC_CHUNKING,
+    compression: { type: 'zstd' },
+    'garbage-collection': { interval: '12 hours', 'default-retention-period': '3 months' },
+  };
+}
+
+/** attic requires the API endpoint to end with a slash. */
+export function normalizeApiEndpoint(url: string): string {
+  const u = new URL(url);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TypeError(`api endpoint must be http(s): ${url}`);
+  return u.href.endsWith('/') ? u.href : `${u.href}/`;
+}
+
+export function buildAtticModule(p: AtticServerPlan): PlannedFile {
+  const content = nixModule({
+    args: ['config', '...'],
+    header: [
+      `atticd for the fleet's binary cache on ${p.host}. Rendered by \`bootstrap cache setup\`; regenerated, edit bootstrap.toml instead.`,
+      `Storage: ${p.s3.provider} bucket ${p.s3.bucket}. Secrets (signing key, S3 key) come from the ${p.secrets} secret "${ATTIC_ENV_SECRET}".`,
+    ],
+    body: {
+      services: {
+        atticd: {
+          enable: true,
+          environmentFile: buildSecretPath(p.secrets, ATTIC_ENV_SECRET),
+          settings: buildAtticSettings(p),
+        },
+      },
+      ...buildSecretDeclarations(p.secrets, [ATTIC_ENV_SECRET]),
+    },
+  });
+  return { path: `${p.hostsDir}/${p.host}/attic.nix`, content, owner: 'tool' };
+}
+
+/**
+ * The environment file (a SECRET: goes to the secret store, never into the flake). The AWS
+ * checksum variables make attic's own S3 client send checksums only when required (B2, R2 and
+ * MinIO reject or mangle the default CRC32 ones).
+ */
+export function buildAtticEnvFile(signingKeyBase64: string, creds: S3Credentials, s3: Pick<S3Settings, 'isAws'>): string {
+  const lines = [
+    `ATTIC_SERVER_TOKEN_RS256_SECRET_BASE64=${signingKeyBase64}`,
+    `AWS_ACCESS_KEY_ID=${creds.accessKeyId.trim()}`,
+    `AWS_SECRET_ACCESS_KEY=${creds.secretAccessKey.trim()}`,
+  ];
+  if (!s3.isAws) lines.push('AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED', 'AWS_RESPONSE_CHECKSUM_VALIDATION=WHEN_REQUIRED');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,121 @@
+/**
+ * `bootstrap backup setup HOST` and `bootstrap backup status HOST`. Setup: a restic repository per
+ * host at PREFIX/HOST in the bucket (or a directory for provider "local"), its password made once
+ * and kept in the secret store, `restic init` (an initialized repository is fine), and
+ * hosts/HOST/backup.nix rendered for the NixOS release the flake pins.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AppContext } from '../../context.js';
+import type { LoadedConfig } from '../../config/load.js';
+import { usageError } from '../../errors.js';
+import type { SecretStore } from '../../secrets/store.js';
+import { buildBackupModule, DEFAULT_RELEASE, parseNixpkgsRelease, releaseNumber, RESTIC_ENV_SECRET, RESTIC_PASSWORD_SECRET } from '../../storage/backup-module.js';
+import { runBucketCheck } from '../../storage/checks.js';
+import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
+import { buildResticEnvFile, buildResticRepo, buildResticRepository, runResticInit, runResticSnapshots, type ResticRepo, type Snapshot } from '../../storage/restic.js';
+import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
+import { checkHostName, resolveStorage, runApplyFiles } from './common.js';
+
+export interface BackupSetupOptions {
+  host: string;
+  storage?: string;
+  bucket?: string;
+  paths?: string[];
+  exclude?: string[];
+  release?: string;
+  secrets: SecretMechanism;
+  createBucket: boolean;
+  dryRun: boolean;
+}
+
+export interface BackupSetupResult {
+  repository: string;
+  release: string;
+  init: 'created' | 'exists' | 'skipped';
+  files: string[];
+  secretRefs: Record<string, string>;
+}
+
+/** The release to render for: flag, then [backup] nixpkgsRelease, then flake.lock, then the default. */
+export async function resolveRelease(loaded: LoadedConfig, flag: string | undefined): Promise<{ release: string; source: string }> {
+  const explicit = flag ?? loaded.config.backup.nixpkgsRelease;
+  if (explicit) {
+    try {
+      releaseNumber(explicit);
+    } catch {
+      throw usageError('bad-release', `"${explicit}" is not a NixOS release`, 'write it as YY.MM (e.g. 24.11) or "unstable"');
+    }
+    return { release: explicit, source: flag ? '--nixpkgs-release' : 'bootstrap.toml' };
+  }
+  try {
+    const found = parseNixpkgsRelease(await readFile(join(loaded.flakeDir, 'flake.lock'), 'utf8'));
+    if (found) return { release: found, source: 'flake.lock' };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return { release: DEFAULT_RELEASE, source: 'default' };
+}
+
+/** Repository and secrets of a host's backups; `create` makes the password when missing. */
+export async function openHostRepo(loaded: LoadedConfig, store: SecretStore, host: string, o: { storage?: string; bucket?: string; createPassword?: boolean }) {
+  const section = loaded.config.backup;
+  const storage = resolveStorage(loaded, o.storage ?? section.storage, o.bucket ?? section.bucket, 'backups');
+  const repository = buildResticRepository(storage, section.prefix, host);
+  const pwName = hostSecretStoreName(host, RESTIC_PASSWORD_SECRET);
+  let password = await store.get(pwName);
+  let passwordRef: string | undefined;
+  if (!password) {
+    if (!o.createPassword) throw usageError('no-backup-password', `no restic password for ${host} in the secret store (${pwName})`, `run \`bootstrap backup setup ${host}\` first`);
+    password = randomBytes(32).toString('base64url');
+    passwordRef = await store.put(pwName, password, { kind: 'password' });
+  }
+  const creds = storage.provider === 'local' ? undefined : await loadS3Credentials(store, storage);
+  const repo: ResticRepo = storage.provider === 'local' ? buildResticRepo(repository, password) : buildResticRepo(repository, password, creds, storage);
+  return { storage, repo, creds, passwordRef: passwordRef ?? store.refOf(pwName) };
+}
+
+export async function runBackupSetup(ctx: Pick<AppContext, 'out' | 'run' | 'signal'>, loaded: LoadedConfig, store: SecretStore, o: BackupSetupOptions): Promise<BackupSetupResult> {
+  const host = checkHostName(o.host);
+  const section = loaded.config.backup;
+  const { release, source } = await resolveRelease(loaded, o.release);
+  const storage = resolveStorage(loaded, o.storage ?? section.storage, o.bucket ?? section.bucket, 'backups');
+  const repository = buildResticRepository(storage, section.prefix, host);
+  const paths = o.paths ?? section.paths;
+  if (paths.length === 0 || paths.some((p) => !p.startsWith('/'))) throw usageError('bad-paths', 'backup paths must be absolute', 'e.g. --paths /srv,/var/lib');
+  const file = buildBackupModule({
+    host, hostsDir: loaded.config.hostsDir, repository, s3: storage.provider !== 'local', paths, exclude: o.exclude ?? section.exclude,
+    onCalendar: section.onCalendar, pruneOpts: section.pruneOpts, release, secrets: o.secrets,
+  });
+  ctx.out.info(`rendering for NixOS ${release} (from ${source}); repository ${repository}`);
+  if (o.dryRun) {
+    ctx.out.info(`would make and keep the restic password in the secret store (${hostSecretStoreName(host, RESTIC_PASSWORD_SECRET)}) and run restic init`);
+    return { repository, release, init: 'skipped', files: await runApplyFiles(ctx, loaded.flakeDir, [file], true), secretRefs: {} };
+  }
+
+  const opened = await openHostRepo(loaded, store, host, { ...o, createPassword: true });
+  const refs: Record<string, string> = { password: opened.passwordRef };
+  if (opened.storage.provider !== 'local' && opened.creds) {
+    const client = await createS3Client(opened.storage, opened.creds);
+    try {
+      const status = await runBucketCheck(client, opened.storage, { create: o.createBucket });
+      ctx.out.success(`bucket ${opened.storage.bucket}: ${status}`);
+    } finally {
+      client.destroy();
+    }
+    refs.env = await store.put(hostSecretStoreName(host, RESTIC_ENV_SECRET), buildResticEnvFile(opened.creds, opened.storage), { kind: 'note' });
+  }
+  const task = ctx.out.task(`restic init ${repository}`);
+  const init = await runResticInit(ctx.run, opened.repo, ctx.signal).catch((e) => { task.fail(); throw e; });
+  task.done(init === 'created' ? 'created' : 'already initialized');
+  const files = await runApplyFiles(ctx, loaded.flakeDir, [file], false);
+  ctx.out.info(`import ./backup.nix from ${loaded.config.hostsDir}/${host}/default.nix; secrets kept at ${Object.values(refs).join(', ')}`);
+  return { repository, release, init, files, secretRefs: refs };
+}
+
+export async function runBackupStatus(ctx: Pick<AppContext, 'out' | 'run' | 'signal'>, loaded: LoadedConfig, store: SecretStore, o: { host: string; storage?: string; bucket?: string }): Promise<{ repository: string; snapshots: Snapshot[] }> {
+  const host = checkHostName(o.host);
+  const { repo } = await openHostRepo(loaded, store, host, o);
+  return { repository: repo.repository, snapshots: await runResticSnapshots(ctx.run, repo, undefined, ctx.signal) };
+}

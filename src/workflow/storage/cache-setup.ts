@@ -1,0 +1,101 @@
+/**
+ * `bootstrap cache setup --server HOST`: check the bucket, make (or reuse) the token signing key,
+ * mint the admin/push/pull tokens, keep atticd's environment file in the secret store and render
+ * hosts/HOST/attic.nix. Ask-then-act: everything is resolved before the first write, and
+ * --dry-run stops after printing the plan (no S3 writes, no secrets made).
+ */
+import type { AppContext } from '../../context.js';
+import type { LoadedConfig } from '../../config/load.js';
+import { usageError } from '../../errors.js';
+import type { SecretStore } from '../../secrets/store.js';
+import { buildAtticEnvFile, buildAtticModule, ATTIC_ENV_SECRET } from '../../storage/attic-server.js';
+import { buildAtticClaims, buildRolePermissions, generateSigningKey, mintAtticToken, signingKeyFromPem, type SigningKey, type TokenRole } from '../../storage/attic-tokens.js';
+import { runBucketCheck, runLifecycleCheck, runProbeObject } from '../../storage/checks.js';
+import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
+import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
+import { checkHostName, resolveStorage, runApplyFiles } from './common.js';
+
+export interface CacheSetupOptions {
+  server: string;
+  storage?: string;
+  bucket?: string;
+  dryRun: boolean;
+  createBucket: boolean;
+  setLifecycle: boolean;
+  secrets: SecretMechanism;
+  /** Re-mint tokens even when they exist (after a key rotation). */
+  rotateTokens?: boolean;
+  /** RSA modulus size; tests use 2048 for speed. */
+  keyBits?: number;
+}
+
+export interface CacheSetupResult {
+  files: string[];
+  secretRefs: Record<string, string>;
+  bucket: string;
+}
+
+/** Secret store names of the fleet's attic secrets. */
+export function atticSecretNames(server: string) {
+  return {
+    signingKey: `attic/${server}/token-rs256-key`,
+    tokens: { admin: `attic/${server}/admin-token`, push: `attic/${server}/push-token`, pull: `attic/${server}/pull-token` } as Record<TokenRole, string>,
+    env: hostSecretStoreName(server, ATTIC_ENV_SECRET),
+  };
+}
+
+async function ensureSigningKey(store: SecretStore, name: string, bits: number): Promise<{ key: SigningKey; created: boolean }> {
+  const pem = await store.get(name);
+  if (pem) return { key: signingKeyFromPem(pem), created: false };
+  const key = generateSigningKey(bits);
+  await store.put(name, key.pem, { kind: 'note' });
+  return { key, created: true };
+}
+
+export async function runCacheSetup(ctx: Pick<AppContext, 'out' | 'clock'>, loaded: LoadedConfig, store: SecretStore, o: CacheSetupOptions): Promise<CacheSetupResult> {
+  const server = checkHostName(o.server);
+  const section = loaded.config.cache;
+  const storage = resolveStorage(loaded, o.storage ?? section.storage, o.bucket ?? section.bucket, 'the binary cache');
+  if (storage.provider === 'local') throw usageError('cache-needs-s3', `[storage.${storage.name}] is local; attic's cache here is set up on S3`, 'pick an S3 storage entry with --storage');
+  const file = buildAtticModule({ host: server, hostsDir: loaded.config.hostsDir, s3: storage, listen: section.listen, secrets: o.secrets, ...(section.url ? { apiEndpoint: section.url } : {}) });
+  const names = atticSecretNames(server);
+
+  if (o.dryRun) {
+    ctx.out.info(`would check bucket ${storage.bucket} on [storage.${storage.name}], and keep the signing key, tokens and atticd environment in the secret store (${names.signingKey}, ${names.env})`);
+    return { files: await runApplyFiles(ctx, loaded.flakeDir, [file], true), secretRefs: {}, bucket: storage.bucket };
+  }
+
+  const creds = await loadS3Credentials(store, storage);
+  const client = await createS3Client(storage, creds);
+  try {
+    const task = ctx.out.task(`check bucket ${storage.bucket}`);
+    const status = await runBucketCheck(client, storage, { create: o.createBucket }).catch((e) => { task.fail(); throw e; });
+    await runProbeObject(client, storage).catch((e) => { task.fail(); throw e; });
+    task.done(`${status}, write/read/delete ok`);
+    const life = await runLifecycleCheck(client, storage, { set: o.setLifecycle });
+    if (life.kind === 'missing' || life.kind === 'unsupported') {
+      ctx.out.warn(`bucket ${storage.bucket} may keep deleted files, so attic's garbage collection frees nothing: ${life.hint}`);
+    } else ctx.out.success(life.kind === 'set' ? 'lifecycle rule set: only the last version of a file is kept' : 'lifecycle rule keeps only the last version');
+  } finally {
+    client.destroy();
+  }
+
+  const refs: Record<string, string> = {};
+  const { key, created } = await ensureSigningKey(store, names.signingKey, o.keyBits ?? 4096);
+  refs.signingKey = store.refOf(names.signingKey);
+  for (const role of ['admin', 'push', 'pull'] as const) {
+    const name = names.tokens[role];
+    if (!created && !o.rotateTokens && (await store.exists(name))) {
+      refs[`${role}Token`] = store.refOf(name);
+      continue;
+    }
+    const claims = buildAtticClaims(`bootstrap-${role}`, buildRolePermissions(role, section.name), ctx.clock.now(), section.tokenDays);
+    refs[`${role}Token`] = await store.put(name, await mintAtticToken(key, claims), { kind: 'api-credential' });
+  }
+  refs.env = await store.put(names.env, buildAtticEnvFile(key.base64, creds, storage), { kind: 'note' });
+  ctx.out.success(`attic secrets kept in the secret store: ${Object.values(refs).join(', ')}`);
+
+  const files = await runApplyFiles(ctx, loaded.flakeDir, [file], false);
+  ctx.out.info(`import ./attic.nix from ${loaded.config.hostsDir}/${server}/default.nix; the host reads "${ATTIC_ENV_SECRET}" through ${o.secrets}`);
+  return { files, secretRefs: refs, bucket: storage.bucket };
+}

@@ -1,0 +1,46 @@
+/** Shared by cache and backup workflows: host names, storage choice, and plan-then-apply. */
+import type { AppContext } from '../../context.js';
+import type { LoadedConfig } from '../../config/load.js';
+import { usageError } from '../../errors.js';
+import { applyFilePlan, planFiles, type PlannedFile } from '../../render/file-plan.js';
+import { SECRET_MECHANISMS, type SecretMechanism } from '../../storage/host-secrets.js';
+import { buildLocalStorage, buildS3Settings, resolveStorageName, type LocalStorage, type S3Settings } from '../../storage/s3-settings.js';
+
+const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Host names reach paths, repository URLs and Nix comments: checked once, strictly. */
+export function checkHostName(host: string): string {
+  if (!HOST.test(host)) throw usageError('bad-host', `"${host}" is not a host name`, 'use lower-case letters, digits and "-" (the NixOS networking.hostName)');
+  return host;
+}
+
+export function checkSecretMechanism(value: string | undefined, fallback: SecretMechanism): SecretMechanism {
+  if (value === undefined) return fallback;
+  if (!(SECRET_MECHANISMS as readonly string[]).includes(value)) {
+    throw usageError('bad-flag', `--secrets must be one of ${SECRET_MECHANISMS.join(', ')}, got "${value}"`);
+  }
+  return value as SecretMechanism;
+}
+
+/** The host secret mechanism bootstrap.toml implies: [sops] mode sops → sops, agenix → agenix, none → extra-files. */
+export function defaultSecretMechanism(loaded: LoadedConfig): SecretMechanism {
+  const mode = loaded.config.sops.mode;
+  return mode === 'agenix' ? 'agenix' : mode === 'none' ? 'extra-files' : 'sops';
+}
+
+export function resolveStorage(loaded: LoadedConfig, wanted: string | undefined, bucket: string | undefined, purpose: string): S3Settings | LocalStorage {
+  const name = resolveStorageName(loaded.config, wanted, purpose);
+  const entry = loaded.config.storage[name]!;
+  return entry.provider === 'local' ? buildLocalStorage(name, entry) : buildS3Settings(name, entry, bucket);
+}
+
+/** Print the plan; unless dry-run, write it. Returns the paths written. */
+export async function runApplyFiles(ctx: Pick<AppContext, 'out'>, flakeDir: string, files: PlannedFile[], dryRun: boolean): Promise<string[]> {
+  const entries = await planFiles(flakeDir, files);
+  for (const e of entries) {
+    ctx.out.info(`${dryRun ? 'would ' : ''}${e.action} ${e.path}${e.reason ? ` (${e.reason})` : ''}`);
+    if (dryRun && (e.action === 'create' || e.action === 'update')) ctx.out.data(`--- ${e.path}\n${e.content}`);
+  }
+  if (dryRun) return [];
+  return applyFilePlan(flakeDir, entries);
+}
