@@ -6,12 +6,17 @@ import { runCli } from './helpers/cli.js';
 import { withTempDir } from './helpers/tmp.js';
 
 test('doctor reports tools found on PATH and exits 0 when nothing required is missing', async () => {
-  const r = await runCli(['doctor', '--json']);
-  assert.equal(r.code, 0, r.stderr);
+  await withTempDir(async (dir) => {
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('age-keygen', ['-o', join(dir, 'keys.txt')], { stdio: 'ignore' });
+  const r = await runCli(['doctor', '--json', '--flake', dir], { env: { BOOTSTRAP_AGE_IDENTITY: join(dir, 'keys.txt') } });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
   const out = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
   assert.equal(out.ok, true);
   assert.equal(out.checks.find((c) => c.name === 'ssh')?.status, 'ok');
   assert.equal(out.checks.find((c) => c.name === 'age')?.status, 'ok');
+  assert.equal(out.checks.find((c) => c.name === 'secret store (local)')?.status, 'ok');
+  });
 });
 
 test('doctor says what is missing and how to fix it when ssh is not on PATH', async () => {
@@ -39,5 +44,34 @@ test('doctor names the bad key of an invalid bootstrap.toml', async () => {
     const cfg = out.checks.find((c) => c.name === 'bootstrap.toml')!;
     assert.equal(cfg.status, 'missing');
     assert.match(cfg.detail, /unknown key secrets\.bogus/);
+  });
+});
+
+test('doctor checks the secret store and that S3 endpoints are reachable', async () => {
+  await withTempDir(async (dir) => {
+    const { createServer } = await import('node:net');
+    const server = createServer((s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      writeFileSync(
+        join(dir, 'bootstrap.toml'),
+        `[storage.up]\nprovider = "custom"\nbucket = "bucket-up"\nregion = "us-east-1"\nendpoint = "http://127.0.0.1:${port}"\n\n` +
+          `[storage.down]\nprovider = "custom"\nbucket = "bucket-down"\nregion = "us-east-1"\nendpoint = "http://127.0.0.1:1"\n`,
+      );
+      // No age identity anywhere: the local vault needs setup, which is a required failure.
+      const r = await runCli(['doctor', '--flake', dir, '--json'], { env: { HOME: dir, XDG_CONFIG_HOME: join(dir, 'cfg'), BOOTSTRAP_AGE_IDENTITY: undefined } });
+      const out = JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string; fix?: string }[] };
+      const store = out.checks.find((c) => c.name === 'secret store (local)')!;
+      assert.equal(store.status, 'missing');
+      assert.match(store.fix ?? '', /age-keygen/);
+      assert.equal(out.checks.find((c) => c.name === 'storage.up')?.status, 'ok');
+      const down = out.checks.find((c) => c.name === 'storage.down')!;
+      assert.equal(down.status, 'warn');
+      assert.match(down.detail, /not reachable/);
+      assert.equal(r.code, 1);
+    } finally {
+      server.close();
+    }
   });
 });
