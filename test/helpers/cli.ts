@@ -20,7 +20,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true', ...opts.env };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}src/bin.ts`, ...args], {
+    const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],

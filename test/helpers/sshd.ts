@@ -78,7 +78,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   keygen(clientKeyPath);
   copyFileSync(`${clientKeyPath}.pub`, join(dir, 'authorized_keys'));
   let hostKeyPath = join(dir, 'host_ed25519');
-  if (opts.hostKeyPath) copyFileSync(opts.hostKeyPath, hostKeyPath);
+  if (opts.hostKeyPath) {
+    copyFileSync(opts.hostKeyPath, hostKeyPath);
+    copyFileSync(`${opts.hostKeyPath}.pub`, `${hostKeyPath}.pub`);
+  }
   else keygen(hostKeyPath);
 
   let child: ChildProcess | undefined;

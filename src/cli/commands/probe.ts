@@ -4,19 +4,22 @@ import type { CommandSpec } from '../spec.js';
 
 /** SSH connection flags shared by every command that reaches a target. */
 export const SSH_OPTIONS: OptionSpec[] = [
-  { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_ed25519)' },
+  { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa)' },
   { name: 'host-key', type: 'string', placeholder: 'SHA256:…', description: 'pin the target host key fingerprint without asking' },
   { name: 'accept-new-host-key', type: 'boolean', description: 'trust an unknown host key on first contact (for scripts)' },
-  { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout (default 10)' },
+  { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout in seconds, fractions allowed (default 10)' },
   { name: 'password-env', type: 'string', placeholder: 'VAR', description: 'read an SSH password from this environment variable (installer ISOs)' },
 ];
 
 export const probeCommands: CommandSpec[] = [
   {
     name: 'probe',
-    summary: "read a target's hardware over SSH (one connection, one round trip)",
+    summary: "read a target's hardware over SSH (one connection, one command)",
     description:
       'Sends a POSIX sh probe script on stdin over a single SSH exec channel and prints the HardwareReport.\n' +
+      'Host keys are checked against ~/.ssh/known_hosts and FLAKE/.bootstrap/known_hosts; a new key is shown\n' +
+      'and asked about on a terminal (--host-key or --accept-new-host-key in scripts) and then pinned in\n' +
+      '.bootstrap/known_hosts. A changed key stops the run.\n' +
       'With --from-facter, converts a nixos-facter report (no SSH).',
     positionals: [{ name: 'TARGET', description: 'user@host[:port], IPv6 in brackets (default user root, port 22)' }],
     options: [

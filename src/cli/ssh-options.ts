@@ -1,0 +1,50 @@
+/**
+ * The SSH flags every target-reaching command shares (SSH_OPTIONS in commands/probe.ts) → the
+ * target value and the SshOptions of src/ssh/session.ts, with one host key policy for the run.
+ */
+import { resolve } from 'node:path';
+import type { AppContext } from '../context.js';
+import { usageError } from '../errors.js';
+import type { ParsedArgs } from './args.js';
+import { parseFingerprint } from '../ssh/host-keys.js';
+import { HostKeyPolicy } from '../ssh/host-key-policy.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type SshOptions } from '../ssh/session.js';
+import { parseTarget, type SshTarget } from '../ssh/target.js';
+
+/** `--timeout SECONDS` (fractions allowed) → milliseconds. */
+export function parseTimeoutSeconds(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_CONNECT_TIMEOUT_MS;
+  const s = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(s > 0) || s > 3600) {
+    throw usageError('bad-flag', `--timeout must be a number of seconds from 0.1 to 3600, got "${raw}"`, 'e.g. --timeout 30 for a slow link; the default is 10');
+  }
+  return Math.max(100, Math.round(s * 1000));
+}
+
+export interface SshArgs {
+  target: SshTarget;
+  ssh: SshOptions;
+}
+
+/** Parse TARGET and the SSH flags. The host key policy pins `--host-key` for this target. */
+export function buildSshArgs(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, args: ParsedArgs, targetText: string): SshArgs {
+  const identity = args.string('identity');
+  const target = parseTarget(targetText, identity ? { identityFile: resolve(ctx.cwd, identity) } : {});
+  const flakeDir = resolve(ctx.cwd, args.string('flake') ?? '.');
+  const hostKeys = new HostKeyPolicy(ctx, { flakeDir, acceptNew: args.bool('accept-new-host-key') });
+  const pin = args.string('host-key');
+  if (pin !== undefined) hostKeys.pin(target, parseFingerprint(pin));
+  const passwordEnv = args.string('password-env');
+  if (passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) {
+    throw usageError('bad-flag', `--password-env takes the NAME of an environment variable, got "${passwordEnv}"`, 'e.g. --password-env INSTALLER_PASSWORD, after export INSTALLER_PASSWORD=…');
+  }
+  return {
+    target,
+    ssh: {
+      hostKeys,
+      timeoutMs: parseTimeoutSeconds(args.string('timeout')),
+      ...(identity ? { identityFile: resolve(ctx.cwd, identity) } : {}),
+      ...(passwordEnv ? { passwordEnv } : {}),
+    },
+  };
+}

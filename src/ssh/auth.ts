@@ -1,0 +1,119 @@
+/**
+ * Login methods for one connection, in the order we offer them: the -i key first (so a full agent
+ * cannot use up the server's MaxAuthTries before it), then ssh-agent, then the default key files
+ * (~/.ssh/id_ed25519, id_ecdsa, id_rsa; only without -i, as ssh(1) with IdentitiesOnly), then a
+ * password from an environment variable (installer ISOs), also answered to keyboard-interactive.
+ * Key files and passwords are registered with the redactor as soon as they are read.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
+import { usageError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+
+export interface AuthOptions {
+  identityFile?: string;
+  /** Name of the environment variable that holds the password (never the password itself). */
+  passwordEnv?: string;
+}
+
+export interface AuthPlan {
+  /** Human labels of what will be offered, for the "refused every login" message. */
+  labels: string[];
+  /** Builds the method list for one user. */
+  methods(username: string): AnyAuthMethod[];
+}
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+function isEncryptedKeyError(e: Error): boolean {
+  return /encrypted|passphrase/i.test(e.message);
+}
+
+/** Parse a private key file; undefined when it needs a passphrase or is not a private key. */
+function loadKey(path: string): { key: ParsedKey } | { problem: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return { problem: `cannot read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+  }
+  registerSecret(text);
+  const parsed = ssh2.utils.parseKey(text);
+  if (parsed instanceof Error) return { problem: isEncryptedKeyError(parsed) ? 'it is encrypted' : `it is not a private key (${parsed.message})` };
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key || !key.isPrivateKey()) return { problem: 'it is a public key, not a private key' };
+  return { key };
+}
+
+/** Reads key files and the password variable; throws a usage error for a bad -i or an empty variable. */
+export function planAuth(opts: AuthOptions, env: NodeJS.ProcessEnv, debug: (m: string) => void): AuthPlan {
+  const labels: string[] = [];
+  const keys: ParsedKey[] = [];
+  if (opts.identityFile) {
+    const r = loadKey(opts.identityFile);
+    if ('problem' in r) {
+      const hint = r.problem === 'it is encrypted'
+        ? `load it into ssh-agent (ssh-add ${opts.identityFile}) and run again without -i, or give an unencrypted key`
+        : 'give the private key file (not the .pub) with -i';
+      throw usageError('bad-identity', `cannot use the key ${opts.identityFile}: ${r.problem}`, hint);
+    }
+    keys.push(r.key);
+    labels.push(`key ${opts.identityFile}`);
+  }
+  const agent = env.SSH_AUTH_SOCK && existsSync(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined;
+  if (agent) labels.push('ssh-agent');
+  if (!opts.identityFile && env.HOME) {
+    for (const name of DEFAULT_KEYS) {
+      const path = join(env.HOME, '.ssh', name);
+      if (!existsSync(path)) continue;
+      const r = loadKey(path);
+      if ('problem' in r) {
+        debug(`skipping ${path}: ${r.problem}`); // an encrypted default key is usually in the agent
+        continue;
+      }
+      keys.push(r.key);
+      labels.push(`key ${path}`);
+    }
+  }
+  let password: string | undefined;
+  if (opts.passwordEnv) {
+    password = env[opts.passwordEnv];
+    if (!password) throw usageError('missing-password', `--password-env ${opts.passwordEnv}: that environment variable is empty or not set`, `export ${opts.passwordEnv}=… before running, or log in with a key (-i)`);
+    registerSecret(password);
+    labels.push(`password from $${opts.passwordEnv}`);
+  }
+  const [first, ...rest] = keys;
+  return {
+    labels,
+    methods(username) {
+      const m: AnyAuthMethod[] = [];
+      if (first && opts.identityFile) m.push({ type: 'publickey', username, key: first });
+      if (agent) m.push({ type: 'agent', username, agent });
+      for (const k of opts.identityFile ? rest : keys) m.push({ type: 'publickey', username, key: k });
+      if (password !== undefined) {
+        const pw = password;
+        m.push({ type: 'password', username, password: pw });
+        m.push({ type: 'keyboard-interactive', username, prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => pw)) });
+      }
+      return m;
+    },
+  };
+}
+
+/** The method kinds a server's "methods that can continue" list must name for each of ours. */
+const SERVER_NAME: Record<AuthenticationType, AuthenticationType> = {
+  publickey: 'publickey', agent: 'publickey', password: 'password', 'keyboard-interactive': 'keyboard-interactive', hostbased: 'hostbased', none: 'none',
+};
+
+/** An ssh2 authHandler that walks the list, skipping methods the server said it does not take. */
+export function buildAuthHandler(methods: AnyAuthMethod[]): AuthHandlerMiddleware {
+  let i = 0;
+  return (authsLeft, _partial, next) => {
+    while (i < methods.length) {
+      const m = methods[i++]!;
+      if (!authsLeft || authsLeft.includes(SERVER_NAME[m.type])) return next(m);
+    }
+    return next(false as unknown as AnyAuthMethod); // ssh2: false means "no more methods"
+  };
+}
