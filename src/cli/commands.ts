@@ -5,10 +5,18 @@
 import type { CommandSpec } from './spec.js';
 import { doctorCommands } from './commands/doctor.js';
 import { probeCommands } from './commands/probe.js';
+import { planCommands } from './commands/plan.js';
+import { keysCommands } from './commands/keys.js';
+import { cacheCommands } from './commands/cache.js';
+import { backupCommands } from './commands/backup.js';
 
 export const COMMANDS: CommandSpec[] = [
   ...probeCommands,
+  ...planCommands,
+  ...keysCommands,
   ...doctorCommands,
+  ...cacheCommands,
+  ...backupCommands,
 ];
 
 /** Longest registered name that prefixes argv ("keys ensure web1" → "keys ensure"). */

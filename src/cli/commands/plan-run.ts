@@ -1,0 +1,44 @@
+/** `bootstrap plan`: flags → PlanOptions → runPlan (src/workflow/plan). Wiring only. */
+import type { CommandModule } from '../spec.js';
+import { usageError } from '../../errors.js';
+import { parseSize } from '../../render/plan-choices.js';
+import type { PlanAnswers } from '../../render/plan.js';
+import { formatTarget } from '../../ssh/target.js';
+import { runPlan } from '../../workflow/plan/index.js';
+import type { ReportSource } from '../../workflow/plan/read-report.js';
+import { buildSshArgs } from '../ssh-options.js';
+
+export const run: CommandModule['run'] = async (ctx, args) => {
+  const host = args.positional(0, 'HOST');
+  const given = (['target', 'report', 'facter'] as const).filter((f) => args.has(f));
+  if (given.length !== 1) {
+    throw usageError(
+      'bad-argument',
+      given.length === 0 ? 'no hardware report: give --target, --report or --facter' : `give only one of --${given.join(', --')}`,
+      'e.g. `bootstrap plan web1 --target root@203.0.113.7` or `--report web1.json`',
+    );
+  }
+  let source: ReportSource;
+  let target: string | undefined;
+  if (given[0] === 'target') {
+    const ssh = buildSshArgs(ctx, args, args.string('target')!);
+    source = { kind: 'target', target: ssh.target, ssh: ssh.ssh };
+    target = formatTarget(ssh.target);
+  } else {
+    source = { kind: given[0]!, file: args.string(given[0]!)! };
+  }
+  const swap = args.string('swap');
+  const answers: PlanAnswers = {
+    layout: args.string('layout'),
+    disk: args.string('disk'),
+    secondDisk: args.string('second-disk'),
+    profile: args.string('profile'),
+    swap: swap === undefined ? undefined : parseSize(swap),
+    hibernate: args.has('hibernate') ? args.bool('hibernate') : undefined,
+    encrypt: args.has('encrypt') ? args.bool('encrypt') : undefined,
+    subvolumes: args.strings('subvolume').length ? args.strings('subvolume') : undefined,
+    target,
+  };
+  await runPlan(ctx, { host, source, answers, flakeDir: args.string('flake') ?? '.', json: args.bool('json'), write: args.bool('write') });
+  return 0;
+};

@@ -1,0 +1,74 @@
+/**
+ * hosts/HOST/bootstrap.toml: the host manifest (DESIGN.md). It records every choice a rebuild or a
+ * recovery needs to redo the install unattended: target, profile, layout and its parameters, the
+ * install disk (by-id path, size and serial, checked before any wipe). Optional sections are
+ * filled by later commands. Secrets appear only as references, never as values.
+ */
+import { z } from 'zod';
+
+const DiskRecord = z
+  .object({
+    byId: z.string().optional().describe('/dev/disk/by-id path, when the disk has one'),
+    path: z.string().describe('the path disko uses (by-id, by-path or /dev/NAME)'),
+    sizeBytes: z.number().int().nonnegative(),
+    serial: z.string().optional(),
+    model: z.string().optional(),
+  })
+  .strict();
+
+/** A reference into the secret store ("local:hosts/web1/ssh-host-key", "op://vault/item/field"). */
+export const SecretRef = z
+  .string()
+  .regex(/^(local:|op:\/\/|sops:|env:)\S+$/, 'must be a secret reference (local:…, op://…, sops:… or env:…), never a value');
+
+export const LayoutParams = z
+  .object({
+    name: z.string(),
+    swapBytes: z.number().int().nonnegative().optional(),
+    hibernate: z.boolean().optional(),
+    encrypt: z.boolean().optional(),
+    subvolumes: z.array(z.string()).optional().describe('extra btrfs subvolumes besides root, home, nix, log'),
+  })
+  .strict();
+
+export const ManifestSchema = z
+  .object({
+    version: z.literal(1),
+    host: z.string(),
+    target: z.string().optional().describe('user@host[:port] the host is installed through'),
+    profile: z.string(),
+    layout: LayoutParams,
+    installDisk: DiskRecord,
+    secondDisk: DiskRecord.optional(),
+    secrets: z.record(z.string(), SecretRef).optional().describe('name → secret store reference'),
+    cache: z
+      .object({
+        enable: z.boolean().default(true),
+        substituter: z.string().optional(),
+        publicKey: z.string().optional().describe('the cache signing key (public half)'),
+      })
+      .strict()
+      .optional(),
+    backup: z
+      .object({
+        enable: z.boolean().default(true),
+        repository: z.string().optional(),
+        paths: z.array(z.string()).optional(),
+        exclude: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+    install: z
+      .object({
+        copyHostKeys: z.boolean().default(true).describe('provision the host key we keep in the secret store'),
+        kexec: z.boolean().optional().describe('boot the installer via kexec (targets not already in a NixOS installer)'),
+        diskEncryptionKey: SecretRef.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ManifestInput = z.input<typeof ManifestSchema>;
+export type ManifestDisk = z.infer<typeof DiskRecord>;
