@@ -4,6 +4,7 @@
  */
 import type { CommandSpec } from './spec.js';
 import { doctorCommands } from './commands/doctor.js';
+import { installCommands } from './commands/install.js';
 import { probeCommands } from './commands/probe.js';
 import { planCommands } from './commands/plan.js';
 import { keysCommands } from './commands/keys.js';
@@ -11,6 +12,7 @@ import { cacheCommands } from './commands/cache.js';
 import { backupCommands } from './commands/backup.js';
 
 export const COMMANDS: CommandSpec[] = [
+  ...installCommands,
   ...probeCommands,
   ...planCommands,
   ...keysCommands,

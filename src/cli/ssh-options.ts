@@ -26,25 +26,47 @@ export interface SshArgs {
   ssh: SshOptions;
 }
 
-/** Parse TARGET and the SSH flags. The host key policy pins `--host-key` for this target. */
-export function buildSshArgs(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, args: ParsedArgs, targetText: string): SshArgs {
-  const identity = args.string('identity');
-  const target = parseTarget(targetText, identity ? { identityFile: resolve(ctx.cwd, identity) } : {});
-  const flakeDir = resolve(ctx.cwd, args.string('flake') ?? '.');
-  const hostKeys = new HostKeyPolicy(ctx, { flakeDir, acceptNew: args.bool('accept-new-host-key') });
-  const pin = args.string('host-key');
-  if (pin !== undefined) hostKeys.pin(target, parseFingerprint(pin));
-  const passwordEnv = args.string('password-env');
-  if (passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) {
-    throw usageError('bad-flag', `--password-env takes the NAME of an environment variable, got "${passwordEnv}"`, 'e.g. --password-env INSTALLER_PASSWORD, after export INSTALLER_PASSWORD=…');
+/** Plain SSH choices, from flags or an answers file. */
+export interface SshChoices {
+  target: string;
+  identity?: string;
+  hostKey?: string;
+  acceptNewHostKey?: boolean;
+  /** Seconds, as text (flag) or a number (answers file). */
+  timeout?: string | number;
+  passwordEnv?: string;
+  flakeDir: string;
+}
+
+/** SSH choices → the target value and SshOptions, with one host key policy for the run. */
+export function buildSshFromChoices(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, c: SshChoices): SshArgs {
+  const identity = c.identity ? resolve(ctx.cwd, c.identity) : undefined;
+  const target = parseTarget(c.target, identity ? { identityFile: identity } : {});
+  const hostKeys = new HostKeyPolicy(ctx, { flakeDir: c.flakeDir, acceptNew: c.acceptNewHostKey === true });
+  if (c.hostKey !== undefined) hostKeys.pin(target, parseFingerprint(c.hostKey));
+  if (c.passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.passwordEnv)) {
+    throw usageError('bad-flag', `--password-env takes the NAME of an environment variable, got "${c.passwordEnv}"`, 'e.g. --password-env INSTALLER_PASSWORD, after export INSTALLER_PASSWORD=…');
   }
   return {
     target,
     ssh: {
       hostKeys,
-      timeoutMs: parseTimeoutSeconds(args.string('timeout')),
-      ...(identity ? { identityFile: resolve(ctx.cwd, identity) } : {}),
-      ...(passwordEnv ? { passwordEnv } : {}),
+      timeoutMs: parseTimeoutSeconds(c.timeout === undefined ? undefined : String(c.timeout)),
+      ...(identity ? { identityFile: identity } : {}),
+      ...(c.passwordEnv ? { passwordEnv: c.passwordEnv } : {}),
     },
   };
+}
+
+/** Parse TARGET and the SSH flags. The host key policy pins `--host-key` for this target. */
+export function buildSshArgs(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, args: ParsedArgs, targetText: string): SshArgs {
+  return buildSshFromChoices(ctx, {
+    target: targetText,
+    identity: args.string('identity'),
+    hostKey: args.string('host-key'),
+    acceptNewHostKey: args.bool('accept-new-host-key'),
+    timeout: args.string('timeout'),
+    passwordEnv: args.string('password-env'),
+    flakeDir: resolve(ctx.cwd, args.string('flake') ?? '.'),
+  });
 }

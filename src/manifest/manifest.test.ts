@@ -17,12 +17,12 @@ const BASE: ManifestInput = {
 };
 
 test('build → parse round-trips, with a stable key order and no nulls', () => {
-  const text = buildManifestToml({ ...BASE, installDisk: { ...BASE.installDisk, model: undefined }, install: { copyHostKeys: true } });
-  assert.equal(text, buildManifestToml({ install: { copyHostKeys: true }, ...BASE }));
+  const text = buildManifestToml({ ...BASE, installDisk: { ...BASE.installDisk, model: undefined }, install: { identity: 'copy-target-keys' } });
+  assert.equal(text, buildManifestToml({ install: { identity: 'copy-target-keys' }, ...BASE }));
   assert.match(text, /^version = 1\nhost = "web1"\ntarget = "root@\[2001:db8::1\]:2222"\nprofile = "hetzner-cloud-x86"\n/m);
   const m = parseManifest(text, 'bootstrap.toml');
   assert.equal(m.installDisk.sizeBytes, 4000787030016);
-  assert.equal(m.install?.copyHostKeys, true);
+  assert.equal(m.install?.identity, 'copy-target-keys');
   assert.equal(m.cache, undefined);
 });
 

@@ -60,7 +60,10 @@ export const ManifestSchema = z
       .optional(),
     install: z
       .object({
-        copyHostKeys: z.boolean().default(true).describe('provision the host key we keep in the secret store'),
+        identity: z
+          .enum(['provisioned', 'copy-target-keys'])
+          .default('provisioned')
+          .describe('provisioned: the host key kept in the secret store; copy-target-keys: keep the keys the target has (nixos-anywhere --copy-host-keys)'),
         kexec: z.boolean().optional().describe('boot the installer via kexec (targets not already in a NixOS installer)'),
         diskEncryptionKey: SecretRef.optional(),
       })

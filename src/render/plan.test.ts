@@ -68,12 +68,12 @@ test('the manifest records target, layout parameters and both disks', () => {
 
 test('a re-plan keeps the manifest sections other commands filled', () => {
   const first = parseManifest(plan('ovh-vps', { target: 'root@51.75.0.10' }).files[4]!.content, 'x');
-  const existing = { ...first, secrets: { sshHostKey: 'local:hosts/web1/ssh_host_ed25519_key' }, install: { copyHostKeys: false } };
+  const existing = { ...first, secrets: { sshHostKey: 'local:hosts/web1/ssh_host_ed25519_key' }, install: { identity: 'copy-target-keys' as const } };
   const again = buildHostPlan({ host: 'web1', report: loadReport('ovh-vps'), answers: {}, profiles, existingManifest: existing });
   const m = parseManifest(again.files[4]!.content, 'x');
   assert.equal(m.target, 'root@51.75.0.10');
   assert.deepEqual(m.secrets, { sshHostKey: 'local:hosts/web1/ssh_host_ed25519_key' });
-  assert.deepEqual(m.install, { copyHostKeys: false });
+  assert.deepEqual(m.install, { identity: 'copy-target-keys' });
 });
 
 test('profile contributions: Hetzner IPv6 from the probe, PRIME bus ids in decimal', () => {

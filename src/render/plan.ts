@@ -30,6 +30,8 @@ export interface PlanAnswers {
   encrypt?: boolean;
   /** user@host[:port], recorded in the manifest. */
   target?: string;
+  /** How the installed host gets its host key, recorded in the manifest's [install]. */
+  identity?: 'provisioned' | 'copy-target-keys';
 }
 
 export interface HostPlanInput {
@@ -128,7 +130,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     secrets: prev?.secrets,
     cache: prev?.cache,
     backup: prev?.backup,
-    install: prev?.install,
+    install: answers.identity ? { ...prev?.install, identity: answers.identity } : prev?.install,
   });
 
   const files: PlannedFile[] = [

@@ -1,0 +1,43 @@
+import { usageError } from '../../errors.js';
+import { buildAnswersFromArgs, mergeAnswers, readAnswersFile, type InstallAnswers } from '../../workflow/install/answers.js';
+import { parseHostList, runFleet } from '../../workflow/fleet/index.js';
+import { runNewHost } from '../../workflow/new-host/index.js';
+import { runRebuild } from '../../workflow/rebuild/index.js';
+import type { ParsedArgs } from '../args.js';
+import type { CommandModule } from '../spec.js';
+import type { AppContext } from '../../context.js';
+
+async function gatherAnswers(ctx: AppContext, args: ParsedArgs): Promise<InstallAnswers> {
+  const file = args.string('answers');
+  const fromFile = file ? await readAnswersFile(ctx.cwd, file) : {};
+  return mergeAnswers(fromFile, buildAnswersFromArgs(args));
+}
+
+function common(args: ParsedArgs) {
+  const from = args.string('from');
+  return { flakeDir: args.string('flake') ?? '.', resume: args.bool('resume'), ...(from ? { from } : {}), dryRun: args.bool('dry-run'), json: args.bool('json') };
+}
+
+export const runNewHostCommand: CommandModule['run'] = async (ctx, args) => {
+  const answers = await gatherAnswers(ctx, args);
+  const host = args.positionals[0] ?? answers.host;
+  await runNewHost(ctx, { answers: { ...answers, ...(host ? { host } : {}) }, ...common(args) });
+};
+
+export const runRebuildCommand: CommandModule['run'] = async (ctx, args) => {
+  const answers = await gatherAnswers(ctx, args);
+  const list = args.string('hosts');
+  if (list !== undefined) {
+    if (args.positionals.length) throw usageError('bad-argument', 'give either HOST or --hosts, not both');
+    const results = await runFleet(ctx, { hosts: parseHostList(list), parallel: args.integer('parallel', 4, 1, 64), answers, flakeDir: args.string('flake') ?? '.', resume: args.bool('resume'), json: args.bool('json') });
+    return results.every((r) => r.ok) ? 0 : 1;
+  }
+  const host = args.positional(0, 'HOST (or --hosts a,b,c)');
+  await runRebuild(ctx, { mode: 'rebuild', host, answers, ...common(args) });
+  return 0;
+};
+
+export const runRecoverCommand: CommandModule['run'] = async (ctx, args) => {
+  const answers = await gatherAnswers(ctx, args);
+  await runRebuild(ctx, { mode: 'recover', host: args.positional(0, 'HOST'), answers, ...common(args) });
+};

@@ -1,0 +1,78 @@
+/** `bootstrap new-host`, `rebuild`, `recover`: install a host end to end. Wiring only. */
+import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
+import type { CommandSpec } from '../spec.js';
+import { SSH_OPTIONS } from './probe.js';
+
+const CHOICES: OptionSpec[] = [
+  { name: 'profile', type: 'string', placeholder: 'NAME', description: 'hardware profile (default: the best match)' },
+  { name: 'layout', type: 'string', placeholder: 'NAME', description: "disk layout (default: the profile's)" },
+  { name: 'disk', type: 'string', placeholder: 'ID', description: 'install disk: by-id path, kernel name or /dev path' },
+  { name: 'second-disk', type: 'string', placeholder: 'ID', description: 'second disk for two-disk layouts' },
+  { name: 'swap', type: 'string', placeholder: 'SIZE', description: 'swap size, e.g. 8G or 0' },
+  { name: 'hibernate', type: 'boolean', description: 'swap large enough to hibernate' },
+  { name: 'encrypt', type: 'boolean', description: 'LUKS-encrypted layout; the passphrase is kept in the secret store' },
+  { name: 'subvolume', type: 'string', multiple: true, placeholder: 'NAME[=PATH]', description: 'extra btrfs subvolume' },
+];
+
+const RUN: OptionSpec[] = [
+  { name: 'copy-host-keys', type: 'boolean', description: "keep the target's current host keys instead of provisioning ours" },
+  { name: 'build-on', type: 'string', placeholder: 'auto|local|remote', description: 'where nixos-anywhere builds the system' },
+  { name: 'no-disko-deps', type: 'boolean', description: 'let disko use the installer tools (saves memory on small machines)' },
+  { name: 'answers', type: 'string', placeholder: 'FILE', description: 'answers file (TOML or JSON, keys as the flags in camelCase)' },
+  { name: 'yes', short: 'y', type: 'boolean', description: 'do not ask; a wipe also needs --confirm-disk (rebuild: the manifest disk)' },
+  { name: 'confirm-disk', type: 'string', placeholder: 'BY-ID', description: 'the disk that may be wiped, for scripts' },
+  { name: 'resume', type: 'boolean', description: 'continue after the last finished step of the last run' },
+  { name: 'from', type: 'string', placeholder: 'STEP', description: 'restart at a step (write, keys, recipients, preflight, kexec, disko, install, reboot, verify, restore)' },
+  { name: 'wait-timeout', type: 'string', placeholder: 'SECONDS', description: 'how long to wait for the rebooted host (default 600)' },
+  DRY_RUN_OPTION,
+  FLAKE_OPTION,
+  JSON_OPTION,
+  ...SSH_OPTIONS,
+];
+
+export const installCommands: CommandSpec[] = [
+  {
+    name: 'new-host',
+    summary: 'the wizard: probe a machine, plan its files, make its keys, install NixOS, verify it',
+    description:
+      'Asks every question first (flags and --answers FILE answer them too), probes the target read-only,\n' +
+      'shows the plan and the disk it will erase, and acts only after you type the host name\n' +
+      '(scripts: --yes --confirm-disk BY-ID). Every step is journaled; --resume continues a failed run.',
+    positionals: [{ name: 'HOST', description: 'host name, e.g. web1 (asked when missing)' }],
+    options: [{ name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: 'the machine to install' }, ...CHOICES, ...RUN],
+    examples: [
+      'bootstrap new-host web1 --target root@203.0.113.7',
+      'bootstrap new-host --answers web1.toml --yes --confirm-disk /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_123',
+      'bootstrap new-host web1 --target root@203.0.113.7 --dry-run',
+    ],
+    load: () => import('./install-run.js').then((m) => ({ run: m.runNewHostCommand })),
+  },
+  {
+    name: 'rebuild',
+    summary: "reinstall a host from its committed manifest, unattended, with the same identity",
+    description:
+      "Reads hosts/HOST/bootstrap.toml, probes the target and stops before any write when the install disk\n" +
+      "is gone or its size or serial changed. With --hosts, rebuilds a fleet in parallel with per-host logs.",
+    positionals: [{ name: 'HOST', description: 'host to rebuild (or --hosts a,b,c)' }],
+    options: [
+      { name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: "override the manifest's target" },
+      { name: 'hosts', type: 'string', placeholder: 'A,B,C', description: 'rebuild several hosts (implies --yes)' },
+      { name: 'parallel', type: 'string', placeholder: 'N', description: 'with --hosts: how many at a time (default 4)' },
+      ...RUN,
+    ],
+    examples: ['bootstrap rebuild web1 --yes', 'bootstrap rebuild --hosts web1,web2,db1 --parallel 3', 'bootstrap rebuild web1 --resume --yes'],
+    load: () => import('./install-run.js').then((m) => ({ run: m.runRebuildCommand })),
+  },
+  {
+    name: 'recover',
+    summary: 'disaster recovery: reinstall a host on the same or new hardware, restore its backups, verify',
+    positionals: [{ name: 'HOST', description: 'host to recover', required: true }],
+    options: [
+      { name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: 'the new machine (default: the manifest target)' },
+      ...CHOICES.filter((c) => c.name === 'disk' || c.name === 'second-disk'),
+      ...RUN,
+    ],
+    examples: ['bootstrap recover web1 --target root@198.51.100.4', 'bootstrap recover web1 --yes --confirm-disk /dev/disk/by-id/nvme-…'],
+    load: () => import('./install-run.js').then((m) => ({ run: m.runRecoverCommand })),
+  },
+];

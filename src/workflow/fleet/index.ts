@@ -1,0 +1,105 @@
+/**
+ * `bootstrap rebuild --hosts a,b,c --parallel N`: the same unattended rebuild for many hosts at
+ * once. Each host gets its own output (prefixed on the terminal, whole in its own log file) and
+ * its own lock and journal; one host's failure never stops the others. The summary says who
+ * failed and why, and the exit code is non-zero when anyone did.
+ */
+import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createPrompter } from '../../cli/prompter.js';
+import { Output } from '../../cli/ui.js';
+import type { AppContext } from '../../context.js';
+import { loadConfig } from '../../config/load.js';
+import { isBootstrapError, messageOf, usageError } from '../../errors.js';
+import { redact } from '../../redact.js';
+import { checkHostName } from '../../render/plan-choices.js';
+import type { InstallAnswers } from '../install/answers.js';
+import { runRebuild } from '../rebuild/index.js';
+
+export interface FleetOptions {
+  hosts: string[];
+  parallel: number;
+  answers: InstallAnswers;
+  flakeDir: string;
+  resume: boolean;
+  json: boolean;
+}
+
+export interface FleetResult {
+  host: string;
+  ok: boolean;
+  seconds: number;
+  error?: { code: string; message: string };
+  log: string;
+}
+
+/** "a,b, c" → ["a","b","c"], validated and without duplicates. Pure. */
+export function parseHostList(text: string): string[] {
+  const hosts = text.split(',').map((h) => h.trim()).filter(Boolean);
+  if (hosts.length === 0) throw usageError('bad-flag', '--hosts needs at least one host name', 'e.g. --hosts web1,web2,db1');
+  for (const h of hosts) checkHostName(h);
+  if (new Set(hosts).size !== hosts.length) throw usageError('bad-flag', '--hosts names a host twice');
+  return hosts;
+}
+
+/** Run `work` over `items` with at most `n` at a time, in order of start. */
+export async function runPool<T, R>(items: readonly T[], n: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return results;
+}
+
+function hostOutput(app: AppContext, host: string, logPath: string): { out: Output; close: () => void } {
+  const fd = openSync(logPath, 'a', 0o600);
+  const log = (t: string) => writeSync(fd, redact(t));
+  const prefix = (t: string) => t.split(/(?<=\n)/).map((l) => (l === '\n' || l === '' ? l : `[${host}] ${l}`)).join('');
+  const out = new Output(
+    { write: log }, // per-host data (plans) goes to its log only
+    { write: (t) => { log(t); app.out.info(prefix(t.replace(/\r\x1b\[2K/g, '')).replace(/\n$/, '')); }, isTTY: false },
+    { color: false, debug: app.out.debugEnabled },
+  );
+  return { out, close: () => closeSync(fd) };
+}
+
+export function buildFleetTable(results: FleetResult[]): string {
+  const w = Math.max(4, ...results.map((r) => r.host.length)) + 2;
+  const rows = results.map((r) => `${r.host.padEnd(w)}${(r.ok ? 'ok' : 'FAILED').padEnd(8)}${`${r.seconds.toFixed(1)}s`.padEnd(9)}${r.ok ? '' : r.error!.message}`);
+  return [`${'HOST'.padEnd(w)}${'STATUS'.padEnd(8)}${'TIME'.padEnd(9)}DETAIL`, ...rows].join('\n');
+}
+
+export async function runFleet(app: AppContext, o: FleetOptions): Promise<FleetResult[]> {
+  const flakeDir = resolve(app.cwd, o.flakeDir);
+  const { config } = await loadConfig(flakeDir);
+  const logDir = join(flakeDir, config.stateDir, 'logs');
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const stamp = app.clock.now().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  app.out.info(`rebuilding ${o.hosts.length} host(s), ${o.parallel} at a time; per-host logs in ${logDir}`);
+
+  const results = await runPool(o.hosts, o.parallel, async (host): Promise<FleetResult> => {
+    const logPath = join(logDir, `fleet-${host}-${stamp}.log`);
+    const { out, close } = hostOutput(app, host, logPath);
+    const started = Date.now();
+    try {
+      // Unattended by definition: no prompts, and --yes (the manifest disk check confirms).
+      const hostApp: AppContext = { ...app, out, prompts: createPrompter(false) };
+      await runRebuild(hostApp, { mode: 'rebuild', host, answers: { ...o.answers, yes: true }, flakeDir, resume: o.resume, dryRun: false, json: false });
+      return { host, ok: true, seconds: (Date.now() - started) / 1000, log: logPath };
+    } catch (e) {
+      out.error(messageOf(e));
+      const code = isBootstrapError(e) ? e.code : 'internal';
+      return { host, ok: false, seconds: (Date.now() - started) / 1000, error: { code, message: redact(messageOf(e)) }, log: logPath };
+    } finally {
+      close();
+    }
+  });
+  if (o.json) app.out.json({ ok: results.every((r) => r.ok), hosts: results });
+  else app.out.data(buildFleetTable(results));
+  return results;
+}

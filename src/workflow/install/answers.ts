@@ -1,0 +1,111 @@
+/**
+ * Every answer an install needs, from flags, an answers file (`--answers FILE`, TOML or JSON) or
+ * prompts. Flags and the file fill the same object, so the wizard and a script follow one code
+ * path (`answers.disk ?? await ask(...)`). Flags win over the file.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { ParsedArgs } from '../../cli/args.js';
+import { parseTomlFile } from '../../config/load.js';
+import { parseWith } from '../../config/validate.js';
+import { usageError } from '../../errors.js';
+
+export const InstallAnswersSchema = z
+  .object({
+    host: z.string().describe('host name, e.g. web1'),
+    target: z.string().describe('user@host[:port] of the machine to install'),
+    identity: z.string().describe('SSH private key to log in with'),
+    hostKey: z.string().describe('SHA256 fingerprint of the target host key (pins without asking)'),
+    acceptNewHostKey: z.boolean().describe('trust an unknown target host key on first contact'),
+    timeout: z.number().positive().describe('SSH connect timeout in seconds'),
+    passwordEnv: z.string().describe('environment variable holding an SSH password'),
+    profile: z.string(),
+    layout: z.string(),
+    disk: z.string().describe('install disk: by-id path, kernel name or /dev path'),
+    secondDisk: z.string(),
+    swap: z.string().describe('swap size, e.g. 8G or 0'),
+    hibernate: z.boolean(),
+    encrypt: z.boolean(),
+    subvolumes: z.array(z.string()),
+    copyHostKeys: z.boolean().describe("keep the target's current host keys instead of provisioning ours"),
+    buildOn: z.enum(['auto', 'local', 'remote']),
+    noDiskoDeps: z.boolean(),
+    yes: z.boolean().describe('do not ask; needs confirmDisk for a wipe'),
+    confirmDisk: z.string().describe('the by-id path (or /dev path) of the disk that may be wiped'),
+    waitTimeout: z.number().positive().describe('seconds to wait for the rebooted host (default 600)'),
+  })
+  .partial()
+  .strict();
+
+export type InstallAnswers = z.infer<typeof InstallAnswersSchema>;
+
+/** Read an answers file: JSON when it ends in .json, TOML otherwise. */
+export async function readAnswersFile(cwd: string, file: string): Promise<InstallAnswers> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, file), 'utf8');
+  } catch (e) {
+    throw usageError('bad-answers-file', `--answers ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'give the path of an answers file (TOML or JSON)');
+  }
+  let raw: unknown;
+  if (file.endsWith('.json')) {
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw usageError('bad-answers-file', `${file} is not valid JSON (${(e as Error).message.split('\n')[0]})`, `fix ${file}`);
+    }
+  } else raw = parseTomlFile(text, file);
+  return parseWith(InstallAnswersSchema, raw, file, `fix ${file}; see \`bootstrap new-host --help\` for the keys (camelCase of the flags)`);
+}
+
+/** The answers given as flags. Booleans only when present, so they never erase the file's. */
+export function buildAnswersFromArgs(args: ParsedArgs): InstallAnswers {
+  const a: InstallAnswers = {};
+  const str = (flag: string, key: keyof InstallAnswers) => {
+    const v = args.string(flag);
+    if (v !== undefined) (a as Record<string, unknown>)[key] = v;
+  };
+  const bool = (flag: string, key: keyof InstallAnswers) => {
+    if (args.has(flag)) (a as Record<string, unknown>)[key] = args.bool(flag);
+  };
+  str('target', 'target');
+  str('identity', 'identity');
+  str('host-key', 'hostKey');
+  bool('accept-new-host-key', 'acceptNewHostKey');
+  str('password-env', 'passwordEnv');
+  str('profile', 'profile');
+  str('layout', 'layout');
+  str('disk', 'disk');
+  str('second-disk', 'secondDisk');
+  str('swap', 'swap');
+  bool('hibernate', 'hibernate');
+  bool('encrypt', 'encrypt');
+  bool('copy-host-keys', 'copyHostKeys');
+  bool('no-disko-deps', 'noDiskoDeps');
+  bool('yes', 'yes');
+  str('confirm-disk', 'confirmDisk');
+  if (args.strings('subvolume').length) a.subvolumes = args.strings('subvolume');
+  const buildOn = args.string('build-on');
+  if (buildOn !== undefined) {
+    if (!['auto', 'local', 'remote'].includes(buildOn)) throw usageError('bad-flag', `--build-on must be auto, local or remote, got "${buildOn}"`);
+    a.buildOn = buildOn as InstallAnswers['buildOn'];
+  }
+  const timeout = args.string('timeout');
+  if (timeout !== undefined) a.timeout = Number(timeout);
+  if (args.has('wait-timeout')) a.waitTimeout = args.integer('wait-timeout', 600, 1, 86_400);
+  return a;
+}
+
+/** File answers overlaid with flag answers (flags win); undefined members dropped. */
+export function mergeAnswers(...layers: InstallAnswers[]): InstallAnswers {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) out[k] = v;
+  return out as InstallAnswers;
+}
+
+/** What may be saved for --resume: no confirmation (it must be given again), nothing secret. */
+export function buildResumableAnswers(a: InstallAnswers): InstallAnswers {
+  const { yes: _yes, confirmDisk: _confirm, ...rest } = a;
+  return rest;
+}

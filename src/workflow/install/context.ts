@@ -1,0 +1,55 @@
+/**
+ * What the install steps share. Built once by the command (new-host, rebuild, recover) after every
+ * question is answered; the steps read it and never ask anything. Keys and the secret tree are
+ * loaded lazily and memoized, so a resumed run that skips the keys step still has them.
+ */
+import type { LoadedConfig } from '../../config/load.js';
+import type { AppContext } from '../../context.js';
+import type { HostKeys } from '../../keys/host-keys.js';
+import type { NixosAnywhereCommand } from '../../nix/nixos-anywhere.js';
+import type { HardwareReport } from '../../probe/report.js';
+import type { FilePlanEntry } from '../../render/file-plan.js';
+import type { HostPlan } from '../../render/plan.js';
+import type { InstallLog } from '../../install/run-phases.js';
+import type { ExtraFilesResult } from '../../install/extra-files.js';
+import type { SecretStore } from '../../secrets/store.js';
+import type { SshOptions } from '../../ssh/session.js';
+import type { SshTarget } from '../../ssh/target.js';
+import type { StepContext } from '../step.js';
+import type { InstallAnswers } from './answers.js';
+
+export type InstallMode = 'new-host' | 'rebuild' | 'recover';
+export type IdentityMode = 'provisioned' | 'copy-target-keys';
+
+export interface InstallCtx extends StepContext {
+  app: AppContext;
+  mode: InstallMode;
+  flakeDir: string;
+  loaded: LoadedConfig;
+  host: string;
+  target: SshTarget;
+  ssh: SshOptions;
+  report: HardwareReport;
+  plan: HostPlan;
+  entries: FilePlanEntry[];
+  answers: InstallAnswers;
+  identity: IdentityMode;
+  /** Set by the runner: the 0700 directory for keys handed to the installer. */
+  secretDir: string;
+  installer: NixosAnywhereCommand;
+  log: InstallLog;
+  /** The secret store, opened once per run. */
+  store(): Promise<SecretStore>;
+  /** The host keys: created by the keys step, read back (never created) by later steps. */
+  keys(): Promise<HostKeys>;
+  /** The extra-files tree, written on first use inside secretDir. */
+  extraFiles(): Promise<ExtraFilesResult>;
+  /** Fingerprints of keys the target presented before the installed system came up. */
+  earlierKeys: Set<string>;
+}
+
+/** Memoize an async loader: one call, one result, shared by every step of the run. */
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= load());
+}

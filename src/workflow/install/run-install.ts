@@ -1,0 +1,93 @@
+/**
+ * Run the install steps for a prepared host: one secret directory, one log, one journal, one
+ * lock. The step list is the order of the job; read it top to bottom.
+ */
+import type { AppContext } from '../../context.js';
+import { failure } from '../../errors.js';
+import { ensureHostKeys, hostSecretNames, readLuksPassphrase } from '../../keys/host-keys.js';
+import { withSecretDir, writeExtraFiles, type ExtraFilesInput } from '../../install/extra-files.js';
+import { buildLogPath, openInstallLog } from '../../install/run-phases.js';
+import { locateNixosAnywhere } from '../../nix/nixos-anywhere.js';
+import { openSecretStore } from '../../secrets/open-store.js';
+import { buildJournalPaths } from '../journal.js';
+import { runSteps, type RunStepsResult, type Step } from '../step.js';
+import { once, type InstallCtx } from './context.js';
+import type { PreparedInstall } from './prepare.js';
+import { diskoStep, installStep, kexecStep, rebootStep, verifyStep } from './steps-install.js';
+import { keysStep, preflightStep, recipientsStep, writeStep } from './steps-prepare.js';
+import { restoreStep } from './steps-restore.js';
+
+export const INSTALL_STEPS: readonly Step<InstallCtx>[] = [
+  writeStep, // files first: the flake check in preflight evaluates what was written
+  keysStep, // identity before install: secrets must decrypt on first boot
+  recipientsStep,
+  preflightStep, // the last step that changes nothing on the target
+  kexecStep,
+  diskoStep, // the wipe
+  installStep,
+  rebootStep,
+  verifyStep, // the installed system presents the expected key
+  restoreStep, // recover only
+];
+
+export interface InstallRunOptions {
+  resume?: boolean;
+  from?: string;
+}
+
+export interface InstallOutcome extends RunStepsResult {
+  logPath: string;
+}
+
+/** The files handed to the installer: our host key pair and age identity, the LUKS passphrase. */
+async function buildExtraFilesInput(c: InstallCtx): Promise<ExtraFilesInput> {
+  const encrypted = c.plan.layout.encrypted;
+  if (c.identity === 'copy-target-keys') {
+    return encrypted ? { luksPassphrase: await readLuksPassphrase(await c.store(), c.host) } : {};
+  }
+  const k = await c.keys();
+  const sops = c.loaded.config.sops;
+  return {
+    hostKey: { privateKey: k.ssh.privateKey, publicKey: k.ssh.publicKey },
+    ...(sops.mode === 'sops' ? { ageKey: { path: sops.keyPath, identity: k.age.identity } } : {}),
+    ...(encrypted && k.luks ? { luksPassphrase: k.luks.passphrase } : {}),
+  };
+}
+
+export async function runInstall(app: AppContext, p: PreparedInstall, opts: InstallRunOptions = {}): Promise<InstallOutcome> {
+  const installer = locateNixosAnywhere(app.env);
+  const stateDir = p.loaded.config.stateDir;
+  const log = openInstallLog(buildLogPath(p.flakeDir, p.host, app.clock.now(), stateDir));
+  try {
+    const result = await withSecretDir(
+      async (secretDir) => {
+        const store = once(() => openSecretStore(p.loaded, app));
+        const c: InstallCtx = {
+          ...p,
+          app,
+          out: app.out,
+          signal: app.signal,
+          clock: app.clock,
+          secretDir,
+          installer,
+          log,
+          earlierKeys: new Set(),
+          store,
+          keys: once(async () => {
+            const s = await store();
+            if (!(await s.exists(hostSecretNames(p.host).sshKey))) {
+              throw failure('no-host-keys', `${p.host} has no host key in the secret store yet`, 'run again with --from keys');
+            }
+            return (await ensureHostKeys(s, p.host, { luks: p.plan.layout.encrypted })).keys;
+          }),
+          extraFiles: once(async () => writeExtraFiles(secretDir, await buildExtraFilesInput(c))),
+        };
+        return runSteps(INSTALL_STEPS, c, { journal: buildJournalPaths(p.flakeDir, p.host, stateDir), ...opts });
+      },
+      { env: app.env, warn: (t) => app.out.warn(t) },
+    );
+    return { ...result, logPath: log.path };
+  } finally {
+    log.close();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The steps before anything on the target is touched: write the host's files, make or reuse its
+ * keys, register its age recipient, and check that the flake, the target and its disk are what
+ * the plan says. Each step takes only the slice of the install context it needs.
+ */
+import { join } from 'node:path';
+import { failure } from '../../errors.js';
+import { ensureHostKeys, generateLuksPassphrase, hostSecretNames } from '../../keys/host-keys.js';
+import { buildAgeRecipientFromSsh } from '../../keys/age-key.js';
+import { readManifest, buildManifestToml, MANIFEST_FILE } from '../../manifest/manifest.js';
+import { runRegisterRecipients } from '../../recipients/register.js';
+import { applyFilePlan, planFiles } from '../../render/file-plan.js';
+import { fetchHostKey } from '../../ssh/wait-host-key.js';
+import type { Step } from '../step.js';
+import type { InstallCtx } from './context.js';
+import { runFlakeCheck } from './flake-check.js';
+import { rememberTargetKey } from './steps-install.js';
+
+/** Memory the kexec installer needs (nixos-anywhere's own guidance is about 1 GB of free RAM). */
+export const KEXEC_MIN_MEMORY_BYTES = 1.5e9;
+
+type C = InstallCtx;
+
+export const writeStep: Step<C> = {
+  id: 'write',
+  title: 'write the host files into the flake',
+  async run(c, progress) {
+    // Re-plan against the disk now: on --resume the flake may have changed since the first run.
+    const entries = await planFiles(c.flakeDir, c.plan.files);
+    const written = await applyFilePlan(c.flakeDir, entries);
+    progress.update(written.length ? `wrote ${written.length} file(s)` : 'up to date');
+  },
+};
+
+/** The age recipient of the target's current ed25519 host key (--copy-host-keys keeps that key). */
+async function targetRecipient(c: Pick<C, 'target' | 'ssh'>): Promise<{ recipient: string; publicKey: string }> {
+  const key = await fetchHostKey(c.target, c.ssh.timeoutMs ?? 10_000, ['ssh-ed25519']);
+  if (key.type !== 'ssh-ed25519') {
+    throw failure('no-ed25519-host-key', 'the target has no ed25519 host key, so no age recipient can be derived from it', 'install with provisioned keys (drop --copy-host-keys)');
+  }
+  const publicKey = `ssh-ed25519 ${key.blob.toString('base64')}`;
+  return { recipient: buildAgeRecipientFromSsh(publicKey), publicKey };
+}
+
+/** Record where the host's secrets live (references only) in its manifest. */
+async function recordSecretRefs(c: Pick<C, 'flakeDir' | 'host' | 'loaded'>, refs: Record<string, string>): Promise<void> {
+  const manifest = await readManifest(c.flakeDir, c.host);
+  const secrets = { ...manifest.secrets, ...refs };
+  const path = join(c.loaded.config.hostsDir, c.host, MANIFEST_FILE).split('\\').join('/');
+  const entries = await planFiles(c.flakeDir, [{ path, owner: 'tool', content: buildManifestToml({ ...manifest, secrets }) }]);
+  await applyFilePlan(c.flakeDir, entries);
+}
+
+export const keysStep: Step<C> = {
+  id: 'keys',
+  title: "create or reuse the host's keys",
+  async run(c, progress) {
+    const store = await c.store();
+    if (c.identity === 'copy-target-keys') {
+      // The target keeps its host key; only a LUKS passphrase may be ours to make.
+      const refs: Record<string, string> = {};
+      if (c.plan.layout.encrypted) {
+        const name = hostSecretNames(c.host).luks;
+        if (!(await store.exists(name))) await store.put(name, generateLuksPassphrase(), { kind: 'password' });
+        refs.luksPassphrase = store.refOf(name);
+      }
+      await recordSecretRefs(c, refs);
+      progress.update('keeping the target host keys');
+      return;
+    }
+    const { keys, actions } = await ensureHostKeys(store, c.host, { luks: c.plan.layout.encrypted });
+    await recordSecretRefs(c, { sshHostKey: keys.ssh.ref, ...(keys.luks ? { luksPassphrase: keys.luks.ref } : {}) });
+    progress.update(`${actions.map((a) => `${a.action} ${a.name.split('/').pop()}`).join(', ')}; ${keys.ssh.fingerprint}`);
+  },
+};
+
+export const recipientsStep: Step<C> = {
+  id: 'recipients',
+  title: 'register the host age recipient for sops/agenix',
+  skip: (c) => (c.loaded.config.sops.mode === 'none' ? 'sops mode is "none" in bootstrap.toml' : false),
+  async run(c, progress) {
+    const input =
+      c.identity === 'copy-target-keys'
+        ? await targetRecipient(c).then((t) => ({ host: c.host, recipient: t.recipient, sshPublicKey: t.publicKey }))
+        : await c.keys().then((k) => ({ host: c.host, recipient: k.age.recipient, sshPublicKey: k.ssh.publicKey }));
+    const report = await runRegisterRecipients(c.app, c.loaded, input, false);
+    for (const cmd of report.manual) c.out.warn(`run this yourself (sops is not installed here): ${cmd.join(' ')}`);
+    for (const note of report.notes) c.out.info(note);
+    progress.update(report.files.length ? `updated ${report.files.join(', ')}` : 'already registered');
+  },
+};
+
+export const preflightStep: Step<C> = {
+  id: 'preflight',
+  title: 'check the flake, the target memory and its disk before wiping',
+  async run(c, progress) {
+    await runFlakeCheck(c, progress);
+    const r = c.report;
+    if (!r.os.isInstaller && r.memoryBytes < KEXEC_MIN_MEMORY_BYTES) {
+      throw failure(
+        'low-memory',
+        `${c.host} has ${(r.memoryBytes / 1e9).toFixed(2)} GB of memory; the kexec installer needs at least ${KEXEC_MIN_MEMORY_BYTES / 1e9} GB`,
+        'boot the target into a NixOS installer ISO instead of kexec, pass --no-disko-deps to save memory, or pick a bigger plan',
+      );
+    }
+    const want = c.plan.installDisk;
+    const disk = r.disks.find((d) => d.path === want.path || d.byId.includes(want.path) || (want.byId !== null && d.byId.includes(want.byId)));
+    if (!disk || disk.sizeBytes !== want.sizeBytes || (want.serial && disk.serial !== want.serial)) {
+      throw failure('disk-changed', `the install disk ${want.byId ?? want.path} is not on ${c.host} as planned`, 'probe again and re-plan; nothing was wiped');
+    }
+    await rememberTargetKey(c, 'original');
+    progress.update(`${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);
+  },
+};

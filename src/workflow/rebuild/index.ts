@@ -1,0 +1,115 @@
+/**
+ * `bootstrap rebuild HOST` and `bootstrap recover HOST`: the install again, from the committed
+ * manifest, with the same identity. Rebuild insists the hardware did not drift (the manifest's
+ * disk must be there with the same size and serial) and stops before any write when it did;
+ * recover expects new hardware and asks for (or takes --disk) a new disk when the old one is gone.
+ */
+import { resolve } from 'node:path';
+import type { AppContext } from '../../context.js';
+import { loadConfig } from '../../config/load.js';
+import { buildSshFromChoices } from '../../cli/ssh-options.js';
+import { failure, usageError } from '../../errors.js';
+import { readManifest } from '../../manifest/manifest.js';
+import type { Manifest, ManifestDisk } from '../../manifest/schema.js';
+import type { HardwareReport } from '../../probe/report.js';
+import { buildDiskCandidates } from '../../render/install-disk.js';
+import { formatTarget } from '../../ssh/target.js';
+import { runReadReport } from '../plan/read-report.js';
+import { mergeAnswers, type InstallAnswers } from '../install/answers.js';
+import { runConfirmWipe } from '../install/confirm.js';
+import { buildDryRunText, printPrepared, runPreparePlan } from '../install/prepare.js';
+import { INSTALL_STEPS, runInstall } from '../install/run-install.js';
+import { buildStatePath, loadRunState, saveRunState } from '../install/state.js';
+import { printInstallSummary } from '../install/summary.js';
+
+export interface RebuildOptions {
+  mode: 'rebuild' | 'recover';
+  host: string;
+  answers: InstallAnswers;
+  flakeDir: string;
+  resume: boolean;
+  from?: string;
+  dryRun: boolean;
+  json: boolean;
+}
+
+/** The manifest's choices as answers. Pure. */
+export function buildAnswersFromManifest(m: Manifest): InstallAnswers {
+  return {
+    host: m.host,
+    ...(m.target ? { target: m.target } : {}),
+    profile: m.profile,
+    layout: m.layout.name,
+    disk: m.installDisk.byId ?? m.installDisk.path,
+    ...(m.secondDisk ? { secondDisk: m.secondDisk.byId ?? m.secondDisk.path } : {}),
+    ...(m.layout.swapBytes !== undefined ? { swap: String(m.layout.swapBytes) } : {}),
+    ...(m.layout.hibernate !== undefined ? { hibernate: m.layout.hibernate } : {}),
+    ...(m.layout.encrypt !== undefined ? { encrypt: m.layout.encrypt } : {}),
+    ...(m.layout.subvolumes ? { subvolumes: m.layout.subvolumes } : {}),
+    ...(m.install?.identity === 'copy-target-keys' ? { copyHostKeys: true } : {}),
+  };
+}
+
+/** How the manifest's disk compares with the probed machine. Pure. */
+export function checkDiskDrift(want: ManifestDisk, report: HardwareReport): { kind: 'same' } | { kind: 'missing' } | { kind: 'changed'; what: string } {
+  const disk = report.disks.find((d) => d.path === want.path || d.byId.includes(want.path) || (want.byId !== undefined && d.byId.includes(want.byId)));
+  if (!disk) return { kind: 'missing' };
+  const changes: string[] = [];
+  if (disk.sizeBytes !== want.sizeBytes) changes.push(`size ${want.sizeBytes} → ${disk.sizeBytes} bytes`);
+  if ((want.serial ?? null) !== null && disk.serial !== want.serial) changes.push(`serial ${want.serial} → ${disk.serial ?? 'none'}`);
+  return changes.length ? { kind: 'changed', what: changes.join(', ') } : { kind: 'same' };
+}
+
+async function chooseNewDisk(app: AppContext, report: HardwareReport, host: string): Promise<string> {
+  const disks = buildDiskCandidates(report).candidates;
+  if (!app.prompts.interactive) {
+    throw usageError('disk-gone', `the disk in ${host}'s manifest is not on the new machine`, `pick the new install disk with --disk (one of: ${disks.map((d) => d.byId[0] ?? d.path).join(', ') || 'none usable'})`);
+  }
+  return app.prompts.select({
+    message: `The old disk of ${host} is gone. New install disk (it will be erased):`,
+    flag: '--disk',
+    choices: disks.map((d) => ({ value: d.byId[0] ?? d.path, name: `${d.byId[0] ?? d.path}  ${(d.sizeBytes / 1e9).toFixed(1)} GB ${d.model ?? ''}`.trim() })),
+  });
+}
+
+export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<void> {
+  const flakeDir = resolve(app.cwd, o.flakeDir);
+  const loaded = await loadConfig(flakeDir);
+  const manifest = await readManifest(flakeDir, o.host);
+  const statePath = buildStatePath(flakeDir, loaded.config.stateDir, o.host);
+  const saved = o.resume || o.from ? await loadRunState(statePath, o.host) : undefined;
+  let answers = mergeAnswers(buildAnswersFromManifest(manifest), saved?.answers ?? {}, o.answers);
+  if (!answers.target) throw usageError('no-target', `${o.host}'s manifest names no target`, 'pass --target USER@HOST[:PORT]');
+  const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target, flakeDir });
+
+  const report = saved?.report ?? (await runReadReport(app, { kind: 'target', target, ssh }));
+  const drift = checkDiskDrift(manifest.installDisk, report);
+  const diskGiven = o.answers.disk !== undefined;
+  if (o.mode === 'rebuild' && drift.kind !== 'same') {
+    throw failure(
+      'disk-changed',
+      `${o.host}: the install disk ${manifest.installDisk.byId ?? manifest.installDisk.path} ${drift.kind === 'missing' ? 'is gone' : `changed (${drift.what})`}; nothing was written`,
+      `if this is new hardware, run \`bootstrap recover ${o.host}\`; otherwise check the target`,
+    );
+  }
+  if (o.mode === 'recover' && drift.kind !== 'same' && !diskGiven) answers = { ...answers, disk: await chooseNewDisk(app, report, o.host) };
+  const prepared = await runPreparePlan({ mode: o.mode, flakeDir, loaded, host: o.host, answers, report, target, ssh, existingManifest: manifest });
+
+  if (o.dryRun) {
+    app.out.data(buildDryRunText(prepared, INSTALL_STEPS, app.env));
+    return;
+  }
+  printPrepared(app, prepared, o.json);
+  await runConfirmWipe(app, {
+    host: o.host,
+    target: formatTarget(target),
+    disk: prepared.plan.installDisk,
+    ...(prepared.plan.secondDisk ? { second: prepared.plan.secondDisk } : {}),
+    answers,
+    // The committed manifest names this disk and the probe just matched its size and serial.
+    manifestConfirms: drift.kind === 'same' && !diskGiven,
+  });
+  await saveRunState(statePath, { mode: o.mode, answers, report });
+  const outcome = await runInstall(app, prepared, { resume: o.resume, ...(o.from ? { from: o.from } : {}) });
+  await printInstallSummary(app, prepared, outcome, o.json);
+}

@@ -1,0 +1,163 @@
+/**
+ * End to end: `bootstrap new-host`, `rebuild`, `recover` and a fleet rebuild against real sshds in
+ * network namespaces, with the FAKE nixos-anywhere (the reboot restarts the namespace's sshd
+ * with the key it was handed, so the identity check runs over real SSH). Root only.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createNetnsLab, netnsSkipReason, type NetnsHost, type NetnsLab } from '../helpers/netns.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { buildFakeMachine } from '../helpers/fake-hardware.js';
+import { answersToml, makeFlake, readTree, secretNeedles, type Flake } from './harness.js';
+
+const skip = netnsSkipReason();
+/** Every target is a Hetzner Cloud VPS in its rescue system (fake /sys, /dev/disk, lsblk, …). */
+const SCENARIO = `${REPO_ROOT}test/fixtures/scenarios/hetzner-cloud-bios`;
+const DISK = '/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_120210839';
+
+const journal = (f: Flake, host: string) =>
+  readFileSync(join(f.dir, '.bootstrap/state', host, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runId: string; stepId: string; status: string });
+const phasesRun = (f: Flake) => f.installerCalls().map((a) => a[a.indexOf('--phases') + 1]);
+const secretDirsLeft = () => ['/dev/shm', process.env.XDG_RUNTIME_DIR ?? ''].filter((d) => d && existsSync(d)).flatMap((d) => readdirSync(d).filter((n) => n.startsWith('nb-install-')));
+
+describe('install end to end (network namespace targets, fake installer)', { skip: skip ?? false }, () => {
+  let lab: NetnsLab;
+  const hosts = new Map<string, NetnsHost>();
+  const work = mkdtempSync(join(tmpdir(), 'nb-e2e-'));
+  before(async () => {
+    lab = await createNetnsLab();
+    for (const name of ['web1', 'web2', 'spare', 'new1']) {
+      const fake = buildFakeMachine(SCENARIO, join(work, name));
+      hosts.set(name, await lab.addHost({ shimDir: fake.shimDir, mounts: fake.mounts, hostname: fake.hostname }));
+    }
+  });
+  after(async () => {
+    await lab?.teardown();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('new-host installs web1: files, keys, recipients, four phases, and the rebooted host presents the provisioned key', async () => {
+    const h = hosts.get('web1')!;
+    const f = await makeFlake(hosts);
+    try {
+      writeFileSync(join(f.dir, 'web1.toml'), answersToml(h, 'web1').replace('/dev/vda', DISK));
+      const r = await f.cli(['new-host', '--answers', join(f.dir, 'web1.toml'), '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as { host: string; hostKey: { fingerprint: string }; ran: string[]; log: string };
+      assert.equal(summary.host, 'web1');
+      assert.deepEqual(summary.ran, ['write', 'keys', 'recipients', 'preflight', 'kexec', 'disko', 'install', 'reboot', 'verify']);
+      // The target really restarted with our key, and it is what the CLI says and what is pinned.
+      assert.equal(h.fingerprint, summary.hostKey.fingerprint);
+      assert.match(readFileSync(join(f.dir, '.bootstrap/known_hosts'), 'utf8'), new RegExp(readFileSync(`${h.hostKeyPath}.pub`, 'utf8').split(' ')[1]!.replace(/[+/]/g, '\\$&')));
+      for (const file of ['disko.nix', 'hardware.nix', 'default.nix', 'facts.json', 'bootstrap.toml']) assert.ok(existsSync(join(f.dir, 'hosts/web1', file)), file);
+      assert.match(readFileSync(join(f.dir, 'hosts/web1/bootstrap.toml'), 'utf8'), /sshHostKey = "local:/);
+      assert.match(readFileSync(join(f.dir, '.sops.yaml'), 'utf8'), /&host_web1 age1/);
+      assert.match(readFileSync(join(f.dir, '.sops.yaml'), 'utf8'), /# the operator/);
+      assert.deepEqual(phasesRun(f), ['kexec', 'disko', 'install', 'reboot']);
+      assert.deepEqual(secretDirsLeft(), []);
+      // No private byte anywhere we print or keep.
+      const needles = secretNeedles(f.vaultSecret('hosts/web1/ssh_host_ed25519_key'));
+      assert.ok(needles.length > 0);
+      const haystack = r.stdout + r.stderr + readTree(join(f.dir, '.bootstrap')) + readTree(join(f.dir, 'hosts'));
+      for (const n of needles) assert.ok(!haystack.includes(n), 'a private key line leaked');
+
+      // rebuild from the committed manifest: --yes alone (the manifest names the disk), same identity.
+      const fp = h.fingerprint;
+      const rb = await f.cli(['rebuild', 'web1', '--yes', '-i', h.clientKeyPath, '--json', '--wait-timeout', '60']);
+      assert.equal(rb.code, 0, rb.stderr);
+      assert.equal((JSON.parse(rb.stdout) as { hostKey: { fingerprint: string } }).hostKey.fingerprint, fp);
+      assert.equal(h.fingerprint, fp, 'rebuild reused the provisioned key');
+
+      // A changed disk serial in the manifest stops the rebuild before any write.
+      const manifestPath = join(f.dir, 'hosts/web1/bootstrap.toml');
+      const before = readFileSync(manifestPath, 'utf8');
+      writeFileSync(manifestPath, before.replace(/sizeBytes = (\d+)/, (_m, n: string) => `sizeBytes = ${Number(n) + 1}`));
+      const calls = f.installerCalls().length;
+      const bad = await f.cli(['rebuild', 'web1', '--yes', '-i', h.clientKeyPath]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /install disk .* changed \(size/);
+      assert.match(bad.stderr, /bootstrap recover web1/);
+      assert.doesNotMatch(bad.stderr, /\n\s+at /);
+      assert.equal(f.installerCalls().length, calls, 'no installer call');
+      assert.equal(readFileSync(join(f.dir, 'hosts/web1/hardware.nix'), 'utf8').length > 0, true);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('a failed disko phase resumes with --resume and runs no finished step twice', async () => {
+    const h = hosts.get('web2')!;
+    const f = await makeFlake(hosts);
+    try {
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(h, 'web2').replace('/dev/vda', DISK));
+      const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')], { FAKE_NA_FAIL_PHASE: 'disko' });
+      assert.equal(r1.code, 1);
+      assert.match(r1.stderr, /nixos-anywhere failed in phase disko/);
+      assert.match(r1.stderr, /--resume/);
+      assert.deepEqual(secretDirsLeft(), []);
+      const r2 = await f.cli(['new-host', 'web2', '--resume', '--yes', '--confirm-disk', DISK, '-i', h.clientKeyPath]);
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.deepEqual(phasesRun(f), ['kexec', 'disko', 'disko', 'install', 'reboot']);
+      const entries = journal(f, 'web2');
+      const runs = [...new Set(entries.map((e) => e.runId))];
+      assert.equal(runs.length, 2);
+      const second = entries.filter((e) => e.runId === runs[1]);
+      assert.deepEqual(second.filter((e) => e.status === 'started').map((e) => e.stepId), ['disko', 'install', 'reboot', 'verify']);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('a host that comes back with another key fails the verify step, naming both keys', async () => {
+    const h = hosts.get('spare')!;
+    const f = await makeFlake(hosts, { swapKey: true });
+    try {
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(h, 'spare').replace('/dev/vda', DISK));
+      const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /presents host key SHA256:\S+ .*must present SHA256:/);
+      const last = journal(f, 'spare').at(-1)!;
+      assert.deepEqual([last.stepId, last.status], ['verify', 'failed']);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('SIGINT during install: secret directory removed, journal says interrupted, lock freed', async () => {
+    const h = hosts.get('spare')!;
+    const f = await makeFlake(hosts);
+    try {
+      const { spawn } = await import('node:child_process');
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(h, 'sig1').replace('/dev/vda', DISK).replace(/hostKey = .*/, `hostKey = "${h.fingerprint}"`));
+      const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'new-host', '--answers', join(f.dir, 'a.toml'), '--flake', f.dir], {
+        env: { ...process.env, ...f.env, NO_COLOR: '1', CI: 'true', FAKE_NA_SLOW_PHASE: 'install' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      // Wait (bounded) until the install phase is running, then interrupt.
+      for (let i = 0; i < 300 && !journal0(f, 'sig1').some((e) => e.stepId === 'install' && e.status === 'started'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(secretDirsLeft().length > 0, 'the secret directory exists while installing');
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      assert.equal(code, 130, err);
+      assert.deepEqual(secretDirsLeft(), []);
+      const last = journal(f, 'sig1').at(-1)!;
+      assert.deepEqual([last.stepId, last.status], ['install', 'interrupted']);
+      assert.ok(!existsSync(join(f.dir, '.bootstrap/state/sig1/lock')), 'lock released');
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+function journal0(f: Flake, host: string) {
+  try {
+    return journal(f, host);
+  } catch {
+    return [];
+  }
+}
