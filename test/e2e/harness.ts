@@ -13,6 +13,8 @@ import { startRebootHook, type RebootHook } from '../helpers/reboot-hook.js';
 
 export interface Flake {
   dir: string;
+  /** Secret directories currently left in this flake's XDG_RUNTIME_DIR. */
+  secretDirs(): string[];
   env: Record<string, string>;
   argvLog: string;
   hook: RebootHook;
@@ -41,8 +43,8 @@ export async function makeFlake(hosts: Map<string, NetnsHost>, opts: { swapKey?:
   );
   writeFileSync(join(dir, 'flake.nix'), '{ outputs = { self, nixpkgs, ... }: { nixosConfigurations = builtins.mapAttrs (n: _: nixpkgs.lib.nixosSystem { modules = [ ./hosts/${n} ]; }) (builtins.readDir ./hosts); }; }\n');
 
-  // The "reboot": restart the target that was installed with the key from the extra-files tree.
-  // Which host is being rebooted: the fake passes no host, so the last --target-host wins.
+  // The "reboot": restart the target (the fake passes its --target-host) with the key from the
+  // extra-files tree.
   const argvLog = join(dir, '.installer-argv.jsonl');
   const installerCalls = (): string[][] => {
     try {
@@ -52,16 +54,18 @@ export async function makeFlake(hosts: Map<string, NetnsHost>, opts: { swapKey?:
     }
   };
   const hook = await startRebootHook({
-    async restart(keyPath) {
-      const last = installerCalls().at(-1) ?? [];
-      const dest = last[last.indexOf('--target-host') + 1] ?? '';
+    async restart(keyPath, dest = '') {
       const host = [...hosts.values()].find((h) => dest.endsWith(`@${h.ip}`));
       if (!host) throw new Error(`reboot hook: no namespace host for ${dest}`);
       await host.restartWithHostKey(opts.swapKey ? undefined : keyPath);
     },
   });
+  // A private runtime dir: the secret directories of this flake's runs appear (and must vanish) here.
+  const runtimeDir = join(dir, '.run');
+  mkdirSync(runtimeDir, { mode: 0o700 });
   const env: Record<string, string> = {
     PATH: `${bin}:${process.env.PATH}`,
+    XDG_RUNTIME_DIR: runtimeDir,
     BOOTSTRAP_AGE_IDENTITY: identity,
     FAKE_NA_STATE: join(dir, '.installer-state.json'),
     FAKE_NA_ARGV_LOG: argvLog,
@@ -69,6 +73,7 @@ export async function makeFlake(hosts: Map<string, NetnsHost>, opts: { swapKey?:
   };
   return {
     dir,
+    secretDirs: () => readdirSync(runtimeDir).filter((n) => n.startsWith('nb-install-')),
     env,
     argvLog,
     hook,

@@ -4,7 +4,7 @@
  * with the key it was handed, so the identity check runs over real SSH). Root only.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,7 +21,6 @@ const DISK = '/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_120210839';
 const journal = (f: Flake, host: string) =>
   readFileSync(join(f.dir, '.bootstrap/state', host, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runId: string; stepId: string; status: string });
 const phasesRun = (f: Flake) => f.installerCalls().map((a) => a[a.indexOf('--phases') + 1]);
-const secretDirsLeft = () => ['/dev/shm', process.env.XDG_RUNTIME_DIR ?? ''].filter((d) => d && existsSync(d)).flatMap((d) => readdirSync(d).filter((n) => n.startsWith('nb-install-')));
 
 describe('install end to end (network namespace targets, fake installer)', { skip: skip ?? false }, () => {
   let lab: NetnsLab;
@@ -57,7 +56,7 @@ describe('install end to end (network namespace targets, fake installer)', { ski
       assert.match(readFileSync(join(f.dir, '.sops.yaml'), 'utf8'), /&host_web1 age1/);
       assert.match(readFileSync(join(f.dir, '.sops.yaml'), 'utf8'), /# the operator/);
       assert.deepEqual(phasesRun(f), ['kexec', 'disko', 'install', 'reboot']);
-      assert.deepEqual(secretDirsLeft(), []);
+      assert.deepEqual(f.secretDirs(), []);
       // No private byte anywhere we print or keep.
       const needles = secretNeedles(f.vaultSecret('hosts/web1/ssh_host_ed25519_key'));
       assert.ok(needles.length > 0);
@@ -97,7 +96,7 @@ describe('install end to end (network namespace targets, fake installer)', { ski
       assert.equal(r1.code, 1);
       assert.match(r1.stderr, /nixos-anywhere failed in phase disko/);
       assert.match(r1.stderr, /--resume/);
-      assert.deepEqual(secretDirsLeft(), []);
+      assert.deepEqual(f.secretDirs(), []);
       const r2 = await f.cli(['new-host', 'web2', '--resume', '--yes', '--confirm-disk', DISK, '-i', h.clientKeyPath]);
       assert.equal(r2.code, 0, r2.stderr);
       assert.deepEqual(phasesRun(f), ['kexec', 'disko', 'disko', 'install', 'reboot']);
@@ -126,6 +125,64 @@ describe('install end to end (network namespace targets, fake installer)', { ski
     }
   });
 
+  test('recover reinstalls web3 on a new machine with the same identity', async () => {
+    const old = hosts.get('spare')!;
+    const fresh = hosts.get('new1')!;
+    const f = await makeFlake(hosts);
+    try {
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(old, 'web3').replace('/dev/vda', DISK));
+      const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json']);
+      assert.equal(r1.code, 0, r1.stderr);
+      const fp = (JSON.parse(r1.stdout) as { hostKey: { fingerprint: string } }).hostKey.fingerprint;
+      // The old machine is gone; the new one (same scenario, so the same disk) is in its rescue system.
+      const r2 = await f.cli(['recover', 'web3', '--target', fresh.target, '-i', fresh.clientKeyPath, '--host-key', fresh.fingerprint, '--yes', '--confirm-disk', DISK, '--json', '--wait-timeout', '60']);
+      assert.equal(r2.code, 0, r2.stderr);
+      const out = JSON.parse(r2.stdout) as { mode: string; target: string; hostKey: { fingerprint: string }; ran: string[] };
+      assert.equal(out.mode, 'recover');
+      assert.equal(out.hostKey.fingerprint, fp);
+      assert.equal(fresh.fingerprint, fp, 'the new machine presents the same host key');
+      assert.ok(out.ran.includes('restore'));
+      assert.match(r2.stderr, /no backups configured/);
+      assert.match(readFileSync(join(f.dir, 'hosts/web3/bootstrap.toml'), 'utf8'), new RegExp(`target = "${fresh.target.replace(/\./g, '\\.')}"`));
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('fleet: four hosts in parallel, one unreachable: the summary and the exit code say which', async () => {
+    const f = await makeFlake(hosts);
+    const names = ['web1', 'web2', 'spare', 'new1'];
+    try {
+      // One operator key for the whole fleet, as in real life.
+      const { execFileSync } = await import('node:child_process');
+      const key = join(f.dir, '.fleet-key');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      for (const n of names) {
+        const h = hosts.get(n)!;
+        writeFileSync(join(h.dir, 'authorized_keys'), readFileSync(join(h.dir, 'authorized_keys'), 'utf8') + readFileSync(`${key}.pub`, 'utf8'));
+        const p = await f.cli(['plan', `f${n}`, '--target', h.target, '-i', key, '--host-key', h.fingerprint, '--write']);
+        assert.equal(p.code, 0, p.stderr);
+      }
+      // fnew1 is down: its manifest points at a port nothing listens on.
+      const m = join(f.dir, 'hosts/fnew1/bootstrap.toml');
+      writeFileSync(m, readFileSync(m, 'utf8').replace(/target = "root@([0-9.]+)"/, 'target = "root@$1:2"'));
+      const r = await f.cli(['rebuild', '--hosts', names.map((n) => `f${n}`).join(','), '--parallel', '4', '-i', key, '--json', '--wait-timeout', '60']);
+      assert.equal(r.code, 1, r.stderr);
+      const out = JSON.parse(r.stdout) as { ok: boolean; hosts: { host: string; ok: boolean; error?: { code: string }; log: string }[] };
+      assert.equal(out.ok, false);
+      assert.deepEqual(out.hosts.map((h) => [h.host, h.ok]), [['fweb1', true], ['fweb2', true], ['fspare', true], ['fnew1', false]], JSON.stringify(out.hosts));
+      assert.match(out.hosts[3]!.error!.code, /refused|unreachable|ssh/);
+      for (const h of out.hosts) assert.ok(existsSync(h.log), h.log);
+      assert.match(r.stderr, /\[fweb1\] /);
+      for (const n of ['web1', 'web2', 'spare']) {
+        const fp = (JSON.parse((await f.cli(['keys', 'show', `f${n}`, '--json'])).stdout) as { ssh: { fingerprint: string } }).ssh.fingerprint;
+        assert.equal(hosts.get(n)!.fingerprint, fp, `${n} presents its provisioned key`);
+      }
+    } finally {
+      await f.close();
+    }
+  });
+
   test('SIGINT during install: secret directory removed, journal says interrupted, lock freed', async () => {
     const h = hosts.get('spare')!;
     const f = await makeFlake(hosts);
@@ -140,11 +197,11 @@ describe('install end to end (network namespace targets, fake installer)', { ski
       child.stderr.on('data', (c: Buffer) => (err += c.toString()));
       // Wait (bounded) until the install phase is running, then interrupt.
       for (let i = 0; i < 300 && !journal0(f, 'sig1').some((e) => e.stepId === 'install' && e.status === 'started'); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(secretDirsLeft().length > 0, 'the secret directory exists while installing');
+      assert.ok(f.secretDirs().length > 0, 'the secret directory exists while installing');
       child.kill('SIGINT');
       const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
       assert.equal(code, 130, err);
-      assert.deepEqual(secretDirsLeft(), []);
+      assert.deepEqual(f.secretDirs(), []);
       const last = journal(f, 'sig1').at(-1)!;
       assert.deepEqual([last.stepId, last.status], ['install', 'interrupted']);
       assert.ok(!existsSync(join(f.dir, '.bootstrap/state/sig1/lock')), 'lock released');

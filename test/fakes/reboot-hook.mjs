@@ -9,7 +9,8 @@ if (!url) {
   process.exit(2);
 }
 const arg = process.argv[2] ?? '';
-const body = arg === '--copy-host-keys' ? { copyHostKeys: true } : { hostKeyPath: arg };
+const targetHost = process.argv[3];
+const body = { ...(arg === '--copy-host-keys' ? { copyHostKeys: true } : { hostKeyPath: arg }), ...(targetHost ? { targetHost } : {}) };
 const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 if (!res.ok) {
   process.stderr.write(`reboot-hook: ${res.status} ${await res.text()}\n`);

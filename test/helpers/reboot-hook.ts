@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export interface RebootTarget {
   /** Restart sshd with this private key (its .pub beside it); undefined: keep the current key. */
-  restart(hostKeyPath: string | undefined): Promise<void>;
+  restart(hostKeyPath: string | undefined, targetHost?: string): Promise<void>;
 }
 
 export interface RebootHook {
@@ -28,9 +28,9 @@ export async function startRebootHook(target: RebootTarget): Promise<RebootHook>
     req.on('end', () => {
       void (async () => {
         try {
-          const msg = JSON.parse(body) as { hostKeyPath?: string; copyHostKeys?: boolean };
+          const msg = JSON.parse(body) as { hostKeyPath?: string; copyHostKeys?: boolean; targetHost?: string };
           calls.push(msg.copyHostKeys ? '--copy-host-keys' : msg.hostKeyPath ?? '');
-          await target.restart(msg.copyHostKeys ? undefined : msg.hostKeyPath);
+          await target.restart(msg.copyHostKeys ? undefined : msg.hostKeyPath, msg.targetHost);
           res.writeHead(200).end('ok');
         } catch (e) {
           res.writeHead(500).end(String(e));
