@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { runRegisterRecipients } from '../recipients/register.js';
 import { openSecretStore } from '../secrets/open-store.js';
 import { assertHostName, ensureHostKeys } from './host-keys.js';
+import { withFlakeLock } from '../workflow/flake-lock.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const host = args.positional(0, 'HOST');
@@ -21,7 +22,9 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     separateAgeKey: loaded.config.sops.separateKeyPath !== undefined,
     dryRun,
   });
-  const reg = await runRegisterRecipients(ctx, loaded, { host, recipient: keys.age.recipient, separateRecipient: keys.separateAge?.recipient, sshPublicKey: keys.ssh.publicKey }, dryRun);
+  const reg = await withFlakeLock(loaded.flakeDir, loaded.config.stateDir, () =>
+    runRegisterRecipients(ctx, loaded, { host, recipient: keys.age.recipient, separateRecipient: keys.separateAge?.recipient, sshPublicKey: keys.ssh.publicKey }, dryRun),
+  );
 
   const summary = {
     host,

@@ -3,6 +3,7 @@
  * what is on disk; `applyFilePlan` is the one writer. `--dry-run` prints the plan instead.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { usageError } from '../errors.js';
 
@@ -55,7 +56,7 @@ export async function applyFilePlan(flakeDir: string, entries: FilePlanEntry[]):
     if (e.action !== 'create' && e.action !== 'update') continue;
     const dest = join(flakeDir, safeRelative(e.path));
     await mkdir(dirname(dest), { recursive: true });
-    const tmp = `${dest}.bootstrap-tmp-${process.pid}`;
+    const tmp = `${dest}.bootstrap-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     await writeFile(tmp, e.content, { mode: e.mode ?? 0o644 });
     await rename(tmp, dest);
     written.push(e.path);

@@ -174,6 +174,10 @@ describe('install end to end (network namespace targets, fake installer)', { ski
       assert.match(out.hosts[3]!.error!.code, /refused|unreachable|ssh/);
       for (const h of out.hosts) assert.ok(existsSync(h.log), h.log);
       assert.match(r.stderr, /\[fweb1\] /);
+      // Three hosts registered in .sops.yaml at the same time: none lost, comments kept.
+      const sops = readFileSync(join(f.dir, '.sops.yaml'), 'utf8');
+      for (const n of ['fweb1', 'fweb2', 'fspare']) assert.match(sops, new RegExp(`&host_${n} age1`));
+      assert.match(sops, /# the operator/);
       for (const n of ['web1', 'web2', 'spare']) {
         const fp = (JSON.parse((await f.cli(['keys', 'show', `f${n}`, '--json'])).stdout) as { ssh: { fingerprint: string } }).ssh.fingerprint;
         assert.equal(hosts.get(n)!.fingerprint, fp, `${n} presents its provisioned key`);

@@ -11,6 +11,7 @@ import { readManifest, buildManifestToml, MANIFEST_FILE } from '../../manifest/m
 import { runRegisterRecipients } from '../../recipients/register.js';
 import { applyFilePlan, planFiles } from '../../render/file-plan.js';
 import { fetchHostKey } from '../../ssh/wait-host-key.js';
+import { withFlakeLock } from '../flake-lock.js';
 import type { Step } from '../step.js';
 import type { InstallCtx } from './context.js';
 import { runFlakeCheck } from './flake-check.js';
@@ -83,7 +84,8 @@ export const recipientsStep: Step<C> = {
       c.identity === 'copy-target-keys'
         ? await targetRecipient(c).then((t) => ({ host: c.host, recipient: t.recipient, sshPublicKey: t.publicKey }))
         : await c.keys().then((k) => ({ host: c.host, recipient: k.age.recipient, sshPublicKey: k.ssh.publicKey }));
-    const report = await runRegisterRecipients(c.app, c.loaded, input, false);
+    // Shared files: hosts of one fleet run register one at a time.
+    const report = await withFlakeLock(c.flakeDir, c.loaded.config.stateDir, () => runRegisterRecipients(c.app, c.loaded, input, false));
     for (const cmd of report.manual) c.out.warn(`run this yourself (sops is not installed here): ${cmd.join(' ')}`);
     for (const note of report.notes) c.out.info(note);
     progress.update(report.files.length ? `updated ${report.files.join(', ')}` : 'already registered');
