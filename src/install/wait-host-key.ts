@@ -7,11 +7,11 @@
  * Each attempt is a bare handshake (src/ssh/wait-host-key.ts fetchHostKey): no login, so no
  * credentials are needed to prove who answers. Clock and sleep are injected so tests do not wait.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Clock } from '../context.js';
 import { failure, messageOf, usageError } from '../errors.js';
-import { buildHostKey, buildHostKeyAlgorithms, buildPinnedKnownHosts, keyLabel, type HostKey } from '../ssh/host-keys.js';
+import { buildHostKey, buildHostKeyAlgorithms, keyLabel, type HostKey } from '../ssh/host-keys.js';
+import { writePinnedKey } from '../ssh/known-hosts-file.js';
 import { formatTarget, knownHostsName, type SshTarget } from '../ssh/target.js';
 import { fetchHostKey } from '../ssh/wait-host-key.js';
 
@@ -104,16 +104,5 @@ export async function runWaitForProvisionedKey(clock: Clock, target: SshTarget, 
 
 /** Pin `key` for `target` in an OpenSSH known_hosts file (replacing that name's key of the same type). */
 export async function pinHostKey(file: string, target: SshTarget, key: HostKey): Promise<void> {
-  let existing = '';
-  try {
-    existing = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  const next = buildPinnedKnownHosts(existing, knownHostsName(target), key);
-  if (next === null) return;
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, next, { mode: 0o644 });
-  await rename(tmp, file);
+  await writePinnedKey(file, knownHostsName(target), key);
 }

@@ -10,7 +10,8 @@
  * (the kexec installer has a fresh key), and `pin` sets the key a host must present (the
  * provisioned one after install); see wait-host-key.ts for waiting on it with a deadline.
  */
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writePinnedKey } from './known-hosts-file.js';
 import { join } from 'node:path';
 import { BootstrapError, failure, usageError } from '../errors.js';
 import type { Output } from '../cli/ui.js';
@@ -195,16 +196,11 @@ export class HostKeyPolicy {
   /** Write the pin after the handshake proved the host holds the key. Plan (pure), then apply. */
   async commit(target: SshTarget, presented: HostKey, decision: HostKeyDecision & { trust: true }): Promise<void> {
     if (!decision.persist) return;
-    const existing = await readIfExists(this.pinFile);
-    const next = buildPinnedKnownHosts(existing, knownHostsName(target), presented);
-    if (next === null) return;
+    const changed = await writePinnedKey(this.pinFile, knownHostsName(target), presented);
+    if (!changed) return;
     for (const old of decision.replaced ?? []) {
       this.ports.out.warn(`${formatTarget(target)}: the pinned key overrides ${old.key.fingerprint} recorded in ${where(old)}`);
     }
-    await mkdir(join(this.pinFile, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${this.pinFile}.tmp-${process.pid}`;
-    await writeFile(tmp, next, { mode: 0o644 });
-    await rename(tmp, this.pinFile);
     this.ports.out.debug(`pinned ${presented.fingerprint} for ${knownHostsName(target)} in ${this.pinFile}`);
   }
 }

@@ -1,11 +1,11 @@
 /**
  * A lock for files several hosts share (.sops.yaml, secrets.nix): a fleet run registers many
  * hosts at once, and two `bootstrap` processes may too. Without it, two read-modify-writes race and
- * one host's recipient is lost. In process: a queue per flake; across processes: an O_EXCL lock
+ * one host's recipient (or pinned key) is lost. In process: a queue per flake; across processes: an O_EXCL lock
  * file, retried for a bounded time, taken over when its owner is dead.
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { failure } from '../errors.js';
 import { isProcessAlive } from './host-lock.js';
 
@@ -33,9 +33,13 @@ async function acquireFile(path: string, waitMs: number): Promise<void> {
 }
 
 /** Run `fn` while holding the flake's shared-files lock. */
-export async function withFlakeLock<T>(flakeDir: string, stateDir: string, fn: () => Promise<T>, waitMs = 60_000): Promise<T> {
-  const dir = join(flakeDir, stateDir);
-  const path = join(dir, 'flake.lock');
+export function withFlakeLock<T>(flakeDir: string, stateDir: string, fn: () => Promise<T>, waitMs = 60_000): Promise<T> {
+  return withFileLock(join(flakeDir, stateDir, 'flake.lock'), fn, waitMs);
+}
+
+/** Run `fn` while holding the lock file `path` (its directory is created 0700). */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs = 60_000): Promise<T> {
+  const dir = dirname(path);
   const prev = queues.get(path) ?? Promise.resolve();
   const run = prev.catch(() => undefined).then(async () => {
     await mkdir(dir, { recursive: true, mode: 0o700 });
