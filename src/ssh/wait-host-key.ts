@@ -4,11 +4,9 @@
  * before logging in, so no trust decision or pin is involved.
  */
 import { Client } from 'ssh2';
-import type { Clock } from '../context.js';
-import { failure } from '../errors.js';
 import { buildHostKey, type HostKey } from './host-keys.js';
 import { mapSshError } from './ssh-errors.js';
-import { formatTarget, type SshTarget } from './target.js';
+import type { SshTarget } from './target.js';
 
 /** The key the server at `target` presents, or a mapped connection error. No login. */
 export function fetchHostKey(target: SshTarget, timeoutMs: number, algorithms?: string[]): Promise<HostKey> {
@@ -44,43 +42,4 @@ export function fetchHostKey(target: SshTarget, timeoutMs: number, algorithms?: 
       settle(e);
     }
   });
-}
-
-export interface WaitForHostKeyOptions {
-  /** Give up after this long. */
-  deadlineMs: number;
-  /** Pause between attempts (default 2 s). */
-  intervalMs?: number;
-  /** Per-attempt connect timeout (default 5 s). */
-  attemptTimeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-/**
- * Poll `target` until it presents the key with `expected` fingerprint. Throws failure
- * 'host-key-wait-timeout' at the deadline, naming the last key or error seen.
- */
-export async function runWaitForHostKey(clock: Clock, target: SshTarget, expected: string, o: WaitForHostKeyOptions): Promise<HostKey> {
-  const end = clock.now().getTime() + o.deadlineMs;
-  let lastKey: string | undefined;
-  let lastError = 'no answer';
-  for (let attempt = 1; attempt <= 10_000; attempt++) {
-    if (o.signal?.aborted) throw failure('interrupted', 'interrupted');
-    const left = end - clock.now().getTime();
-    if (left <= 0) break;
-    try {
-      const key = await fetchHostKey(target, Math.min(o.attemptTimeoutMs ?? 5_000, left));
-      if (key.fingerprint === expected) return key;
-      lastKey = key.fingerprint;
-    } catch (e) {
-      lastError = (e as Error).message;
-    }
-    const pause = Math.min(o.intervalMs ?? 2_000, end - clock.now().getTime());
-    if (pause > 0) await clock.sleep(pause);
-  }
-  throw failure(
-    'host-key-wait-timeout',
-    `${formatTarget(target)} did not present host key ${expected} within ${Math.round(o.deadlineMs / 1000)} s (${lastKey ? `it presented ${lastKey}` : `last: ${lastError}`})`,
-    'check on the console whether the machine booted the new system; if it did, its host key is not the one we provisioned',
-  );
 }

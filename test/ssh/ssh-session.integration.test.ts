@@ -14,7 +14,6 @@ import { systemClock } from '../../src/context.js';
 import { HostKeyPolicy } from '../../src/ssh/host-key-policy.js';
 import { openSession, withSession, type SessionPorts } from '../../src/ssh/session.js';
 import { parseTarget } from '../../src/ssh/target.js';
-import { runWaitForHostKey } from '../../src/ssh/wait-host-key.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -143,21 +142,6 @@ test('accept-new pins; a changed key is refused naming both keys; allowKeyOnce l
   const after = readFileSync(w.pinFile, 'utf8');
   assert.ok(!after.includes(pinned.trim().split(' ')[2]!), 'the re-pin replaced the old key');
   assert.ok(w.err.join('').includes(oldFp), 'the override is reported');
-});
-
-test('runWaitForHostKey returns once the host presents the expected key', async () => {
-  const keyDir = join(tmp.dir, 'nextkey');
-  mkdirSync(keyDir);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keyDir, 'k')]);
-  const expected = execFileSync('ssh-keygen', ['-lf', join(keyDir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1]!;
-  const waiting = runWaitForHostKey(systemClock, target(), expected, { deadlineMs: 20_000, intervalMs: 100, attemptTimeoutMs: 2_000 });
-  setTimeout(() => void sshd.restartWithHostKey(join(keyDir, 'k')), 300);
-  const key = await waiting;
-  assert.equal(key.fingerprint, expected);
-  await assert.rejects(
-    runWaitForHostKey(systemClock, target(), 'SHA256:' + 'A'.repeat(43), { deadlineMs: 600, intervalMs: 100 }),
-    (e: any) => e.code === 'host-key-wait-timeout' && e.message.includes(expected),
-  );
 });
 
 test('errors: refused auth, refused connection, timeout, abort', async () => {
