@@ -1,18 +1,10 @@
 /** `bootstrap new-host`, `rebuild`, `recover`: install a host end to end. Wiring only. */
 import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
+import { PLAN_CHOICE_OPTIONS } from './plan.js';
 import { SSH_OPTIONS } from './probe.js';
 
-const CHOICES: OptionSpec[] = [
-  { name: 'profile', type: 'string', placeholder: 'NAME', description: 'hardware profile (default: the best match)' },
-  { name: 'layout', type: 'string', placeholder: 'NAME', description: "disk layout (default: the profile's)" },
-  { name: 'disk', type: 'string', placeholder: 'ID', description: 'install disk: by-id path, kernel name or /dev path' },
-  { name: 'second-disk', type: 'string', placeholder: 'ID', description: 'second disk for two-disk layouts' },
-  { name: 'swap', type: 'string', placeholder: 'SIZE', description: 'swap size, e.g. 8G or 0' },
-  { name: 'hibernate', type: 'boolean', description: 'swap large enough to hibernate' },
-  { name: 'encrypt', type: 'boolean', description: 'LUKS-encrypted layout; the passphrase is kept in the secret store' },
-  { name: 'subvolume', type: 'string', multiple: true, placeholder: 'NAME[=PATH]', description: 'extra btrfs subvolume' },
-];
+const CHOICES = PLAN_CHOICE_OPTIONS;
 
 const RUN: OptionSpec[] = [
   { name: 'copy-host-keys', type: 'boolean', description: "keep the target's current host keys instead of provisioning ours" },

@@ -1,7 +1,19 @@
 /** `bootstrap plan HOST`: the files a host needs, from its hardware. Wiring only. */
-import { FLAKE_OPTION, JSON_OPTION } from '../args.js';
+import { FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
 import { SSH_OPTIONS } from './probe.js';
+
+/** The hardware choices a plan takes; new-host, rebuild and recover take the same flags. */
+export const PLAN_CHOICE_OPTIONS: OptionSpec[] = [
+  { name: 'profile', type: 'string', placeholder: 'NAME', description: 'hardware profile (default: the best match)' },
+  { name: 'layout', type: 'string', placeholder: 'NAME', description: 'disk layout (default: the profile\'s)' },
+  { name: 'disk', type: 'string', placeholder: 'ID', description: 'install disk: by-id path, kernel name or /dev path (needed when several fit)' },
+  { name: 'second-disk', type: 'string', placeholder: 'ID', description: 'second disk for two-disk layouts' },
+  { name: 'swap', type: 'string', placeholder: 'SIZE', description: 'swap size, e.g. 8G or 0 (default: from memory)' },
+  { name: 'hibernate', type: 'boolean', description: 'swap large enough to hibernate, used as the resume device' },
+  { name: 'encrypt', type: 'boolean', description: 'encrypted layout (LUKS); default layout luks-btrfs' },
+  { name: 'subvolume', type: 'string', multiple: true, placeholder: 'NAME[=PATH]', description: 'extra btrfs subvolume' },
+];
 
 export const planCommands: CommandSpec[] = [
   {
@@ -16,14 +28,7 @@ export const planCommands: CommandSpec[] = [
       { name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: 'probe this machine over SSH' },
       { name: 'report', type: 'string', placeholder: 'FILE', description: 'a saved report (`bootstrap probe TARGET --json -o FILE`)' },
       { name: 'facter', type: 'string', placeholder: 'FILE', description: 'a nixos-facter report' },
-      { name: 'profile', type: 'string', placeholder: 'NAME', description: 'hardware profile (default: the best match)' },
-      { name: 'layout', type: 'string', placeholder: 'NAME', description: 'disk layout (default: the profile\'s)' },
-      { name: 'disk', type: 'string', placeholder: 'ID', description: 'install disk: by-id path, kernel name or /dev path (needed when several fit)' },
-      { name: 'second-disk', type: 'string', placeholder: 'ID', description: 'second disk for two-disk layouts' },
-      { name: 'swap', type: 'string', placeholder: 'SIZE', description: 'swap size, e.g. 8G or 0 (default: from memory)' },
-      { name: 'hibernate', type: 'boolean', description: 'swap large enough to hibernate, used as the resume device' },
-      { name: 'encrypt', type: 'boolean', description: 'encrypted layout (LUKS); default layout luks-btrfs' },
-      { name: 'subvolume', type: 'string', multiple: true, placeholder: 'NAME[=PATH]', description: 'extra btrfs subvolume' },
+      ...PLAN_CHOICE_OPTIONS,
       { name: 'write', type: 'boolean', description: 'write the files into the flake' },
       FLAKE_OPTION,
       JSON_OPTION,

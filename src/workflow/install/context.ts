@@ -3,37 +3,21 @@
  * question is answered; the steps read it and never ask anything. Keys and the secret tree are
  * loaded lazily and memoized, so a resumed run that skips the keys step still has them.
  */
-import type { LoadedConfig } from '../../config/load.js';
 import type { AppContext } from '../../context.js';
 import type { HostKeys } from '../../keys/host-keys.js';
 import type { NixosAnywhereCommand } from '../../nix/nixos-anywhere.js';
-import type { HardwareReport } from '../../probe/report.js';
-import type { FilePlanEntry } from '../../render/file-plan.js';
-import type { HostPlan } from '../../render/plan.js';
 import type { InstallLog } from '../../install/run-phases.js';
 import type { ExtraFilesResult } from '../../install/extra-files.js';
 import type { SecretStore } from '../../secrets/store.js';
-import type { SshOptions } from '../../ssh/session.js';
-import type { SshTarget } from '../../ssh/target.js';
 import type { StepContext } from '../step.js';
-import type { InstallAnswers } from './answers.js';
+import type { PreparedInstall } from './prepare.js';
 
 export type InstallMode = 'new-host' | 'rebuild' | 'recover';
 export type IdentityMode = 'provisioned' | 'copy-target-keys';
 
-export interface InstallCtx extends StepContext {
+/** The prepared install (plan, answers, target) plus what the runner provides for one run. */
+export interface InstallCtx extends PreparedInstall, StepContext {
   app: AppContext;
-  mode: InstallMode;
-  flakeDir: string;
-  loaded: LoadedConfig;
-  host: string;
-  target: SshTarget;
-  ssh: SshOptions;
-  report: HardwareReport;
-  plan: HostPlan;
-  entries: FilePlanEntry[];
-  answers: InstallAnswers;
-  identity: IdentityMode;
   /** Set by the runner: the 0700 directory for keys handed to the installer. */
   secretDir: string;
   installer: NixosAnywhereCommand;
