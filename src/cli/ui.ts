@@ -22,6 +22,8 @@ type Color = keyof typeof CODES;
 export class Output {
   readonly color: boolean;
   debugEnabled: boolean;
+  /** A terminal task line is on screen without its newline: the next message must start below it. */
+  private openTaskLine = false;
 
   constructor(
     private readonly stdout: Writer,
@@ -30,6 +32,15 @@ export class Output {
   ) {
     this.color = opts.color;
     this.debugEnabled = opts.debug ?? false;
+  }
+
+  /** Everything for a person goes to stderr through here, below any open task line. */
+  private say(text: string): void {
+    if (this.openTaskLine) {
+      this.stderr.write('\n');
+      this.openTaskLine = false;
+    }
+    this.stderr.write(redact(text) + '\n');
   }
 
   paint(color: Color, text: string): string {
@@ -44,19 +55,19 @@ export class Output {
     this.stdout.write(redact(JSON.stringify(value, null, 2)) + '\n');
   }
   info(text: string): void {
-    this.stderr.write(redact(text) + '\n');
+    this.say(text);
   }
   success(text: string): void {
-    this.stderr.write(redact(`${this.paint('green', '✔')} ${text}`) + '\n');
+    this.say(`${this.paint('green', '✔')} ${text}`);
   }
   warn(text: string): void {
-    this.stderr.write(redact(`${this.paint('yellow', 'warning:')} ${text}`) + '\n');
+    this.say(`${this.paint('yellow', 'warning:')} ${text}`);
   }
   error(text: string): void {
-    this.stderr.write(redact(`${this.paint('red', 'error:')} ${text}`) + '\n');
+    this.say(`${this.paint('red', 'error:')} ${text}`);
   }
   debug(text: string): void {
-    if (this.debugEnabled) this.stderr.write(redact(this.paint('dim', `debug: ${text}`)) + '\n');
+    if (this.debugEnabled) this.say(this.paint('dim', `debug: ${text}`));
   }
 
   /** A long step. On a terminal one line that updates; elsewhere a line when it starts and ends. */
@@ -66,22 +77,27 @@ export class Output {
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
     const line = (mark: string, detail?: string) => `${mark} ${title}${detail ? this.paint('dim', ` — ${detail}`) : ''}`;
     this.stderr.write(redact(tty ? `\r\x1b[2K${line(this.paint('blue', '…'))}` : `${line('…')}\n`));
+    this.openTaskLine = tty;
     let finished = false;
+    const end = (text: string) => {
+      this.stderr.write(redact(tty ? `\r\x1b[2K${text}\n` : `${text}\n`));
+      this.openTaskLine = false;
+    };
     return {
       update: (detail) => {
-        if (!finished && tty) this.stderr.write(redact(`\r\x1b[2K${line(this.paint('blue', '…'), detail)}`));
+        if (finished || !tty) return;
+        this.stderr.write(redact(`\r\x1b[2K${line(this.paint('blue', '…'), detail)}`));
+        this.openTaskLine = true;
       },
       done: (detail) => {
         if (finished) return;
         finished = true;
-        const text = line(this.paint('green', '✔'), [detail, elapsed()].filter(Boolean).join(', '));
-        this.stderr.write(redact(tty ? `\r\x1b[2K${text}\n` : `${text}\n`));
+        end(line(this.paint('green', '✔'), [detail, elapsed()].filter(Boolean).join(', ')));
       },
       fail: (detail) => {
         if (finished) return;
         finished = true;
-        const text = line(this.paint('red', '✖'), [detail, elapsed()].filter(Boolean).join(', '));
-        this.stderr.write(redact(tty ? `\r\x1b[2K${text}\n` : `${text}\n`));
+        end(line(this.paint('red', '✖'), [detail, elapsed()].filter(Boolean).join(', ')));
       },
     };
   }

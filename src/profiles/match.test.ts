@@ -57,7 +57,7 @@ test('--profile forces a profile and keeps the rules that hold as reasons', () =
   const m = chooseProfile(loadReport('kvm-droplet-no-links'), profiles, 'hetzner-cloud-x86');
   assert.equal(m.profile.name, 'hetzner-cloud-x86');
   assert.equal(m.forced, true);
-  assert.deepEqual(m.reasons, ['chosen with --profile', 'virtualization is kvm', 'architecture is x86_64-linux', 'firmware is BIOS']);
+  assert.deepEqual(m.reasons, ['chosen explicitly (--profile or the wizard)', 'virtualization is kvm', 'architecture is x86_64-linux', 'firmware is BIOS']);
 });
 
 test('an unknown --profile is a usage error listing the valid names', () => {

@@ -134,7 +134,7 @@ export function chooseProfile(report: HardwareReport, profiles: readonly Profile
   if (forced !== undefined) {
     const profile = findProfile(profiles, forced);
     const r = buildRuleResults(profile, report);
-    return { profile, score: r.score, reasons: ['chosen with --profile', ...r.reasons], forced: true };
+    return { profile, score: r.score, reasons: ['chosen explicitly (--profile or the wizard)', ...r.reasons], forced: true };
   }
   const best = rankProfiles(report, profiles)[0];
   if (!best) {

@@ -8,10 +8,10 @@ import { failure, usageError } from '../../errors.js';
 import type { InstallDisk } from '../../render/install-disk.js';
 import type { InstallAnswers } from './answers.js';
 
-const GB = 1e9;
+const GIB = 1024 ** 3;
 
 export function describeWipe(host: string, target: string, disk: InstallDisk, second?: InstallDisk): string {
-  const one = (d: InstallDisk) => `${d.byId ?? d.path} (${(d.sizeBytes / GB).toFixed(1)} GB${d.model ? `, ${d.model}` : ''}${d.serial ? `, serial ${d.serial}` : ''})`;
+  const one = (d: InstallDisk) => `${d.byId ?? d.path} (${(d.sizeBytes / GIB).toFixed(1)} GiB${d.model ? `, ${d.model}` : ''}${d.serial ? `, serial ${d.serial}` : ''})`;
   return `This ERASES ${one(disk)}${second ? ` and ${one(second)}` : ''} on ${target} and installs NixOS host ${host}.`;
 }
 

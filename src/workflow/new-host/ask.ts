@@ -43,8 +43,16 @@ export async function askHardwareChoices(app: Ask, report: HardwareReport, a: In
   if (!app.prompts.interactive) return a;
   let out = { ...a };
   if (!out.profile) {
-    const ranked = rankProfiles(report, await loadProfiles());
-    if (ranked.length > 1) {
+    const profiles = await loadProfiles();
+    const ranked = rankProfiles(report, profiles);
+    if (ranked.length === 0) {
+      // Nothing matched (an unusual machine): let the person pick rather than stop.
+      out.profile = await app.prompts.select({
+        message: 'No hardware profile matches this machine. Pick the closest:',
+        flag: '--profile',
+        choices: profiles.map((p) => ({ value: p.name, name: p.name, description: p.description })),
+      });
+    } else if (ranked.length > 1) {
       out.profile = await app.prompts.select({
         message: 'Hardware profile:',
         flag: '--profile',
