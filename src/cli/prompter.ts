@@ -3,7 +3,7 @@
  * is actually asked); without a terminal every question is a usage error naming the flag that
  * answers it, so scripts never hang.
  */
-import { usageError } from '../errors.js';
+import { failure, usageError } from '../errors.js';
 
 export interface Choice<T extends string = string> {
   value: T;
@@ -22,23 +22,33 @@ function notInteractive(flag: string, message: string): never {
   throw usageError('missing-answer', `no answer for "${message}" and no terminal to ask on`, `pass ${flag}`);
 }
 
+/** Ctrl-C at a prompt is the person saying stop: an interrupt (exit 130), not an internal error. */
+async function asked<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof Error && e.name === 'ExitPromptError') throw failure('interrupted', 'cancelled at the prompt: nothing was changed');
+    throw e;
+  }
+}
+
 export function createPrompter(interactive: boolean): Prompter {
   return {
     interactive,
     async input(q) {
       if (!interactive) notInteractive(q.flag, q.message);
       const { input } = await import('@inquirer/prompts');
-      return input({ message: q.message, ...(q.default !== undefined ? { default: q.default } : {}), ...(q.validate ? { validate: q.validate } : {}) });
+      return asked(input({ message: q.message, ...(q.default !== undefined ? { default: q.default } : {}), ...(q.validate ? { validate: q.validate } : {}) }));
     },
     async select(q) {
       if (!interactive) notInteractive(q.flag, q.message);
       const { select } = await import('@inquirer/prompts');
-      return select({ message: q.message, choices: q.choices, ...(q.default !== undefined ? { default: q.default } : {}) });
+      return asked(select({ message: q.message, choices: q.choices, ...(q.default !== undefined ? { default: q.default } : {}) }));
     },
     async confirm(q) {
       if (!interactive) notInteractive(q.flag, q.message);
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: q.message, ...(q.default !== undefined ? { default: q.default } : {}) });
+      return asked(confirm({ message: q.message, ...(q.default !== undefined ? { default: q.default } : {}) }));
     },
   };
 }
