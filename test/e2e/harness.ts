@@ -18,6 +18,8 @@ export interface Flake {
   env: Record<string, string>;
   argvLog: string;
   hook: RebootHook;
+  /** Everything every CLI run of this flake printed, for leak scans. */
+  printed: string[];
   /** Run the CLI in this flake's environment. */
   cli(args: string[], extraEnv?: Record<string, string | undefined>): Promise<CliResult>;
   /** Every invocation of the fake installer so far, as argv arrays. */
@@ -46,6 +48,7 @@ export async function makeFlake(hosts: Map<string, NetnsHost>, opts: { swapKey?:
   // The "reboot": restart the target (the fake passes its --target-host) with the key from the
   // extra-files tree.
   const argvLog = join(dir, '.installer-argv.jsonl');
+  const printed: string[] = [];
   const installerCalls = (): string[][] => {
     try {
       return readFileSync(argvLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
@@ -57,7 +60,8 @@ export async function makeFlake(hosts: Map<string, NetnsHost>, opts: { swapKey?:
     async restart(keyPath, dest = '') {
       const host = [...hosts.values()].find((h) => dest.endsWith(`@${h.ip}`));
       if (!host) throw new Error(`reboot hook: no namespace host for ${dest}`);
-      await host.restartWithHostKey(opts.swapKey ? undefined : keyPath);
+      // swapKey: a fresh key (the wrong machine answers); no key path (--copy-host-keys): keep its own.
+      await host.restartWithHostKey(opts.swapKey ? undefined : (keyPath ?? host.hostKeyPath));
     },
   });
   // A private runtime dir: the secret directories of this flake's runs appear (and must vanish) here.
@@ -78,7 +82,12 @@ export async function makeFlake(hosts: Map<string, NetnsHost>, opts: { swapKey?:
     argvLog,
     hook,
     installerCalls,
-    cli: (args, extraEnv = {}) => runCli([...args, '--flake', dir], { env: { ...env, ...extraEnv }, timeoutMs: 120_000 }),
+    printed,
+    cli: async (args, extraEnv = {}) => {
+      const r = await runCli([...args, '--flake', dir], { env: { ...env, ...extraEnv }, timeoutMs: 120_000 });
+      printed.push(r.stdout, r.stderr);
+      return r;
+    },
     vaultSecret: (name) => execFileSync('age', ['-d', '-i', identity, join(dir, 'secrets/bootstrap', `${name}.age`)]).toString(),
     close: async () => {
       await hook.close();
@@ -98,9 +107,30 @@ export function readTree(dir: string): string {
   return out;
 }
 
+/**
+ * Fail when any secret of the flake's vault (host keys, LUKS passphrases) shows up in what the CLI
+ * printed or in what it keeps (.bootstrap: journal, logs, state; hosts/: rendered files).
+ */
+export function assertNoLeaks(f: Flake): number {
+  const vault = join(f.dir, 'secrets/bootstrap');
+  const names: string[] = [];
+  const walk = (d: string, pre: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), `${pre}${e.name}/`);
+      else if (e.name.endsWith('.age')) names.push(`${pre}${e.name.replace(/\.age$/, '')}`);
+    }
+  };
+  walk(vault, '');
+  const needles = secretNeedles(...names.map((n) => f.vaultSecret(n)));
+  const haystack = f.printed.join('\n') + readTree(join(f.dir, '.bootstrap')) + readTree(join(f.dir, 'hosts'));
+  for (const n of needles) if (haystack.includes(n)) throw new Error(`a secret from the vault leaked (${n.slice(0, 4)}…)`);
+  return needles.length;
+}
+
 /** The private lines of an OpenSSH key and an age identity: what must never be printed. */
 export function secretNeedles(...secrets: string[]): string[] {
-  return secrets.flatMap((s) => s.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----')));
+  // Lines of 16+ characters (key bodies), and whole short secrets such as a LUKS passphrase.
+  return secrets.flatMap((s) => [s.trim(), ...s.split('\n').map((l) => l.trim())].filter((l) => l.length >= 16 && !l.startsWith('-----')));
 }
 
 export function answersToml(h: NetnsHost, host: string, extra = ''): string {
