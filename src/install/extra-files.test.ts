@@ -81,3 +81,12 @@ test('removes the directory when the work fails, under an explicit base without 
     assert.equal(warnings.length, 0); // an explicit base is the caller's choice
   });
 });
+
+test('service secrets go into the tree at their absolute paths, 0600, and may not escape it', () => {
+  const plan = buildExtraFilesPlan({ secretFiles: [{ path: '/var/lib/bootstrap/secrets/restic-password', content: 'pw' }] });
+  const f = plan.files.find((x) => x.path.endsWith('restic-password'))!;
+  assert.equal(f.path, 'extra-files/var/lib/bootstrap/secrets/restic-password');
+  assert.equal(f.mode, 0o600);
+  assert.ok(plan.dirs.includes('extra-files/var/lib/bootstrap/secrets'));
+  assert.throws(() => buildExtraFilesPlan({ secretFiles: [{ path: '/var/../../etc/x', content: 'pw' }] }), /not an absolute path/);
+});

@@ -27,6 +27,8 @@ export interface ExtraFilesInput {
   ageKey?: { path: string; identity: string };
   /** LUKS passphrase for disko; written outside the tree. */
   luksPassphrase?: string;
+  /** Other secrets placed on the target (0600), e.g. the host's cache and backup secrets. */
+  secretFiles?: { path: string; content: string }[];
 }
 
 export interface PlannedFile {
@@ -75,6 +77,7 @@ export function buildExtraFilesPlan(input: ExtraFilesInput): ExtraFilesPlan {
     files.push({ path: `${TREE}/etc/ssh/ssh_host_ed25519_key.pub`, mode: 0o644, content: withNewline(input.hostKey.publicKey.trim()) });
   }
   if (input.ageKey) files.push({ path: `${TREE}/${buildTreePath(input.ageKey.path)}`, mode: 0o600, content: withNewline(input.ageKey.identity) });
+  for (const f of input.secretFiles ?? []) files.push({ path: `${TREE}/${buildTreePath(f.path)}`, mode: 0o600, content: f.content });
   const seen = new Set<string>();
   for (const f of files) {
     if (seen.has(f.path)) throw usageError('bad-key-path', `two secrets would be written to /${f.path.slice(TREE.length + 1)}`, 'set [sops] keyPath to a path other than the SSH host key');
@@ -101,6 +104,7 @@ export async function writeExtraFiles(secretDir: string, input: ExtraFilesInput)
   registerSecret(input.hostKey?.privateKey);
   registerSecret(input.ageKey?.identity);
   registerSecret(input.luksPassphrase);
+  for (const f of input.secretFiles ?? []) registerSecret(f.content);
   const plan = buildExtraFilesPlan(input);
   for (const d of plan.dirs) {
     await mkdir(join(secretDir, d), { mode: 0o755 });

@@ -229,6 +229,31 @@ describe('install end to end (network namespace targets, fake installer)', { ski
     }
   });
 
+  test('with [sops] mode = "none", the host service secrets travel in the extra-files tree (0600)', async () => {
+    const h = hosts.get('web2')!;
+    const f = await makeFlake(hosts);
+    try {
+      writeFileSync(join(f.dir, 'bootstrap.toml'), readFileSync(join(f.dir, 'bootstrap.toml'), 'utf8') + '\n[sops]\nmode = "none"\n');
+      // What `bootstrap backup setup` would have stored for the host.
+      const { loadConfig } = await import('../../src/config/load.js');
+      const { openSecretStore } = await import('../../src/secrets/open-store.js');
+      const store = await openSecretStore(await loadConfig(f.dir), { env: { ...process.env, ...f.env } });
+      await store.put('hosts/plain1/restic-password', 'correct-horse-battery-staple-restic', { kind: 'password' });
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(h, 'plain1').replace('/dev/vda', DISK));
+      const treeLog = join(f.dir, '.tree.log');
+      const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')], { FAKE_NA_TREE_LOG: treeLog });
+      assert.equal(r.code, 0, r.stderr);
+      const tree = readFileSync(treeLog, 'utf8');
+      assert.match(tree, /^var\/lib\/bootstrap\/secrets\/restic-password 600$/m);
+      assert.match(tree, /^etc\/ssh\/ssh_host_ed25519_key 600$/m);
+      assert.doesNotMatch(tree, /sops-nix/, 'no sops age key without sops');
+      assert.ok(assertNoLeaks(f) > 0);
+      assert.ok(!f.printed.join('').includes('correct-horse-battery-staple-restic'));
+    } finally {
+      await f.close();
+    }
+  });
+
   test('SIGINT during install: secret directory removed, journal says interrupted, lock freed', async () => {
     const h = hosts.get('spare')!;
     const f = await makeFlake(hosts);

@@ -12,6 +12,7 @@ import { openSecretStore } from '../../secrets/open-store.js';
 import { buildJournalPaths } from '../journal.js';
 import { runSteps, type RunStepsResult, type Step } from '../step.js';
 import { once, type InstallCtx } from './context.js';
+import { readHostSecretFiles } from './host-secret-files.js';
 import type { PreparedInstall } from './prepare.js';
 import { diskoStep, installStep, kexecStep, rebootStep, verifyStep } from './steps-install.js';
 import { keysStep, preflightStep, recipientsStep, writeStep } from './steps-prepare.js';
@@ -42,15 +43,19 @@ export interface InstallOutcome extends RunStepsResult {
 /** The files handed to the installer: our host key pair and age identity, the LUKS passphrase. */
 async function buildExtraFilesInput(c: InstallCtx): Promise<ExtraFilesInput> {
   const encrypted = c.plan.layout.encrypted;
+  const sops = c.loaded.config.sops;
+  // Without sops or agenix, the host's service secrets travel in the tree (see host-secret-files.ts).
+  const secretFiles = sops.mode === 'none' ? await readHostSecretFiles(await c.store(), c.host) : [];
+  const more = secretFiles.length ? { secretFiles } : {};
   if (c.identity === 'copy-target-keys') {
-    return encrypted ? { luksPassphrase: await readLuksPassphrase(await c.store(), c.host) } : {};
+    return { ...(encrypted ? { luksPassphrase: await readLuksPassphrase(await c.store(), c.host) } : {}), ...more };
   }
   const k = await c.keys();
-  const sops = c.loaded.config.sops;
   return {
     hostKey: { privateKey: k.ssh.privateKey, publicKey: k.ssh.publicKey },
     ...(sops.mode === 'sops' ? { ageKey: { path: sops.keyPath, identity: k.age.identity } } : {}),
     ...(encrypted && k.luks ? { luksPassphrase: k.luks.passphrase } : {}),
+    ...more,
   };
 }
 
