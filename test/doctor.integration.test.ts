@@ -75,3 +75,16 @@ test('doctor checks the secret store and that S3 endpoints are reachable', async
     }
   });
 });
+
+test('doctor warns when .bootstrap/ is not git-ignored in a git flake, and is quiet once it is', async () => {
+  await withTempDir(async (dir) => {
+    mkdirSync(join(dir, '.git'));
+    const first = JSON.parse((await runCli(['doctor', '--flake', dir, '--json'])).stdout) as { checks: { name: string; status: string; fix?: string }[] };
+    const warn = first.checks.find((c) => c.name === 'git-ignore')!;
+    assert.equal(warn.status, 'warn');
+    assert.match(warn.fix ?? '', /\/\.bootstrap\/' >> /);
+    writeFileSync(join(dir, '.gitignore'), 'result\n/.bootstrap/\n');
+    const second = JSON.parse((await runCli(['doctor', '--flake', dir, '--json'])).stdout) as { checks: { name: string; status: string }[] };
+    assert.equal(second.checks.find((c) => c.name === 'git-ignore')?.status, 'ok');
+  });
+});

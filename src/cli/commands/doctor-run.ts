@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { BASE_CHECKS, formatChecks, runChecks } from '../../doctor/checks.js';
-import { checkConfig } from '../../doctor/config-checks.js';
+import { checkConfig, checkStateIgnored } from '../../doctor/config-checks.js';
 import { extraDoctorChecks } from '../../doctor/extra-checks.js';
 import type { CommandModule } from '../spec.js';
 
@@ -8,7 +8,8 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   const flakeDir = resolve(ctx.cwd, args.string('flake') ?? '.');
   const [base, config] = await Promise.all([runChecks(ctx, BASE_CHECKS), checkConfig(flakeDir)]);
   const extra = config.loaded ? await extraDoctorChecks(ctx, config.loaded) : [];
-  const results = [...base, config.result, ...extra];
+  const ignored = config.loaded ? await checkStateIgnored(flakeDir, config.loaded.config.stateDir) : undefined;
+  const results = [...base, config.result, ...extra, ...(ignored ? [ignored] : [])];
   const failed = results.filter((r) => r.required && r.status === 'missing');
   if (args.bool('json')) ctx.out.json({ ok: failed.length === 0, checks: results });
   else {

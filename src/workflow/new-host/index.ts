@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/load.js';
 import { buildSshFromChoices } from '../../cli/ssh-options.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../plan/read-report.js';
+import { assertFlakeDir } from '../install/flake-dir.js';
 import { mergeAnswers, type InstallAnswers } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';
 import { buildDryRunText, printPrepared, runPreparePlan } from '../install/prepare.js';
@@ -28,6 +29,7 @@ export interface NewHostOptions {
 
 export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<void> {
   const flakeDir = resolve(app.cwd, o.flakeDir);
+  await assertFlakeDir(flakeDir);
   const loaded = await loadConfig(flakeDir);
 
   // 1. Who and where.

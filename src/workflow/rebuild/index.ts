@@ -15,6 +15,7 @@ import type { HardwareReport } from '../../probe/report.js';
 import { buildDiskCandidates } from '../../render/install-disk.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../plan/read-report.js';
+import { assertFlakeDir } from '../install/flake-dir.js';
 import { mergeAnswers, type InstallAnswers } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';
 import { buildDryRunText, printPrepared, runPreparePlan } from '../install/prepare.js';
@@ -74,6 +75,7 @@ async function chooseNewDisk(app: AppContext, report: HardwareReport, host: stri
 
 export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<void> {
   const flakeDir = resolve(app.cwd, o.flakeDir);
+  await assertFlakeDir(flakeDir);
   const loaded = await loadConfig(flakeDir);
   const manifest = await readManifest(flakeDir, o.host);
   const statePath = buildStatePath(flakeDir, loaded.config.stateDir, o.host);
