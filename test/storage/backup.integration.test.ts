@@ -66,6 +66,8 @@ describe('backups with real restic on s3rver over TLS', () => {
     const password = store.values.get('hosts/web1/restic-password')!;
     assert.ok(password.length >= 40, 'a long random password was made and stored');
     assert.match(store.values.get('hosts/web1/restic-env')!, /^AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=leakcanary-secret-9f3b2c71\n/);
+    // It says how the values reach the host under sops (they stay in the store until then).
+    assert.match(ctx.text(), /next: add "restic-password", "restic-env" to web1's sops file/);
 
     // A second setup keeps the password and accepts the initialized repository.
     const again = await runBackupSetup(ctx, loaded, store, { host: 'web1', secrets: 'sops', createBucket: false, dryRun: false });

@@ -16,7 +16,7 @@ import { runBucketCheck } from '../../storage/checks.js';
 import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
 import { buildResticEnvFile, buildResticRepo, buildResticRepository, runResticInit, runResticSnapshots, type ResticRepo, type Snapshot } from '../../storage/restic.js';
 import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
-import { checkHostName, resolveStorage, runApplyFiles } from './common.js';
+import { buildDeliveryHint, checkHostName, resolveStorage, runApplyFiles } from './common.js';
 
 export interface BackupSetupOptions {
   host: string;
@@ -111,6 +111,8 @@ export async function runBackupSetup(ctx: Pick<AppContext, 'out' | 'run' | 'sign
   task.done(init === 'created' ? 'created' : 'already initialized');
   const files = await runApplyFiles(ctx, loaded.flakeDir, [file], false);
   ctx.out.info(`import ./backup.nix from ${loaded.config.hostsDir}/${host}/default.nix; secrets kept at ${Object.values(refs).join(', ')}`);
+  const names = [RESTIC_PASSWORD_SECRET, ...(refs.env ? [RESTIC_ENV_SECRET] : [])];
+  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, host, names, loaded.config.hostsDir)}`);
   return { repository, release, init, files, secretRefs: refs };
 }
 

@@ -13,7 +13,7 @@ import { buildAtticClaims, buildRolePermissions, generateSigningKey, mintAtticTo
 import { runBucketCheck, runLifecycleCheck, runProbeObject } from '../../storage/checks.js';
 import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
 import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
-import { checkHostName, resolveStorage, runApplyFiles } from './common.js';
+import { buildDeliveryHint, checkHostName, resolveStorage, runApplyFiles } from './common.js';
 
 export interface CacheSetupOptions {
   server: string;
@@ -96,6 +96,7 @@ export async function runCacheSetup(ctx: Pick<AppContext, 'out' | 'clock'>, load
   ctx.out.success(`attic secrets kept in the secret store: ${Object.values(refs).join(', ')}`);
 
   const files = await runApplyFiles(ctx, loaded.flakeDir, [file], false);
-  ctx.out.info(`import ./attic.nix from ${loaded.config.hostsDir}/${server}/default.nix; the host reads "${ATTIC_ENV_SECRET}" through ${o.secrets}`);
+  ctx.out.info(`import ./attic.nix from ${loaded.config.hostsDir}/${server}/default.nix`);
+  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, server, [ATTIC_ENV_SECRET], loaded.config.hostsDir)}`);
   return { files, secretRefs: refs, bucket: storage.bucket };
 }
