@@ -25,11 +25,13 @@ const phasesRun = (f: Flake) => f.installerCalls().map((a) => a[a.indexOf('--pha
 describe('install end to end (network namespace targets, fake installer)', { skip: skip ?? false }, () => {
   let lab: NetnsLab;
   const hosts = new Map<string, NetnsHost>();
+  const shimDirs = new Map<string, string>();
   const work = mkdtempSync(join(tmpdir(), 'nb-e2e-'));
   before(async () => {
     lab = await createNetnsLab();
-    for (const name of ['web1', 'web2', 'spare', 'new1']) {
+    for (const name of ['web1', 'web2', 'spare', 'new1', 'rec']) {
       const fake = buildFakeMachine(SCENARIO, join(work, name));
+      shimDirs.set(name, fake.shimDir);
       hosts.set(name, await lab.addHost({ shimDir: fake.shimDir, mounts: fake.mounts, hostname: fake.hostname }));
     }
   });
@@ -249,6 +251,64 @@ describe('install end to end (network namespace targets, fake installer)', { ski
       assert.doesNotMatch(tree, /sops-nix/, 'no sops age key without sops');
       assert.ok(assertNoLeaks(f) > 0);
       assert.ok(!f.printed.join('').includes('correct-horse-battery-staple-restic'));
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('recover restores the latest backup onto the reinstalled host and verifies it (real restic)', async () => {
+    const h = hosts.get('rec')!;
+    const f = await makeFlake(hosts);
+    try {
+      const { execFileSync } = await import('node:child_process');
+      const { mkdirSync, chmodSync } = await import('node:fs');
+      // The host's backups: a real restic repository with one snapshot of a small tree.
+      const data = join(f.dir, '.data');
+      const repo = join(f.dir, '.restic-repo');
+      const sandbox = join(f.dir, '.host-root');
+      mkdirSync(join(data, 'srv/app'), { recursive: true });
+      mkdirSync(sandbox);
+      writeFileSync(join(data, 'srv/app/db.sqlite'), Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251)));
+      writeFileSync(join(data, 'srv/app/config.yaml'), 'listen: 8080\n');
+      const pwFile = join(f.dir, '.restic-pw');
+      writeFileSync(pwFile, 'restic-test-password-0123456789', { mode: 0o600 });
+      const renv = { ...process.env, RESTIC_REPOSITORY: repo, RESTIC_PASSWORD_FILE: pwFile, RESTIC_CACHE_DIR: join(f.dir, '.restic-cache') };
+      execFileSync('restic', ['init'], { env: renv, stdio: 'ignore' });
+      execFileSync('restic', ['backup', '--host', 'rec1', join(data, 'srv')], { env: renv, stdio: 'ignore' });
+      // The password bootstrap keeps for the host (what `backup setup` stored).
+      const { loadConfig } = await import('../../src/config/load.js');
+      const { openSecretStore } = await import('../../src/secrets/open-store.js');
+      const store = await openSecretStore(await loadConfig(f.dir), { env: { ...process.env, ...f.env } });
+      await store.put('hosts/rec1/restic-password', 'restic-test-password-0123456789', { kind: 'password' });
+      // FAKE of the restic-bootstrap wrapper NixOS builds from backup.nix: real restic on this test's
+      // repository, with "/" mapped to a sandbox (the namespace shares this machine's filesystem).
+      const wrapper = join(shimDirs.get('rec')!, 'restic-bootstrap');
+      writeFileSync(wrapper, [
+        '#!/bin/sh',
+        `export RESTIC_REPOSITORY='${repo}' RESTIC_PASSWORD_FILE='${pwFile}' RESTIC_CACHE_DIR='${join(f.dir, '.restic-cache')}'`,
+        'n=$#; prev=""',
+        'for a in "$@"; do',
+        `  if [ "$prev" = "--target" ] && [ "$a" = "/" ]; then a='${sandbox}'; fi`,
+        '  set -- "$@" "$a"; prev="$a"',
+        'done',
+        'shift $n',
+        'exec restic "$@"',
+      ].join('\n') + '\n');
+      chmodSync(wrapper, 0o755);
+
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(h, 'rec1').replace('/dev/vda', DISK));
+      const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
+      assert.equal(r1.code, 0, r1.stderr);
+      const r2 = await f.cli(['recover', 'rec1', '--yes', '-i', h.clientKeyPath, '--json', '--wait-timeout', '60']);
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.ok((JSON.parse(r2.stdout) as { ran: string[] }).ran.includes('restore'));
+      assert.match(r2.stderr, /restore rec1 snapshot \w+ on the host into \/ — verified/);
+      // Byte for byte what was backed up, at its original path under the host's root.
+      const restored = join(sandbox, data, 'srv/app');
+      assert.deepEqual(readFileSync(join(restored, 'db.sqlite')), readFileSync(join(data, 'srv/app/db.sqlite')));
+      assert.equal(readFileSync(join(restored, 'config.yaml'), 'utf8'), 'listen: 8080\n');
+      assert.ok(!f.printed.join('').includes('restic-test-password-0123456789'));
+      assert.ok(assertNoLeaks(f) > 0);
     } finally {
       await f.close();
     }
