@@ -91,7 +91,7 @@ const BAD: Array<[string, string[], RegExp]> = [
   ['bad host name', ['--report', REPORT('ovh-vps')], /^error: "Web_1" is not a valid host name/m],
   ['no report source', [], /^error: no hardware report: give --target, --report or --facter$/m],
   ['two report sources', ['--report', 'a.json', '--facter', 'b.json'], /^error: give only one of --report, --facter$/m],
-  ['missing report file', ['--report', '/nonexistent/r.json'], /^error: --report \/nonexistent\/r\.json: no such file$/m],
+  ['missing report file', ['--report', '/nonexistent/r.json'], /^error: cannot read --report \/nonexistent\/r\.json: no such file$/m],
 ];
 
 for (const [what, args, message] of BAD) {

@@ -113,7 +113,7 @@ test('bad input: target string, flags, key file, facter file: exit 2', async () 
   const truncated = join(tmp.dir, 'truncated.json');
   writeFileSync(truncated, '{"version": 1, "system": "x86_64-linux", "hardware": {"disk": [');
   expectOneLine(await cli(['probe', '--from-facter', truncated, '--json']), 2, /truncated\.json is not valid JSON/);
-  expectOneLine(await cli(['probe', '--from-facter', join(tmp.dir, 'missing.json')]), 2, /cannot read .*missing\.json: no such file/);
+  expectOneLine(await cli(['probe', '--from-facter', join(tmp.dir, 'missing.json')]), 2, /cannot read --from-facter .*missing\.json: no such file/);
   const wrongShape = join(tmp.dir, 'wrong.json');
   writeFileSync(wrongShape, '{"hello": "world"}');
   const r = await cli(['probe', '--from-facter', wrongShape, '--json']);

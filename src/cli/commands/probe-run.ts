@@ -1,36 +1,34 @@
 /**
  * `bootstrap probe TARGET` and `bootstrap probe --from-facter FILE`. Wiring only: the probe is
- * runProbe (src/probe/run-probe.ts), the conversion facterToReport, the summary buildProbeSummary.
+ * runReadReport (the same door `plan` uses: a live probe or a facter file), the summary buildProbeSummary.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { CommandModule } from '../spec.js';
+import { access, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
+import type { CommandModule } from '../spec.js';
 import { failure, usageError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
-import { facterToReport } from '../../probe/facter.js';
-import { runProbe } from '../../probe/run-probe.js';
 import { buildProbeSummary } from '../../probe/summary.js';
-import { formatTarget } from '../../ssh/target.js';
-import { buildSshArgs } from '../ssh-options.js';
+import { runReadReport } from '../../workflow/plan/read-report.js';
+import { buildSshFromChoices } from '../ssh-options.js';
 
-/** Read and parse a facter report file; a missing, unreadable or truncated file is bad input. */
-async function readFacterFile(ctx: AppContext, file: string): Promise<HardwareReport> {
-  const path = resolve(ctx.cwd, file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw usageError('bad-facter-file', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`, 'give the path of a report written by `nixos-facter -o facter.json`');
+/**
+ * Where trusted host keys are pinned: the flake's .bootstrap/ (--flake, or the current directory
+ * when it is a flake), else $XDG_STATE_HOME/nixos-bootstrap, so probing from any directory does
+ * not leave a .bootstrap/ behind there.
+ */
+async function choosePinDir(ctx: Pick<AppContext, 'cwd' | 'env'>, flake: string | undefined): Promise<string> {
+  if (flake !== undefined) return resolve(ctx.cwd, flake);
+  for (const marker of ['flake.nix', 'bootstrap.toml']) {
+    try {
+      await access(join(ctx.cwd, marker));
+      return ctx.cwd;
+    } catch {
+      // not a flake here
+    }
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw usageError('bad-facter-file', `${file} is not valid JSON (${(e as Error).message.split('\n')[0]})`, 'the file may be truncated; copy it again, or re-run `nixos-facter -o facter.json` on the target');
-  }
-  return facterToReport(raw);
+  return join(ctx.env.XDG_STATE_HOME || join(ctx.env.HOME || homedir(), '.local/state'), 'nixos-bootstrap');
 }
 
 export const run: CommandModule['run'] = async (ctx, args) => {
@@ -39,17 +37,18 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   let report: HardwareReport;
   if (facterFile !== undefined) {
     if (targetText !== undefined) throw usageError('bad-argument', 'give either TARGET or --from-facter FILE, not both', 'see `bootstrap probe --help`');
-    report = await readFacterFile(ctx, facterFile);
+    report = await runReadReport(ctx, { kind: 'facter', file: facterFile, flag: '--from-facter' });
   } else {
-    const { target, ssh } = buildSshArgs(ctx, args, args.positional(0, 'TARGET (user@host[:port]), or --from-facter FILE'));
-    const task = ctx.out.task(`probing ${formatTarget(target)}`);
-    try {
-      report = await runProbe(ctx, target, ssh);
-    } catch (e) {
-      task.fail();
-      throw e;
-    }
-    task.done(`${report.disks.length} disk(s), ${report.nics.length} NIC(s)`);
+    const { target, ssh } = buildSshFromChoices(ctx, {
+      target: args.positional(0, 'TARGET (user@host[:port]), or --from-facter FILE'),
+      identity: args.string('identity'),
+      hostKey: args.string('host-key'),
+      acceptNewHostKey: args.bool('accept-new-host-key'),
+      timeout: args.string('timeout'),
+      passwordEnv: args.string('password-env'),
+      flakeDir: await choosePinDir(ctx, args.string('flake')),
+    });
+    report = await runReadReport(ctx, { kind: 'target', target, ssh });
   }
 
   const out = args.string('out');

@@ -26,7 +26,7 @@ export const probeCommands: CommandSpec[] = [
       ...SSH_OPTIONS,
       { name: 'from-facter', type: 'string', placeholder: 'FILE', description: 'convert a nixos-facter report instead of probing' },
       { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'also write the JSON report to FILE' },
-      { name: 'flake', type: 'string', placeholder: 'DIR', description: 'flake whose .bootstrap/known_hosts pins host keys (default: .)' },
+      { name: 'flake', type: 'string', placeholder: 'DIR', description: 'flake whose .bootstrap/known_hosts pins host keys (default: the current directory if it is a flake, else $XDG_STATE_HOME/nixos-bootstrap)' },
       JSON_OPTION,
     ],
     examples: [

@@ -15,7 +15,7 @@ import { formatTarget, type SshTarget } from '../../ssh/target.js';
 export type ReportSource =
   | { kind: 'target'; target: SshTarget; ssh: ProbeOptions }
   | { kind: 'report'; file: string }
-  | { kind: 'facter'; file: string };
+  | { kind: 'facter'; file: string; /** the flag that named the file, for messages (default --facter) */ flag?: string };
 
 async function readJsonFile(ctx: Pick<AppContext, 'cwd'>, file: string, flag: string): Promise<unknown> {
   let text: string;
@@ -23,7 +23,7 @@ async function readJsonFile(ctx: Pick<AppContext, 'cwd'>, file: string, flag: st
     text = await readFile(resolve(ctx.cwd, file), 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw usageError('bad-report-file', `${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, `give the path of an existing file to ${flag}`);
+    throw usageError('bad-report-file', `cannot read ${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, `give the path of an existing file to ${flag}`);
   }
   try {
     return JSON.parse(text);
@@ -38,12 +38,12 @@ export async function runReadReport(ctx: AppContext, source: ReportSource): Prom
     case 'report':
       return parseWith(HardwareReportSchema, await readJsonFile(ctx, source.file, '--report'), source.file, 'give a report written by `bootstrap probe TARGET --json -o FILE`');
     case 'facter':
-      return facterToReport(await readJsonFile(ctx, source.file, '--facter'));
+      return facterToReport(await readJsonFile(ctx, source.file, source.flag ?? '--facter'));
     case 'target': {
       const task = ctx.out.task(`probing ${formatTarget(source.target)}`);
       try {
         const report = await runProbe(ctx, source.target, source.ssh);
-        task.done(`${report.disks.length} disk(s)`);
+        task.done(`${report.disks.length} disk(s), ${report.nics.length} NIC(s)`);
         return report;
       } catch (e) {
         task.fail();
