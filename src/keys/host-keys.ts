@@ -141,24 +141,3 @@ export async function readLuksPassphrase(store: SecretStore, host: string): Prom
   if (value === undefined) throw usageError('no-luks-passphrase', `host ${host} has no LUKS passphrase in the secret store`, `create one with \`bootstrap keys ensure ${host} --luks\``);
   return value;
 }
-
-export interface ExtraFile {
-  /** Absolute path on the installed host. */
-  path: string;
-  content: string;
-  mode: number;
-}
-
-/**
- * The files nixos-anywhere's --extra-files tree must carry so the host boots with its identity:
- * the SSH host key pair, the age identity for sops-nix, and the independent age key if any.
- */
-export function buildHostExtraFiles(keys: HostKeys, paths: { keyPath: string; separateKeyPath?: string }): ExtraFile[] {
-  const files: ExtraFile[] = [
-    { path: '/etc/ssh/ssh_host_ed25519_key', content: keys.ssh.privateKey, mode: 0o600 },
-    { path: '/etc/ssh/ssh_host_ed25519_key.pub', content: keys.ssh.publicKey + '\n', mode: 0o644 },
-    { path: paths.keyPath, content: keys.age.identity + '\n', mode: 0o600 },
-  ];
-  if (keys.separateAge && paths.separateKeyPath) files.push({ path: paths.separateKeyPath, content: keys.separateAge.identity + '\n', mode: 0o600 });
-  return files;
-}

@@ -256,6 +256,25 @@ describe('install end to end (network namespace targets, fake installer)', { ski
     }
   });
 
+  test('[sops] separateKeyPath: the independent age key travels beside the derived one, both 0600', async () => {
+    const h = hosts.get('web2')!;
+    const f = await makeFlake(hosts);
+    try {
+      writeFileSync(join(f.dir, 'bootstrap.toml'), readFileSync(join(f.dir, 'bootstrap.toml'), 'utf8') + '\n[sops]\nseparateKeyPath = "/var/lib/sops-nix/admin-key.txt"\n');
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(h, 'sep1').replace('/dev/vda', DISK));
+      const treeLog = join(f.dir, '.tree.log');
+      const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')], { FAKE_NA_TREE_LOG: treeLog });
+      assert.equal(r.code, 0, r.stderr);
+      const tree = readFileSync(treeLog, 'utf8');
+      assert.match(tree, /^var\/lib\/sops-nix\/key\.txt 600$/m);
+      assert.match(tree, /^var\/lib\/sops-nix\/admin-key\.txt 600$/m);
+      assert.ok(existsSync(join(f.dir, 'secrets/bootstrap/hosts/sep1/age_key.age')), 'the independent key is kept in the vault');
+      assert.ok(assertNoLeaks(f) > 0);
+    } finally {
+      await f.close();
+    }
+  });
+
   test('recover restores the latest backup onto the reinstalled host and verifies it (real restic)', async () => {
     const h = hosts.get('rec')!;
     const f = await makeFlake(hosts);

@@ -37,3 +37,8 @@ export function once<T>(load: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
   return () => (p ??= load());
 }
+
+/** What the host's keys consist of, from the plan and bootstrap.toml. Pure. */
+export function buildKeyOptions(p: Pick<PreparedInstall, 'plan' | 'loaded'>): { luks: boolean; separateAgeKey: boolean } {
+  return { luks: p.plan.layout.encrypted, separateAgeKey: p.loaded.config.sops.separateKeyPath !== undefined };
+}

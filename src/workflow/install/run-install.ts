@@ -11,7 +11,7 @@ import { locateNixosAnywhere } from '../../nix/nixos-anywhere.js';
 import { openSecretStore } from '../../secrets/open-store.js';
 import { buildJournalPaths } from '../journal.js';
 import { runSteps, type RunStepsResult, type Step } from '../step.js';
-import { once, type InstallCtx } from './context.js';
+import { buildKeyOptions, once, type InstallCtx } from './context.js';
 import { readHostSecretFiles } from './host-secret-files.js';
 import type { PreparedInstall } from './prepare.js';
 import { diskoStep, installStep, kexecStep, rebootStep, verifyStep } from './steps-install.js';
@@ -46,16 +46,17 @@ async function buildExtraFilesInput(c: InstallCtx): Promise<ExtraFilesInput> {
   const sops = c.loaded.config.sops;
   // Without sops or agenix, the host's service secrets travel in the tree (see host-secret-files.ts).
   const secretFiles = sops.mode === 'none' ? await readHostSecretFiles(await c.store(), c.host) : [];
-  const more = secretFiles.length ? { secretFiles } : {};
   if (c.identity === 'copy-target-keys') {
-    return { ...(encrypted ? { luksPassphrase: await readLuksPassphrase(await c.store(), c.host) } : {}), ...more };
+    return { ...(encrypted ? { luksPassphrase: await readLuksPassphrase(await c.store(), c.host) } : {}), ...(secretFiles.length ? { secretFiles } : {}) };
   }
   const k = await c.keys();
+  // The independent admin age key, when configured, sits beside the host's derived one.
+  if (k.separateAge && sops.separateKeyPath) secretFiles.push({ path: sops.separateKeyPath, content: `${k.separateAge.identity}\n` });
   return {
     hostKey: { privateKey: k.ssh.privateKey, publicKey: k.ssh.publicKey },
     ...(sops.mode === 'sops' ? { ageKey: { path: sops.keyPath, identity: k.age.identity } } : {}),
     ...(encrypted && k.luks ? { luksPassphrase: k.luks.passphrase } : {}),
-    ...more,
+    ...(secretFiles.length ? { secretFiles } : {}),
   };
 }
 
@@ -83,7 +84,7 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
             if (!(await s.exists(hostSecretNames(p.host).sshKey))) {
               throw failure('no-host-keys', `${p.host} has no host key in the secret store yet`, 'run again with --from keys');
             }
-            return (await ensureHostKeys(s, p.host, { luks: p.plan.layout.encrypted })).keys;
+            return (await ensureHostKeys(s, p.host, buildKeyOptions(p))).keys;
           }),
           extraFiles: once(async () => writeExtraFiles(secretDir, await buildExtraFilesInput(c))),
         };

@@ -13,7 +13,7 @@ import { applyFilePlan, planFiles } from '../../render/file-plan.js';
 import { fetchHostKey } from '../../ssh/wait-host-key.js';
 import { withFlakeLock } from '../flake-lock.js';
 import type { Step } from '../step.js';
-import type { InstallCtx } from './context.js';
+import { buildKeyOptions, type InstallCtx } from './context.js';
 import { runFlakeCheck } from './flake-check.js';
 import { rememberTargetKey } from './steps-install.js';
 
@@ -69,7 +69,7 @@ export const keysStep: Step<C> = {
       progress.update('keeping the target host keys');
       return;
     }
-    const { keys, actions } = await ensureHostKeys(store, c.host, { luks: c.plan.layout.encrypted });
+    const { keys, actions } = await ensureHostKeys(store, c.host, buildKeyOptions(c));
     await recordSecretRefs(c, { sshHostKey: keys.ssh.ref, ...(keys.luks ? { luksPassphrase: keys.luks.ref } : {}) });
     progress.update(`${actions.map((a) => `${a.action} ${a.name.split('/').pop()}`).join(', ')}; ${keys.ssh.fingerprint}`);
   },
@@ -83,7 +83,7 @@ export const recipientsStep: Step<C> = {
     const input =
       c.identity === 'copy-target-keys'
         ? await targetRecipient(c).then((t) => ({ host: c.host, recipient: t.recipient, sshPublicKey: t.publicKey }))
-        : await c.keys().then((k) => ({ host: c.host, recipient: k.age.recipient, sshPublicKey: k.ssh.publicKey }));
+        : await c.keys().then((k) => ({ host: c.host, recipient: k.age.recipient, sshPublicKey: k.ssh.publicKey, ...(k.separateAge ? { separateRecipient: k.separateAge.recipient } : {}) }));
     // Shared files: hosts of one fleet run register one at a time.
     const report = await withFlakeLock(c.flakeDir, c.loaded.config.stateDir, () => runRegisterRecipients(c.app, c.loaded, input, false));
     for (const cmd of report.manual) c.out.warn(`run this yourself (sops is not installed here): ${cmd.join(' ')}`);
