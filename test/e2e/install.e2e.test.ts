@@ -256,6 +256,26 @@ describe('install end to end (network namespace targets, fake installer)', { ski
     }
   });
 
+  test('--copy-host-keys resumed after a failed install still knows which key the host must present', async () => {
+    const h = hosts.get('spare')!;
+    const f = await makeFlake(hosts);
+    try {
+      const original = h.fingerprint;
+      // No --host-key: the original key is only learned (and must be remembered) during the first run.
+      const toml = answersToml(h, 'keep2', 'copyHostKeys = true\nacceptNewHostKey = true\n').replace('/dev/vda', DISK).replace(/^hostKey = .*\n/m, '');
+      writeFileSync(join(f.dir, 'a.toml'), toml);
+      const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')], { FAKE_NA_FAIL_PHASE: 'install' });
+      assert.equal(r1.code, 1);
+      const r2 = await f.cli(['new-host', 'keep2', '--resume', '--yes', '--confirm-disk', DISK, '-i', h.clientKeyPath]);
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.equal(h.fingerprint, original);
+      const pinned = readFileSync(join(f.dir, '.bootstrap/known_hosts'), 'utf8');
+      assert.ok(pinned.includes(readFileSync(`${h.hostKeyPath}.pub`, 'utf8').split(' ')[1]!), 'the original key is pinned');
+    } finally {
+      await f.close();
+    }
+  });
+
   test('[sops] separateKeyPath: the independent age key travels beside the derived one, both 0600', async () => {
     const h = hosts.get('web2')!;
     const f = await makeFlake(hosts);

@@ -28,8 +28,10 @@ export interface InstallCtx extends PreparedInstall, StepContext {
   keys(): Promise<HostKeys>;
   /** The extra-files tree, written on first use inside secretDir. */
   extraFiles(): Promise<ExtraFilesResult>;
-  /** Fingerprints of keys the target presented before the installed system came up. */
+  /** Fingerprints of keys the target presented before the installed system came up (in order). */
   earlierKeys: Set<string>;
+  /** Where earlierKeys are kept between runs (--resume). */
+  earlierKeysPath: string;
 }
 
 /** Memoize an async loader: one call, one result, shared by every step of the run. */

@@ -12,6 +12,7 @@ import { openSecretStore } from '../../secrets/open-store.js';
 import { buildJournalPaths } from '../journal.js';
 import { runSteps, type RunStepsResult, type Step } from '../step.js';
 import { buildKeyOptions, once, type InstallCtx } from './context.js';
+import { buildEarlierKeysPath, buildStatePath, loadEarlierKeys } from './state.js';
 import { readHostSecretFiles } from './host-secret-files.js';
 import type { PreparedInstall } from './prepare.js';
 import { diskoStep, installStep, kexecStep, rebootStep, verifyStep } from './steps-install.js';
@@ -64,6 +65,7 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
   const installer = locateNixosAnywhere(app.env);
   const stateDir = p.loaded.config.stateDir;
   const log = openInstallLog(buildLogPath(p.flakeDir, p.host, app.clock.now(), stateDir));
+  const earlierKeysPath = buildEarlierKeysPath(buildStatePath(p.flakeDir, stateDir, p.host));
   try {
     const result = await withSecretDir(
       async (secretDir) => {
@@ -77,7 +79,8 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
           secretDir,
           installer,
           log,
-          earlierKeys: new Set(),
+          earlierKeys: new Set(opts.resume || opts.from ? await loadEarlierKeys(earlierKeysPath) : []),
+          earlierKeysPath,
           store,
           keys: once(async () => {
             const s = await store();

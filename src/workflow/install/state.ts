@@ -36,3 +36,26 @@ export async function loadRunState(path: string, host: string): Promise<RunState
   }
   return parseWith(RunStateSchema, JSON.parse(text), path, 'remove it and run again without --resume');
 }
+
+/**
+ * Fingerprints of the keys the target presented before the installed system (its original key,
+ * the installer's): public values, kept so a resumed run still tolerates them and, with
+ * --copy-host-keys, still knows which key the installed host must present.
+ */
+export function buildEarlierKeysPath(statePath: string): string {
+  return join(statePath, '..', 'earlier-keys.json');
+}
+
+export async function loadEarlierKeys(path: string): Promise<string[]> {
+  try {
+    const v = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.startsWith('SHA256:')) : [];
+  } catch {
+    return [];
+  }
+}
+
+export async function saveEarlierKeys(path: string, fingerprints: Iterable<string>): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+  await writeFile(path, JSON.stringify([...fingerprints]) + '\n', { mode: 0o600 });
+}

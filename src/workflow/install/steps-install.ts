@@ -12,6 +12,7 @@ import type { HostKey } from '../../ssh/host-keys.js';
 import { fetchHostKey } from '../../ssh/wait-host-key.js';
 import type { Step } from '../step.js';
 import type { InstallCtx } from './context.js';
+import { saveEarlierKeys } from './state.js';
 
 type C = InstallCtx;
 
@@ -34,10 +35,11 @@ export async function buildInstallerOptions(c: C, phase: Phase): Promise<NixosAn
 }
 
 /** Note the key the target presents now (original system or installer): verify tolerates it. */
-export async function rememberTargetKey(c: Pick<C, 'target' | 'ssh' | 'earlierKeys' | 'out'>, what: string): Promise<void> {
+export async function rememberTargetKey(c: Pick<C, 'target' | 'ssh' | 'earlierKeys' | 'earlierKeysPath' | 'out'>, what: string): Promise<void> {
   try {
     const key = await fetchHostKey(c.target, c.ssh.timeoutMs ?? 10_000);
     c.earlierKeys.add(key.fingerprint);
+    await saveEarlierKeys(c.earlierKeysPath, c.earlierKeys);
   } catch (e) {
     c.out.debug(`could not read the ${what} host key: ${(e as Error).message}`);
   }
