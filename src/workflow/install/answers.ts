@@ -109,3 +109,13 @@ export function buildResumableAnswers(a: InstallAnswers): InstallAnswers {
   const { yes: _yes, confirmDisk: _confirm, ...rest } = a;
   return rest;
 }
+
+/** How an install command runs, besides its answers: shared by new-host, rebuild and recover. */
+export interface InstallRunFlags {
+  answers: InstallAnswers;
+  flakeDir: string;
+  resume: boolean;
+  from?: string;
+  dryRun: boolean;
+  json: boolean;
+}

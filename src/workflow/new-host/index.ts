@@ -10,7 +10,7 @@ import { buildSshFromChoices } from '../../cli/ssh-options.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../plan/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
-import { mergeAnswers, type InstallAnswers } from '../install/answers.js';
+import { mergeAnswers, type InstallRunFlags } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';
 import { buildDryRunText, printPrepared, runPreparePlan } from '../install/prepare.js';
 import { INSTALL_STEPS, runInstall } from '../install/run-install.js';
@@ -18,14 +18,7 @@ import { buildStatePath, loadRunState, saveRunState } from '../install/state.js'
 import { printInstallSummary } from '../install/summary.js';
 import { askHardwareChoices, askHost, askTarget } from './ask.js';
 
-export interface NewHostOptions {
-  answers: InstallAnswers;
-  flakeDir: string;
-  resume: boolean;
-  from?: string;
-  dryRun: boolean;
-  json: boolean;
-}
+export type NewHostOptions = InstallRunFlags;
 
 export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<void> {
   const flakeDir = resolve(app.cwd, o.flakeDir);

@@ -16,22 +16,16 @@ import { buildDiskCandidates } from '../../render/install-disk.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../plan/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
-import { mergeAnswers, type InstallAnswers } from '../install/answers.js';
+import { mergeAnswers, type InstallAnswers, type InstallRunFlags } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';
 import { buildDryRunText, printPrepared, runPreparePlan } from '../install/prepare.js';
 import { INSTALL_STEPS, runInstall } from '../install/run-install.js';
 import { buildStatePath, loadRunState, saveRunState } from '../install/state.js';
 import { printInstallSummary } from '../install/summary.js';
 
-export interface RebuildOptions {
+export interface RebuildOptions extends InstallRunFlags {
   mode: 'rebuild' | 'recover';
   host: string;
-  answers: InstallAnswers;
-  flakeDir: string;
-  resume: boolean;
-  from?: string;
-  dryRun: boolean;
-  json: boolean;
 }
 
 /** The manifest's choices as answers. Pure. */
