@@ -36,13 +36,15 @@ export interface SshChoices {
   timeout?: string | number;
   passwordEnv?: string;
   flakeDir: string;
+  /** bootstrap.toml's stateDir, where pins are kept (default .bootstrap). */
+  stateDir?: string;
 }
 
 /** SSH choices → the target value and SshOptions, with one host key policy for the run. */
 export function buildSshFromChoices(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, c: SshChoices): SshArgs {
   const identity = c.identity ? resolve(ctx.cwd, c.identity) : undefined;
   const target = parseTarget(c.target, identity ? { identityFile: identity } : {});
-  const hostKeys = new HostKeyPolicy(ctx, { flakeDir: c.flakeDir, acceptNew: c.acceptNewHostKey === true });
+  const hostKeys = new HostKeyPolicy(ctx, { flakeDir: c.flakeDir, ...(c.stateDir ? { stateDir: c.stateDir } : {}), acceptNew: c.acceptNewHostKey === true });
   if (c.hostKey !== undefined) hostKeys.pin(target, parseFingerprint(c.hostKey));
   if (c.passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.passwordEnv)) {
     throw usageError('bad-flag', `--password-env takes the NAME of an environment variable, got "${c.passwordEnv}"`, 'e.g. --password-env INSTALLER_PASSWORD, after export INSTALLER_PASSWORD=…');

@@ -4,7 +4,7 @@
  * argv, exit code and a redacted stderr tail.
  */
 import { spawn } from 'node:child_process';
-import { BootstrapError, failure } from '../errors.js';
+import { BootstrapError, failure, isBootstrapError } from '../errors.js';
 import { redact } from '../redact.js';
 
 export interface RunOptions {
@@ -20,6 +20,12 @@ export interface RunOptions {
   check?: boolean;
   /** Signal to stop the child (SIGINT handling). */
   signal?: AbortSignal;
+  /**
+   * Run the child in its own process group and stop the whole group (SIGTERM, then SIGKILL after
+   * `killGraceMs`) on abort or timeout: nixos-anywhere's ssh, nix and sleep loops die with it.
+   */
+  group?: boolean;
+  killGraceMs?: number;
 }
 
 export interface RunResult {
@@ -67,8 +73,31 @@ export const runCommand: Runner = (argv, opts = {}) => {
       cwd: opts.cwd,
       env: env as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
-      signal: opts.signal,
+      ...(opts.group ? { detached: true } : { signal: opts.signal }),
     });
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stopGroup = () => {
+      const pid = child.pid;
+      if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-pid, sig);
+        } catch {
+          /* the group is gone already */
+        }
+      };
+      kill('SIGTERM');
+      killTimer ??= setTimeout(() => kill('SIGKILL'), opts.killGraceMs ?? 5_000);
+    };
+    const onAbort = () => {
+      aborted = true;
+      stopGroup();
+    };
+    if (opts.group && opts.signal) {
+      if (opts.signal.aborted) queueMicrotask(onAbort);
+      else opts.signal.addEventListener('abort', onAbort, { once: true });
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const partial = { stdout: '', stderr: '' };
@@ -85,10 +114,15 @@ export const runCommand: Runner = (argv, opts = {}) => {
     child.stdin.on('error', () => {}); // the child may exit before reading all of stdin
 
     let timer: NodeJS.Timeout | undefined;
-    if (opts.timeoutMs) timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs);
+    if (opts.timeoutMs) timer = setTimeout(() => (opts.group ? stopGroup() : child.kill('SIGTERM')), opts.timeoutMs);
+    const settle = () => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
 
     child.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      settle();
       if (e.code === 'ENOENT') {
         reject(failure('missing-tool', `${cmd} was not found on PATH`, INSTALL_HINTS[cmd] ?? `install ${cmd}`, e));
       } else if (e.name === 'AbortError') {
@@ -98,7 +132,14 @@ export const runCommand: Runner = (argv, opts = {}) => {
       }
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      settle();
+      if (opts.group && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGTERM'); // leftovers of the group (a background sleep) go with it
+        } catch {
+          /* none left */
+        }
+      }
       if (opts.onLine) {
         if (partial.stdout) opts.onLine(partial.stdout, 'stdout');
         if (partial.stderr) opts.onLine(partial.stderr, 'stderr');
@@ -111,7 +152,8 @@ export const runCommand: Runner = (argv, opts = {}) => {
         stderr: Buffer.concat(err).toString('utf8'),
         durationMs: Date.now() - started,
       };
-      if (opts.check !== false && code !== 0) reject(new CommandFailed(result));
+      if (aborted) reject(isBootstrapError(opts.signal?.reason) ? opts.signal.reason : failure('interrupted', `${cmd} was interrupted`));
+      else if (opts.check !== false && code !== 0) reject(new CommandFailed(result));
       else resolve(result);
     });
     if (opts.input !== undefined) child.stdin.end(opts.input);

@@ -66,6 +66,11 @@ export const ManifestSchema = z
           .describe('provisioned: the host key kept in the secret store; copy-target-keys: keep the keys the target has (nixos-anywhere --copy-host-keys)'),
         kexec: z.boolean().optional().describe('boot the installer via kexec (targets not already in a NixOS installer)'),
         diskEncryptionKey: SecretRef.optional(),
+        postKexecPort: z.number().int().min(1).max(65535).optional().describe("the port the kexec installer's sshd listens on (default 22)"),
+        phaseTimeouts: z
+          .partialRecord(z.enum(['kexec', 'disko', 'install', 'reboot']), z.string())
+          .optional()
+          .describe('per-phase time limits, e.g. { install = "2h" }'),
       })
       .strict()
       .optional(),

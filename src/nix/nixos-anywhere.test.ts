@@ -7,11 +7,12 @@ import {
   addCopyHostKeys,
   addDiskEncryptionKeys,
   addFlake,
-  addHardwareConfig,
   addSshOptions,
+  addStorePaths,
   addTarget,
-  buildPhaseArgv,
+  buildInstallerArgv,
   locateNixosAnywhere,
+  PHASES,
   type NixosAnywhereOptions,
 } from './nixos-anywhere.js';
 
@@ -20,58 +21,48 @@ const base: NixosAnywhereOptions = {
   flake: '/home/me/infra',
   host: 'web1',
   target,
+  storePaths: { disko: '/nix/store/aaa-disko', toplevel: '/nix/store/bbb-nixos-system-web1' },
   identityFile: '/home/me/.ssh/id_ed25519',
   extraFilesDir: '/run/user/0/nb-x/extra-files',
   diskEncryptionKeys: [{ remotePath: '/tmp/secret.key', localPath: '/run/user/0/nb-x/disk.key' }],
-  buildOn: 'local',
-  knownHostsFile: '/home/me/infra/.bootstrap/known_hosts',
-  hardwareConfig: { backend: 'nixos-facter', path: '/home/me/infra/hosts/web1/facter.json' },
 };
 
 test('small builders append exactly their flags', () => {
   assert.deepEqual(addFlake([], { flake: '.', host: 'web1' }), ['--flake', '.#web1']);
+  assert.deepEqual(addStorePaths([], { storePaths: { disko: '/nix/store/a', toplevel: '/nix/store/b' } }), ['--store-paths', '/nix/store/a', '/nix/store/b']);
   assert.deepEqual(addTarget([], { target: parseTarget('root@h1') }), ['--target-host', 'root@h1']);
   assert.deepEqual(addTarget([], { target }), ['--target-host', 'root@203.0.113.7', '-p', '2222']);
   assert.deepEqual(addTarget([], { target: parseTarget('root@[2001:db8::1]:22') }), ['--target-host', 'root@2001:db8::1']);
   assert.deepEqual(addCopyHostKeys(['x'], { copyHostKeys: true }), ['x', '--copy-host-keys']);
   assert.deepEqual(addCopyHostKeys(['x'], {}), ['x']);
   assert.deepEqual(addBuildOn([], { buildOn: 'remote' }), ['--build-on', 'remote']);
-  assert.deepEqual(addSshOptions([], { knownHostsFile: '/k', sshOptions: ['ConnectTimeout=10'] }), [
-    '--ssh-option', 'UserKnownHostsFile=/k', '--ssh-option', 'ConnectTimeout=10',
-  ]);
+  assert.deepEqual(addSshOptions([], { sshOptions: ['ConnectTimeout=10'] }), ['--ssh-option', 'ConnectTimeout=10']);
   assert.deepEqual(addDiskEncryptionKeys([], { diskEncryptionKeys: [{ remotePath: '/tmp/secret.key', localPath: '/s/k' }] }), [
     '--disk-encryption-keys', '/tmp/secret.key', '/s/k',
   ]);
-  assert.deepEqual(addHardwareConfig([], { hardwareConfig: { backend: 'nixos-facter', path: 'hosts/web1/facter.json' } }), [
-    '--generate-hardware-config', 'nixos-facter', 'hosts/web1/facter.json',
-  ]);
 });
 
-test('phase argv: each phase gets the flags the tool reads in that phase', () => {
-  const common = ['--flake', '/home/me/infra#web1', '--target-host', 'root@203.0.113.7', '-p', '2222', '-i', '/home/me/.ssh/id_ed25519',
-    '--ssh-option', 'UserKnownHostsFile=/home/me/infra/.bootstrap/known_hosts', '--build-on', 'local'];
-  assert.deepEqual(buildPhaseArgv(['nixos-anywhere'], base, 'kexec'), [
-    'nixos-anywhere', ...common, '--phases', 'kexec', '--generate-hardware-config', 'nixos-facter', '/home/me/infra/hosts/web1/facter.json',
+test('one call for every phase left: store paths, no build flags, the secrets for the phases that read them', () => {
+  assert.deepEqual(buildInstallerArgv(['nixos-anywhere'], { ...base, buildOn: 'local', noDiskoDeps: true, postKexecPort: 22 }, PHASES), [
+    'nixos-anywhere', '--store-paths', '/nix/store/aaa-disko', '/nix/store/bbb-nixos-system-web1', '--target-host', 'root@203.0.113.7', '-p', '2222',
+    '-i', '/home/me/.ssh/id_ed25519', '--phases', 'kexec,disko,install,reboot', '--disk-encryption-keys', '/tmp/secret.key', '/run/user/0/nb-x/disk.key',
+    '--extra-files', '/run/user/0/nb-x/extra-files',
   ]);
-  assert.deepEqual(buildPhaseArgv(['nixos-anywhere'], { ...base, noDiskoDeps: true }, 'disko'), [
-    'nixos-anywhere', ...common, '--phases', 'disko', '--disk-encryption-keys', '/tmp/secret.key', '/run/user/0/nb-x/disk.key', '--no-disko-deps',
-  ]);
-  assert.deepEqual(buildPhaseArgv(['nixos-anywhere'], { ...base, copyHostKeys: true, debug: true }, 'install'), [
-    'nixos-anywhere', ...common, '--phases', 'install', '--extra-files', '/run/user/0/nb-x/extra-files', '--copy-host-keys', '--debug',
-  ]);
-  assert.deepEqual(buildPhaseArgv(['nixos-anywhere'], base, 'reboot'), ['nixos-anywhere', ...common, '--phases', 'reboot']);
+  const reboot = buildInstallerArgv(['na'], { ...base, connectPort: 22 }, ['reboot']);
+  assert.deepEqual(reboot, ['na', '--store-paths', '/nix/store/aaa-disko', '/nix/store/bbb-nixos-system-web1', '--target-host', 'root@203.0.113.7', '-i', '/home/me/.ssh/id_ed25519', '--phases', 'reboot']);
+  const remote = buildInstallerArgv(['na'], { ...base, storePaths: undefined, buildOn: 'remote', noDiskoDeps: true, copyHostKeys: true, envPassword: true, debug: true }, ['install', 'reboot']);
+  assert.deepEqual(remote.slice(1, 3), ['--flake', '/home/me/infra#web1']);
+  for (const flag of ['--build-on', '--no-disko-deps', '--copy-host-keys', '--env-password', '--debug', '--extra-files']) assert.ok(remote.includes(flag), flag);
+  assert.ok(!remote.includes('--disk-encryption-keys'), 'the disko key only goes with the disko phase');
 });
 
-test('after kexec the later phases use the installer port', () => {
-  const o = { ...base, afterKexecPort: 22 };
-  const kexec = buildPhaseArgv(['na'], o, 'kexec');
-  assert.deepEqual(kexec.slice(3, 7), ['--target-host', 'root@203.0.113.7', '-p', '2222']);
-  assert.ok(!kexec.includes('--post-kexec-ssh-port'));
-  const disko = buildPhaseArgv(['na'], o, 'disko');
-  assert.ok(!disko.includes('-p'));
-  const custom = buildPhaseArgv(['na'], { ...base, afterKexecPort: 2200 }, 'kexec');
-  assert.deepEqual(custom.slice(custom.indexOf('--post-kexec-ssh-port'), custom.indexOf('--post-kexec-ssh-port') + 2), ['--post-kexec-ssh-port', '2200']);
-  assert.deepEqual(buildPhaseArgv(['na'], { ...base, afterKexecPort: 2200 }, 'install').slice(5, 7), ['-p', '2200']);
+test('ports: a call with kexec starts on the target port and names the installer port; a call after kexec starts there', () => {
+  const withKexec = buildInstallerArgv(['na'], { ...base, postKexecPort: 2200 }, PHASES);
+  assert.deepEqual(withKexec.slice(withKexec.indexOf('-p'), withKexec.indexOf('-p') + 2), ['-p', '2222']);
+  assert.deepEqual(withKexec.slice(withKexec.indexOf('--post-kexec-ssh-port'), withKexec.indexOf('--post-kexec-ssh-port') + 2), ['--post-kexec-ssh-port', '2200']);
+  const after = buildInstallerArgv(['na'], { ...base, connectPort: 22, postKexecPort: 22 }, ['disko', 'install', 'reboot']);
+  assert.ok(!after.includes('-p'), 'port 22 after kexec');
+  assert.ok(!after.includes('--post-kexec-ssh-port'));
 });
 
 test('values that would be read as flags or break the flake URI are usage errors', () => {
@@ -81,7 +72,8 @@ test('values that would be read as flags or break the flake URI are usage errors
   assert.throws(() => addSshOptions([], { sshOptions: ['-oProxyCommand=evil'] }), isUsage('bad-ssh-option'));
   assert.throws(() => addSshOptions([], { sshOptions: ['ProxyCommand=sh -c x'] }), isUsage('bad-ssh-option'));
   assert.throws(() => addDiskEncryptionKeys([], { diskEncryptionKeys: [{ remotePath: 'tmp/k', localPath: '/k' }] }), isUsage('bad-argument'));
-  assert.throws(() => buildPhaseArgv(['na'], { ...base, extraFilesDir: '--evil' }, 'install'), isUsage('bad-argument'));
+  assert.throws(() => buildInstallerArgv(['na'], { ...base, extraFilesDir: '--evil' }, ['install']), isUsage('bad-argument'));
+  assert.throws(() => buildInstallerArgv(['na'], { ...base, storePaths: { disko: '-x', toplevel: '/y' } }, ['disko']), isUsage('bad-argument'));
 });
 
 test('locate: PATH first, then nix run, else missing-tool with a hint', () => {

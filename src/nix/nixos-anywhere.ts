@@ -1,16 +1,19 @@
 /**
  * The nixos-anywhere command, built by small pure `addX(argv, opts)` functions (clan-cli's
  * nixos_anywhere.py style) and checked against the real tool's parser (src/nixos-anywhere.sh of
- * nix-community/nixos-anywhere, parseArgs()). Flags used and their arity there:
- *   --flake URI#ATTR, --target-host DEST, -i FILE, -p PORT, --ssh-option K=V (appended as `-o`),
- *   --extra-files DIR, --copy-host-keys, --disk-encryption-keys REMOTE LOCAL, --build-on
- *   auto|local|remote, --generate-hardware-config nixos-facter|nixos-generate-config PATH,
- *   --phases kexec,disko,install,reboot, --no-disko-deps, --option KEY VALUE, --debug.
+ * nix-community/nixos-anywhere 1.13, parseArgs()). Flags used and their arity there:
+ *   --store-paths DISKO TOPLEVEL | --flake URI#ATTR, --target-host DEST, -i FILE, -p PORT,
+ *   --post-kexec-ssh-port PORT, --ssh-option K=V (appended as `-o`), --extra-files DIR,
+ *   --copy-host-keys, --disk-encryption-keys REMOTE LOCAL, --build-on auto|local|remote,
+ *   --phases kexec,disko,install,reboot, --no-disko-deps, --env-password, --option KEY VALUE, --debug.
  *
- * Note: the tool puts `-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no` before any
- * --ssh-option, and ssh(1) keeps the first value it sees, so a UserKnownHostsFile given here does
- * not pin the key for the tool's own connections. Our pinning happens in our own SSH checks
- * before and after the phases (src/install/wait-host-key.ts).
+ * One call runs every phase that is left, so the script switches user (nixos@ → root@) and port
+ * (after kexec) itself, and uploads its key and gathers facts once. The system is built before the
+ * call (preflight), so the call gets --store-paths and evaluates nothing.
+ *
+ * The tool puts `-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no` before any
+ * --ssh-option and ssh(1) keeps the first value it sees, so host keys are pinned by the ssh guard
+ * put ahead of ssh on the tool's PATH (src/install/ssh-guard.ts), not by options here.
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -20,14 +23,19 @@ import { sshDestination, type SshTarget } from '../ssh/target.js';
 export const PHASES = ['kexec', 'disko', 'install', 'reboot'] as const;
 export type Phase = (typeof PHASES)[number];
 export type BuildOn = 'auto' | 'local' | 'remote';
-export type HardwareConfigBackend = 'nixos-facter' | 'nixos-generate-config';
 
 export interface NixosAnywhereOptions {
   /** Flake directory or URI, without `#`. */
   flake: string;
   /** nixosConfigurations attribute. */
   host: string;
+  /** What preflight built: the call then builds and evaluates nothing. */
+  storePaths?: { disko: string; toplevel: string };
   target: SshTarget;
+  /** The port of the first connection when it is not target.port (a resumed run after kexec). */
+  connectPort?: number;
+  /** The port the kexec installer's sshd listens on (the tool's default is 22). */
+  postKexecPort?: number;
   /** Private key for the target (default: target.identityFile). */
   identityFile?: string;
   extraFilesDir?: string;
@@ -37,16 +45,9 @@ export interface NixosAnywhereOptions {
   buildOn?: BuildOn;
   /** ssh -o options as `Key=value`. */
   sshOptions?: string[];
-  /** Shorthand for the UserKnownHostsFile ssh option. */
-  knownHostsFile?: string;
-  hardwareConfig?: { backend: HardwareConfigBackend; path: string };
-  /**
-   * The port the kexec installer's sshd listens on (the tool's --post-kexec-ssh-port, 22 by
-   * default). Set it when the target's port is not 22 and kexec really switches systems: the
-   * later phases then connect there. Leave it unset for a target that already is an installer.
-   */
-  afterKexecPort?: number;
   noDiskoDeps?: boolean;
+  /** The password for ssh-copy-id comes from $SSHPASS (the tool runs `sshpass -e`). */
+  envPassword?: boolean;
   /** nix --option KEY VALUE, passed to every nix call of the tool. */
   nixOptions?: Record<string, string>;
   debug?: boolean;
@@ -66,18 +67,22 @@ export function addFlake(argv: string[], o: Pick<NixosAnywhereOptions, 'flake' |
   return [...argv, '--flake', `${o.flake}#${o.host}`];
 }
 
+export function addStorePaths(argv: string[], o: Required<Pick<NixosAnywhereOptions, 'storePaths'>>): string[] {
+  assertNotFlag('disko script', o.storePaths.disko);
+  assertNotFlag('system closure', o.storePaths.toplevel);
+  return [...argv, '--store-paths', o.storePaths.disko, o.storePaths.toplevel];
+}
+
 /**
- * --target-host user@host and -p PORT when it is not 22 (the tool passes -p to ssh). Phases after
- * kexec connect to the installer's port; the kexec phase tells the tool that port.
+ * --target-host user@host and -p PORT when it is not 22. A call that runs kexec starts on the
+ * target's port and tells the tool the installer's (--post-kexec-ssh-port); a call after kexec
+ * starts on `connectPort`.
  */
-export function addTarget(argv: string[], o: Pick<NixosAnywhereOptions, 'target' | 'afterKexecPort'>, phase?: Phase): string[] {
-  const afterKexec = o.afterKexecPort !== undefined && phase !== undefined && phase !== 'kexec';
-  const port = afterKexec ? o.afterKexecPort! : o.target.port;
+export function addTarget(argv: string[], o: Pick<NixosAnywhereOptions, 'target' | 'connectPort' | 'postKexecPort'>, withKexec = true): string[] {
+  const port = withKexec ? o.target.port : (o.connectPort ?? o.target.port);
   const next = [...argv, '--target-host', sshDestination(o.target)];
   const withPort = port === 22 ? next : [...next, '-p', String(port)];
-  if (phase === 'kexec' && o.afterKexecPort !== undefined && o.afterKexecPort !== 22) {
-    return [...withPort, '--post-kexec-ssh-port', String(o.afterKexecPort)];
-  }
+  if (withKexec && o.postKexecPort !== undefined && o.postKexecPort !== 22) return [...withPort, '--post-kexec-ssh-port', String(o.postKexecPort)];
   return withPort;
 }
 
@@ -88,10 +93,9 @@ export function addIdentity(argv: string[], o: Pick<NixosAnywhereOptions, 'ident
   return [...argv, '-i', key];
 }
 
-export function addSshOptions(argv: string[], o: Pick<NixosAnywhereOptions, 'sshOptions' | 'knownHostsFile'>): string[] {
-  const opts = [...(o.knownHostsFile ? [`UserKnownHostsFile=${o.knownHostsFile}`] : []), ...(o.sshOptions ?? [])];
+export function addSshOptions(argv: string[], o: Pick<NixosAnywhereOptions, 'sshOptions'>): string[] {
   const out = [...argv];
-  for (const opt of opts) {
+  for (const opt of o.sshOptions ?? []) {
     if (!SSH_OPTION_RE.test(opt)) throw usageError('bad-ssh-option', `ssh option "${opt}" is not Key=value`, 'write ssh options as Key=value, e.g. ConnectTimeout=10');
     out.push('--ssh-option', opt);
   }
@@ -122,18 +126,16 @@ export function addBuildOn(argv: string[], o: Pick<NixosAnywhereOptions, 'buildO
   return o.buildOn ? [...argv, '--build-on', o.buildOn] : argv;
 }
 
-export function addHardwareConfig(argv: string[], o: Pick<NixosAnywhereOptions, 'hardwareConfig'>): string[] {
-  if (!o.hardwareConfig) return argv;
-  assertNotFlag('hardware config path', o.hardwareConfig.path);
-  return [...argv, '--generate-hardware-config', o.hardwareConfig.backend, o.hardwareConfig.path];
-}
-
 export function addPhases(argv: string[], phases: readonly Phase[]): string[] {
   return [...argv, '--phases', phases.join(',')];
 }
 
 export function addNoDiskoDeps(argv: string[], o: Pick<NixosAnywhereOptions, 'noDiskoDeps'>): string[] {
   return o.noDiskoDeps ? [...argv, '--no-disko-deps'] : argv;
+}
+
+export function addEnvPassword(argv: string[], o: Pick<NixosAnywhereOptions, 'envPassword'>): string[] {
+  return o.envPassword ? [...argv, '--env-password'] : argv;
 }
 
 export function addNixOptions(argv: string[], o: Pick<NixosAnywhereOptions, 'nixOptions'>): string[] {
@@ -147,22 +149,22 @@ export function addDebug(argv: string[], o: Pick<NixosAnywhereOptions, 'debug'>)
 }
 
 /**
- * The argv for one phase. The hardware report is generated only with the kexec phase: the tool
- * runs nixos-facter whenever the flag is present, and once, right after kexec, is enough.
+ * The argv of one call that runs `phases` (the phases left, in order). With store paths the call
+ * builds nothing: --build-on and --no-disko-deps only matter without them (preflight built the
+ * NoDeps script already when asked).
  */
-export function buildPhaseArgv(prefix: readonly string[], o: NixosAnywhereOptions, phase: Phase): string[] {
+export function buildInstallerArgv(prefix: readonly string[], o: NixosAnywhereOptions, phases: readonly Phase[]): string[] {
+  if (phases.length === 0) throw new Error('buildInstallerArgv: no phases');
   let argv = [...prefix];
-  argv = addFlake(argv, o);
-  argv = addTarget(argv, o, phase);
+  argv = o.storePaths ? addStorePaths(argv, { storePaths: o.storePaths }) : addFlake(argv, o);
+  argv = addTarget(argv, o, phases.includes('kexec'));
   argv = addIdentity(argv, o);
   argv = addSshOptions(argv, o);
-  argv = addBuildOn(argv, o);
-  argv = addPhases(argv, [phase]);
-  if (phase === 'kexec') argv = addHardwareConfig(argv, o);
-  if (phase === 'disko') argv = addDiskEncryptionKeys(argv, o);
-  if (phase === 'disko') argv = addNoDiskoDeps(argv, o);
-  if (phase === 'install') argv = addExtraFiles(argv, o);
-  if (phase === 'install') argv = addCopyHostKeys(argv, o);
+  if (!o.storePaths) argv = addNoDiskoDeps(addBuildOn(argv, o), o);
+  argv = addPhases(argv, phases);
+  if (phases.includes('disko')) argv = addDiskEncryptionKeys(argv, o);
+  if (phases.includes('install')) argv = addCopyHostKeys(addExtraFiles(argv, o), o);
+  argv = addEnvPassword(argv, o);
   argv = addNixOptions(argv, o);
   argv = addDebug(argv, o);
   return argv;

@@ -14,6 +14,8 @@ export interface DefaultNixInput {
   stateVersion?: string;
   /** A suggested nixos-hardware module, shown as a comment. */
   nixosHardware?: string;
+  /** sshd's port when it is not 22: the port the manifest's target names (rebuild connects there). */
+  sshPort?: number;
 }
 
 /** Comment lines placed above `system.stateVersion` (our text, never user data). */
@@ -30,7 +32,7 @@ export function buildDefaultNix(input: DefaultNixInput): string {
   const body: Array<readonly [NixKey, NixValue]> = [
     [['networking', 'hostName'], input.host],
     ...input.bootLoader,
-    [['services', 'openssh'], { enable: true, settings: { PermitRootLogin: 'prohibit-password', PasswordAuthentication: false } }],
+    [['services', 'openssh'], { enable: true, ...(input.sshPort && input.sshPort !== 22 ? { ports: [input.sshPort] } : {}), settings: { PermitRootLogin: 'prohibit-password', PasswordAuthentication: false } }],
     [['system', 'stateVersion'], input.stateVersion ?? STATE_VERSION],
   ];
   const header = [

@@ -16,6 +16,7 @@ import type { PlannedFile } from './file-plan.js';
 import { buildHardwareNix, buildHardwareNixInputFromReport } from './hardware-nix.js';
 import { buildDefaultNix, buildStableJson } from './host-files.js';
 import { buildDiskCandidates, chooseInstallDisks, type InstallDisk } from './install-disk.js';
+import { parseTarget } from '../ssh/target.js';
 import { checkHostName, checkSubvolumesFit, planBootChoice, planLayout } from './plan-choices.js';
 
 export interface PlanAnswers {
@@ -32,6 +33,9 @@ export interface PlanAnswers {
   target?: string;
   /** How the installed host gets its host key, recorded in the manifest's [install]. */
   identity?: 'provisioned' | 'copy-target-keys';
+  /** Installer settings recorded in the manifest's [install] (replayed by rebuild). */
+  postKexecPort?: number;
+  phaseTimeouts?: Record<string, string>;
 }
 
 export interface HostPlanInput {
@@ -130,13 +134,13 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     secrets: prev?.secrets,
     cache: prev?.cache,
     backup: prev?.backup,
-    install: answers.identity ? { ...prev?.install, identity: answers.identity } : prev?.install,
+    install: buildInstallSection(prev?.install, answers),
   });
 
   const files: PlannedFile[] = [
     { path: `${dir}/disko.nix`, content: disko, owner: 'tool' },
     { path: `${dir}/hardware.nix`, content: hardwareNix, owner: 'tool' },
-    { path: `${dir}/default.nix`, content: buildDefaultNix({ host, bootLoader: loader.lines, nixosHardware: contrib.nixosHardware }), owner: 'user' },
+    { path: `${dir}/default.nix`, content: buildDefaultNix({ host, bootLoader: loader.lines, nixosHardware: contrib.nixosHardware, ...(answers.target ? { sshPort: parseTarget(answers.target).port } : {}) }), owner: 'user' },
     { path: `${dir}/facts.json`, content: buildStableJson(report), owner: 'tool' },
     { path: `${dir}/bootstrap.toml`, content: manifest, owner: 'tool' },
   ];
@@ -152,5 +156,16 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     kernelParams: [...contrib.kernelParams],
     warnings: [...choice.warnings, ...loader.warnings, ...profileModule.warnings],
     files,
+  };
+}
+
+/** The manifest's [install]: what the answers set over what the manifest had. Pure. */
+function buildInstallSection(prev: Manifest['install'], a: PlanAnswers): Manifest['install'] {
+  if (!a.identity && a.postKexecPort === undefined && !a.phaseTimeouts) return prev;
+  return {
+    ...prev,
+    identity: a.identity ?? prev?.identity ?? 'provisioned',
+    ...(a.postKexecPort !== undefined ? { postKexecPort: a.postKexecPort } : {}),
+    ...(a.phaseTimeouts ? { phaseTimeouts: { ...prev?.phaseTimeouts, ...a.phaseTimeouts } } : {}),
   };
 }

@@ -97,8 +97,10 @@ export function planHostKeyDecision(f: HostKeyFacts): HostKeyDecision {
 }
 
 export interface HostKeyPolicyOptions {
-  /** The flake directory; pins go to FLAKE/.bootstrap/known_hosts. */
+  /** The flake directory; pins go to FLAKE/STATEDIR/known_hosts. */
   flakeDir: string;
+  /** bootstrap.toml's stateDir (default .bootstrap). */
+  stateDir?: string;
   /** Read-only known_hosts files, default ~/.ssh/known_hosts. */
   userKnownHosts?: string[];
   acceptNew?: boolean;
@@ -127,7 +129,7 @@ export class HostKeyPolicy {
   private acceptNew: boolean;
 
   constructor(private readonly ports: HostKeyPolicyPorts, opts: HostKeyPolicyOptions) {
-    this.pinFile = join(opts.flakeDir, '.bootstrap', 'known_hosts');
+    this.pinFile = join(opts.flakeDir, opts.stateDir ?? '.bootstrap', 'known_hosts');
     const home = ports.env.HOME;
     this.userFiles = opts.userKnownHosts ?? (home ? [join(home, '.ssh', 'known_hosts')] : []);
     this.acceptNew = opts.acceptNew ?? false;

@@ -9,16 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Output } from '../../src/cli/ui.js';
 import type { Clock } from '../../src/context.js';
 import { isBootstrapError } from '../../src/errors.js';
-import { runCommand } from '../../src/exec/run.js';
-import { withSecretDir, writeExtraFiles } from '../../src/install/extra-files.js';
-import { buildLogPath, openInstallLog, runInstallPhases } from '../../src/install/run-phases.js';
 import { buildKnownHostsPath, parsePublicKeyLine, runWaitForProvisionedKey } from '../../src/install/wait-host-key.js';
-import { locateNixosAnywhere } from '../../src/nix/nixos-anywhere.js';
 import { parseTarget } from '../../src/ssh/target.js';
-import { startRebootHook } from '../helpers/reboot-hook.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { withTempDir } from '../helpers/tmp.js';
 
@@ -151,43 +145,3 @@ test('the installer key is tolerated while the machine reboots into the provisio
     }
   });
 });
-
-for (const copyHostKeys of [false, true]) {
-  test(`FAKE nixos-anywhere reboot restarts the real sshd ${copyHostKeys ? 'keeping its key (--copy-host-keys)' : 'with the provisioned key'}`, async () => {
-    await withTempDir(async (dir) => {
-      const sshd = await startSshd();
-      const original = readFileSync(`${sshd.hostKeyPath}.pub`, 'utf8');
-      const hook = await startRebootHook({ restart: (p) => sshd.restartWithHostKey(p ?? sshd.hostKeyPath) });
-      try {
-        const prov = keygen(`${dir}/prov`);
-        const target = parseTarget(`root@127.0.0.1:${sshd.port}`);
-        await withSecretDir(async (secretDir) => {
-          const files = await writeExtraFiles(secretDir, copyHostKeys ? {} : { hostKey: { privateKey: prov.priv, publicKey: prov.pub } });
-          const env = { PATH: `${FAKES}:${process.env.PATH}`, FAKE_NA_STATE: `${dir}/fake-state.json`, ...hook.env };
-          const log = openInstallLog(buildLogPath(`${dir}/flake`, 'web1', new Date()));
-          const w = { write: () => {} };
-          try {
-            await runInstallPhases(
-              { run: runCommand, out: new Output(w, w, { color: false }), signal: new AbortController().signal, clock: fakeClock() },
-              ['install', 'reboot'],
-              { command: locateNixosAnywhere(env), options: { flake: `${dir}/flake`, host: 'web1', target, extraFilesDir: files.extraFilesDir, copyHostKeys }, log, env },
-            );
-          } finally {
-            log.close();
-          }
-        }, { env: process.env });
-        assert.equal(hook.calls.length, 1);
-        if (copyHostKeys) assert.equal(hook.calls[0], '--copy-host-keys');
-        else assert.match(hook.calls[0]!, /\/extra-files\/etc\/ssh\/ssh_host_ed25519_key$/);
-        const expected = parsePublicKeyLine(copyHostKeys ? original : prov.pub);
-        const kh = buildKnownHostsPath(`${dir}/flake`);
-        const key = await runWaitForProvisionedKey(fakeClock(), target, { expected, knownHostsFile: kh });
-        assert.equal(key.fingerprint, expected.fingerprint);
-        assert.match(knownHostsFinds(kh, `[127.0.0.1]:${sshd.port}`), /ssh-ed25519/);
-      } finally {
-        await hook.close();
-        await sshd.stop();
-      }
-    });
-  });
-}

@@ -16,6 +16,8 @@ const RUN: OptionSpec[] = [
   { name: 'resume', type: 'boolean', description: 'continue after the last finished step of the last run' },
   { name: 'from', type: 'string', placeholder: 'STEP', description: 'restart at a step (write, keys, recipients, preflight, kexec, disko, install, reboot, verify, restore)' },
   { name: 'wait-timeout', type: 'string', placeholder: 'SECONDS', description: 'how long to wait for the rebooted host (default 600)' },
+  { name: 'post-kexec-port', type: 'string', placeholder: 'PORT', description: "the port the kexec installer's sshd listens on (default 22)" },
+  { name: 'phase-timeout', type: 'string', multiple: true, placeholder: 'PHASE=DURATION', description: 'time limit of an installer phase (defaults kexec=15m disko=20m install=90m reboot=10m)' },
   DRY_RUN_OPTION,
   FLAKE_OPTION,
   JSON_OPTION,

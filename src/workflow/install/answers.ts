@@ -34,6 +34,8 @@ export const InstallAnswersSchema = z
     yes: z.boolean().describe('do not ask; needs confirmDisk for a wipe'),
     confirmDisk: z.string().describe('the by-id path (or /dev path) of the disk that may be wiped'),
     waitTimeout: z.number().positive().describe('seconds to wait for the rebooted host (default 600)'),
+    postKexecPort: z.number().int().min(1).max(65535).describe("the port the kexec installer's sshd listens on (default 22)"),
+    phaseTimeouts: z.record(z.string(), z.union([z.string(), z.number()])).describe('per-phase time limits, e.g. { install = "2h" }'),
   })
   .partial()
   .strict();
@@ -94,7 +96,21 @@ export function buildAnswersFromArgs(args: ParsedArgs): InstallAnswers {
   const timeout = args.string('timeout');
   if (timeout !== undefined) a.timeout = Number(timeout);
   if (args.has('wait-timeout')) a.waitTimeout = args.integer('wait-timeout', 600, 1, 86_400);
+  if (args.has('post-kexec-port')) a.postKexecPort = args.integer('post-kexec-port', 22, 1, 65_535);
+  const timeouts = args.strings('phase-timeout');
+  if (timeouts.length) a.phaseTimeouts = parsePhaseTimeoutFlags(timeouts);
   return a;
+}
+
+/** `--phase-timeout install=2h` (repeatable) → { install: "2h" }; values are checked when used. */
+export function parsePhaseTimeoutFlags(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw usageError('bad-flag', `--phase-timeout takes PHASE=DURATION, got "${v}"`, 'e.g. --phase-timeout install=2h --phase-timeout kexec=20m');
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
 }
 
 /** File answers overlaid with flag answers (flags win); undefined members dropped. */

@@ -5,11 +5,13 @@
  */
 import type { AppContext } from '../../context.js';
 import type { HostKeys } from '../../keys/host-keys.js';
-import type { NixosAnywhereCommand } from '../../nix/nixos-anywhere.js';
+import type { NixosAnywhereCommand, Phase } from '../../nix/nixos-anywhere.js';
+import type { InstallerSession } from '../../install/installer-session.js';
 import type { InstallLog } from '../../install/run-phases.js';
 import type { ExtraFilesResult } from '../../install/extra-files.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { StepContext } from '../step.js';
+import type { BuildResult } from './preflight-nix.js';
 import type { PreparedInstall } from './prepare.js';
 
 export type InstallMode = 'new-host' | 'rebuild' | 'recover';
@@ -32,6 +34,12 @@ export interface InstallCtx extends PreparedInstall, StepContext {
   earlierKeys: Set<string>;
   /** Where earlierKeys are kept between runs (--resume). */
   earlierKeysPath: string;
+  /** Where preflight's build is kept between runs (--resume). */
+  builtPath: string;
+  /** What preflight built: this run's, or an earlier run's when its store paths still exist. */
+  built(): Promise<BuildResult>;
+  /** The one installer call of this run, started by the first phase step that runs. */
+  installerSession(first: Phase): Promise<InstallerSession>;
 }
 
 /** Memoize an async loader: one call, one result, shared by every step of the run. */

@@ -6,7 +6,11 @@
 import type { LoadedConfig } from '../../config/load.js';
 import type { AppContext } from '../../context.js';
 import type { Manifest } from '../../manifest/schema.js';
-import { buildPhaseArgv, locateNixosAnywhere, PHASES, type NixosAnywhereOptions } from '../../nix/nixos-anywhere.js';
+import { buildInstallerArgv, locateNixosAnywhere } from '../../nix/nixos-anywhere.js';
+import { buildEvalDrvArgv, buildSystemBuildArgv } from '../../install/build-first.js';
+import { formatDuration } from '../../install/installer-session.js';
+import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts } from './installer-options.js';
+import type { BuildResult } from './preflight-nix.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { loadProfiles } from '../../profiles/load.js';
 import { planFiles, type FilePlanEntry } from '../../render/file-plan.js';
@@ -46,6 +50,8 @@ export function buildPlanAnswers(a: InstallAnswers, target: SshTarget, identity:
     ...(a.encrypt !== undefined ? { encrypt: a.encrypt } : {}),
     target: formatTarget(target),
     identity,
+    ...(a.postKexecPort !== undefined ? { postKexecPort: a.postKexecPort } : {}),
+    ...(a.phaseTimeouts ? { phaseTimeouts: Object.fromEntries(Object.entries(a.phaseTimeouts).map(([k, v]) => [k, String(v)])) } : {}),
   };
 }
 
@@ -60,6 +66,7 @@ export async function runPreparePlan(o: {
   ssh: SshOptions;
   existingManifest?: Manifest;
 }): Promise<PreparedInstall> {
+  planPhaseTimeouts({ answers: o.answers }); // a bad --phase-timeout is bad input: refuse it before anything runs
   const identity: IdentityMode = o.answers.copyHostKeys ? 'copy-target-keys' : (o.existingManifest?.install?.identity ?? 'provisioned');
   const plan = buildHostPlan({
     host: o.host,
@@ -83,22 +90,20 @@ export function buildDryRunText(p: PreparedInstall, stepTitles: readonly { id: s
   } catch {
     prefix = ['nixos-anywhere'];
   }
-  const opts: NixosAnywhereOptions = {
-    flake: p.flakeDir,
-    host: p.host,
-    target: p.target,
-    ...(p.target.identityFile ? { identityFile: p.target.identityFile } : {}),
+  const built: BuildResult =
+    p.answers.buildOn === 'remote' ? { kind: 'remote' } : { kind: 'local', paths: { disko: '$DISKO', toplevel: '$TOPLEVEL' } };
+  const files = {
     extraFilesDir: '$SECRET_DIR/extra-files',
-    ...(p.identity === 'copy-target-keys' ? { copyHostKeys: true } : {}),
-    ...(p.plan.layout.encrypted ? { diskEncryptionKeys: [{ remotePath: '/tmp/secret.key', localPath: '$SECRET_DIR/disk-encryption.key' }] } : {}),
-    ...(p.answers.buildOn ? { buildOn: p.answers.buildOn } : {}),
-    ...(p.answers.noDiskoDeps ? { noDiskoDeps: true } : {}),
+    ...(p.plan.layout.encrypted ? { diskEncryptionKeyFile: '$SECRET_DIR/disk-encryption.key' } : {}),
   };
-  lines.push('', 'Installer commands ($SECRET_DIR: a 0700 directory on tmpfs, removed afterwards):');
-  for (const phase of PHASES) {
-    if (phase === 'kexec' && p.report.os.isInstaller) continue;
-    lines.push(`  ${buildPhaseArgv(prefix, opts, phase).join(' ')}`);
-  }
+  const phases = planInstallerPhases('kexec');
+  lines.push('', 'Preflight builds the system before the target is touched:');
+  lines.push(`  ${(p.answers.buildOn === 'remote' ? buildEvalDrvArgv : buildSystemBuildArgv)(p.flakeDir, p.host, { ...(p.answers.noDiskoDeps ? { noDiskoDeps: true } : {}) }).join(' ')}`);
+  lines.push('', 'Installer command, one call for every phase ($SECRET_DIR: a 0700 directory on tmpfs, removed afterwards;');
+  lines.push("every ssh it makes checks the pinned host key through bootstrap's ssh guard):");
+  lines.push(`  ${buildInstallerArgv(prefix, buildInstallerOptions(p, phases, built, files), phases).join(' ')}`);
+  const t = planPhaseTimeouts(p);
+  lines.push(`Time limits: ${phases.map((ph) => `${ph} ${formatDuration(t[ph])}`).join(', ')}.`);
   lines.push('', 'Dry run: nothing was written, no key was made, the target was only probed.');
   return lines.join('\n');
 }

@@ -13,6 +13,9 @@ import { buildJournalPaths } from '../journal.js';
 import { runSteps, type RunStepsResult, type Step } from '../step.js';
 import { buildKeyOptions, once, type InstallCtx } from './context.js';
 import { buildEarlierKeysPath, buildStatePath, loadEarlierKeys } from './state.js';
+import type { InstallerSession } from '../../install/installer-session.js';
+import { buildBuiltPath, loadBuilt, runBuildFirst, saveBuilt } from './preflight-nix.js';
+import { startInstaller } from './start-installer.js';
 import { readHostSecretFiles } from './host-secret-files.js';
 import type { PreparedInstall } from './prepare.js';
 import { diskoStep, installStep, kexecStep, rebootStep, verifyStep } from './steps-install.js';
@@ -65,11 +68,14 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
   const installer = locateNixosAnywhere(app.env);
   const stateDir = p.loaded.config.stateDir;
   const log = openInstallLog(buildLogPath(p.flakeDir, p.host, app.clock.now(), stateDir));
-  const earlierKeysPath = buildEarlierKeysPath(buildStatePath(p.flakeDir, stateDir, p.host));
+  const statePath = buildStatePath(p.flakeDir, stateDir, p.host);
+  const earlierKeysPath = buildEarlierKeysPath(statePath);
+  const builtPath = buildBuiltPath(statePath);
   try {
     const result = await withSecretDir(
       async (secretDir) => {
         const store = once(() => openSecretStore(p.loaded, app));
+        let session: Promise<InstallerSession> | undefined;
         const c: InstallCtx = {
           ...p,
           app,
@@ -90,6 +96,23 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
             return (await ensureHostKeys(s, p.host, buildKeyOptions(p))).keys;
           }),
           extraFiles: once(async () => writeExtraFiles(secretDir, await buildExtraFilesInput(c))),
+          builtPath,
+          built: once(async () => {
+            const earlier = await loadBuilt(builtPath);
+            if (earlier) return earlier;
+            // A resumed run whose store paths are gone (garbage-collected): build again, the same way.
+            const task = app.out.task('build the system again (the earlier build is gone)');
+            try {
+              const built = await runBuildFirst(c, task);
+              await saveBuilt(builtPath, built);
+              task.done();
+              return built;
+            } catch (e) {
+              task.fail();
+              throw e;
+            }
+          }),
+          installerSession: (first) => (session ??= startInstaller(c, first)),
         };
         return runSteps(INSTALL_STEPS, c, { journal: buildJournalPaths(p.flakeDir, p.host, stateDir), ...opts });
       },

@@ -10,12 +10,12 @@ import { buildAgeRecipientFromSsh } from '../../keys/age-key.js';
 import { readManifest, buildManifestToml, MANIFEST_FILE } from '../../manifest/manifest.js';
 import { runRegisterRecipients } from '../../recipients/register.js';
 import { applyFilePlan, planFiles } from '../../render/file-plan.js';
-import { fetchHostKey } from '../../ssh/wait-host-key.js';
 import { withFlakeLock } from '../flake-lock.js';
 import type { Step } from '../step.js';
 import { buildKeyOptions, type InstallCtx } from './context.js';
-import { runFlakeCheck } from './flake-check.js';
-import { rememberTargetKey } from './steps-install.js';
+import { requireNix, runBuildFirst, runGitIntentToAdd, runDiskoCheck, runFlakeCheck, runGitTrackedCheck, saveBuilt } from './preflight-nix.js';
+import { readPinnedTargetKeys } from './start-installer.js';
+import { saveEarlierKeys } from './state.js';
 
 /** Memory the kexec installer needs (nixos-anywhere's own guidance is about 1 GB of free RAM). */
 export const KEXEC_MIN_MEMORY_BYTES = 1.5e9;
@@ -29,15 +29,20 @@ export const writeStep: Step<C> = {
     // Re-plan against the disk now: on --resume the flake may have changed since the first run.
     const entries = await planFiles(c.flakeDir, c.plan.files);
     const written = await applyFilePlan(c.flakeDir, entries);
-    progress.update(written.length ? `wrote ${written.length} file(s)` : 'up to date');
+    const added = await runGitIntentToAdd(c, written);
+    progress.update(written.length ? `wrote ${written.length} file(s)${added ? ' (git add --intent-to-add, so nix sees them)' : ''}` : 'up to date');
   },
 };
 
-/** The age recipient of the target's current ed25519 host key (--copy-host-keys keeps that key). */
-async function targetRecipient(c: Pick<C, 'target' | 'ssh'>): Promise<{ recipient: string; publicKey: string }> {
-  const key = await fetchHostKey(c.target, c.ssh.timeoutMs ?? 10_000, ['ssh-ed25519']);
-  if (key.type !== 'ssh-ed25519') {
-    throw failure('no-ed25519-host-key', 'the target has no ed25519 host key, so no age recipient can be derived from it', 'install with provisioned keys (drop --copy-host-keys)');
+/**
+ * The age recipient of the target's ed25519 host key (--copy-host-keys keeps that key). Taken from
+ * the pin the probe made over a verified handshake, never from a new, unchecked one: a machine in
+ * the middle must not get its own key registered.
+ */
+async function targetRecipient(c: Pick<C, 'target' | 'ssh' | 'answers'>): Promise<{ recipient: string; publicKey: string }> {
+  const key = (await readPinnedTargetKeys(c)).find((k) => k.type === 'ssh-ed25519');
+  if (!key) {
+    throw failure('no-ed25519-host-key', `no ed25519 host key of ${c.target.host} is pinned, so no age recipient can be derived from it`, 'install with provisioned keys (drop --copy-host-keys), or pin the ed25519 key with `bootstrap probe --host-key SHA256:…`');
   }
   const publicKey = `ssh-ed25519 ${key.blob.toString('base64')}`;
   return { recipient: buildAgeRecipientFromSsh(publicKey), publicKey };
@@ -94,9 +99,8 @@ export const recipientsStep: Step<C> = {
 
 export const preflightStep: Step<C> = {
   id: 'preflight',
-  title: 'check the flake, the target memory and its disk before wiping',
+  title: 'build the system and check the flake, the target memory and its disk before wiping',
   async run(c, progress) {
-    await runFlakeCheck(c, progress);
     const r = c.report;
     if (!r.os.isInstaller && r.memoryBytes < KEXEC_MIN_MEMORY_BYTES) {
       throw failure(
@@ -110,7 +114,17 @@ export const preflightStep: Step<C> = {
     if (!disk || disk.sizeBytes !== want.sizeBytes || (want.serial && disk.serial !== want.serial)) {
       throw failure('disk-changed', `the install disk ${want.byId ?? want.path} is not on ${c.host} as planned`, 'probe again and re-plan; nothing was wiped');
     }
-    await rememberTargetKey(c, 'original');
-    progress.update(`${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);
+    // The keys pinned for the target: the installer must present them, and verify tolerates them.
+    const pinned = await readPinnedTargetKeys(c);
+    for (const k of [...pinned].sort((a, b) => Number(b.type === 'ssh-ed25519') - Number(a.type === 'ssh-ed25519'))) c.earlierKeys.add(k.fingerprint);
+    await saveEarlierKeys(c.earlierKeysPath, c.earlierKeys);
+    // Build first: an error in the configuration stops here, with the disk untouched.
+    await requireNix(c);
+    await runFlakeCheck(c, progress);
+    await runGitTrackedCheck(c, progress);
+    await runDiskoCheck(c, progress);
+    const built = await runBuildFirst(c, progress);
+    await saveBuilt(c.builtPath, built);
+    progress.update(`${built.kind === 'local' ? 'built' : 'evaluated (built on the target)'}; ${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);
   },
 };

@@ -32,7 +32,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<vo
   const saved = o.resume || o.from ? await loadRunState(statePath, host) : undefined;
   if (saved) answers = mergeAnswers(saved.answers, answers);
   answers = await askTarget(app, answers);
-  const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target!, flakeDir });
+  const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target!, flakeDir, stateDir: loaded.config.stateDir });
 
   // 2. What it is (read-only), then what to make of it. A resumed run keeps its first report:
   //    the target may be half installed by now.

@@ -42,6 +42,8 @@ export function buildAnswersFromManifest(m: Manifest): InstallAnswers {
     ...(m.layout.encrypt !== undefined ? { encrypt: m.layout.encrypt } : {}),
     ...(m.layout.subvolumes ? { subvolumes: m.layout.subvolumes } : {}),
     ...(m.install?.identity === 'copy-target-keys' ? { copyHostKeys: true } : {}),
+    ...(m.install?.postKexecPort !== undefined ? { postKexecPort: m.install.postKexecPort } : {}),
+    ...(m.install?.phaseTimeouts ? { phaseTimeouts: m.install.phaseTimeouts } : {}),
   };
 }
 
@@ -76,7 +78,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
   const saved = o.resume || o.from ? await loadRunState(statePath, o.host) : undefined;
   let answers = mergeAnswers(buildAnswersFromManifest(manifest), saved?.answers ?? {}, o.answers);
   if (!answers.target) throw usageError('no-target', `${o.host}'s manifest names no target`, 'pass --target USER@HOST[:PORT]');
-  const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target, flakeDir });
+  const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
 
   const report = saved?.report ?? (await runReadReport(app, { kind: 'target', target, ssh }));
   const drift = checkDiskDrift(manifest.installDisk, report);

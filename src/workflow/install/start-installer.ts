@@ -1,0 +1,87 @@
+/**
+ * Start the run's one installer call: the phases left from `first`, the store paths preflight
+ * built, the secret tree, and the ssh guard with the pinned keys ahead of the real ssh.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { failure, usageError } from '../../errors.js';
+import { InstallerSession } from '../../install/installer-session.js';
+import { buildGuardPins, buildPinNames, prepareSshGuard } from '../../install/ssh-guard.js';
+import { parsePublicKeyLine } from '../../install/wait-host-key.js';
+import { buildInstallerArgv, findOnPath, type Phase } from '../../nix/nixos-anywhere.js';
+import { registerSecret } from '../../redact.js';
+import { lookupKnownHost, parseKnownHosts, type HostKey } from '../../ssh/host-keys.js';
+import { formatTarget } from '../../ssh/target.js';
+import type { InstallCtx } from './context.js';
+import { buildInstallerOptions, DEFAULT_POST_KEXEC_PORT, planInstallerPhases, planPhaseTimeouts } from './installer-options.js';
+
+type C = InstallCtx;
+
+/**
+ * The keys pinned for the target (its own port and the installer's), from the flake's pins: what
+ * the probe trusted. The installer keeps them across kexec, so they pin it too.
+ */
+export async function readPinnedTargetKeys(c: Pick<C, 'ssh' | 'target' | 'answers'>): Promise<HostKey[]> {
+  const file = c.ssh.hostKeys.pinFile;
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    /* nothing pinned yet */
+  }
+  const entries = parseKnownHosts(text, file);
+  const names = buildPinNames(c.target.host, [c.target.port, c.answers.postKexecPort ?? DEFAULT_POST_KEXEC_PORT]);
+  const keys = new Map<string, HostKey>();
+  const revoked = new Set<string>();
+  for (const name of names) {
+    const found = lookupKnownHost(entries, name);
+    for (const e of found.revoked) revoked.add(e.key.fingerprint);
+    for (const e of found.known) keys.set(e.key.fingerprint, e.key);
+  }
+  const out = [...keys.values()].filter((k) => !revoked.has(k.fingerprint));
+  if (!out.length) {
+    throw failure('no-pinned-key', `no host key of ${formatTarget(c.target)} is pinned in ${file}`, `pin it first: \`bootstrap probe ${formatTarget(c.target)}\` shows it and asks (or pass --host-key SHA256:…), then run again with --resume`);
+  }
+  return out;
+}
+
+function passwordFor(c: C): Record<string, string> {
+  const name = c.ssh.passwordEnv;
+  if (!name) return {};
+  const value = c.app.env[name];
+  if (!value) throw usageError('no-password', `$${name} is empty or not set`, `export ${name}=… (the target's password), then run again with --resume`);
+  registerSecret(value);
+  return { SSHPASS: value }; // nixos-anywhere --env-password runs `sshpass -e`
+}
+
+export async function startInstaller(c: C, first: Phase): Promise<InstallerSession> {
+  const phases = planInstallerPhases(first);
+  const built = await c.built();
+  const files = await c.extraFiles();
+  const pinned = await readPinnedTargetKeys(c);
+  const provisioned = c.identity === 'provisioned' ? [parsePublicKeyLine((await c.keys()).ssh.publicKey)] : [];
+  const postKexecPort = c.answers.postKexecPort ?? DEFAULT_POST_KEXEC_PORT;
+  const realSsh = findOnPath('ssh', c.app.env);
+  if (!realSsh) throw failure('missing-tool', 'ssh was not found on PATH', 'install OpenSSH (Debian: apt-get install openssh-client)');
+  const guard = await prepareSshGuard(join(c.secretDir, 'ssh-guard'), {
+    realSsh,
+    pins: buildGuardPins(buildPinNames(c.target.host, [c.target.port, postKexecPort]), [...pinned, ...provisioned]),
+    path: c.app.env.PATH,
+  });
+  const options = buildInstallerOptions(c, phases, built, files, { debug: c.out.debugEnabled });
+  const session = new InstallerSession(
+    { run: c.app.run, signal: c.signal, debug: (t) => c.out.debug(t) },
+    {
+      argv: buildInstallerArgv(c.installer.prefix, options, phases),
+      env: { ...guard.env, ...passwordFor(c) },
+      phases,
+      timeoutsMs: planPhaseTimeouts(c),
+      wait: { user: c.target.user, host: c.target.host, port: options.connectPort ?? c.target.port, postKexecPort },
+      log: c.log,
+      guardEvents: () => guard.events(),
+      pinned: pinned.map((k) => k.fingerprint),
+    },
+  );
+  session.start();
+  return session;
+}
