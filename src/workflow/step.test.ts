@@ -166,12 +166,16 @@ test('a second runner on the same host gets host-locked naming the pid', async (
     const slow: Step<StepContext>[] = [{ id: 'a', title: 'A', run: async () => { entered(); await gate; } }];
     const first = runSteps(slow, makeCtx(), { journal });
     await inside;
+    let saved = 0;
     await assert.rejects(
-      runSteps(makeSteps([]), makeCtx(), { journal }),
+      runSteps(makeSteps([]), makeCtx(), { journal, onLocked: async () => void saved++ }),
       (e) => isBootstrapError(e) && e.code === 'host-locked' && e.message.includes(`pid ${process.pid}`),
     );
+    assert.equal(saved, 0, 'a refused run saves no state (it would rewrite the first run\'s)');
     release();
     await first;
+    await runSteps(makeSteps([]), makeCtx(), { journal, onLocked: async () => void saved++ });
+    assert.equal(saved, 1, 'a run that holds the lock saves its state');
     await runSteps(makeSteps([]), makeCtx(), { journal }); // free again
   });
 });

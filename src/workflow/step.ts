@@ -44,6 +44,8 @@ export interface RunStepsOptions {
   lock?: boolean;
   lockPorts?: LockPorts;
   runId?: string;
+  /** Runs once the host lock is held, before any step: run state a refused run must not touch. */
+  onLocked?: () => Promise<void>;
 }
 
 export interface RunStepsResult {
@@ -89,6 +91,7 @@ export async function runSteps<C extends StepContext>(steps: readonly Step<C>[],
   const now = () => ctx.clock.now().toISOString();
   const lock = opts.lock === false ? undefined : await acquireHostLock(opts.journal.lockPath, opts.journal.host, { warn: (t) => out.warn(t), ...opts.lockPorts });
   try {
+    await opts.onLocked?.();
     const entries = await readJournal(opts.journal);
     const start = planStart(ids, entries, opts);
     const previous = lastRun(entries)?.runId;

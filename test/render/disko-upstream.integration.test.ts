@@ -3,7 +3,8 @@
  * type-checks every option and derives the NixOS settings and the format script nixos-anywhere
  * runs. Needs checkouts of disko and nixpkgs' lib (no network in tests):
  *   NB_DISKO_SRC=/path/to/disko NB_NIXPKGS_LIB=/path/to/nixpkgs/lib npm test -- disko-upstream
- * Skipped (with the reason shown) when they are not set.
+ * By default the copies in ../shared/nix-src (beside this repository) are used; skipped (with the
+ * reason shown) when neither is there.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +14,8 @@ import { BOOT_MODES, LAYOUT_NAMES, buildDiskoConfig, findLayout, type LayoutName
 import { evalExprJson, withNixFiles } from '../helpers/nix.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-const DISKO = process.env.NB_DISKO_SRC;
-const NIXLIB = process.env.NB_NIXPKGS_LIB;
+const DISKO = process.env.NB_DISKO_SRC ?? join(REPO_ROOT, '../shared/nix-src/disko');
+const NIXLIB = process.env.NB_NIXPKGS_LIB ?? join(REPO_ROOT, '../shared/nix-src/nixpkgs-lib');
 const skip = !DISKO || !NIXLIB || !existsSync(join(DISKO, 'lib/default.nix')) || !existsSync(join(NIXLIB, 'default.nix'))
   ? 'set NB_DISKO_SRC (disko checkout) and NB_NIXPKGS_LIB (nixpkgs lib/ directory) to run'
   : false;

@@ -38,6 +38,8 @@ export const INSTALL_STEPS: readonly Step<InstallCtx>[] = [
 export interface InstallRunOptions {
   resume?: boolean;
   from?: string;
+  /** Save the run's state for --resume: only once this run holds the host lock. */
+  saveState?: () => Promise<void>;
 }
 
 export interface InstallOutcome extends RunStepsResult {
@@ -114,7 +116,8 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
           }),
           installerSession: (first) => (session ??= startInstaller(c, first)),
         };
-        return runSteps(INSTALL_STEPS, c, { journal: buildJournalPaths(p.flakeDir, p.host, stateDir), ...opts });
+        const { saveState, ...how } = opts;
+        return runSteps(INSTALL_STEPS, c, { journal: buildJournalPaths(p.flakeDir, p.host, stateDir), ...how, ...(saveState ? { onLocked: saveState } : {}) });
       },
       { env: app.env, warn: (t) => app.out.warn(t) },
     );

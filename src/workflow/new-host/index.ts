@@ -48,9 +48,10 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<vo
 
   // 3. The typed confirmation: nothing before this point changed anything.
   await runConfirmWipe(app, { host, target: formatTarget(target), disk: prepared.plan.installDisk, ...(prepared.plan.secondDisk ? { second: prepared.plan.secondDisk } : {}), answers, manifestConfirms: false });
-  await saveRunState(statePath, { mode: 'new-host', answers, report });
 
   // 4. Act.
-  const outcome = await runInstall(app, prepared, { resume: o.resume, ...(o.from ? { from: o.from } : {}) });
+  // The resume state is written only while this run holds the host lock: a refused second run
+  // must not rewrite the first run's target or report.
+  const outcome = await runInstall(app, prepared, { resume: o.resume, ...(o.from ? { from: o.from } : {}), saveState: () => saveRunState(statePath, { mode: 'new-host', answers, report }) });
   await printInstallSummary(app, prepared, outcome, o.json);
 }

@@ -107,7 +107,8 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
     // The committed manifest names this disk and the probe just matched its size and serial.
     manifestConfirms: drift.kind === 'same' && !diskGiven,
   });
-  await saveRunState(statePath, { mode: o.mode, answers, report });
-  const outcome = await runInstall(app, prepared, { resume: o.resume, ...(o.from ? { from: o.from } : {}) });
+  // The resume state is written only while this run holds the host lock: a refused second run
+  // must not rewrite the first run's target or report.
+  const outcome = await runInstall(app, prepared, { resume: o.resume, ...(o.from ? { from: o.from } : {}), saveState: () => saveRunState(statePath, { mode: o.mode, answers, report }) });
   await printInstallSummary(app, prepared, outcome, o.json);
 }
