@@ -63,6 +63,9 @@ test('ports: a call with kexec starts on the target port and names the installer
   const after = buildInstallerArgv(['na'], { ...base, connectPort: 22, postKexecPort: 22 }, ['disko', 'install', 'reboot']);
   assert.ok(!after.includes('-p'), 'port 22 after kexec');
   assert.ok(!after.includes('--post-kexec-ssh-port'));
+  // The script switches ports by rewriting the value after `-p`: port 22 must then be explicit.
+  const on22 = buildInstallerArgv(['na'], { ...base, target: parseTarget('root@h1'), postKexecPort: 2200 }, PHASES);
+  assert.deepEqual(on22.slice(on22.indexOf('--target-host'), on22.indexOf('--target-host') + 4), ['--target-host', 'root@h1', '-p', '22']);
 });
 
 test('values that would be read as flags or break the flake URI are usage errors', () => {

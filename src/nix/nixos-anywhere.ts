@@ -80,10 +80,12 @@ export function addStorePaths(argv: string[], o: Required<Pick<NixosAnywhereOpti
  */
 export function addTarget(argv: string[], o: Pick<NixosAnywhereOptions, 'target' | 'connectPort' | 'postKexecPort'>, withKexec = true): string[] {
   const port = withKexec ? o.target.port : (o.connectPort ?? o.target.port);
+  const switchPort = withKexec && o.postKexecPort !== undefined && o.postKexecPort !== 22;
   const next = [...argv, '--target-host', sshDestination(o.target)];
-  const withPort = port === 22 ? next : [...next, '-p', String(port)];
-  if (withKexec && o.postKexecPort !== undefined && o.postKexecPort !== 22) return [...withPort, '--post-kexec-ssh-port', String(o.postKexecPort)];
-  return withPort;
+  // The script applies --post-kexec-ssh-port by rewriting the value after an existing `-p`, so the
+  // switch needs an explicit `-p` even for port 22.
+  const withPort = port === 22 && !switchPort ? next : [...next, '-p', String(port)];
+  return switchPort ? [...withPort, '--post-kexec-ssh-port', String(o.postKexecPort)] : withPort;
 }
 
 export function addIdentity(argv: string[], o: Pick<NixosAnywhereOptions, 'identityFile' | 'target'>): string[] {

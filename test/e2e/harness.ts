@@ -1,40 +1,38 @@
 /**
- * The end-to-end install harness: a flake in a temp dir (local age vault, .sops.yaml), the FAKE
- * nixos-anywhere and FAKE nix on PATH, and the reboot hook that restarts a namespace target's
- * real sshd with the key the installer was handed. Everything is torn down by `close()`.
+ * The end-to-end install harness: a flake in a temp dir (local age vault, .sops.yaml) whose CLI runs
+ * find the REAL nixos-anywhere.sh and the FAKE nix of the installer lab (test/helpers/installer-lab.ts)
+ * on PATH, so every install runs the upstream script against namespace targets. `close()` removes it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, REPO_ROOT, type CliResult } from '../helpers/cli.js';
-import type { NetnsHost } from '../helpers/netns.js';
-import { startRebootHook, type RebootHook } from '../helpers/reboot-hook.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import type { InstallerLab, LabTarget } from '../helpers/installer-lab.js';
+
+export interface InstallerRun {
+  phases: string;
+  argv: string;
+}
 
 export interface Flake {
   dir: string;
   /** Secret directories currently left in this flake's XDG_RUNTIME_DIR. */
   secretDirs(): string[];
   env: Record<string, string>;
-  argvLog: string;
-  hook: RebootHook;
   /** Everything every CLI run of this flake printed, for leak scans. */
   printed: string[];
   /** Run the CLI in this flake's environment. */
   cli(args: string[], extraEnv?: Record<string, string | undefined>): Promise<CliResult>;
-  /** Every invocation of the fake installer so far, as argv arrays. */
-  installerCalls(): string[][];
+  /** Every nixos-anywhere call of every run so far, from the install logs, oldest first. */
+  installerRuns(): InstallerRun[];
   /** Decrypt a vault secret with the age CLI (for leak scans). */
   vaultSecret(name: string): string;
   close(): Promise<void>;
 }
 
-export async function makeFlake(hosts: Map<string, NetnsHost>, opts: { swapKey?: boolean } = {}): Promise<Flake> {
+export async function makeFlake(lab: InstallerLab): Promise<Flake> {
   const dir = mkdtempSync(join(tmpdir(), 'nb-flake-'));
-  const bin = join(dir, '.fakes');
-  mkdirSync(bin);
-  symlinkSync(join(REPO_ROOT, 'test/fakes/nixos-anywhere'), join(bin, 'nixos-anywhere'));
-  symlinkSync(join(REPO_ROOT, 'test/fakes/nix'), join(bin, 'nix'));
   const identity = join(dir, '.admin-age.txt');
   execFileSync('age-keygen', ['-o', identity], { stdio: 'ignore' });
   const recipient = execFileSync('age-keygen', ['-y', identity]).toString().trim();
@@ -44,53 +42,37 @@ export async function makeFlake(hosts: Map<string, NetnsHost>, opts: { swapKey?:
     `# admins and hosts\nkeys:\n  - &admin ${recipient} # the operator\ncreation_rules:\n  - path_regex: hosts/[^/]+/secrets\\.yaml$\n    key_groups:\n      - age:\n          - *admin\n`,
   );
   writeFileSync(join(dir, 'flake.nix'), '{ outputs = { self, nixpkgs, ... }: { nixosConfigurations = builtins.mapAttrs (n: _: nixpkgs.lib.nixosSystem { modules = [ ./hosts/${n} ]; }) (builtins.readDir ./hosts); }; }\n');
-
-  // The "reboot": restart the target (the fake passes its --target-host) with the key from the
-  // extra-files tree.
-  const argvLog = join(dir, '.installer-argv.jsonl');
   const printed: string[] = [];
-  const installerCalls = (): string[][] => {
-    try {
-      return readFileSync(argvLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
-    } catch {
-      return [];
-    }
-  };
-  const hook = await startRebootHook({
-    async restart(keyPath, dest = '') {
-      const host = [...hosts.values()].find((h) => dest.endsWith(`@${h.ip}`));
-      if (!host) throw new Error(`reboot hook: no namespace host for ${dest}`);
-      // swapKey: a fresh key (the wrong machine answers); no key path (--copy-host-keys): keep its own.
-      await host.restartWithHostKey(opts.swapKey ? undefined : (keyPath ?? host.hostKeyPath));
-    },
-  });
   // A private runtime dir: the secret directories of this flake's runs appear (and must vanish) here.
   const runtimeDir = join(dir, '.run');
   mkdirSync(runtimeDir, { mode: 0o700 });
-  const env: Record<string, string> = {
-    PATH: `${bin}:${process.env.PATH}`,
-    XDG_RUNTIME_DIR: runtimeDir,
-    BOOTSTRAP_AGE_IDENTITY: identity,
-    FAKE_NA_STATE: join(dir, '.installer-state.json'),
-    FAKE_NA_ARGV_LOG: argvLog,
-    ...hook.env,
+  const env: Record<string, string> = { ...lab.env, XDG_RUNTIME_DIR: runtimeDir, BOOTSTRAP_AGE_IDENTITY: identity };
+  const installerRuns = (): InstallerRun[] => {
+    const logs = join(dir, '.bootstrap/logs');
+    if (!existsSync(logs)) return [];
+    const runs: InstallerRun[] = [];
+    for (const name of readdirSync(logs).sort()) {
+      const lines = readFileSync(join(logs, name), 'utf8').split('\n');
+      lines.forEach((l, i) => {
+        const m = /^# nixos-anywhere for phases (\S+)$/.exec(l);
+        if (m) runs.push({ phases: m[1]!, argv: (lines[i + 1] ?? '').replace(/^\$ /, '') });
+      });
+    }
+    return runs;
   };
   return {
     dir,
     secretDirs: () => readdirSync(runtimeDir).filter((n) => n.startsWith('nb-install-')),
     env,
-    argvLog,
-    hook,
-    installerCalls,
     printed,
+    installerRuns,
     cli: async (args, extraEnv = {}) => {
-      const r = await runCli([...args, '--flake', dir], { env: { ...env, ...extraEnv }, timeoutMs: 120_000 });
+      const r = await runCli([...args, '--flake', dir], { env: { ...env, ...extraEnv }, timeoutMs: 170_000 });
       printed.push(r.stdout, r.stderr);
       return r;
     },
     vaultSecret: (name) => execFileSync('age', ['-d', '-i', identity, join(dir, 'secrets/bootstrap', `${name}.age`)]).toString(),
     close: async () => {
-      await hook.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -133,6 +115,26 @@ export function secretNeedles(...secrets: string[]): string[] {
   return secrets.flatMap((s) => [s.trim(), ...s.split('\n').map((l) => l.trim())].filter((l) => l.length >= 16 && !l.startsWith('-----')));
 }
 
-export function answersToml(h: NetnsHost, host: string, extra = ''): string {
-  return `host = "${host}"\ntarget = "${h.target}"\nidentity = "${h.clientKeyPath}"\nhostKey = "${h.fingerprint}"\nyes = true\nconfirmDisk = "/dev/vda"\nwaitTimeout = 60\n${extra}`;
+/** Processes of the real installer still running for this flake (from /proc, no shell to match itself). */
+export function installerProcesses(f: Pick<Flake, 'dir'>): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if (cmd.includes('nixos-anywhere.sh') && cmd.includes(f.dir)) out.push(`${pid} ${cmd}`);
+  }
+  return out;
 }
+
+/** An answers file for a lab target (its user, port, key and pinned fingerprint). */
+export function answersToml(t: LabTarget, host: string, extra = ''): string {
+  const target = `${t.user}@${t.ip}${t.port === 22 ? '' : `:${t.port}`}`;
+  return `host = "${host}"\ntarget = "${target}"\nidentity = "${t.clientKeyPath}"\nhostKey = "${t.fingerprint}"\nyes = true\nconfirmDisk = "${LAB_DISK}"\nwaitTimeout = 60\n${extra}`;
+}
+
+/** The install disk of the lab's default scenario (a Hetzner Cloud VPS in its rescue system). */
+export const LAB_DISK = '/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_120210839';

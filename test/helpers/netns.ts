@@ -2,11 +2,13 @@
  * Test hosts in network namespaces (shared/test-infra.md §3): a per-run bridge on a per-run
  * 10.231.X.0/24, one namespace per host with its own OpenSSH sshd on 10.231.X.Y:22, optional PATH
  * shims and fake hardware mounted in a private mount (and UTS) namespace. `teardown()` is
- * idempotent: it kills every sshd first, then deletes the namespaces and the bridge.
+ * idempotent: it kills every sshd (and anything else still running in the namespaces) first, then
+ * deletes the namespaces and the bridge. The port, the sshd_config and where sshd reads its host
+ * key can be set per host, and `restart()` changes them (installer-lab.ts: kexec and reboot).
  * Needs root (`netnsSkipReason()` says why not).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,12 +23,38 @@ export interface NetnsHostOptions {
   mounts?: Mount[];
   hostname?: string;
   hostKeyPath?: string;
+  /** sshd's port (default 22). */
+  port?: number;
+  /**
+   * sshd reads its host key at `inside` (a path in the host's mount namespace, e.g. under a
+   * bind-mounted /etc/ssh); `file` is that same file as the test sees it. Default: a file in `dir`.
+   */
+  hostKey?: { file: string; inside: string };
+  /** sshd_config AuthorizedKeysFile (default: `dir`/authorized_keys, holding the client key). */
+  authorizedKeysFile?: string;
+  /** More sshd_config lines. They come first, so they win for single-valued keywords (PermitRootLogin, …). */
+  sshdConfig?: string[];
+  /** More variables for every session (sshd SetEnv), next to PATH. */
+  env?: Record<string, string>;
+}
+
+export interface RestartOptions {
+  /** 'keep' (default for restart()), 'fresh' (a new key) or the path of a private key (its .pub beside it). */
+  hostKey?: 'keep' | 'fresh' | string;
+  port?: number;
+  /** Replaces the extra sshd_config lines. */
+  sshdConfig?: string[];
+  /** How long sshd stays down between stop and start (a machine rebooting is unreachable for a while). */
+  downMs?: number;
+  /** Runs while sshd is down, just before it starts again. */
+  beforeStart?: () => void | Promise<void>;
 }
 
 export interface NetnsHost {
   ns: string;
   ip: string;
-  port: 22;
+  /** The port sshd listens on now. */
+  readonly port: number;
   dir: string;
   clientKeyPath: string;
   knownHostsPath: string;
@@ -36,11 +64,17 @@ export interface NetnsHost {
   /** argv prefix for the OpenSSH client with the pinned known_hosts (append the remote command). */
   sshArgv(): string[];
   restartWithHostKey(keyPath?: string): Promise<void>;
+  /** Stop sshd, optionally change its key, port or config, start it again. */
+  restart(opts?: RestartOptions): Promise<void>;
+  /** Whether sshd is running. */
+  readonly running: boolean;
   stop(): Promise<void>;
 }
 
 export interface NetnsLab {
   subnet: string;
+  /** The bridge's address in the root namespace: where processes on the hosts reach the test process. */
+  gateway: string;
   addHost(opts?: NetnsHostOptions): Promise<NetnsHost>;
   teardown(): Promise<void>;
 }
@@ -106,11 +140,57 @@ export function buildMountScript(mounts: readonly Mount[], hostname: string | un
   return lines.join('\n');
 }
 
-export async function createNetnsLab(): Promise<NetnsLab> {
+/** The pids of every process still running in a namespace. */
+function netnsPids(ns: string): number[] {
+  try {
+    return execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Synchronous last-resort cleanups, run when the process exits or is told to stop before a teardown. */
+const exitCleanups = new Set<() => void>();
+const runExitCleanups = () => {
+  for (const c of [...exitCleanups]) tryRun(c);
+  exitCleanups.clear();
+};
+const onStopSignal = (signal: NodeJS.Signals) => {
+  runExitCleanups();
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+};
+/**
+ * Run `fn` (synchronous, best effort) if the process exits or gets SIGTERM/SIGINT (a test runner's
+ * timeout) before the returned `cancel()` is called: namespaces and sshds outlive a killed test
+ * process otherwise.
+ */
+export function cleanupOnExit(fn: () => void): () => void {
+  if (exitCleanups.size === 0) {
+    process.on('exit', runExitCleanups);
+    process.on('SIGTERM', onStopSignal);
+    process.on('SIGINT', onStopSignal);
+  }
+  exitCleanups.add(fn);
+  return () => {
+    exitCleanups.delete(fn);
+    if (exitCleanups.size === 0) {
+      process.off('exit', runExitCleanups);
+      process.off('SIGTERM', onStopSignal);
+      process.off('SIGINT', onStopSignal);
+    }
+  };
+}
+
+export interface NetnsLabOptions {
+  /** Parent of the lab's temp dir (default os.tmpdir()); hosts that bind-mount over /tmp need one outside /tmp. */
+  tmpRoot?: string;
+}
+
+export async function createNetnsLab(labOpts: NetnsLabOptions = {}): Promise<NetnsLab> {
   const run = randomBytes(2).toString('hex');
   const x = pickSubnet();
   const bridge = `nb${run}br`;
-  const base = mkdtempSync(join(tmpdir(), `nb-netns-${run}-`));
+  const base = mkdtempSync(join(labOpts.tmpRoot ?? tmpdir(), `nb-netns-${run}-`));
   const hosts: NetnsHost[] = [];
   const namespaces: string[] = [];
   mkdirSync('/run/sshd', { recursive: true });
@@ -119,8 +199,21 @@ export async function createNetnsLab(): Promise<NetnsLab> {
   ip('link', 'set', bridge, 'up');
 
   let torn = false;
+  const sshds = new Set<ChildProcess>();
+  /** Everything this lab started, synchronously; the end of teardown() and the exit cleanup. */
+  const removeAll = () => {
+    for (const c of sshds) tryRun(() => c.kill('SIGKILL'));
+    // Sessions that outlived their sshd (a background `sleep; reboot`, a hung command) keep a
+    // namespace alive: they are this lab's processes, so end them too.
+    for (const ns of namespaces) for (const pid of netnsPids(ns)) tryRun(() => process.kill(pid, 'SIGKILL'));
+    for (const ns of namespaces) tryRun(() => ip('netns', 'del', ns));
+    tryRun(() => ip('link', 'del', bridge));
+    rmSync(base, { recursive: true, force: true });
+  };
+  const cancelExitCleanup = cleanupOnExit(removeAll);
   const lab: NetnsLab = {
     subnet: `10.231.${x}.0/24`,
+    gateway: `10.231.${x}.1`,
     async addHost(opts = {}) {
       const n = hosts.length + 1;
       const ns = `nb${run}h${n}`;
@@ -141,28 +234,45 @@ export async function createNetnsLab(): Promise<NetnsLab> {
       const clientKeyPath = join(dir, 'client_ed25519');
       keygen(clientKeyPath);
       copyFileSync(`${clientKeyPath}.pub`, join(dir, 'authorized_keys'));
-      let hostKeyPath = join(dir, 'host_ed25519');
-      if (opts.hostKeyPath) {
-        copyFileSync(opts.hostKeyPath, hostKeyPath);
-        copyFileSync(`${opts.hostKeyPath}.pub`, `${hostKeyPath}.pub`);
-      } else keygen(hostKeyPath);
+      let hostKeyPath = opts.hostKey?.file ?? join(dir, 'host_ed25519');
+      /** Put this key (or a fresh one) at the fixed path sshd reads (opts.hostKey). */
+      const installKey = (keyPath: string | undefined) => {
+        rmSync(hostKeyPath, { force: true });
+        rmSync(`${hostKeyPath}.pub`, { force: true });
+        if (keyPath) {
+          copyFileSync(keyPath, hostKeyPath);
+          copyFileSync(`${keyPath}.pub`, `${hostKeyPath}.pub`);
+        } else keygen(hostKeyPath);
+      };
+      if (opts.hostKeyPath || !existsSync(hostKeyPath)) installKey(opts.hostKeyPath);
+      let port = opts.port ?? 22;
+      let extraConfig = opts.sshdConfig ?? [];
       const knownHostsPath = join(dir, 'known_hosts');
       const mountScript = join(dir, 'start.sh');
       writeFileSync(mountScript, buildMountScript(opts.mounts ?? [], opts.hostname));
 
       let child: ChildProcess | undefined;
       const launch = async () => {
+        const setEnv = [
+          ...(opts.shimDir ? [`PATH=${opts.shimDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`] : []),
+          ...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        ];
         writeFileSync(join(dir, 'sshd_config'), [
-          'Port 22', `ListenAddress ${hostIp}`, `HostKey ${hostKeyPath}`, `PidFile ${join(dir, 'sshd.pid')}`,
-          `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
+          ...extraConfig,
+          `Port ${port}`, `ListenAddress ${hostIp}`, `HostKey ${opts.hostKey?.inside ?? hostKeyPath}`, `PidFile ${join(dir, 'sshd.pid')}`,
+          `AuthorizedKeysFile ${opts.authorizedKeysFile ?? join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
           'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
-          ...(opts.shimDir ? [`SetEnv PATH=${opts.shimDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`] : []),
+          ...(setEnv.length ? [`SetEnv ${setEnv.join(' ')}`] : []),
         ].join('\n') + '\n');
         const pub = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-        writeFileSync(knownHostsPath, `${hostIp} ${pub}\n`);
+        writeFileSync(knownHostsPath, `${port === 22 ? hostIp : `[${hostIp}]:${port}`} ${pub}\n`);
         // ip netns exec → unshare (private mounts + own hostname) → sh (mounts) → exec sshd: one pid.
-        child = spawn('ip', ['netns', 'exec', ns, 'unshare', '-m', '-u', '--propagation', 'private', 'sh', mountScript, join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-        await waitListening(child);
+        const c = spawn('ip', ['netns', 'exec', ns, 'unshare', '-m', '-u', '--propagation', 'private', 'sh', mountScript, join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+        child = c;
+        sshds.add(c);
+        c.once('exit', () => sshds.delete(c));
+        c.stderr!.on('data', (b: Buffer) => { try { appendFileSync(join(dir, 'sshd.log'), b); } catch { /* dir removed at teardown */ } });
+        await waitListening(c);
       };
       const kill = async () => {
         const c = child;
@@ -171,20 +281,36 @@ export async function createNetnsLab(): Promise<NetnsLab> {
       };
       await launch();
       const host: NetnsHost = {
-        ns, ip: hostIp, port: 22, dir, clientKeyPath, knownHostsPath,
+        ns, ip: hostIp, dir, clientKeyPath, knownHostsPath,
+        get port() { return port; },
+        get running() { return !!child && child.exitCode === null && child.signalCode === null; },
         get hostKeyPath() { return hostKeyPath; },
         get fingerprint() { return fingerprintOfPub(readFileSync(`${hostKeyPath}.pub`, 'utf8')); },
         target: `root@${hostIp}`,
-        sshArgv: () => ['ssh', '-i', clientKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHostsPath}`,
+        sshArgv: () => ['ssh', ...(port === 22 ? [] : ['-p', String(port)]), '-i', clientKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHostsPath}`,
           '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', `root@${hostIp}`],
         async restartWithHostKey(keyPath?: string) {
+          await host.restart({ hostKey: keyPath ?? 'fresh' });
+        },
+        async restart(r: RestartOptions = {}) {
           await kill();
-          const next = join(dir, `host_ed25519_${Date.now()}`);
-          if (keyPath) {
-            copyFileSync(keyPath, next);
-            copyFileSync(`${keyPath}.pub`, `${next}.pub`);
-          } else keygen(next);
-          hostKeyPath = next;
+          if (r.downMs) await new Promise((res) => setTimeout(res, r.downMs));
+          const key = r.hostKey ?? 'keep';
+          if (key !== 'keep') {
+            const keyPath = key === 'fresh' ? undefined : key;
+            if (opts.hostKey) installKey(keyPath);
+            else {
+              const next = join(dir, `host_ed25519_${Date.now()}`);
+              if (keyPath) {
+                copyFileSync(keyPath, next);
+                copyFileSync(`${keyPath}.pub`, `${next}.pub`);
+              } else keygen(next);
+              hostKeyPath = next;
+            }
+          }
+          if (r.port !== undefined) port = r.port;
+          if (r.sshdConfig) extraConfig = r.sshdConfig;
+          await r.beforeStart?.();
           await launch();
         },
         stop: kill,
@@ -196,9 +322,8 @@ export async function createNetnsLab(): Promise<NetnsLab> {
       if (torn) return;
       torn = true;
       for (const h of hosts) await h.stop().catch(() => {});
-      for (const ns of namespaces) tryRun(() => ip('netns', 'del', ns));
-      tryRun(() => ip('link', 'del', bridge));
-      rmSync(base, { recursive: true, force: true });
+      removeAll();
+      cancelExitCleanup();
     },
   };
   return lab;

@@ -54,6 +54,11 @@ test('the real parser reads our argv as meant', { skip }, () => {
     assert.deepEqual([resumed['phase.kexec'], resumed['phase.disko'], resumed['phase.install'], resumed['phase.reboot']], ['0', '0', '1', '1']);
     assert.equal(resumed.diskKey, undefined);
 
+    // The script's own switch rewrites the value after -p: from port 22 too.
+    const from22 = parse(buildInstallerArgv(['nixos-anywhere'], { ...o, target: parseTarget('root@203.0.113.7') }, PHASES));
+    assert.equal(from22.sshArgs, '-p 22');
+    assert.equal(from22.postKexecSshPort, '2200');
+
     const remote = parse(buildInstallerArgv(['nixos-anywhere'], { ...o, storePaths: undefined, buildOn: 'remote', noDiskoDeps: true }, PHASES));
     assert.equal(remote.flake, '/f');
     assert.equal(remote.flakeAttr, 'nixosConfigurations."web1".config');

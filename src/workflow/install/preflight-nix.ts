@@ -114,12 +114,10 @@ export async function runDiskoCheck(c: C, progress: Task): Promise<void> {
   } catch (e) {
     if (!(e instanceof CommandFailed)) throw e;
     const why = nixError(e);
-    const noDisko = /attribute 'disko' missing|disko/.test(why);
-    throw failure(
-      noDisko ? 'no-disko' : 'flake-eval-failed',
-      `nixosConfigurations.${c.host} has no disko layout: ${why}`,
-      noDisko ? `add disko.nixosModules.disko to the host's modules and import ./disko.nix in ${c.loaded.config.hostsDir}/${c.host}/default.nix, then run again with --resume` : 'fix the error, then run again with --resume',
-    );
+    if (/attribute 'disko' missing|option [`'"]?disko/.test(why)) {
+      throw failure('no-disko', `nixosConfigurations.${c.host} has no disko layout: ${why}`, `add disko.nixosModules.disko to the host's modules and import ./disko.nix in ${c.loaded.config.hostsDir}/${c.host}/default.nix, then run again with --resume`);
+    }
+    throw failure('flake-eval-failed', `nixosConfigurations.${c.host} does not evaluate: ${why}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
   }
   if (!evaluated) throw failure('flake-eval-failed', `nix printed no disk map for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
   const diff = compareDiskoDisks(evaluated, planned);

@@ -2,7 +2,7 @@
  * Start the run's one installer call: the phases left from `first`, the store paths preflight
  * built, the secret tree, and the ssh guard with the pinned keys ahead of the real ssh.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failure, usageError } from '../../errors.js';
 import { InstallerSession } from '../../install/installer-session.js';
@@ -69,11 +69,15 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
     path: c.app.env.PATH,
   });
   const options = buildInstallerOptions(c, phases, built, files, { debug: c.out.debugEnabled });
+  // The script copies the -i key into $TMPDIR and removes it only in an EXIT trap: keep that copy
+  // inside the run's private directory, which bootstrap removes whatever happens to the script.
+  const tmp = join(c.secretDir, 'installer-tmp');
+  await mkdir(tmp, { mode: 0o700 });
   const session = new InstallerSession(
     { run: c.app.run, signal: c.signal, debug: (t) => c.out.debug(t) },
     {
       argv: buildInstallerArgv(c.installer.prefix, options, phases),
-      env: { ...guard.env, ...passwordFor(c) },
+      env: { ...guard.env, TMPDIR: tmp, ...passwordFor(c) },
       phases,
       timeoutsMs: planPhaseTimeouts(c),
       wait: { user: c.target.user, host: c.target.host, port: options.connectPort ?? c.target.port, postKexecPort },
