@@ -14,6 +14,7 @@ import { createInstallerLab, makeLabFlake } from '../../test/helpers/installer-l
 import { netnsSkipReason } from '../../test/helpers/netns.js';
 import { answersToml, makeFlake, type Flake } from '../../test/e2e/harness.js';
 import { ensureBuilt, runBuilt } from './built-cli.js';
+import { runCommand } from '../../src/exec/run.js';
 
 const BUILD_SECONDS = '3';
 
@@ -46,9 +47,11 @@ async function main(): Promise<void> {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(extra, 'ssh_host_ed25519_key')]);
     let mark = lab.nixCalls().length;
     const t0 = performance.now();
-    execFileSync('nixos-anywhere', ['--flake', `${plainFlake}#web1`, '--target-host', plainTarget.target, '-i', plainTarget.clientKeyPath, '--extra-files', join(f.dir, '.plain-extra')], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000,
+    // Async: the lab's kexec and reboot hooks answer from this process.
+    const plainRun = await runCommand(['nixos-anywhere', '--flake', `${plainFlake}#web1`, '--target-host', plainTarget.target, '-i', plainTarget.clientKeyPath, '--extra-files', join(f.dir, '.plain-extra')], {
+      env, timeoutMs: 300_000, group: true, check: false,
     });
+    if (plainRun.code !== 0) throw new Error(`the plain call failed: ${plainRun.stderr.slice(-1500)}`);
     await plainTarget.waitFor((s) => s.phase === 'installed', 60_000);
     const plainMs = performance.now() - t0;
     const plain = count(lab.nixCalls().slice(mark));
