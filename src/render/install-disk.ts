@@ -176,3 +176,27 @@ export function chooseInstallDisks(
   });
   return { disks, warnings };
 }
+
+/** What identifies a planned or recorded disk: the manifest's disk record or a plan's InstallDisk. */
+export interface DiskIdentity {
+  path: string;
+  byId?: string | null;
+  sizeBytes: number;
+  serial?: string | null;
+}
+
+export type DiskMatch = { kind: 'same' } | { kind: 'missing' } | { kind: 'changed'; what: string };
+
+/**
+ * Is `want` on the machine the report describes? Found by its by-id link or its path (a by-path
+ * link or /dev name: virtio disks have no by-id and are never refused for that), then its size
+ * and serial must be the same. The one disk-identity rule of rebuild and preflight. Pure.
+ */
+export function matchDisk(want: DiskIdentity, report: HardwareReport): DiskMatch {
+  const disk = report.disks.find((d) => d.path === want.path || d.byId.includes(want.path) || (want.byId ? d.byId.includes(want.byId) : false));
+  if (!disk) return { kind: 'missing' };
+  const changes: string[] = [];
+  if (disk.sizeBytes !== want.sizeBytes) changes.push(`size ${want.sizeBytes} → ${disk.sizeBytes} bytes`);
+  if (want.serial && disk.serial !== want.serial) changes.push(`serial ${want.serial} → ${disk.serial ?? 'none'}`);
+  return changes.length ? { kind: 'changed', what: changes.join(', ') } : { kind: 'same' };
+}

@@ -114,3 +114,11 @@ test('bad input: one-line usage errors naming the valid choices', () => {
 test('no usable disk: the disk error wins over any layout error', () => {
   assert.throws(() => plan('no-usable-disk', { layout: 'mdadm-raid1' }), (e) => isBootstrapError(e) && e.code === 'no-usable-disk');
 });
+
+test('a device path with shell or escape characters from the target never reaches disko.nix', async () => {
+  const { assertSafeDevicePath } = await import('./disko/build.js');
+  for (const ok of ['/dev/vda', '/dev/disk/by-id/nvme-Samsung_SSD_980_S64D:1', '/dev/disk/by-path/pci-0000:00:04.0', '/dev/disk/by-id/usb-SanDisk+Ultra@x']) assertSafeDevicePath(ok);
+  for (const bad of ['/dev/sda;reboot', '/dev/$(id)', '/dev/a b', '/dev/x\x1b[2J', '/dev/{a,b}', '/dev/a|b', '/dev/a&', '/dev/<a>', 'sda', '/dev/../etc/passwd', '/dev/']) {
+    assert.throws(() => assertSafeDevicePath(bad), (e: unknown) => (e as { code?: string }).code === 'bad-device-path', JSON.stringify(bad));
+  }
+});

@@ -138,12 +138,36 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       const authorized = readFileSync(join(t.dir.root, '.ssh/authorized_keys'), 'utf8');
       // Another machine now answers at the target's address, with its own key.
       await t.host.restartWithHostKey();
-      const r2 = await f.cli(['new-host', 'mid1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
+      // --from kexec: past preflight's own pinned re-probe, straight to the installer's connections.
+      const r2 = await f.cli(['new-host', 'mid1', '--from', 'kexec', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
       assert.equal(r2.code, 1);
       assert.match(r2.stderr, /presents SHA256:\S+, not the pinned/);
       assert.equal(f.installerRuns().length, 1, 'the installer was started, and stopped');
       assertUntouched(t);
       assert.equal(readFileSync(join(t.dir.root, '.ssh/authorized_keys'), 'utf8'), authorized, 'ssh-copy-id got nothing through');
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('a disk that changed since the plan stops preflight (it reads the disks again), before anything is wiped', async () => {
+    const t = await lab.addTarget();
+    const f = await makeFlake(lab);
+    try {
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'drift1'));
+      const r1 = await f.cli(['new-host', 'drift1', '--answers', join(f.dir, 'a.toml')], { FAKE_NIX_HOSTS: 'other' });
+      assert.equal(r1.code, 1);
+      assert.match(r1.stderr, /no nixosConfigurations\.drift1/);
+      // The resumed run plans from the saved report; the machine's disk is another size now.
+      const shim = join(t.dir.base, 'shims/lsblk');
+      const json = execFileSync(shim, { encoding: 'utf8' }).replace(/"size":\s*(\d+)/, (_m, n: string) => `"size": ${Number(n) * 2}`);
+      writeFileSync(join(t.dir.base, 'lsblk-changed.json'), json);
+      writeFileSync(shim, `#!/bin/sh\ncat '${join(t.dir.base, 'lsblk-changed.json')}'\n`);
+      const r2 = await f.cli(['new-host', 'drift1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
+      assert.equal(r2.code, 1, r2.stderr);
+      assert.match(r2.stderr, /the install disk \S+ changed on drift1 \(size \d+ → \d+ bytes\); nothing was wiped/);
+      assert.equal(f.installerRuns().length, 0);
+      assertUntouched(t);
     } finally {
       await f.close();
     }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { failure } from '../../errors.js';
 import { ensureHostKeys, generateLuksPassphrase, hostSecretNames } from '../../keys/host-keys.js';
 import { buildAgeRecipientFromSsh } from '../../keys/age-key.js';
+import { runProbe } from '../../probe/run-probe.js';
+import { matchDisk } from '../../render/install-disk.js';
 import { readManifest, buildManifestToml, MANIFEST_FILE } from '../../manifest/manifest.js';
 import { runRegisterRecipients } from '../../recipients/register.js';
 import { applyFilePlan, planFiles } from '../../render/file-plan.js';
@@ -109,10 +111,16 @@ export const preflightStep: Step<C> = {
         'boot the target into a NixOS installer ISO instead of kexec, pass --no-disko-deps to save memory, or pick a bigger plan',
       );
     }
+    // The disk must still be the planned one: read it again now, over the pinned connection (the
+    // plan may come from a report of an earlier run), and compare by-id or path, size and serial.
     const want = c.plan.installDisk;
-    const disk = r.disks.find((d) => d.path === want.path || d.byId.includes(want.path) || (want.byId !== null && d.byId.includes(want.byId)));
-    if (!disk || disk.sizeBytes !== want.sizeBytes || (want.serial && disk.serial !== want.serial)) {
-      throw failure('disk-changed', `the install disk ${want.byId ?? want.path} is not on ${c.host} as planned`, 'probe again and re-plan; nothing was wiped');
+    progress.update('reading the target disks again');
+    const now = await runProbe(c.app, c.target, c.ssh);
+    for (const d of [want, ...(c.plan.secondDisk ? [c.plan.secondDisk] : [])]) {
+      const m = matchDisk(d, now);
+      if (m.kind !== 'same') {
+        throw failure('disk-changed', `the install disk ${d.byId ?? d.path} ${m.kind === 'missing' ? `is no longer on ${c.host}` : `changed on ${c.host} (${m.what})`}; nothing was wiped`, 'probe again and re-plan (`bootstrap plan HOST --target … --write`), then run the install again');
+      }
     }
     // The keys pinned for the target: the installer must present them, and verify tolerates them.
     const pinned = await readPinnedTargetKeys(c);

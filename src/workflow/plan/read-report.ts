@@ -10,6 +10,7 @@ import { usageError } from '../../errors.js';
 import { facterToReport } from '../../probe/facter.js';
 import { HardwareReportSchema, type HardwareReport } from '../../probe/report.js';
 import { runProbe, type ProbeOptions } from '../../probe/run-probe.js';
+import { sanitizeStrings } from '../../probe/sanitize.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
 
 export type ReportSource =
@@ -32,8 +33,15 @@ async function readJsonFile(ctx: Pick<AppContext, 'cwd'>, file: string, flag: st
   }
 }
 
-/** Get the report. Throws usage errors for unreadable or invalid files; probe errors from runProbe. */
+/**
+ * Get the report, with every string from the target shown escaped (sanitize.ts). Throws usage
+ * errors for unreadable or invalid files; probe errors from runProbe.
+ */
 export async function runReadReport(ctx: AppContext, source: ReportSource): Promise<HardwareReport> {
+  return sanitizeStrings(await readReport(ctx, source));
+}
+
+async function readReport(ctx: AppContext, source: ReportSource): Promise<HardwareReport> {
   switch (source.kind) {
     case 'report':
       return parseWith(HardwareReportSchema, await readJsonFile(ctx, source.file, '--report'), source.file, 'give a report written by `bootstrap probe TARGET --json -o FILE`');

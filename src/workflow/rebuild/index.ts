@@ -12,7 +12,7 @@ import { failure, usageError } from '../../errors.js';
 import { readManifest } from '../../manifest/manifest.js';
 import type { Manifest, ManifestDisk } from '../../manifest/schema.js';
 import type { HardwareReport } from '../../probe/report.js';
-import { buildDiskCandidates } from '../../render/install-disk.js';
+import { buildDiskCandidates, matchDisk, type DiskMatch } from '../../render/install-disk.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../plan/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
@@ -48,13 +48,8 @@ export function buildAnswersFromManifest(m: Manifest): InstallAnswers {
 }
 
 /** How the manifest's disk compares with the probed machine. Pure. */
-export function checkDiskDrift(want: ManifestDisk, report: HardwareReport): { kind: 'same' } | { kind: 'missing' } | { kind: 'changed'; what: string } {
-  const disk = report.disks.find((d) => d.path === want.path || d.byId.includes(want.path) || (want.byId !== undefined && d.byId.includes(want.byId)));
-  if (!disk) return { kind: 'missing' };
-  const changes: string[] = [];
-  if (disk.sizeBytes !== want.sizeBytes) changes.push(`size ${want.sizeBytes} → ${disk.sizeBytes} bytes`);
-  if ((want.serial ?? null) !== null && disk.serial !== want.serial) changes.push(`serial ${want.serial} → ${disk.serial ?? 'none'}`);
-  return changes.length ? { kind: 'changed', what: changes.join(', ') } : { kind: 'same' };
+export function checkDiskDrift(want: ManifestDisk, report: HardwareReport): DiskMatch {
+  return matchDisk(want, report);
 }
 
 async function chooseNewDisk(app: AppContext, report: HardwareReport, host: string): Promise<string> {
