@@ -6,6 +6,7 @@
  * the installed disk is encrypted with it).
  */
 import { randomInt } from 'node:crypto';
+import { checkHostName } from '../host-name.js';
 import { usageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { SecretStore } from '../secrets/store.js';
@@ -22,9 +23,7 @@ export function hostSecretNames(host: string) {
 
 /** Host names become file names, store names, Nix identifiers and YAML anchors: keep them tame. */
 export function assertHostName(host: string): void {
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(host)) {
-    throw usageError('bad-host-name', `"${host}" is not a valid host name`, 'use letters, digits and inner dashes, at most 63 characters (e.g. web1)');
-  }
+  checkHostName(host);
 }
 
 export interface HostKeys {

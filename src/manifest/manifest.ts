@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { parseTomlFile, loadConfig } from '../config/load.js';
+import { checkHostName } from '../host-name.js';
 import { parseWith } from '../config/validate.js';
 import { usageError } from '../errors.js';
 import { ManifestSchema, type Manifest, type ManifestInput } from './schema.js';
@@ -44,6 +45,7 @@ export function parseManifest(text: string, file: string): Manifest {
 
 /** hosts/HOST/bootstrap.toml of a flake (hostsDir from the flake's bootstrap.toml). */
 export async function readManifest(flakeDir: string, host: string): Promise<Manifest> {
+  checkHostName(host); // `..` must not read the flake's own bootstrap.toml as a manifest
   const { config } = await loadConfig(flakeDir);
   const rel = join(config.hostsDir, host, MANIFEST_FILE);
   let text: string;

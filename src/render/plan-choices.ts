@@ -7,19 +7,7 @@ import type { HardwareReport } from '../probe/report.js';
 import type { Profile } from '../profiles/schema.js';
 import { checkLayoutFits, DISKO_LAYOUTS, findLayout, type BootLoaderChoice, type BootMode, type LayoutInfo } from './disko/index.js';
 
-const HOST_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** A host name is one lowercase RFC 1123 label: it becomes networking.hostName and a directory. */
-export function checkHostName(host: string): string {
-  if (!HOST_NAME.test(host)) {
-    throw usageError(
-      'bad-host-name',
-      `"${host}" is not a valid host name: use 1-63 lowercase letters, digits and dashes, not starting or ending with a dash`,
-      'e.g. web1, db-2, laptop',
-    );
-  }
-  return host;
-}
+export { checkHostName } from '../host-name.js';
 
 export interface BootChoice {
   boot: BootMode;

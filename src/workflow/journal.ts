@@ -6,6 +6,7 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkHostName } from '../host-name.js';
 import { usageError } from '../errors.js';
 import { redact } from '../redact.js';
 
@@ -30,14 +31,12 @@ export interface Journal {
   host: string;
 }
 
-const HOST_RE = /^[a-z0-9][a-z0-9-]{0,62}$/i;
-
 /**
  * Where a host's journal and lock live. The host name is validated because it becomes a path.
- * @throws usageError 'bad-host' when `host` is not a plain host name
+ * @throws usageError 'bad-host-name' when `host` is not a host name (src/host-name.ts)
  */
 export function buildJournalPaths(flakeDir: string, host: string, stateDir = '.bootstrap'): Journal {
-  if (!HOST_RE.test(host)) throw usageError('bad-host', `"${host}" is not a host name`, 'use letters, digits and "-", at most 63 characters');
+  checkHostName(host);
   const dir = join(flakeDir, stateDir, 'state', host);
   return { dir, path: join(dir, 'journal.jsonl'), lockPath: join(dir, 'lock'), host };
 }

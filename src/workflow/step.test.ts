@@ -96,7 +96,7 @@ test('from restarts at a step regardless of the journal; unknown step is a usage
 
 test('journal paths refuse host names that are not plain names', () => {
   assert.equal(buildJournalPaths('/f', 'web1').path, '/f/.bootstrap/state/web1/journal.jsonl');
-  assert.throws(() => buildJournalPaths('/f', '../etc'), (e) => isBootstrapError(e) && e.code === 'bad-host');
+  assert.throws(() => buildJournalPaths('/f', '../etc'), (e) => isBootstrapError(e) && e.code === 'bad-host-name');
 });
 
 test('planResumeIndex: empty journal starts at 0; a started-but-unfinished step reruns', () => {

@@ -6,13 +6,7 @@ import { applyFilePlan, planFiles, type PlannedFile } from '../../render/file-pl
 import { SECRET_MECHANISMS, type SecretMechanism } from '../../storage/host-secrets.js';
 import { buildLocalStorage, buildS3Settings, resolveStorageName, type LocalStorage, type S3Settings } from '../../storage/s3-settings.js';
 
-const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** Host names reach paths, repository URLs and Nix comments: checked once, strictly. */
-export function checkHostName(host: string): string {
-  if (!HOST.test(host)) throw usageError('bad-host', `"${host}" is not a host name`, 'use lower-case letters, digits and "-" (the NixOS networking.hostName)');
-  return host;
-}
+export { checkHostName } from '../../host-name.js';
 
 export function checkSecretMechanism(value: string | undefined, fallback: SecretMechanism): SecretMechanism {
   if (value === undefined) return fallback;
