@@ -181,11 +181,12 @@ test('swap size, hibernation, extra subvolumes and no-swap are rendered as asked
 });
 
 test('user text stays inside string literals', async () => {
-  for (const evil of ['/dev/disk/by-id/x";};evil={', '/dev/x${builtins.abort 1}', '/dev/../etc/passwd', 'sda', '/dev/a b']) {
+  // disko pastes device paths into a shell script: shell characters are refused too (issue 10).
+  for (const evil of ['/dev/disk/by-id/x";};evil={', '/dev/x${builtins.abort 1}', '/dev/../etc/passwd', 'sda', '/dev/a b', '/dev/disk/by-id/usb-Vendor_{x}_0:0+a,b@c;d#e', '/dev/sda|x', '/dev/sda&', '/dev/a<b>', '/dev/a\x1b[2J']) {
     assert.throws(() => buildDiskoConfig(inputFor('single-ext4', 'uefi', { disks: [evil] })), /not a device path/);
   }
-  // Characters legal in by-id names, some special in Nix syntax, evaluate to the same string.
-  const odd = "/dev/disk/by-id/usb-Vendor_{x}_0:0+a,b@c;d#e";
+  // Characters legal in by-id names evaluate to the same string.
+  const odd = '/dev/disk/by-id/usb-Vendor_X_0:0+a,b@c.d-e';
   const ev = (await evalTextJson(buildDiskoConfig(inputFor('single-ext4', 'uefi', { disks: [odd] })))) as J;
   assert.equal(ev.disko.devices.disk.main.device, odd);
 });

@@ -184,12 +184,12 @@ const HEADER = [
 /** The disko.nix file content. Throws usage errors for layouts that do not fit the input. */
 /**
  * Device paths come from the target (probe data) and disko pastes them into a shell script, so
- * only plain /dev paths pass: letters, digits and . _ - : + @ / after /dev/. Pure.
+ * only plain /dev paths pass: letters, digits and . _ - : + @ , / after /dev/. Pure.
  * @throws usageError 'bad-device-path'
  */
 export function assertSafeDevicePath(path: string): void {
-  if (/^\/dev\/[A-Za-z0-9._:+@/-]+$/.test(path) && !path.includes('..')) return;
-  throw usageError('bad-device-path', `the disk path ${JSON.stringify(path)} from the target is not a plain /dev path`, 'pick another disk with --disk (a /dev/disk/by-id/… path); a device name with shell characters is refused because disko runs it in a script');
+  if (/^\/dev\/[A-Za-z0-9._:+@,/-]+$/.test(path) && !path.includes('..')) return;
+  throw usageError('bad-device-path', `the disk path ${JSON.stringify(path)} is not a device path disko can use: only plain /dev/… paths (letters, digits and . _ - : + @ , /)`, 'pick another disk with --disk (a /dev/disk/by-id/… path); a device name with shell characters is refused because disko runs it in a script');
 }
 
 export function buildDiskoConfig(input: DiskoInput): string {
