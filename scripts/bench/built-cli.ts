@@ -2,7 +2,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Flake } from '../../test/e2e/harness.js';
+import { makeFlake, type Flake } from '../../test/e2e/harness.js';
+import { createInstallerLab, type InstallerLab } from '../../test/helpers/installer-lab.js';
+import { netnsSkipReason } from '../../test/helpers/netns.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -42,4 +44,23 @@ export async function best(runs: number, once: () => Promise<Timed>): Promise<nu
     times.push(r.ms);
   }
   return Math.min(...times);
+}
+
+/** Run a benchmark against an installer lab and a flake of the e2e harness; both torn down after. */
+export async function withBenchLab(fn: (lab: InstallerLab, f: Flake) => Promise<void>): Promise<void> {
+  const skip = netnsSkipReason();
+  if (skip) {
+    console.log(`skipped: ${skip}`);
+    return;
+  }
+  await ensureBuilt();
+  const lab = await createInstallerLab();
+  let flake: Flake | undefined;
+  try {
+    flake = await makeFlake(lab);
+    await fn(lab, flake);
+  } finally {
+    await flake?.close();
+    await lab.teardown();
+  }
 }

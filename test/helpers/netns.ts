@@ -12,7 +12,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fingerprintOfPub } from './sshd.js';
+import { fingerprintOfPub, nextHostKey } from './sshd.js';
 
 export interface Mount { target: string; source: string }
 
@@ -300,12 +300,7 @@ export async function createNetnsLab(labOpts: NetnsLabOptions = {}): Promise<Net
             const keyPath = key === 'fresh' ? undefined : key;
             if (opts.hostKey) installKey(keyPath);
             else {
-              const next = join(dir, `host_ed25519_${Date.now()}`);
-              if (keyPath) {
-                copyFileSync(keyPath, next);
-                copyFileSync(`${keyPath}.pub`, `${next}.pub`);
-              } else keygen(next);
-              hostKeyPath = next;
+              hostKeyPath = nextHostKey(dir, keyPath);
             }
           }
           if (r.port !== undefined) port = r.port;

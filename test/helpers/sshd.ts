@@ -49,6 +49,16 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A new host key file in `dir`: a copy of `keyPath` (its .pub beside it), or a fresh one. */
+export function nextHostKey(dir: string, keyPath?: string): string {
+  const next = join(dir, `host_ed25519_${Date.now()}`);
+  if (keyPath) {
+    copyFileSync(keyPath, next);
+    copyFileSync(`${keyPath}.pub`, `${next}.pub`);
+  } else keygen(next);
+  return next;
+}
+
 function keygen(path: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', path]);
 }
@@ -149,12 +159,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     get target() { return `${user}@127.0.0.1:${port}`; },
     async restartWithHostKey(keyPath?: string) {
       await kill();
-      const next = join(dir, `host_ed25519_${Date.now()}`);
-      if (keyPath) {
-        copyFileSync(keyPath, next);
-        copyFileSync(`${keyPath}.pub`, `${next}.pub`);
-      } else keygen(next);
-      hostKeyPath = next;
+      hostKeyPath = nextHostKey(dir, keyPath);
       const keepPort = port;
       port = keepPort;
       await launch();
