@@ -64,3 +64,28 @@ test('rebuild of a host without a manifest, and --resume with nothing to resume'
     noStack(r.stderr + r2.stderr + r3.stderr);
   });
 });
+
+test('bad installer settings are refused before any connection, in flags and answers files', async () => {
+  await withTempDir(async (dir) => {
+    writeFileSync(join(dir, 'flake.nix'), '{ }\n');
+    // Port 1 on loopback: a connection attempt would fail differently (refused, exit 1).
+    const cases: [string[], RegExp][] = [
+      [['--phase-timeout', 'kexec=soon'], /timeout of phase kexec must be a duration/],
+      [['--phase-timeout', 'kexex=10m'], /no install phase "kexex"/],
+      [['--phase-timeout', 'install'], /--phase-timeout takes PHASE=DURATION/],
+      [['--post-kexec-port', '70000'], /post-kexec-port/],
+    ];
+    for (const [flags, re] of cases) {
+      const r = await runCli(['new-host', 'web1', '--target', 'root@127.0.0.1:1', ...flags, '--flake', dir]);
+      assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:')).length, 1);
+      noStack(r.stderr);
+    }
+    writeFileSync(join(dir, 'a.toml'), 'host = "web1"\ntarget = "root@127.0.0.1:1"\nphaseTimeouts = { install = "100h" }\n');
+    const r = await runCli(['new-host', '--answers', join(dir, 'a.toml'), '--flake', dir]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /timeout of phase install must be a duration from 1s to 48h/);
+    assert.deepEqual(readdirSync(dir).sort(), ['a.toml', 'flake.nix'], 'nothing written');
+  });
+});

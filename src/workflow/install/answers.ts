@@ -10,6 +10,7 @@ import type { ParsedArgs } from '../../cli/args.js';
 import { parseTomlFile } from '../../config/load.js';
 import { parseWith } from '../../config/validate.js';
 import { usageError } from '../../errors.js';
+import { parsePhaseTimeouts } from '../../install/installer-session.js';
 
 export const InstallAnswersSchema = z
   .object({
@@ -58,7 +59,9 @@ export async function readAnswersFile(cwd: string, file: string): Promise<Instal
       throw usageError('bad-answers-file', `${file} is not valid JSON (${(e as Error).message.split('\n')[0]})`, `fix ${file}`);
     }
   } else raw = parseTomlFile(text, file);
-  return parseWith(InstallAnswersSchema, raw, file, `fix ${file}; see \`bootstrap new-host --help\` for the keys (camelCase of the flags)`);
+  const answers = parseWith(InstallAnswersSchema, raw, file, `fix ${file}; see \`bootstrap new-host --help\` for the keys (camelCase of the flags)`);
+  if (answers.phaseTimeouts) parsePhaseTimeouts(answers.phaseTimeouts);
+  return answers;
 }
 
 /** The answers given as flags. Booleans only when present, so they never erase the file's. */
@@ -99,6 +102,7 @@ export function buildAnswersFromArgs(args: ParsedArgs): InstallAnswers {
   if (args.has('post-kexec-port')) a.postKexecPort = args.integer('post-kexec-port', 22, 1, 65_535);
   const timeouts = args.strings('phase-timeout');
   if (timeouts.length) a.phaseTimeouts = parsePhaseTimeoutFlags(timeouts);
+  if (a.phaseTimeouts) parsePhaseTimeouts(a.phaseTimeouts); // bad input: refused before any connection
   return a;
 }
 
