@@ -26,6 +26,12 @@ export const GUARD_SCRIPT = `#!/usr/bin/env bash
 # and ssh keeps the first value of an option. A key that is not pinned fails the handshake.
 set -u
 dir=\${NB_SSH_GUARD_DIR:?}
+# bootstrap gone (kill -9, OOM): connect nowhere and stop the installer's loops (its process group).
+if [ -n "\${NB_PARENT_PID:-}" ] && ! kill -0 "$NB_PARENT_PID" 2>/dev/null; then
+  echo "nixos-bootstrap (pid $NB_PARENT_PID) is gone: the installer stops" >&2
+  kill -TERM 0
+  exit 255
+fi
 err=$(mktemp "$dir/stderr.XXXXXX") || exit 255
 # ssh's stderr goes through tee (to stderr and a file to read afterwards); stdin and stdout pass.
 { "\${NB_REAL_SSH:?}" -o "UserKnownHostsFile=$dir/known_hosts" -o StrictHostKeyChecking=yes \\
@@ -84,7 +90,7 @@ export function parseGuardEvents(text: string): GuardEvent[] {
 }
 
 /** Write the wrapper and the pins into `dir` (inside the run's private directory). */
-export async function prepareSshGuard(dir: string, o: { realSsh: string; pins: string; path: string | undefined }): Promise<SshGuard> {
+export async function prepareSshGuard(dir: string, o: { realSsh: string; pins: string; path: string | undefined; parentPid?: number }): Promise<SshGuard> {
   const binDir = join(dir, 'bin');
   await mkdir(binDir, { recursive: true, mode: 0o700 });
   const wrapper = join(binDir, 'ssh');
@@ -97,7 +103,7 @@ export async function prepareSshGuard(dir: string, o: { realSsh: string; pins: s
     dir,
     binDir,
     pinsFile,
-    env: { PATH: [binDir, o.path].filter(Boolean).join(':'), NB_SSH_GUARD_DIR: dir, NB_REAL_SSH: o.realSsh },
+    env: { PATH: [binDir, o.path].filter(Boolean).join(':'), NB_SSH_GUARD_DIR: dir, NB_REAL_SSH: o.realSsh, NB_PARENT_PID: String(o.parentPid ?? process.pid) },
     async events() {
       try {
         return parseGuardEvents(await readFile(eventsFile, 'utf8'));

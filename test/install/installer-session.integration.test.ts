@@ -160,3 +160,25 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+test('ssh guard: once bootstrap is gone (kill -9), no connection is made and the installer group is stopped', async () => {
+  await withTempDir(async (dir) => {
+    const sshd = await startSshd();
+    try {
+      const pinned = parsePublicKeyLine(readFileSync(`${sshd.hostKeyPath}.pub`, 'utf8'));
+      const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      const guard = await prepareSshGuard(join(dir, 'guard'), { realSsh: REAL_SSH, pins: buildGuardPins(buildPinNames('127.0.0.1', [sshd.port]), [pinned]), path: process.env.PATH, parentPid: Number(dead) });
+      // Like the script's wait loop after kexec, in its own process group, with the guard as ssh.
+      const loop = join(dir, 'loop.sh');
+      writeFileSync(loop, `#!/usr/bin/env bash\nfor i in $(seq 1 50); do ssh -p ${sshd.port} -i ${sshd.clientKeyPath} -o BatchMode=yes root@127.0.0.1 'touch ${join(dir, 'ran')}'; sleep 0.2; done\necho 'loop ended by itself'\n`, { mode: 0o755 });
+      const started = Date.now();
+      const r = await runCommand([loop], { env: guard.env, group: true, check: false, timeoutMs: 20_000 });
+      assert.equal(r.signal, 'SIGTERM', `the group was stopped: ${r.stdout}${r.stderr}`);
+      assert.ok(Date.now() - started < 5_000);
+      assert.match(r.stderr, /nixos-bootstrap \(pid \d+\) is gone/);
+      assert.equal(existsSync(join(dir, 'ran')), false, 'nothing ran on the target');
+    } finally {
+      await sshd.stop();
+    }
+  });
+});
