@@ -3,13 +3,14 @@
  * defaults (local age vault, sops). Unknown keys are errors naming their path.
  */
 import { z } from 'zod';
+import { flakePath } from './flake-path.js';
 import { secretsSection, sopsSection } from './sections/secrets.js';
 import { backupSection, cacheSection, storageSection } from './sections/storage.js';
 
 export const ConfigSchema = z
   .object({
-    hostsDir: z.string().default('hosts').describe('where host directories live, relative to the flake'),
-    stateDir: z.string().default('.bootstrap').describe('git-ignored journal, locks, logs, known_hosts'),
+    hostsDir: flakePath('hosts', 'where host directories live, relative to the flake'),
+    stateDir: flakePath('.bootstrap', 'git-ignored journal, locks, logs, known_hosts'),
     secrets: secretsSection,
     sops: sopsSection,
     storage: storageSection,

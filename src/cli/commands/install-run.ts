@@ -30,6 +30,7 @@ export const runRebuildCommand: CommandModule['run'] = async (ctx, args) => {
   if (list !== undefined) {
     if (args.positionals.length) throw usageError('bad-argument', 'give either HOST or --hosts, not both');
     const results = await runFleet(ctx, { hosts: parseHostList(list), parallel: args.integer('parallel', 4, 1, 64), answers, flakeDir: args.string('flake') ?? '.', resume: args.bool('resume'), json: args.bool('json') });
+    if (ctx.signal.aborted) return 130; // Ctrl-C stopped the fleet: an interrupt, as everywhere else
     return results.every((r) => r.ok) ? 0 : 1;
   }
   const host = args.positional(0, 'HOST (or --hosts a,b,c)');

@@ -2,9 +2,9 @@
  * `bootstrap probe TARGET` and `bootstrap probe --from-facter FILE`. Wiring only: the probe is
  * runReadReport (the same door `plan` uses: a live probe or a facter file), the summary buildProbeSummary.
  */
-import { access, writeFile } from 'node:fs/promises';
+import { access, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import type { CommandModule } from '../spec.js';
 import { failure, usageError } from '../../errors.js';
@@ -31,7 +31,19 @@ async function choosePinDir(ctx: Pick<AppContext, 'cwd' | 'env'>, flake: string 
   return join(ctx.env.XDG_STATE_HOME || join(ctx.env.HOME || homedir(), '.local/state'), 'nixos-bootstrap');
 }
 
+/** --out must name a file in an existing directory: checked before the probe, as bad input. */
+async function checkOutPath(ctx: { cwd: string }, out: string | undefined): Promise<void> {
+  if (out === undefined) return;
+  const dir = dirname(resolve(ctx.cwd, out));
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw usageError('bad-out-path', `--out ${out}: the directory ${dir} does not exist`, 'create it first, or give a path in an existing directory');
+  }
+}
+
 export const run: CommandModule['run'] = async (ctx, args) => {
+  await checkOutPath(ctx, args.string('out'));
   const facterFile = args.string('from-facter');
   const targetText = args.positionals[0];
   let report: HardwareReport;

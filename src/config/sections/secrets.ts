@@ -1,12 +1,13 @@
 /** [secrets] and [sops]: where host identities live and how hosts get their secrets. */
 import { z } from 'zod';
+import { flakePath } from '../flake-path.js';
 
 export const secretsSection = z
   .object({
     store: z.enum(['local', 'onepassword']).default('local').describe('secret store backend'),
     local: z
       .object({
-        dir: z.string().default('secrets/bootstrap').describe('directory (in the flake) of the local age vault'),
+        dir: flakePath('secrets/bootstrap', 'directory (in the flake) of the local age vault'),
         recipients: z.array(z.string()).default([]).describe('admin age recipients (age1…) the vault is encrypted to'),
         identityFile: z
           .string()
