@@ -77,18 +77,18 @@ export const runCommand: Runner = (argv, opts = {}) => {
     });
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
+    const signalGroup = (sig: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* the group is gone already */
+      }
+    };
     const stopGroup = () => {
-      const pid = child.pid;
-      if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      const kill = (sig: NodeJS.Signals) => {
-        try {
-          process.kill(-pid, sig);
-        } catch {
-          /* the group is gone already */
-        }
-      };
-      kill('SIGTERM');
-      killTimer ??= setTimeout(() => kill('SIGKILL'), opts.killGraceMs ?? 5_000);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      signalGroup('SIGTERM');
+      killTimer ??= setTimeout(() => signalGroup('SIGKILL'), opts.killGraceMs ?? 5_000);
     };
     const onAbort = () => {
       aborted = true;
@@ -133,13 +133,7 @@ export const runCommand: Runner = (argv, opts = {}) => {
     });
     child.on('close', (code, signal) => {
       settle();
-      if (opts.group && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGTERM'); // leftovers of the group (a background sleep) go with it
-        } catch {
-          /* none left */
-        }
-      }
+      if (opts.group) signalGroup('SIGTERM'); // leftovers of the group (a background sleep) go with it
       if (opts.onLine) {
         if (partial.stdout) opts.onLine(partial.stdout, 'stdout');
         if (partial.stderr) opts.onLine(partial.stderr, 'stderr');

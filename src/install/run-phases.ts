@@ -9,13 +9,6 @@ import { CommandFailed } from '../exec/run.js';
 import type { Phase } from '../nix/nixos-anywhere.js';
 import { redact } from '../redact.js';
 
-export const PHASE_TITLES: Record<Phase, string> = {
-  kexec: 'Boot the NixOS installer (kexec)',
-  disko: 'Partition and format the disk (disko)',
-  install: 'Install NixOS',
-  reboot: 'Reboot into the new system',
-};
-
 export interface InstallLog {
   path: string;
   write(line: string): void;

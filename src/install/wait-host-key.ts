@@ -7,7 +7,6 @@
  * Each attempt is a bare handshake (src/ssh/wait-host-key.ts fetchHostKey): no login, so no
  * credentials are needed to prove who answers. Clock and sleep are injected so tests do not wait.
  */
-import { join } from 'node:path';
 import type { Clock } from '../context.js';
 import { failure, messageOf, usageError } from '../errors.js';
 import { buildHostKey, buildHostKeyAlgorithms, keyLabel, type HostKey } from '../ssh/host-keys.js';
@@ -50,10 +49,7 @@ export interface WaitHostKeyOptions {
   probe?: Probe;
 }
 
-/** <flake>/.bootstrap/known_hosts, the file HostKeyPolicy pins to as well. */
-export function buildKnownHostsPath(flakeDir: string, stateDir = '.bootstrap'): string {
-  return join(flakeDir, stateDir, 'known_hosts');
-}
+export { buildKnownHostsPath } from '../ssh/known-hosts-file.js';
 
 const describe = (k: HostKey) => `${k.fingerprint} (${keyLabel(k.type)})`;
 

@@ -11,7 +11,7 @@
  * provisioned one after install); see wait-host-key.ts for waiting on it with a deadline.
  */
 import { readFile } from 'node:fs/promises';
-import { writePinnedKey } from './known-hosts-file.js';
+import { buildKnownHostsPath, writePinnedKey } from './known-hosts-file.js';
 import { join } from 'node:path';
 import { BootstrapError, failure, usageError } from '../errors.js';
 import type { Output } from '../cli/ui.js';
@@ -129,7 +129,7 @@ export class HostKeyPolicy {
   private acceptNew: boolean;
 
   constructor(private readonly ports: HostKeyPolicyPorts, opts: HostKeyPolicyOptions) {
-    this.pinFile = join(opts.flakeDir, opts.stateDir ?? '.bootstrap', 'known_hosts');
+    this.pinFile = buildKnownHostsPath(opts.flakeDir, opts.stateDir);
     const home = ports.env.HOME;
     this.userFiles = opts.userKnownHosts ?? (home ? [join(home, '.ssh', 'known_hosts')] : []);
     this.acceptNew = opts.acceptNew ?? false;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { withFileLock } from '../workflow/flake-lock.js';
 import { buildPinnedKnownHosts, type HostKey } from './host-keys.js';
 
@@ -26,4 +26,9 @@ export async function writePinnedKey(file: string, name: string, key: HostKey): 
     await rename(tmp, file);
     return true;
   });
+}
+
+/** FLAKE/STATEDIR/known_hosts: where pins are kept (HostKeyPolicy writes it, verify and restore read it). */
+export function buildKnownHostsPath(flakeDir: string, stateDir = '.bootstrap'): string {
+  return join(flakeDir, stateDir, 'known_hosts');
 }

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import type { InstallerLab, LabTarget } from '../helpers/installer-lab.js';
+import { after, before } from 'node:test';
+import { createInstallerLab, type InstallerLab, type LabTarget } from '../helpers/installer-lab.js';
 
 export interface InstallerRun {
   phases: string;
@@ -29,6 +30,21 @@ export interface Flake {
   /** Decrypt a vault secret with the age CLI (for leak scans). */
   vaultSecret(name: string): string;
   close(): Promise<void>;
+}
+
+/** One installer lab for the tests of a describe block: made before them, torn down after, also on failure. */
+export function useInstallerLab(): () => InstallerLab {
+  let lab: InstallerLab | undefined;
+  before(async () => {
+    lab = await createInstallerLab();
+  });
+  after(async () => {
+    await lab?.teardown();
+  });
+  return () => {
+    if (!lab) throw new Error('the installer lab is not up');
+    return lab;
+  };
 }
 
 export async function makeFlake(lab: InstallerLab): Promise<Flake> {

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { createInstallerLab, type InstallerLab, type LabTarget } from '../helpers/installer-lab.js';
+import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { answersToml, assertNoLeaks, installerProcesses, LAB_DISK as DISK, makeFlake, type Flake } from './harness.js';
+import { answersToml, assertNoLeaks, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -19,18 +19,12 @@ const journal = (f: Flake, host: string) =>
 const mnt = (t: LabTarget) => new Map(t.mntFiles().map((e) => [e.path, e.mode]));
 
 describe('install end to end (the real nixos-anywhere.sh, namespace targets)', { skip: skip ?? false, timeout: 20 * 60_000 }, () => {
-  let lab: InstallerLab;
-  before(async () => {
-    lab = await createInstallerLab();
-  });
-  after(async () => {
-    await lab?.teardown();
-  });
+  const lab = useInstallerLab();
 
   test('new-host installs web1 in one installer call after one build; rebuild reuses the identity; a changed disk stops it', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
-    const nixBefore = lab.nixCalls().length;
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
+    const nixBefore = lab().nixCalls().length;
     try {
       writeFileSync(join(f.dir, 'web1.toml'), answersToml(t, 'web1'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'web1.toml'), '--json']);
@@ -49,7 +43,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const runs = f.installerRuns();
       assert.deepEqual(runs.map((x) => x.phases), ['kexec,disko,install,reboot']);
       assert.match(runs[0]!.argv, /--store-paths \S+-disko \S+-nixos-system-web1/);
-      const calls = lab.nixCalls().slice(nixBefore);
+      const calls = lab().nixCalls().slice(nixBefore);
       assert.equal(calls.filter((c) => c.kind === 'build').length, 1, 'one nix build of both attributes');
       assert.equal(calls.filter((c) => c.kind === 'build').flatMap((c) => c.argv).filter((a) => a.endsWith('system.build.toplevel')).length, 1);
       assert.equal(calls.filter((c) => c.kind === 'eval').length, 2, 'preflight evaluates the host list and the disks; the installer evaluates nothing');
@@ -82,8 +76,9 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('a failed disko phase resumes with --resume: a new call for the phases left, on the installer port', async () => {
-    const t = await lab.addTarget({ port: 2222 });
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget({ port: 2222 });
+    const f = await makeFlake(lab());
+    const nixBefore = lab().nixCalls().length;
     try {
       writeFileSync(join(t.dir.tmp, 'nb-lab-fail-disko'), '');
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'web2'));
@@ -105,7 +100,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const entries = journal(f, 'web2');
       const runIds = [...new Set(entries.map((e) => e.runId))];
       assert.deepEqual(entries.filter((e) => e.runId === runIds[1] && e.status === 'started').map((e) => e.stepId), ['disko', 'install', 'reboot', 'verify']);
-      assert.equal(lab.nixCalls().filter((c) => c.kind === 'build').length >= 1, true);
+      assert.equal(lab().nixCalls().slice(nixBefore).filter((c) => c.kind === 'build').length, 1, 'the resumed run reuses the first build');
       assert.ok(assertNoLeaks(f) > 0);
     } finally {
       await f.close();
@@ -113,8 +108,8 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('a host that comes back with another key fails the verify step, naming both keys', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'spare'));
       assert.equal((await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')])).code, 0);
@@ -130,9 +125,9 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('recover reinstalls web3 on a new machine with the same identity', async () => {
-    const old = await lab.addTarget();
-    const fresh = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const old = await lab().addTarget();
+    const fresh = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(old, 'web3'));
       const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json']);
@@ -153,8 +148,8 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('an encrypted install hands the LUKS passphrase to disko as a 0600 file, never in argv or output', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'crypt1', 'encrypt = true\n'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
@@ -173,8 +168,8 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('--copy-host-keys keeps the target key: recipient from the pinned key, the installer copies it, verify expects it', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       const original = t.fingerprint;
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'keep1', 'copyHostKeys = true\n'));
@@ -193,9 +188,9 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('[sops] mode = "none" and separateKeyPath: what lands in the installed /mnt, all 0600', async () => {
-    const t1 = await lab.addTarget();
-    const t2 = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t1 = await lab().addTarget();
+    const t2 = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       const base = readFileSync(join(f.dir, 'bootstrap.toml'), 'utf8');
       writeFileSync(join(f.dir, 'bootstrap.toml'), base + '\n[sops]\nmode = "none"\n');
@@ -226,8 +221,8 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('--copy-host-keys resumed after a failed install still knows which key the host must present', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       const original = t.fingerprint;
       const toml = answersToml(t, 'keep2', 'copyHostKeys = true\nacceptNewHostKey = true\n').replace(/^hostKey = .*\n/m, '');
@@ -246,8 +241,8 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('recover restores the latest backup onto the reinstalled host and verifies it (real restic)', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       const { execFileSync } = await import('node:child_process');
       const { mkdirSync, chmodSync } = await import('node:fs');
@@ -302,8 +297,8 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
   });
 
   test('SIGINT during install: the installer is stopped, the secret directory removed, journal says interrupted, lock freed', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       const { spawn } = await import('node:child_process');
       writeFileSync(join(t.dir.tmp, 'nb-lab-slow-install'), '');

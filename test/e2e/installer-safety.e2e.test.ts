@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { createInstallerLab, type InstallerLab, type LabTarget } from '../helpers/installer-lab.js';
+import { describe, test } from 'node:test';
+import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { answersToml, assertNoLeaks, installerProcesses, LAB_DISK as DISK, makeFlake } from './harness.js';
+import { answersToml, assertNoLeaks, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -26,17 +26,11 @@ function assertUntouched(t: LabTarget): void {
 }
 
 describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { skip: skip ?? false, timeout: 20 * 60_000 }, () => {
-  let lab: InstallerLab;
-  before(async () => {
-    lab = await createInstallerLab();
-  });
-  after(async () => {
-    await lab?.teardown();
-  });
+  const lab = useInstallerLab();
 
   test('a configuration that does not build stops in preflight, before the target is touched', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       // default.nix is the user's file (never overwritten): a typo in it.
       mkdirSync(join(f.dir, 'hosts/bf1'), { recursive: true });
@@ -63,8 +57,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('in a git flake, host files git does not track stop preflight with the git add to run', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       const git = (...a: string[]) => execFileSync('git', ['-C', f.dir, ...a], { stdio: 'pipe', encoding: 'utf8' });
       git('init', '-q');
@@ -87,8 +81,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('a config that formats other disks than planned stops in preflight', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       mkdirSync(join(f.dir, 'hosts/dm1'), { recursive: true });
       writeFileSync(join(f.dir, 'hosts/dm1/default.nix'), '{ ... }: { imports = [ ./hardware.nix ./old-disko.nix ]; }\n');
@@ -104,8 +98,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('a host key that changes after kexec stops the run before disko: no key, passphrase or file is sent', async () => {
-    const t = await lab.addTarget({ installerKey: 'fresh' });
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget({ installerKey: 'fresh' });
+    const f = await makeFlake(lab());
     try {
       const pinned = t.fingerprint;
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'mitm1', 'encrypt = true\n'));
@@ -127,8 +121,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('a machine in the middle after the probe gets nothing: the installer stops at its first connection', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       // First run stops in preflight (the flake lacks the host), after the probe pinned the real key.
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'mid1', 'copyHostKeys = true\n'));
@@ -151,8 +145,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('a disk that changed since the plan stops preflight (it reads the disks again), before anything is wiped', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'drift1'));
       const r1 = await f.cli(['new-host', 'drift1', '--answers', join(f.dir, 'a.toml')], { FAKE_NIX_HOSTS: 'other' });
@@ -174,8 +168,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('a target on port 2222: kexec, then every call on the installer port 22, the installed host back on 2222', async () => {
-    const t = await lab.addTarget({ port: 2222 });
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget({ port: 2222 });
+    const f = await makeFlake(lab());
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'port1'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json']);
@@ -190,8 +184,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('a NixOS installer reached as nixos@ (root has no key): the script switches to root itself', async () => {
-    const t = await lab.addTarget({ login: 'nixos-installer' });
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget({ login: 'nixos-installer' });
+    const f = await makeFlake(lab());
     try {
       assert.equal(t.user, 'nixos');
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'iso1'));
@@ -206,8 +200,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('a rescue system with only a root password: --password-env reaches the probe and the installer', async () => {
-    const t = await lab.addTarget({ login: 'root-password', rootPassword: 'rescue-Passw0rd-xyz' });
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget({ login: 'root-password', rootPassword: 'rescue-Passw0rd-xyz' });
+    const f = await makeFlake(lab());
     try {
       const toml = answersToml(t, 'pw1', 'passwordEnv = "RESCUE_PW"\n').replace(/^identity = .*\n/m, '');
       writeFileSync(join(f.dir, 'a.toml'), toml);
@@ -223,8 +217,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('an installer port that never answers ends at the phase time limit with the likely cause, resumable', async () => {
-    const t = await lab.addTarget();
-    const f = await makeFlake(lab);
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'hang1', 'postKexecPort = 2299\nphaseTimeouts = { kexec = "25s" }\n'));
       const started = Date.now();
@@ -245,8 +239,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
   });
 
   test('fleet: three hosts in parallel and one unreachable, each through the real script; the summary says which', async () => {
-    const targets = [await lab.addTarget(), await lab.addTarget(), await lab.addTarget()];
-    const f = await makeFlake(lab);
+    const targets = [await lab().addTarget(), await lab().addTarget(), await lab().addTarget()];
+    const f = await makeFlake(lab());
     try {
       const key = join(f.dir, '.fleet-key');
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);

@@ -25,6 +25,11 @@ export function planInstallerPhases(first: Phase): Phase[] {
  */
 export function planConnectPort(p: Pick<PreparedInstall, 'target' | 'report' | 'answers'>, phases: readonly Phase[]): number {
   if (phases.includes('kexec') || p.report.os.isInstaller) return p.target.port;
+  return planPostKexecPort(p);
+}
+
+/** The port the kexec installer listens on. Pure. */
+export function planPostKexecPort(p: Pick<PreparedInstall, 'answers'>): number {
   return p.answers.postKexecPort ?? DEFAULT_POST_KEXEC_PORT;
 }
 
@@ -41,7 +46,7 @@ export function buildInstallerOptions(p: PreparedInstall, phases: readonly Phase
     target: p.target,
     ...(built.kind === 'local' ? { storePaths: built.paths } : { buildOn: 'remote' as const, ...(p.answers.noDiskoDeps ? { noDiskoDeps: true } : {}) }),
     ...(connectPort !== p.target.port ? { connectPort } : {}),
-    postKexecPort: p.answers.postKexecPort ?? DEFAULT_POST_KEXEC_PORT,
+    postKexecPort: planPostKexecPort(p),
     ...(p.target.identityFile ? { identityFile: p.target.identityFile } : {}),
     ...(files.extraFilesDir ? { extraFilesDir: files.extraFilesDir } : {}),
     ...(p.identity === 'copy-target-keys' ? { copyHostKeys: true } : {}),

@@ -13,7 +13,7 @@ import { registerSecret } from '../../redact.js';
 import { lookupKnownHost, parseKnownHosts, type HostKey } from '../../ssh/host-keys.js';
 import { formatTarget } from '../../ssh/target.js';
 import type { InstallCtx } from './context.js';
-import { buildInstallerOptions, DEFAULT_POST_KEXEC_PORT, planInstallerPhases, planPhaseTimeouts } from './installer-options.js';
+import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts, planPostKexecPort } from './installer-options.js';
 
 type C = InstallCtx;
 
@@ -30,7 +30,7 @@ export async function readPinnedTargetKeys(c: Pick<C, 'ssh' | 'target' | 'answer
     /* nothing pinned yet */
   }
   const entries = parseKnownHosts(text, file);
-  const names = buildPinNames(c.target.host, [c.target.port, c.answers.postKexecPort ?? DEFAULT_POST_KEXEC_PORT]);
+  const names = buildPinNames(c.target.host, [c.target.port, planPostKexecPort(c)]);
   const keys = new Map<string, HostKey>();
   const revoked = new Set<string>();
   for (const name of names) {
@@ -60,7 +60,7 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
   const files = await c.extraFiles();
   const pinned = await readPinnedTargetKeys(c);
   const provisioned = c.identity === 'provisioned' ? [parsePublicKeyLine((await c.keys()).ssh.publicKey)] : [];
-  const postKexecPort = c.answers.postKexecPort ?? DEFAULT_POST_KEXEC_PORT;
+  const postKexecPort = planPostKexecPort(c);
   const realSsh = findOnPath('ssh', c.app.env);
   if (!realSsh) throw failure('missing-tool', 'ssh was not found on PATH', 'install OpenSSH (Debian: apt-get install openssh-client)');
   const guard = await prepareSshGuard(join(c.secretDir, 'ssh-guard'), {

@@ -6,7 +6,6 @@
 import { RESTIC_PASSWORD_SECRET } from '../../storage/backup-module.js';
 import { hostSecretStoreName } from '../../storage/host-secrets.js';
 import { runRestore } from '../../storage/restore.js';
-import { buildKnownHostsPath } from '../../install/wait-host-key.js';
 import type { Step } from '../step.js';
 import type { InstallCtx } from './context.js';
 
@@ -23,7 +22,7 @@ export const restoreStep: Step<InstallCtx> = {
     }
     const result = await runRestore(c.app, {
       host: c.host,
-      target: { kind: 'ssh', target: c.target, knownHostsFile: buildKnownHostsPath(c.flakeDir, c.loaded.config.stateDir) },
+      target: { kind: 'ssh', target: c.target, knownHostsFile: c.ssh.hostKeys.pinFile },
     });
     progress.update(`snapshot ${result.snapshot.short_id ?? result.snapshot.id.slice(0, 8)} restored${result.verified ? ' and verified' : ''}`);
   },
