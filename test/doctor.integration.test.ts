@@ -88,3 +88,31 @@ test('doctor warns when .bootstrap/ is not git-ignored in a git flake, and is qu
     assert.equal(second.checks.find((c) => c.name === 'git-ignore')?.status, 'ok');
   });
 });
+
+test('doctor wipes the secret directory of a killed run (owner gone) and leaves a live run\'s alone', async () => {
+  const { mkdirSync, writeFileSync, existsSync } = await import('node:fs');
+  const { spawn } = await import('node:child_process');
+  await withTempDir(async (dir) => {
+    const runtime = join(dir, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    const child = spawn(process.execPath, ['-e', '0']);
+    const deadPid = child.pid!;
+    await new Promise((r) => child.on('exit', r));
+    const make = (name: string, pid: number) => {
+      const d = join(runtime, name);
+      mkdirSync(d, { mode: 0o700 });
+      writeFileSync(join(d, 'owner.json'), JSON.stringify({ pid, createdAt: new Date(Date.now() - 7_200_000).toISOString() }));
+      writeFileSync(join(d, 'disk-encryption.key'), 'a-passphrase');
+      return d;
+    };
+    const killed = make('nb-install-killed', deadPid);
+    const live = make('nb-install-live', process.pid);
+    writeFileSync(join(dir, 'flake.nix'), '{ }\n');
+    const r = await runCli(['doctor', '--flake', dir, '--json'], { env: { XDG_RUNTIME_DIR: runtime, BOOTSTRAP_AGE_IDENTITY: join(dir, 'keys.txt') } });
+    const check = (JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === 'leftover secrets');
+    assert.equal(check?.status, 'warn', r.stdout);
+    assert.match(check!.detail, new RegExp(`wiped 1 secret directory left by killed runs: ${killed} \\(2 h old\\)`));
+    assert.ok(!existsSync(killed));
+    assert.ok(existsSync(live));
+  });
+});

@@ -26,6 +26,8 @@ export interface RunOptions {
    */
   group?: boolean;
   killGraceMs?: number;
+  /** Called with the child's pid once it runs (with `group`, also its process group id). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult {
@@ -75,6 +77,7 @@ export const runCommand: Runner = (argv, opts = {}) => {
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(opts.group ? { detached: true } : { signal: opts.signal }),
     });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
     const signalGroup = (sig: NodeJS.Signals) => {

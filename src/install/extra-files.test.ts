@@ -4,7 +4,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { withTempDir } from '../../test/helpers/tmp.js';
 import { isBootstrapError } from '../errors.js';
 import { redact } from '../redact.js';
-import { buildExtraFilesPlan, buildTreePath, planSecretBase, withSecretDir, writeExtraFiles, type ExtraFilesInput } from './extra-files.js';
+import { buildExtraFilesPlan, buildTreePath, writeExtraFiles, type ExtraFilesInput } from './extra-files.js';
+import { planSecretBase, withSecretDir } from './secret-dir.js';
 
 const PRIV = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ-unit-test\n-----END OPENSSH PRIVATE KEY-----\n';
 const input: ExtraFilesInput = {

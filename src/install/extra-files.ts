@@ -10,12 +10,10 @@
  *     disk-encryption.key                        0600 — --disk-encryption-keys, outside the tree
  *
  * `buildExtraFilesPlan` is pure; `writeExtraFiles` applies it; `withSecretDir` removes the directory
- * on success, failure, SIGINT, SIGTERM and process exit. With --copy-host-keys no host key goes in
- * the tree: the target keeps its own.
+ * on success, failure, SIGINT, SIGTERM and process exit (secret-dir.ts). With --copy-host-keys no host
+ * key goes in the tree: the target keeps its own.
  */
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { usageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -120,62 +118,4 @@ export async function writeExtraFiles(secretDir: string, input: ExtraFilesInput)
     extraFilesDir: join(secretDir, plan.treeDir),
     ...(plan.diskKeyFile ? { diskEncryptionKeyFile: join(secretDir, plan.diskKeyFile) } : {}),
   };
-}
-
-function usableBase(dir: string | undefined): boolean {
-  if (!dir) return false;
-  try {
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Where secret directories go: RAM-backed when possible. Pure given `exists`. */
-export function planSecretBase(env: NodeJS.ProcessEnv, exists: (d: string) => boolean = usableBase): { base: string; onDisk: boolean } {
-  if (exists(env.XDG_RUNTIME_DIR ?? '')) return { base: env.XDG_RUNTIME_DIR!, onDisk: false };
-  if (exists('/dev/shm')) return { base: '/dev/shm', onDisk: false };
-  return { base: tmpdir(), onDisk: true };
-}
-
-export interface SecretDirOptions {
-  env: NodeJS.ProcessEnv;
-  warn?: (text: string) => void;
-  /** For tests: where to create the directory. */
-  base?: string;
-}
-
-/**
- * Run `fn` with a fresh 0700 directory for secrets and remove it afterwards, also when `fn` throws,
- * on SIGINT/SIGTERM and on process exit. While it lives, signal handlers remove the directory at
- * once; when no other handler is installed (main.ts installs one that aborts the run), the signal
- * is re-raised so the process ends as it would have.
- */
-export async function withSecretDir<T>(fn: (dir: string) => Promise<T>, opts: SecretDirOptions): Promise<T> {
-  const planned = opts.base ? { base: opts.base, onDisk: false } : planSecretBase(opts.env);
-  if (planned.onDisk) opts.warn?.(`neither $XDG_RUNTIME_DIR nor /dev/shm is available; secrets go to ${planned.base} on disk until the install ends`);
-  const dir = mkdtempSync(join(planned.base, 'nb-install-'));
-  chmodSync(dir, 0o700);
-  const remove = () => rmSync(dir, { recursive: true, force: true });
-
-  const onSignal = (sig: NodeJS.Signals) => {
-    remove();
-    detach();
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  };
-  const onExit = () => remove();
-  const detach = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', onExit);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', onExit);
-  try {
-    return await fn(dir);
-  } finally {
-    detach();
-    remove();
-  }
 }

@@ -90,6 +90,8 @@ export interface SessionOptions {
   /** The pinned fingerprints, to name in a mismatch. */
   pinned: readonly string[];
   guardPollMs?: number;
+  /** Told the installer's pid (= its process group) once it runs: the host lock records it. */
+  onStarted?: (pgid: number) => void;
 }
 
 interface Deferred {
@@ -131,7 +133,7 @@ export class InstallerSession {
     o.log.write(`$ ${o.argv.map((a) => (/[\s"'$`\\]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
     const ticker = setInterval(() => this.showWait(), 5_000);
     void this.ports
-      .run(o.argv, { env: o.env, group: true, signal: this.stop.signal, onLine: (l, s) => this.onLine(l, s) })
+      .run(o.argv, { env: o.env, group: true, signal: this.stop.signal, onLine: (l, s) => this.onLine(l, s), ...(o.onStarted ? { onSpawn: o.onStarted } : {}) })
       .then(
         async (res) => {
           await this.checkGuard();

@@ -7,7 +7,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { failure } from '../errors.js';
-import { isProcessAlive } from './host-lock.js';
+import { isProcessAlive } from '../exec/process-info.js';
 
 const queues = new Map<string, Promise<unknown>>();
 

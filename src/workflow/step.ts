@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Output, Task } from '../cli/ui.js';
 import type { Clock } from '../context.js';
 import { isBootstrapError, messageOf, usageError, failure } from '../errors.js';
-import { acquireHostLock, type LockPorts } from './host-lock.js';
+import { acquireHostLock, type HostLock, type LockPorts } from './host-lock.js';
 import { appendJournal, lastRun, planResumeIndex, readJournal, type Journal, type JournalEntry, type StepStatus } from './journal.js';
 
 export interface Step<C> {
@@ -45,7 +45,7 @@ export interface RunStepsOptions {
   lockPorts?: LockPorts;
   runId?: string;
   /** Runs once the host lock is held, before any step: run state a refused run must not touch. */
-  onLocked?: () => Promise<void>;
+  onLocked?: (lock: HostLock | undefined) => Promise<void>;
 }
 
 export interface RunStepsResult {
@@ -91,7 +91,7 @@ export async function runSteps<C extends StepContext>(steps: readonly Step<C>[],
   const now = () => ctx.clock.now().toISOString();
   const lock = opts.lock === false ? undefined : await acquireHostLock(opts.journal.lockPath, opts.journal.host, { warn: (t) => out.warn(t), ...opts.lockPorts });
   try {
-    await opts.onLocked?.();
+    await opts.onLocked?.(lock);
     const entries = await readJournal(opts.journal);
     const start = planStart(ids, entries, opts);
     const previous = lastRun(entries)?.runId;

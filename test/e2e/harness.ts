@@ -4,7 +4,7 @@
  * on PATH, so every install runs the upstream script against namespace targets. `close()` removes it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -25,6 +25,8 @@ export interface Flake {
   printed: string[];
   /** Run the CLI in this flake's environment. */
   cli(args: string[], extraEnv?: Record<string, string | undefined>): Promise<CliResult>;
+  /** The text of every install log of this flake so far. */
+  installerLogs(): string;
   /** Every nixos-anywhere call of every run so far, from the install logs, oldest first. */
   installerRuns(): InstallerRun[];
   /** Decrypt a vault secret with the age CLI (for leak scans). */
@@ -82,6 +84,7 @@ export async function makeFlake(lab: InstallerLab): Promise<Flake> {
     env,
     printed,
     installerRuns,
+    installerLogs: () => (existsSync(join(dir, '.bootstrap/logs')) ? readTree(join(dir, '.bootstrap/logs')) : ''),
     cli: async (args, extraEnv = {}) => {
       const r = await runCli([...args, '--flake', dir], { env: { ...env, ...extraEnv }, timeoutMs: 170_000 });
       printed.push(r.stdout, r.stderr);
@@ -110,7 +113,51 @@ export function readTree(dir: string): string {
  * printed or in what it keeps (.bootstrap: journal, logs, state; hosts/: rendered files).
  */
 export function assertNoLeaks(f: Flake): number {
-  const vault = join(f.dir, 'secrets/bootstrap');
+  const needles = secretNeedles(...vaultNames(f).map((n) => f.vaultSecret(n)));
+  const haystack = f.printed.join('\n') + readTree(join(f.dir, '.bootstrap')) + readTree(join(f.dir, 'hosts'));
+  for (const n of needles) if (haystack.includes(n)) throw new Error(`a secret from the vault leaked (${n.slice(0, 4)}…)`);
+  return needles.length;
+}
+
+/**
+ * Fail when a secret of the flake's vault sits in a file under the temp dir, /dev/shm or the flake's
+ * runtime dir (secret directories, installer temp copies): what a killed run could leave behind.
+ * The flake's own vault (encrypted) and operator key are skipped. Returns how many files were read.
+ */
+export function assertNoSecretFilesLeft(f: Flake): number {
+  const needles = secretNeedles(...vaultNames(f).map((n) => f.vaultSecret(n)));
+  if (!needles.length) throw new Error('the leak scan has nothing to look for');
+  const skip = new Set([join(f.dir, 'secrets'), join(f.dir, '.admin-age.txt')]);
+  let files = 0;
+  const walk = (d: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return; // another test's directory, gone or private
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (skip.has(p) || e.name === 'node_modules') continue;
+      if (e.isDirectory() && depth < 12) walk(p, depth + 1);
+      else if (e.isFile()) {
+        let text: string;
+        try {
+          if (statSync(p).size > 4 << 20) continue;
+          text = readFileSync(p, 'latin1');
+        } catch {
+          continue;
+        }
+        files++;
+        for (const n of needles) if (text.includes(n)) throw new Error(`a secret from the vault was left in ${p} (${n.slice(0, 4)}…)`);
+      }
+    }
+  };
+  for (const place of new Set([tmpdir(), '/dev/shm', join(f.dir, '.run')])) walk(place, 0);
+  return files;
+}
+
+function vaultNames(f: Flake): string[] {
   const names: string[] = [];
   const walk = (d: string, pre: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -118,17 +165,15 @@ export function assertNoLeaks(f: Flake): number {
       else if (e.name.endsWith('.age')) names.push(`${pre}${e.name.replace(/\.age$/, '')}`);
     }
   };
-  walk(vault, '');
-  const needles = secretNeedles(...names.map((n) => f.vaultSecret(n)));
-  const haystack = f.printed.join('\n') + readTree(join(f.dir, '.bootstrap')) + readTree(join(f.dir, 'hosts'));
-  for (const n of needles) if (haystack.includes(n)) throw new Error(`a secret from the vault leaked (${n.slice(0, 4)}…)`);
-  return needles.length;
+  walk(join(f.dir, 'secrets/bootstrap'), '');
+  return names;
 }
 
 /** The private lines of an OpenSSH key and an age identity: what must never be printed. */
 export function secretNeedles(...secrets: string[]): string[] {
   // Lines of 16+ characters (key bodies), and whole short secrets such as a LUKS passphrase.
-  return secrets.flatMap((s) => [s.trim(), ...s.split('\n').map((l) => l.trim())].filter((l) => l.length >= 16 && !l.startsWith('-----')));
+  // The first body line of an OpenSSH key is the same in every unencrypted key of a type: not a secret.
+  return secrets.flatMap((s) => [s.trim(), ...s.split('\n').map((l) => l.trim())].filter((l) => l.length >= 16 && !l.startsWith('-----') && !l.startsWith('b3BlbnNzaC1rZXktdjE')));
 }
 
 /** Processes of the real installer still running for this flake (from /proc, no shell to match itself). */

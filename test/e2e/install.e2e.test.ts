@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { answersToml, assertNoLeaks, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
+import { answersToml, assertNoLeaks, assertNoSecretFilesLeft, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -319,6 +319,51 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.deepEqual([last.stepId, last.status], ['install', 'interrupted']);
       assert.ok(!existsSync(join(f.dir, '.bootstrap/state/sig1/lock')), 'lock released');
       assert.deepEqual(installerProcesses(f), [], 'no installer left running');
+      assert.ok(assertNoSecretFilesLeft(f) > 0);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('kill -9 during install: the resumed run stops the orphaned installer, wipes the dead run\'s secrets, finishes; nothing left in /tmp, /dev/shm or the runtime dir', async () => {
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
+    try {
+      const { spawn } = await import('node:child_process');
+      writeFileSync(join(t.dir.tmp, 'nb-lab-slow-install'), '');
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'kill1'));
+      const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'new-host', '--answers', join(f.dir, 'a.toml'), '--flake', f.dir], {
+        env: { ...process.env, ...f.env, NO_COLOR: '1', CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const lockPath = join(f.dir, '.bootstrap/state/kill1/lock');
+      const lockInfo = () => (existsSync(lockPath) ? (JSON.parse(readFileSync(lockPath, 'utf8')) as { installer?: { pgid: number }; secretDir?: string }) : {});
+      // Kill while the installer is quiet (nixos-install sleeps): output to the dead bootstrap's pipes
+      // would end it by SIGPIPE, which is luck, not a guarantee; a quiet installer outlives it.
+      const quiet = () => f.installerLogs().includes('fake nixos-install: sleeping 60 s');
+      for (let i = 0; i < 600 && !(quiet() && lockInfo().installer); i++) await new Promise((r) => setTimeout(r, 100));
+      const held = lockInfo();
+      assert.ok(held.installer && held.secretDir, `the lock records the installer and the secret directory: ${JSON.stringify(held)} ${err}`);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+      // What kill -9 leaves: the installer (its own process group), the secrets, the lock.
+      assert.ok(installerProcesses(f).length > 0, 'the installer outlives a killed bootstrap');
+      assert.deepEqual(f.secretDirs(), [held.secretDir!.split('/').at(-1)]);
+      assert.ok(existsSync(lockPath));
+      const r = await f.cli(['new-host', 'kill1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`left its installer running \\(process group ${held.installer!.pgid}\\); stopping it`));
+      assert.match(r.stderr, /wiped the secret directory the killed run of kill1 left behind \(pid \d+, started \d+ s ago\)/);
+      const entries = journal(f, 'kill1');
+      const runIds = [...new Set(entries.map((e) => e.runId))];
+      assert.deepEqual(entries.filter((e) => e.runId === runIds.at(-1) && e.status === 'started').map((e) => e.stepId), ['install', 'reboot', 'verify']);
+      assert.deepEqual(installerProcesses(f), [], 'no installer left running');
+      assert.deepEqual(f.secretDirs(), []);
+      assert.ok(!existsSync(lockPath), 'lock released');
+      assert.ok(assertNoLeaks(f) > 0);
+      assert.ok(assertNoSecretFilesLeft(f) > 0, 'the scan read files');
     } finally {
       await f.close();
     }

@@ -16,7 +16,7 @@ async function runAndSignal(mode: 'bare' | 'main-like', sig: NodeJS.Signals) {
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const info = await new Promise<{ dir: string; extraFilesDir: string; diskEncryptionKeyFile: string }>((resolve, reject) => {
+    const info = await new Promise<{ dir: string; extraFilesDir: string; diskEncryptionKeyFile: string; pid: number }>((resolve, reject) => {
       child.stdout.on('data', (c: Buffer) => {
         stdout += c.toString();
         if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]!));
@@ -50,4 +50,28 @@ test('SIGINT with a main.ts-like handler: directory removed, the run unwinds and
   const r = await runAndSignal('main-like', 'SIGINT');
   assert.equal(r.code, 130, r.stderr);
   assert.ok(!existsSync(r.info.dir));
+});
+
+test('kill -9 leaves the directory (nothing can run), the next sweep wipes it: zeros first, then gone', async () => {
+  const { linkSync, mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { listSecretBases, sweepStaleSecretDirs } = await import('../../src/install/secret-dir.js');
+  const r = await runAndSignal('bare', 'SIGKILL');
+  const outside = mkdtempSync(join(r.info.dir, '..', 'nb-test-link-'));
+  try {
+    assert.equal(r.signal, 'SIGKILL');
+    assert.ok(existsSync(r.info.diskEncryptionKeyFile), 'kill -9 leaves the secrets behind');
+    // A second name for the passphrase file, outside the directory: it shows what the wipe wrote.
+    const witness = join(outside, 'witness');
+    linkSync(r.info.diskEncryptionKeyFile, witness);
+    const swept = await sweepStaleSecretDirs(listSecretBases(process.env));
+    const mine = swept.find((d) => d.path === r.info.dir);
+    assert.equal(mine?.owner?.pid, r.info.pid, 'the killed child\'s directory was swept');
+    assert.ok(!existsSync(r.info.dir));
+    const after = readFileSync(witness);
+    assert.equal(after.length, 'child-luks-passphrase'.length);
+    assert.ok(after.every((b) => b === 0), 'the passphrase was overwritten before the file was removed');
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,8 @@
  * argv[2] = "bare" (no other signal handler) or "main-like" (a handler like src/main.ts's, which
  * aborts the run and lets it unwind).
  */
-import { withSecretDir, writeExtraFiles } from '../../src/install/extra-files.js';
+import { writeExtraFiles } from '../../src/install/extra-files.js';
+import { withSecretDir } from '../../src/install/secret-dir.js';
 
 const mode = process.argv[2] ?? 'bare';
 const controller = new AbortController();
@@ -20,7 +21,7 @@ await withSecretDir(
       hostKey: { privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nchild-secret-material-0123456789\n-----END OPENSSH PRIVATE KEY-----', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIChild test' },
       luksPassphrase: 'child-luks-passphrase',
     });
-    process.stdout.write(JSON.stringify({ dir, ...res }) + '\n');
+    process.stdout.write(JSON.stringify({ dir, pid: process.pid, ...res }) + '\n');
     // Wait until signalled: forever in bare mode (the signal ends the process), until the abort otherwise.
     await new Promise<void>((resolve) => {
       const keepAlive = setInterval(() => {}, 1000);

@@ -38,6 +38,8 @@ export interface InstallCtx extends PreparedInstall, StepContext {
   builtPath: string;
   /** What preflight built: this run's, or an earlier run's when its store paths still exist. */
   built(): Promise<BuildResult>;
+  /** Record the run's installer group in the host lock, so a run after a kill -9 can stop it. */
+  recordInstaller(pgid: number): void;
   /** The one installer call of this run, started by the first phase step that runs. */
   installerSession(first: Phase): Promise<InstallerSession>;
 }

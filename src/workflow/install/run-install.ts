@@ -5,7 +5,10 @@
 import type { AppContext } from '../../context.js';
 import { failure } from '../../errors.js';
 import { ensureHostKeys, hostSecretNames, readLuksPassphrase } from '../../keys/host-keys.js';
-import { withSecretDir, writeExtraFiles, type ExtraFilesInput } from '../../install/extra-files.js';
+import { writeExtraFiles, type ExtraFilesInput } from '../../install/extra-files.js';
+import { describeSwept, listSecretBases, sweepStaleSecretDirs, withSecretDir } from '../../install/secret-dir.js';
+import { readProcessStart } from '../../exec/process-info.js';
+import type { HostLock } from '../host-lock.js';
 import { buildLogPath, openInstallLog } from '../../install/run-phases.js';
 import { locateNixosAnywhere } from '../../nix/nixos-anywhere.js';
 import { openSecretStore } from '../../secrets/open-store.js';
@@ -78,6 +81,7 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
       async (secretDir) => {
         const store = once(() => openSecretStore(p.loaded, app));
         let session: Promise<InstallerSession> | undefined;
+        let held: HostLock | undefined;
         const c: InstallCtx = {
           ...p,
           app,
@@ -114,10 +118,22 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
               throw e;
             }
           }),
+          recordInstaller: (pgid) => {
+            const start = readProcessStart(pgid);
+            held?.update({ installer: { pgid, ...(start ? { start } : {}) } }).catch((e: unknown) => app.out.debug(`could not record the installer in the lock: ${String(e)}`));
+          },
           installerSession: (first) => (session ??= startInstaller(c, first)),
         };
         const { saveState, ...how } = opts;
-        return runSteps(INSTALL_STEPS, c, { journal: buildJournalPaths(p.flakeDir, p.host, stateDir), ...how, ...(saveState ? { onLocked: saveState } : {}) });
+        // Once the lock is ours (a refused run changes nothing): note our secret directory in it, wipe
+        // what killed runs left (the lock takeover has stopped this host's left-over installer), save state.
+        const onLocked = async (lock: HostLock | undefined) => {
+          held = lock;
+          await lock?.update({ secretDir });
+          for (const d of await sweepStaleSecretDirs(listSecretBases(app.env))) app.out.warn(describeSwept(d));
+          await saveState?.();
+        };
+        return runSteps(INSTALL_STEPS, c, { journal: buildJournalPaths(p.flakeDir, p.host, stateDir), ...how, onLocked });
       },
       { env: app.env, warn: (t) => app.out.warn(t) },
     );

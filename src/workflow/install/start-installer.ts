@@ -84,6 +84,7 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
       log: c.log,
       guardEvents: () => guard.events(),
       pinned: pinned.map((k) => k.fingerprint),
+      onStarted: (pgid) => c.recordInstaller(pgid),
     },
   );
   session.start();
