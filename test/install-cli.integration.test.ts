@@ -89,3 +89,19 @@ test('bad installer settings are refused before any connection, in flags and ans
     assert.deepEqual(readdirSync(dir).sort(), ['a.toml', 'flake.nix'], 'nothing written');
   });
 });
+
+test('a .sops.yaml bootstrap cannot extend stops new-host and rebuild before the target is reached or a file written', async () => {
+  const { snapshotTree } = await import('./helpers/tree-snapshot.js');
+  await withTempDir(async (dir) => {
+    writeFileSync(join(dir, 'flake.nix'), '{ }\n');
+    writeFileSync(join(dir, '.sops.yaml'), 'keys:\n  - &admin age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\ncreation_rules: 5\n');
+    const before = snapshotTree(dir);
+    // Port 1 on loopback: nothing listens, so a run that got as far as the probe would fail differently.
+    const r = await runCli(['new-host', 'web1', '--target', 'root@127.0.0.1:1', '--flake', dir]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /\.sops\.yaml.*creation_rules/);
+    assert.doesNotMatch(r.stderr, /127\.0\.0\.1/);
+    noStack(r.stderr);
+    assert.deepEqual(snapshotTree(dir), before);
+  });
+});

@@ -22,7 +22,7 @@ function loaded(dir: string, raw: unknown): LoadedConfig {
 
 test('sops not installed: the exact updatekeys commands are returned, nothing is run', async () => {
   await withTempDir(async (dir) => {
-    await writeFile(join(dir, '.sops.yaml'), 'keys:\n  - &a ' + R + '\ncreation_rules:\n  - path_regex: secrets/web1/.*\n    key_groups:\n      - age:\n          - *a\n');
+    await writeFile(join(dir, '.sops.yaml'), 'keys:\n  - &a age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz\ncreation_rules:\n  - path_regex: secrets/web1/.*\n    key_groups:\n      - age:\n          - *a\n');
     await mkdir(join(dir, 'secrets/web1'), { recursive: true });
     await writeFile(join(dir, 'secrets/web1/db.yaml'), 'x: ENC[y]\nsops:\n  age: []\n');
     await writeFile(join(dir, 'secrets/web1/notes.txt'), 'plain, not a sops file\n');

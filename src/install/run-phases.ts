@@ -21,21 +21,28 @@ export function buildLogPath(flakeDir: string, host: string, now: Date, stateDir
   return join(flakeDir, stateDir, 'logs', `${host}-${stamp}.log`);
 }
 
-/** Open (append) a 0600 log; every line is redacted on the way in. */
+/**
+ * A 0600 log, opened (append) on its first line: a run that stops before the installer (refused by
+ * the host lock, a failed preflight) leaves no empty file. Every line is redacted on the way in.
+ */
 export function openInstallLog(path: string): InstallLog {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const fd = openSync(path, 'a', 0o600);
-  chmodSync(path, 0o600); // an existing file keeps its old mode otherwise
-  let open = true;
+  let fd: number | undefined;
+  let closed = false;
   return {
     path,
     write: (line) => {
-      if (open) writeSync(fd, redact(line) + '\n');
+      if (closed) return;
+      if (fd === undefined) {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        fd = openSync(path, 'a', 0o600);
+        chmodSync(path, 0o600); // an existing file keeps its old mode otherwise
+      }
+      writeSync(fd, redact(line) + '\n');
     },
     close: () => {
-      if (!open) return;
-      open = false;
-      closeSync(fd);
+      closed = true;
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
     },
   };
 }

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from '../cli/spec.js';
 import { loadConfig } from '../config/load.js';
-import { runRegisterRecipients } from '../recipients/register.js';
+import { checkRecipientFiles, runRegisterRecipients } from '../recipients/register.js';
 import { openSecretStore } from '../secrets/open-store.js';
 import { assertHostName, ensureHostKeys } from './host-keys.js';
 import { withFlakeLock } from '../workflow/flake-lock.js';
@@ -15,6 +15,9 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   assertHostName(host);
   const dryRun = args.bool('dry-run');
   const loaded = await loadConfig(resolve(ctx.cwd, args.string('flake') ?? '.'));
+  // Check, then write, then edit: a .sops.yaml / secrets.nix we cannot extend stops the run here,
+  // before a key, a vault file or .bootstrap/ state exists, so a refused run changes nothing.
+  await checkRecipientFiles(ctx, loaded, host);
   const store = await openSecretStore(loaded, ctx);
   const { keys, actions } = await ensureHostKeys(store, host, {
     rotate: args.bool('rotate'),

@@ -75,3 +75,27 @@ test('another shape: untouched, with the lines to add', () => {
   assert.equal(p.changed, false);
   assert.match(p.notes[0]!, /host_1web = "ssh-ed25519 AAAA\S+";/);
 });
+
+test('with a systems list, a rule named after the host that does not take the list gets the host too', () => {
+  const text = `let
+  admin = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL0idNvgGiucWgup/mP78zyC23uFjYq0evcWdjGQUaBH";
+  db1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPJDyIr/FSz1cJdcoW69R+NrWzwGK/+3gJpqD1t8L2zE";
+  systems = [ db1 ];
+in {
+  "web1/wifi.age".publicKeys = [ admin ];
+  "web1/db.age".publicKeys = [ admin ] ++ systems;
+  "shared.age".publicKeys = [ admin ] ++ systems;
+}
+`;
+  const p = planAgenix(text, 'web1', KEY);
+  assert.equal(
+    p.content,
+    text
+      .replace('L2zE";\n', `L2zE";\n  web1 = "${BARE}";\n`)
+      .replace('systems = [ db1 ];', 'systems = [ db1 web1 ];')
+      .replace('"web1/wifi.age".publicKeys = [ admin ]', '"web1/wifi.age".publicKeys = [ admin web1 ]'),
+  );
+  assert.deepEqual(p.notes, []);
+  assert.ok(nixParses(p.content));
+  assert.equal(planAgenix(p.content, 'web1', KEY).changed, false);
+});

@@ -4,9 +4,10 @@
  *   let
  *     admin = "ssh-ed25519 …";
  *     web1 = "ssh-ed25519 …";          ← added
- *     systems = [ db1 web1 ];           ← host added to a `systems`/`hosts`/`servers` list, or
+ *     systems = [ db1 web1 ];           ← host added to a `systems`/`hosts`/`servers` list, and
  *   in {
- *     "web1/wifi.age".publicKeys = [ admin web1 ];   ← to rules whose file names the host
+ *     "web1/wifi.age".publicKeys = [ admin web1 ];   ← to rules whose file names the host (unless
+ *                                                       they already take `++ systems`)
  *   }
  *
  * Edits are splices into the original text; anything else about the file is left alone. A file of
@@ -68,7 +69,8 @@ export function planAgenix(text: string, host: string, publicKey: string, file =
     splices.push({ at, remove: 0, insert: `${indent}${name} = "${key}";\n` });
   }
 
-  // 2. The references: a systems-like list in the let, else the rules naming the host.
+  // 2. The references: a systems-like list in the let, and the rules whose file names the host
+  //    (`"web1/wifi.age".publicKeys = [ admin ];` does not read the list, so it needs the name too).
   const listRe = new RegExp(`\\b(${LIST_NAMES.join('|')})\\s*=\\s*\\[([^\\]]*)\\]`);
   const list = listRe.exec(letBody);
   const notes: string[] = [];
@@ -78,20 +80,20 @@ export function planAgenix(text: string, host: string, publicKey: string, file =
       const close = letStart + list.index + list[0].length - 1;
       splices.push({ at: close, remove: 0, insert: list[2]!.endsWith(' ') ? `${name} ` : ` ${name}` });
     }
-  } else {
-    const hostRe = new RegExp(`(^|[^A-Za-z0-9_-])${escapeRe(host)}($|[^A-Za-z0-9_-])`);
-    const body = text.slice(0, text.lastIndexOf('}'));
-    const ruleRe = /"([^"]+\.age)"\s*\.\s*publicKeys\s*=\s*\[([^\]]*)\]/g;
-    let found = false;
-    for (const m of body.matchAll(ruleRe)) {
-      if (m.index! < bodyStart || !hostRe.test(m[1]!)) continue;
-      found = true;
-      if (m[2]!.trim().split(/\s+/).includes(name)) continue;
-      const close = m.index! + m[0].length - 1;
-      splices.push({ at: close, remove: 0, insert: m[2]!.endsWith(' ') ? `${name} ` : ` ${name}` });
-    }
-    if (!found) notes.push(`no systems list and no secret named after ${host} in ${file}; add ${name} to the publicKeys of the secrets ${host} needs`);
   }
+  const hostRe = new RegExp(`(^|[^A-Za-z0-9_-])${escapeRe(host)}($|[^A-Za-z0-9_-])`);
+  const viaList = list ? new RegExp(`\\+\\+\\s*${escapeRe(list[1]!)}\\b`) : undefined;
+  const body = text.slice(0, text.lastIndexOf('}'));
+  const ruleRe = /"([^"]+\.age)"\s*\.\s*publicKeys\s*=\s*\[([^\]]*)\]([^;]*)/g;
+  let found = false;
+  for (const m of body.matchAll(ruleRe)) {
+    if (m.index! < bodyStart || !hostRe.test(m[1]!)) continue;
+    found = true;
+    if (m[2]!.trim().split(/\s+/).includes(name) || viaList?.test(m[3]!)) continue; // named, or `[ … ] ++ systems`
+    const close = m.index! + m[0].length - m[3]!.length - 1;
+    splices.push({ at: close, remove: 0, insert: m[2]!.endsWith(' ') ? `${name} ` : ` ${name}` });
+  }
+  if (!list && !found) notes.push(`no systems list and no secret named after ${host} in ${file}; add ${name} to the publicKeys of the secrets ${host} needs`);
 
   let content = text;
   for (const s of splices.sort((a, b) => b.at - a.at)) content = content.slice(0, s.at) + s.insert + content.slice(s.at + s.remove);

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { LoadedConfig } from '../config/load.js';
-import { isBootstrapError } from '../errors.js';
+import { isBootstrapError, usageError } from '../errors.js';
 import { applyFilePlan, planFiles, type PlannedFile } from '../render/file-plan.js';
 import { planAgenix } from './agenix.js';
 import { buildNewSopsYaml, matchRule, parseCreationRules, planSopsYaml } from './sops-yaml.js';
@@ -51,6 +51,60 @@ async function findSopsFiles(flakeDir: string, rules: string[], changed: string[
   };
   await walk(flakeDir, 0);
   return out.sort();
+}
+
+/** A flake file's text; undefined when it does not exist (any other read error is the user's to fix). */
+async function readFlakeFile(flakeDir: string, file: string): Promise<string | undefined> {
+  try {
+    return await readFile(join(flakeDir, file), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw usageError('unreadable-flake-file', `cannot read ${file}: ${(e as Error).message}`, `check the file's permissions; nothing was written`);
+  }
+}
+
+/** A stand-in recipient for the pre-write trial edit (the host's real one may not exist yet). */
+const TRIAL_RECIPIENT = `age1${'q'.repeat(58)}`;
+
+/**
+ * Before any key, vault file or .bootstrap/ state is written: is the flake's .sops.yaml (or
+ * agenix secrets.nix) one we can read and extend? Throws the one-line usage error (exit 2) that
+ * the edit itself would throw later, so a refused run leaves the flake as it was. Reads only.
+ */
+export async function checkRecipientFiles(ctx: Pick<AppContext, 'run' | 'signal'>, loaded: LoadedConfig, host: string): Promise<void> {
+  const { config, flakeDir } = loaded;
+  if (config.sops.mode === 'sops') {
+    const file = config.sops.file;
+    const text = await readFlakeFile(flakeDir, file);
+    if (text === undefined) return; // created from scratch
+    // The full edit with a stand-in key: the shape check, and the in-place edit's own check.
+    try {
+      planSopsYaml(text, { host, recipient: TRIAL_RECIPIENT, extraRules: config.sops.rules }, file);
+    } catch (e) {
+      if (!isBootstrapError(e) || e.code !== 'sops-yaml-edit-failed') throw e;
+      throw usageError(e.code, `${file}: its keys: list has a layout bootstrap cannot extend in place`, `make keys: a plain block list (\`  - &name age1…\` items); nothing was written`);
+    }
+  } else if (config.sops.mode === 'agenix') {
+    await checkAgenixParses(ctx, flakeDir, config.sops.agenixFile);
+  }
+}
+
+/** `nix-instantiate --parse` on secrets.nix; a syntax error is bad input. Without Nix, no check. */
+async function checkAgenixParses(ctx: Pick<AppContext, 'run' | 'signal'>, flakeDir: string, file: string): Promise<void> {
+  const path = join(flakeDir, file);
+  if ((await readFlakeFile(flakeDir, file)) === undefined) return;
+  let r;
+  try {
+    r = await ctx.run(['nix-instantiate', '--parse', path], { check: false, signal: ctx.signal });
+  } catch (e) {
+    if (isBootstrapError(e) && e.code === 'missing-tool') return;
+    throw e;
+  }
+  if (r.code === 0) return;
+  const error = r.stderr.split('\n').find((l) => l.startsWith('error:'));
+  if (!error) return; // Nix itself failed, not the file: the text edit does not need it
+  const line = /^\s*at .*:(\d+):\d+:\s*$/m.exec(r.stderr)?.[1];
+  throw usageError('invalid-agenix-file', `${file}${line ? `:${line}` : ''}: ${error.replace(/^error:\s*/, '')}`, `fix the Nix syntax in ${file} (\`nix-instantiate --parse ${file}\` shows it); nothing was written`);
 }
 
 async function sopsAvailable(ctx: Pick<AppContext, 'run'>): Promise<boolean> {

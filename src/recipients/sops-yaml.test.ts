@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { buildNewSopsYaml, matchRule, parseCreationRules, planSopsYaml, ruleMentionsHost } from './sops-yaml.js';
 
 const R = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq';
+const OTHER = 'age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz';
 
 /** Removing exactly the lines we expect to be added must give back the original, byte for byte. */
 function assertOnlyAdded(before: string, after: string, added: string[]): void {
@@ -125,7 +126,7 @@ test('no covering rule: only the anchor, and a note with a rule to add', () => {
 });
 
 test('invalid YAML is a usage error naming the file', () => {
-  assert.throws(() => planSopsYaml('keys: [\n', { host: 'a', recipient: R }), /\.sops\.yaml: /);
+  assert.throws(() => planSopsYaml('keys: [\n', { host: 'a', recipient: R }), /^BootstrapError: \.sops\.yaml:2: YAML syntax error: /);
 });
 
 test('helpers: rule matching and new files', () => {
@@ -136,4 +137,30 @@ test('helpers: rule matching and new files', () => {
   const rules = parseCreationRules(MIC92);
   assert.equal(matchRule(rules, 'nixos/web1/secrets/x.yaml'), 'nixos/web1/secrets/[^/]+\\.yaml$');
   assert.equal(matchRule(rules, 'README.md'), undefined);
+});
+
+test('a recipient already under keys with another anchor is reused, not listed twice', () => {
+  const text = `keys:\n  - &admin ${OTHER}\n  - &orion ${R} # orion's host key\ncreation_rules:\n  - path_regex: hosts/orion/secrets\\.yaml$\n    key_groups:\n      - age:\n          - *admin\n`;
+  const p = planSopsYaml(text, { host: 'orion', recipient: R });
+  assert.equal(p.content, text.replace('          - *admin\n', '          - *admin\n          - *orion\n'));
+  assert.doesNotMatch(p.content, /host_orion/);
+  assert.deepEqual(p.rules, ['hosts/orion/secrets\\.yaml$']);
+  assert.equal(planSopsYaml(p.content, { host: 'orion', recipient: R }).changed, false);
+});
+
+test('a recipient listed without an anchor gets one in place', () => {
+  const text = `keys:\n  - ${R}\ncreation_rules:\n  - path_regex: hosts/orion/.*\n    age: [${OTHER}]\n`;
+  const p = planSopsYaml(text, { host: 'orion', recipient: R });
+  assert.equal(p.content, `keys:\n  - &host_orion ${R}\ncreation_rules:\n  - path_regex: hosts/orion/.*\n    age: [${OTHER}, *host_orion]\n`);
+});
+
+test('an empty keys: gets the entry below it, keeping its comment (no second keys:)', () => {
+  const text = `keys: # hosts are added here\ncreation_rules:\n  - path_regex: hosts/web1/.*\n    age: [${OTHER}]\n`;
+  const p = planSopsYaml(text, { host: 'web1', recipient: R });
+  assert.equal(p.content, `keys: # hosts are added here\n  - &host_web1 ${R}\ncreation_rules:\n  - path_regex: hosts/web1/.*\n    age: [${OTHER}, *host_web1]\n`);
+});
+
+test('a malformed file is refused before any edit is planned', () => {
+  assert.throws(() => planSopsYaml('keys: []\ncreation_rules: 5\n', { host: 'web1', recipient: R }), /\.sops\.yaml:2: creation_rules: is a number/);
+  assert.throws(() => planSopsYaml(`keys:\n  - &a ${R}\n  - &a ${OTHER}\n`, { host: 'web1', recipient: R }), /anchor &a is defined twice/);
 });

@@ -7,6 +7,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import { usageError } from '../errors.js';
+import { parseSopsYaml } from './sops-yaml-check.js';
 
 export interface SopsYamlPlan {
   content: string;
@@ -73,26 +74,50 @@ function holds(seq: YAMLSeq, anchor: string, recipient: string): boolean {
   return seq.items.some((i) => (isAlias(i) && i.source === anchor) || (isScalar(i) && String(i.value).trim() === recipient));
 }
 
-function planKeys(text: string, doc: Document, anchor: string, recipient: string, notes: string[]): Splice[] {
+/**
+ * The anchor under `keys:` the host's rules should alias, and the splices to get there. A recipient
+ * already listed (under any anchor, e.g. `&orion`) is reused, never listed twice: a second anchor
+ * for the same key is the duplicate `sops` users then have to clean up by hand.
+ */
+function planKeys(text: string, doc: Document, anchor: string, recipient: string, notes: string[]): { anchor: string; splices: Splice[] } {
   const keys = doc.get('keys', true);
   if (keys === undefined || keys === null || (isScalar(keys) && keys.value === null)) {
-    const rules = (doc.contents as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === 'creation_rules');
+    const entry = `  - &${anchor} ${recipient}\n`;
+    const pairs = (doc.contents as YAMLMap).items;
+    const own = pairs.find((p) => isScalar(p.key) && p.key.value === 'keys');
+    if (own && isScalar(own.key) && own.key.range) {
+      // `keys:` with nothing under it: the entry goes right below, and the line keeps its comment.
+      const start = lineStart(text, own.key.range[0]);
+      const line = /^keys:[ \t]*(?:~|null)?[ \t]*(#[^\n]*)?\n?$/.exec(text.slice(start, lineEnd(text, start)));
+      if (!line) {
+        notes.push(`could not extend keys: in place; add "- &${anchor} ${recipient}" by hand`);
+        return { anchor, splices: [] };
+      }
+      const end = lineEnd(text, start);
+      return { anchor, splices: [{ at: start, remove: end - start, insert: `keys:${line[1] ? ` ${line[1]}` : ''}\n${entry}` }] };
+    }
+    const rules = pairs.find((p) => isScalar(p.key) && p.key.value === 'creation_rules');
     const at = rules && isScalar(rules.key) && rules.key.range ? lineStart(text, rules.key.range[0]) : text.length;
-    return [{ at, insert: `keys:\n  - &${anchor} ${recipient}\n` }];
+    const lead = at === text.length && text !== '' && !text.endsWith('\n') ? '\n' : '';
+    return { anchor, splices: [{ at, insert: `${lead}keys:\n${entry}` }] };
   }
   if (!isSeq(keys)) {
     notes.push(`keys: in .sops.yaml is not a list; add "- &${anchor} ${recipient}" to it by hand`);
-    return [];
+    return { anchor, splices: [] };
   }
-  const existing = keys.items.find((i) => (i as Node).anchor === anchor) as Node | undefined;
+  const items = keys.items as Node[];
+  const same = items.filter((i) => isScalar(i) && String(i.value).trim() === recipient);
+  const listed = same.find((i) => i.anchor === anchor) ?? same.find((i) => i.anchor) ?? same[0];
+  if (listed?.anchor) return { anchor: listed.anchor, splices: [] };
+  if (listed?.range) return { anchor, splices: [{ at: listed.range[0], insert: `&${anchor} ` }] }; // listed bare: name it
+  const existing = items.find((i) => i.anchor === anchor);
   if (existing) {
-    if (isScalar(existing) && String(existing.value).trim() === recipient) return [];
     const r = existing.range!;
-    return [{ at: r[0], remove: r[1] - r[0], insert: recipient }]; // rotated key: same anchor, new value
+    return { anchor, splices: [{ at: r[0], remove: r[1] - r[0], insert: recipient }] }; // rotated key: same anchor, new value
   }
   const s = appendToSeq(text, keys, `&${anchor} ${recipient}`);
   if (!s) notes.push(`could not extend keys: in place; add "- &${anchor} ${recipient}" by hand`);
-  return s ? [s] : [];
+  return { anchor, splices: s ? [s] : [] };
 }
 
 /** Add the host to one rule's recipients; returns splices, or undefined when it cannot. */
@@ -122,15 +147,15 @@ function planRule(text: string, rule: YAMLMap, anchor: string, recipient: string
   return undefined;
 }
 
-/** Pure: the new .sops.yaml text. Throws a usage error when the file is not valid YAML. */
+/**
+ * Pure: the new .sops.yaml text. Throws a usage error (exit 2) when the file is not one sops
+ * would read or bootstrap can extend (see sops-yaml-check.ts); callers check it before writing.
+ */
 export function planSopsYaml(text: string, input: SopsHostInput, file = '.sops.yaml'): SopsYamlPlan {
   const { host, recipient } = input;
-  const anchor = input.anchor ?? anchorFor(host);
-  const doc = parseDocument(text);
-  if (doc.errors.length) throw usageError('invalid-sops-yaml', `${file}: ${doc.errors[0]!.message.split('\n')[0]}`, `fix the YAML in ${file}`);
-  if (!isMap(doc.contents)) throw usageError('invalid-sops-yaml', `${file}: expected a mapping with keys: and creation_rules:`);
+  const doc = parseSopsYaml(text, file);
   const notes: string[] = [];
-  const splices = planKeys(text, doc, anchor, recipient, notes);
+  const { anchor, splices } = planKeys(text, doc, input.anchor ?? anchorFor(host), recipient, notes);
   const rules: string[] = [];
   const ruleSeq = doc.get('creation_rules', true);
   for (const rule of isSeq(ruleSeq) ? ruleSeq.items.filter(isMap) : []) {

@@ -2,7 +2,7 @@
  * Plan, then apply. Renderers return PlannedFiles and never write; `planFiles` compares them with
  * what is on disk; `applyFilePlan` is the one writer. `--dry-run` prints the plan instead.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { usageError } from '../errors.js';
@@ -57,7 +57,10 @@ export async function applyFilePlan(flakeDir: string, entries: FilePlanEntry[]):
     const dest = join(flakeDir, safeRelative(e.path));
     await mkdir(dirname(dest), { recursive: true });
     const tmp = `${dest}.bootstrap-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    await writeFile(tmp, e.content, { mode: e.mode ?? 0o644 });
+    // An update keeps the file's own mode (a user's 0600 .sops.yaml stays 0600) unless the plan sets one.
+    const kept = e.mode === undefined && e.action === 'update' ? await stat(dest).then((st) => st.mode & 0o7777, () => undefined) : undefined;
+    await writeFile(tmp, e.content, { mode: e.mode ?? kept ?? 0o644 });
+    if (kept !== undefined) await chmod(tmp, kept); // exactly the old mode, whatever the umask
     await rename(tmp, dest);
     written.push(e.path);
   }

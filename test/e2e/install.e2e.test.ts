@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { answersToml, assertNoLeaks, assertNoSecretFilesLeft, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
@@ -325,7 +326,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     }
   });
 
-  test('kill -9 during install: the resumed run stops the orphaned installer, wipes the dead run\'s secrets, finishes; nothing left in /tmp, /dev/shm or the runtime dir', async () => {
+  test('a second run while installing is refused and changes nothing; kill -9 during install: the resumed run stops the orphaned installer, wipes the dead run\'s secrets, finishes; nothing left in /tmp, /dev/shm or the runtime dir', async () => {
     const t = await lab().addTarget();
     const f = await makeFlake(lab());
     try {
@@ -346,6 +347,12 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       for (let i = 0; i < 600 && !(quiet() && lockInfo().installer); i++) await new Promise((r) => setTimeout(r, 100));
       const held = lockInfo();
       assert.ok(held.installer && held.secretDir, `the lock records the installer and the secret directory: ${JSON.stringify(held)} ${err}`);
+      // A second run for the same host while this one installs is refused and changes nothing.
+      const before = snapshotTree(f.dir).filter((e) => !e.path.startsWith('.run'));
+      const second = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(second.stderr, new RegExp(`another bootstrap run for kill1 is in progress \\(pid ${child.pid}`));
+      assert.deepEqual(snapshotTree(f.dir).filter((e) => !e.path.startsWith('.run')), before, 'the refused run changed the flake');
       child.kill('SIGKILL');
       await new Promise((r) => child.on('close', r));
       // What kill -9 leaves: the installer (its own process group), the secrets, the lock.

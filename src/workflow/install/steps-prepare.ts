@@ -10,7 +10,7 @@ import { buildAgeRecipientFromSsh } from '../../keys/age-key.js';
 import { runProbe } from '../../probe/run-probe.js';
 import { matchDisk } from '../../render/install-disk.js';
 import { readManifest, buildManifestToml, MANIFEST_FILE } from '../../manifest/manifest.js';
-import { runRegisterRecipients } from '../../recipients/register.js';
+import { checkRecipientFiles, runRegisterRecipients } from '../../recipients/register.js';
 import { applyFilePlan, planFiles } from '../../render/file-plan.js';
 import { withFlakeLock } from '../flake-lock.js';
 import type { Step } from '../step.js';
@@ -63,6 +63,9 @@ export const keysStep: Step<C> = {
   id: 'keys',
   title: "create or reuse the host's keys",
   async run(c, progress) {
+    // The recipients step edits .sops.yaml / secrets.nix after these writes: refuse a file it
+    // cannot edit now, before a key or the manifest is written.
+    await checkRecipientFiles(c.app, c.loaded, c.host);
     const store = await c.store();
     if (c.identity === 'copy-target-keys') {
       // The target keeps its host key; only a LUKS passphrase may be ours to make.
@@ -87,6 +90,7 @@ export const recipientsStep: Step<C> = {
   title: 'register the host age recipient for sops/agenix',
   skip: (c) => (c.loaded.config.sops.mode === 'none' ? 'sops mode is "none" in bootstrap.toml' : false),
   async run(c, progress) {
+    await checkRecipientFiles(c.app, c.loaded, c.host); // before c.keys() reads the store (a --from recipients run)
     const input =
       c.identity === 'copy-target-keys'
         ? await targetRecipient(c).then((t) => ({ host: c.host, recipient: t.recipient, sshPublicKey: t.publicKey }))

@@ -3,6 +3,7 @@
  * prompts) and the read-only probe come before the typed confirmation; only then do steps write
  * files, make keys or touch the target. The order of this file is the order of the job.
  */
+import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
@@ -28,6 +29,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<vo
   // 1. Who and where.
   let answers = await askHost(app, o.answers);
   const host = answers.host!;
+  await checkRecipientFiles(app, loaded, host); // a .sops.yaml we cannot extend stops the run before anything is written
   const statePath = buildStatePath(flakeDir, loaded.config.stateDir, host);
   const saved = o.resume || o.from ? await loadRunState(statePath, host) : undefined;
   if (saved) answers = mergeAnswers(saved.answers, answers);

@@ -4,6 +4,7 @@
  * disk must be there with the same size and serial) and stops before any write when it did;
  * recover expects new hardware and asks for (or takes --disk) a new disk when the old one is gone.
  */
+import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
@@ -69,6 +70,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
   await assertFlakeDir(flakeDir);
   const loaded = await loadConfig(flakeDir);
   const manifest = await readManifest(flakeDir, o.host);
+  await checkRecipientFiles(app, loaded, o.host); // before anything is written or the target is reached
   const statePath = buildStatePath(flakeDir, loaded.config.stateDir, o.host);
   const saved = o.resume || o.from ? await loadRunState(statePath, o.host) : undefined;
   let answers = mergeAnswers(buildAnswersFromManifest(manifest), saved?.answers ?? {}, o.answers);
