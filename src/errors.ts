@@ -38,6 +38,14 @@ export function isBootstrapError(e: unknown): e is BootstrapError {
   return e instanceof BootstrapError;
 }
 
+/**
+ * A user's value as an error message shows it: JSON-quoted, so a newline or an escape sequence
+ * in it is visible and the error stays one line; a long value is cut.
+ */
+export function quote(value: string, max = 80): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max - 10)}…` : value);
+}
+
 /** The message of anything thrown, without a stack. */
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;

@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import { ensureHostKeys, readHostPublicKeys } from '../src/keys/host-keys.js';
 import { generateSshKeyPair, parseOpenSshPrivateKey } from '../src/keys/ssh-key.js';
 import { planDesktopAuthProblem } from '../src/secrets/onepassword-client.js';
-import { buildItemTitle, OnePasswordStore } from '../src/secrets/onepassword.js';
+import { buildItemTitle, buildPkcs8Pem, OnePasswordStore } from '../src/secrets/onepassword.js';
 import { planOnePasswordAuth } from '../src/secrets/open-store.js';
 import { FakeOnePassword } from './fakes/onepassword-sdk.js';
 
+const sleeps: number[] = [];
 function storeFor(fake: FakeOnePassword, token = fake.validToken, vault = 'Infra'): OnePasswordStore {
-  return new OnePasswordStore({ vault, auth: { kind: 'token', token }, factory: fake.factory });
+  return new OnePasswordStore({ vault, auth: { kind: 'token', token }, factory: fake.factory, sleep: async (ms) => void sleeps.push(ms) });
 }
 
 test('an SSH host key becomes an SshKey item with a PKCS#8 private key field in the right vault', async () => {
@@ -107,6 +108,113 @@ test('credentials: token required, token shape checked, desktop app detection ex
   assert.match(problem!.hint, /NixOS keeps the 1Password app in the Nix store/);
   assert.equal(planDesktopAuthProblem(['/x'], () => true, true), undefined);
   assert.equal(buildItemTitle('hosts/db-2/age_key'), 'db-2 age key');
+});
+
+const WHERE = 'hosts/web1/bootstrap.toml [secrets] sshHostKey';
+
+test('item titles with spaces: the recorded reference is one the manifest accepts', async () => {
+  const { checkSecretRef } = await import('../src/manifest/schema.js');
+  const fake = new FakeOnePassword();
+  const { keys } = await ensureHostKeys(storeFor(fake), 'web1', { luks: true });
+  assert.equal(keys.ssh.ref, 'op://Infra/web1 ssh host key/private key');
+  assert.equal(checkSecretRef(keys.ssh.ref), undefined);
+  assert.equal(checkSecretRef(keys.luks!.ref), undefined);
+});
+
+test('a vault name references cannot hold is refused before any item is created', async () => {
+  const fake = new FakeOnePassword(undefined, ['Infra & Ops']);
+  await assert.rejects(ensureHostKeys(storeFor(fake, fake.validToken, 'Infra & Ops'), 'web1', { luks: true }), (e: Error & { code: string; hint: string }) => {
+    assert.equal(e.code, 'bad-op-reference');
+    assert.match(e.message, /vault name "Infra & Ops" has a character/);
+    assert.match(e.hint, /vault's id/);
+    return true;
+  });
+  assert.equal(fake.writes, 0);
+  // The vault's id works: ids are plain letters and digits.
+  const { keys } = await ensureHostKeys(storeFor(fake, fake.validToken, fake.vaults[0]!.id), 'web1', {});
+  assert.equal(keys.ssh.ref, `op://${fake.vaults[0]!.id}/web1 ssh host key/private key`);
+});
+
+test('duplicate titles (the SDK allows them) are refused with a hint naming the item ids; nothing is written', async () => {
+  const fake = new FakeOnePassword();
+  const a = fake.addItem({ title: 'web1 ssh host key', category: 'Password', fields: [{ id: 'password', title: 'password', fieldType: 'Concealed', value: 'x1x1x1x1' }] });
+  const b = fake.addItem({ title: 'WEB1 SSH host key', category: 'Password', fields: [{ id: 'password', title: 'password', fieldType: 'Concealed', value: 'x2x2x2x2' }] });
+  // The fake, like the SDK, cannot resolve such a title.
+  await assert.rejects(fake.client().secrets.resolve('op://Infra/web1 ssh host key/password'), /more than one item matched/);
+  await assert.rejects(ensureHostKeys(storeFor(fake), 'web1', {}), (e: Error & { code: string; hint: string }) => {
+    assert.equal(e.code, 'op-item-ambiguous');
+    assert.ok(e.message.includes(a.id) && e.message.includes(b.id), e.message);
+    assert.match(e.message, /has 2 items titled "web1 ssh host key"/);
+    assert.ok(e.hint.includes(`op://Infra/${a.id}/private key`), e.hint);
+    return true;
+  });
+  assert.equal(fake.writes, 0);
+});
+
+test('rate limits (HTTP 429): retried with doubling delays, bounded, then one clear error', async () => {
+  const fake = new FakeOnePassword();
+  await storeFor(fake).put('storage/b2/key', 'abcdef123');
+  sleeps.length = 0;
+  fake.rateLimited = 2;
+  assert.equal(await storeFor(fake).get('storage/b2/key'), 'abcdef123');
+  assert.deepEqual(sleeps, [1000, 2000]);
+  sleeps.length = 0;
+  fake.rateLimited = 100;
+  await assert.rejects(storeFor(fake).get('storage/b2/key'), (e: Error & { code: string; kind: string; hint: string }) => {
+    assert.equal(e.code, 'op-rate-limited');
+    assert.match(e.message, /^1Password rate limit reached while listing vaults \(still limited after 4 retries\)$/);
+    assert.match(e.hint, /wait, then run again/);
+    return true;
+  });
+  assert.deepEqual(sleeps, [1000, 2000, 4000, 8000]);
+});
+
+test('an existing item is read and used instead of creating one', async () => {
+  const fake = new FakeOnePassword();
+  const key = generateSshKeyPair('root@web1');
+  const item = fake.addItem({ title: 'web1 ssh', category: 'SshKey', fields: [{ id: 'private_key', title: 'private key', fieldType: 'SshKey', value: buildPkcs8Pem(key.privateKey) }] });
+  const ref = 'op://infra/Web1 SSH/private key'; // names match case-insensitively, as in 1Password
+  const { keys, actions } = await ensureHostKeys(storeFor(fake), 'web1', { sshKeyRef: { ref, where: WHERE } });
+  assert.deepEqual(actions, [{ name: 'hosts/web1/ssh_host_ed25519_key', action: 'reuse', ref }]);
+  assert.equal(keys.ssh.fingerprint, key.fingerprint);
+  assert.equal(fake.writes, 0);
+  const resolve = fake.calls.filter((c) => c.method === 'secrets.resolve').map((c) => c.args[0]);
+  assert.deepEqual(resolve, [`op://${fake.vaults[0]!.id}/${item.id}/private_key?ssh-format=openssh`]);
+  const pub = await readHostPublicKeys(storeFor(fake), 'web1', { ref, where: WHERE });
+  assert.equal(pub.ssh.fingerprint, key.fingerprint);
+  // By item id, in a section, from a concealed field holding OpenSSH text.
+  const other = generateSshKeyPair('root@web2');
+  const held = fake.addItem({ title: 'web2 keys', category: 'Password', sections: [{ id: 'sec1', title: 'Host' }], fields: [{ id: 'k', title: 'ssh key', sectionId: 'sec1', fieldType: 'Concealed', value: other.privateKey }, { id: 'p', title: 'public key', sectionId: 'sec1', fieldType: 'Text', value: other.publicKey }] });
+  const r2 = await ensureHostKeys(storeFor(fake), 'web2', { sshKeyRef: { ref: `op://Infra/${held.id}/Host/ssh key`, where: WHERE } });
+  assert.equal(r2.keys.ssh.fingerprint, other.fingerprint);
+});
+
+test('existing items: missing item or field, a wrong key, a mismatched public half — one line naming the reference', async () => {
+  const fake = new FakeOnePassword();
+  const key = generateSshKeyPair('root@web1');
+  fake.addItem({ title: 'web1 ssh', category: 'SshKey', fields: [{ id: 'private_key', title: 'private key', fieldType: 'SshKey', value: buildPkcs8Pem(key.privateKey) }] });
+  fake.addItem({ title: 'not a key', category: 'Password', fields: [{ id: 'password', title: 'password', fieldType: 'Concealed', value: 'hunter2hunter2' }] });
+  fake.addItem({ title: 'mismatch', category: 'Password', fields: [{ id: 'k', title: 'key', fieldType: 'Concealed', value: key.privateKey }, { id: 'public', title: 'public', fieldType: 'Text', value: generateSshKeyPair('x').publicKey }] });
+  const cases: [string, string, RegExp][] = [
+    ['op://Infra/web9 ssh/private key', 'op-ref-missing', /^hosts\/web1\/bootstrap\.toml \[secrets\] sshHostKey: no item "web9 ssh" in 1Password vault Infra \("op:\/\/Infra\/web9 ssh\/private key"\)$/],
+    ['op://Infra/web1 ssh/public key', 'op-ref-missing', /1Password item "web1 ssh" has no field "public key"/],
+    ['op://Nope/web1 ssh/private key', 'op-vault-missing', /vault "Nope" not found/],
+    ['op://Infra/not a key/password', 'bad-ssh-key', /\(op:\/\/Infra\/not a key\/password\) is not a usable OpenSSH ed25519 private key/],
+    ['op://Infra/mismatch/key', 'ssh-key-mismatch', /the item's public key is not the public half of its private key/],
+    ['op://Infra/web1\nssh/private key', 'bad-op-reference', /it must be one line/],
+  ];
+  for (const [ref, code, message] of cases) {
+    await assert.rejects(ensureHostKeys(storeFor(fake), 'web1', { sshKeyRef: { ref, where: WHERE } }), (e: Error & { code: string; kind: string; hint: string }) => {
+      assert.equal(e.code, code, `${ref}: ${e.message}`);
+      assert.equal(e.kind, 'usage');
+      assert.match(e.message, message);
+      assert.ok(!e.message.includes('\n') && !e.message.includes('hunter2'), e.message);
+      assert.ok(e.hint);
+      return true;
+    });
+  }
+  await assert.rejects(ensureHostKeys(storeFor(fake), 'web1', { rotate: true, sshKeyRef: { ref: 'op://Infra/web1 ssh/private key', where: WHERE } }), /bootstrap does not rotate it/);
+  assert.equal(fake.writes, 0);
 });
 
 const live = process.env.OP_SERVICE_ACCOUNT_TOKEN && process.env.OP_TEST_VAULT;

@@ -3,7 +3,7 @@
  * parsing (node:util parseArgs, strict), `--help` output and the usage errors.
  */
 import { parseArgs } from 'node:util';
-import { usageError } from '../errors.js';
+import { quote, usageError } from '../errors.js';
 
 export interface OptionSpec {
   name: string;
@@ -18,6 +18,12 @@ export interface PositionalSpec {
   name: string;
   description: string;
   required?: boolean;
+  /**
+   * Parsed but not shown in help: a slot the command refuses with its own message. Used where an
+   * extra argument would be a secret (`secrets set NAME VALUE`), which the generic "unexpected
+   * argument" error would echo.
+   */
+  hidden?: boolean;
 }
 
 /** Options every command accepts. */
@@ -80,10 +86,24 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
   for (const o of all) config[o.name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
+    const ambiguous = e instanceof Error && /^Option '(-\w|--[\w-]+)' argument is ambiguous/.exec(e.message);
+    if (ambiguous) {
+      const flag = ambiguous[1]!;
+      const name = flag.startsWith('--') ? flag.slice(2) : (all.find((o) => o.short === flag.slice(1))?.name ?? flag);
+      const value = argv[argv.indexOf(flag) + 1] ?? '';
+      throw usageError('bad-flag', `--${name} needs a value, and ${quote(value)} looks like a flag`, `if the value really starts with "-", write --${name}=VALUE`);
+    }
     const msg = e instanceof Error ? e.message.split('\n')[0]!.replace(/\. To specify.*$/, '') : String(e);
     throw usageError('bad-flag', msg, `see \`bootstrap ${command} --help\``);
+  }
+  // A value flag given twice is ambiguous (which --flake?): refused, not last-one-wins.
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option' || config[t.name]?.type !== 'string' || config[t.name]?.multiple) continue;
+    if (seen.has(t.name)) throw usageError('bad-flag', `--${t.name} is given twice`, `give --${t.name} once; see \`bootstrap ${command} --help\``);
+    seen.add(t.name);
   }
   if (parsed.values.help !== true && parsed.positionals.length > maxPositionals) {
     throw usageError(

@@ -10,15 +10,19 @@ import { planCommands } from './commands/plan.js';
 import { keysCommands } from './commands/keys.js';
 import { cacheCommands } from './commands/cache.js';
 import { backupCommands } from './commands/backup.js';
+import { secretsCommands } from './commands/secrets.js';
+import { statusCommands } from './commands/status.js';
 
 export const COMMANDS: CommandSpec[] = [
   ...installCommands,
   ...probeCommands,
   ...planCommands,
   ...keysCommands,
+  ...secretsCommands,
   ...doctorCommands,
   ...cacheCommands,
   ...backupCommands,
+  ...statusCommands,
 ];
 
 /** Longest registered name that prefixes argv ("keys ensure web1" → "keys ensure"). */

@@ -22,12 +22,13 @@ export function topLevelHelp(commands: CommandSpec[], version: string): string {
 }
 
 export function commandHelp(spec: CommandSpec): string {
-  const pos = spec.positionals.map((p) => (p.required ? p.name : `[${p.name}]`)).join(' ');
+  const positionals = spec.positionals.filter((p) => !p.hidden);
+  const pos = positionals.map((p) => (p.required ? p.name : `[${p.name}]`)).join(' ');
   const parts = [`Usage: bootstrap ${spec.name}${pos ? ' ' + pos : ''} [options]`, '', spec.summary];
   if (spec.description) parts.push('', spec.description);
-  if (spec.positionals.length) {
-    const w = Math.max(...spec.positionals.map((p) => p.name.length)) + 2;
-    parts.push('', 'Arguments:', ...spec.positionals.map((p) => `  ${p.name.padEnd(w)}${p.description}`));
+  if (positionals.length) {
+    const w = Math.max(...positionals.map((p) => p.name.length)) + 2;
+    parts.push('', 'Arguments:', ...positionals.map((p) => `  ${p.name.padEnd(w)}${p.description}`));
   }
   parts.push('', 'Options:', formatOptions([...spec.options, ...GLOBAL_OPTIONS]));
   if (spec.examples?.length) parts.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));

@@ -16,6 +16,11 @@ export interface Prompter {
   input(q: { message: string; default?: string; flag: string; validate?: (v: string) => string | true }): Promise<string>;
   select<T extends string>(q: { message: string; choices: Choice<T>[]; default?: T; flag: string }): Promise<T>;
   confirm(q: { message: string; default?: boolean; flag: string }): Promise<boolean>;
+  /**
+   * A hidden answer (a secret): nothing is echoed, not even a mask. Optional so test prompters
+   * need not have it; callers treat a missing one as "no terminal".
+   */
+  password?(q: { message: string; flag: string }): Promise<string>;
 }
 
 function notInteractive(flag: string, message: string): never {
@@ -49,6 +54,11 @@ export function createPrompter(interactive: boolean): Prompter {
       if (!interactive) notInteractive(q.flag, q.message);
       const { confirm } = await import('@inquirer/prompts');
       return asked(confirm({ message: q.message, ...(q.default !== undefined ? { default: q.default } : {}) }));
+    },
+    async password(q) {
+      if (!interactive) notInteractive(q.flag, q.message);
+      const { password } = await import('@inquirer/prompts');
+      return asked(password({ message: q.message }));
     },
   };
 }

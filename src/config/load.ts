@@ -1,5 +1,5 @@
 /** Find and load bootstrap.toml. A missing file means defaults; a broken one is a usage error. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { usageError } from '../errors.js';
@@ -25,8 +25,29 @@ export function parseTomlFile(text: string, file: string): unknown {
   }
 }
 
+/**
+ * The flake directory must exist: a missing one is a typo in --flake, and no command may create it
+ * (plan --write would otherwise scatter hosts/ into a new directory).
+ * @throws usageError 'no-flake-dir'
+ */
+export async function assertFlakeDirExists(flakeDir: string): Promise<void> {
+  const dir = resolve(flakeDir);
+  const hint = 'pass --flake DIR of an existing flake directory, or run inside it';
+  let isDir: boolean;
+  try {
+    isDir = (await stat(dir)).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw usageError('no-flake-dir', `the flake directory ${dir} does not exist`, hint);
+    throw usageError('no-flake-dir', `cannot open the flake directory ${dir}: ${code ?? (e as Error).message}`, hint);
+  }
+  if (!isDir) throw usageError('no-flake-dir', `the flake directory ${dir} is not a directory`, hint);
+}
+
+/** Load bootstrap.toml of an existing flake directory (see assertFlakeDirExists). */
 export async function loadConfig(flakeDir: string): Promise<LoadedConfig> {
   const dir = resolve(flakeDir);
+  await assertFlakeDirExists(dir);
   const file = join(dir, CONFIG_FILE);
   let text: string | undefined;
   try {

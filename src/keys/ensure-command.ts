@@ -7,8 +7,10 @@ import type { CommandModule } from '../cli/spec.js';
 import { loadConfig } from '../config/load.js';
 import { checkRecipientFiles, runRegisterRecipients } from '../recipients/register.js';
 import { openSecretStore } from '../secrets/open-store.js';
+import { readHostKeyRef } from './host-key-ref.js';
 import { assertHostName, ensureHostKeys } from './host-keys.js';
 import { withFlakeLock } from '../workflow/flake-lock.js';
+import { buildSeparateKeyOptions } from '../workflow/install/context.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const host = args.positional(0, 'HOST');
@@ -19,14 +21,16 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   // before a key, a vault file or .bootstrap/ state exists, so a refused run changes nothing.
   await checkRecipientFiles(ctx, loaded, host);
   const store = await openSecretStore(loaded, ctx);
+  const sshKeyRef = await readHostKeyRef(loaded, host, store);
   const { keys, actions } = await ensureHostKeys(store, host, {
+    ...(sshKeyRef ? { sshKeyRef } : {}),
     rotate: args.bool('rotate'),
     luks: args.bool('luks'),
-    separateAgeKey: loaded.config.sops.separateKeyPath !== undefined,
+    ...buildSeparateKeyOptions(loaded.config.sops),
     dryRun,
   });
   const reg = await withFlakeLock(loaded.flakeDir, loaded.config.stateDir, () =>
-    runRegisterRecipients(ctx, loaded, { host, recipient: keys.age.recipient, separateRecipient: keys.separateAge?.recipient, sshPublicKey: keys.ssh.publicKey }, dryRun),
+    runRegisterRecipients(ctx, loaded, { host, recipient: keys.age.recipient, separateRecipient: keys.separateAge?.recipient, separateShared: keys.separateAge?.shared, sshPublicKey: keys.ssh.publicKey }, dryRun),
   );
 
   const summary = {

@@ -9,9 +9,17 @@ import { randomInt } from 'node:crypto';
 import { checkHostName } from '../host-name.js';
 import { usageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
+import { checkSecretRef } from '../manifest/schema.js';
 import type { SecretStore } from '../secrets/store.js';
 import { buildAgeIdentityFromSsh, buildAgeRecipientFromSsh, generateAgeKey, recipientOfIdentity } from './age-key.js';
 import { buildFingerprint, generateSshKeyPair, parseOpenSshPrivateKey, parsePublicLine } from './ssh-key.js';
+
+/**
+ * The admin age identity one fleet shares ([sops] separateKeyShared): stored once, delivered to
+ * separateKeyPath on every host, listed once in .sops.yaml as &admin_shared (issue 11).
+ */
+export const SHARED_ADMIN_AGE_NAME = 'shared/admin-age';
+export const SHARED_ADMIN_AGE_ANCHOR = 'admin_shared';
 
 export function hostSecretNames(host: string) {
   return {
@@ -31,9 +39,17 @@ export interface HostKeys {
   ssh: { publicKey: string; fingerprint: string; ref: string; privateKey: string };
   /** Derived from the SSH key (ssh-to-age). */
   age: { recipient: string; identity: string };
-  /** An independent age key, when configured. */
-  separateAge?: { recipient: string; identity: string; ref: string };
+  /** An independent age key, when configured: the host's own, or the fleet's shared one. */
+  separateAge?: SeparateAgeKey;
   luks?: { ref: string; passphrase: string };
+}
+
+export interface SeparateAgeKey {
+  recipient: string;
+  identity: string;
+  ref: string;
+  /** The fleet's shared admin key (SHARED_ADMIN_AGE_NAME), not the host's own. */
+  shared?: boolean;
 }
 
 export type KeyAction = { name: string; action: 'create' | 'reuse' | 'rotate'; ref: string };
@@ -42,8 +58,48 @@ export interface EnsureOptions {
   rotate?: boolean;
   luks?: boolean;
   separateAgeKey?: boolean;
+  /** With separateAgeKey: use the fleet's shared admin key instead of one per host. */
+  sharedAgeKey?: boolean;
   /** Decide and report, write nothing to the store. */
   dryRun?: boolean;
+  /** Take the SSH key from this existing item instead of the store's own (host-key-ref.ts). */
+  sshKeyRef?: { ref: string; where: string };
+}
+
+/**
+ * Read and check a host key from an existing item: an OpenSSH ed25519 private key whose public
+ * half matches the item's public key, when the item has one.
+ * @throws usageError 'host-key-ref-unsupported' | 'bad-ssh-key' | 'ssh-key-mismatch' (and the store's reference errors)
+ */
+async function readKeyFromRef(store: SecretStore, at: { ref: string; where: string }) {
+  if (!store.readRef) {
+    throw usageError('host-key-ref-unsupported', `${at.where} names an existing 1Password item, but the secret store is ${store.kind}`, 'set [secrets] store = "onepassword" in bootstrap.toml, or remove the reference to let bootstrap make the key');
+  }
+  const got = await store.readRef(at.ref, at.where);
+  const ssh = parseOpenSshPrivateKey(got.value, `${at.where} (${at.ref})`);
+  if (got.publicKey !== undefined) {
+    let matches = false;
+    try {
+      matches = Buffer.from(parsePublicLine(got.publicKey)).equals(Buffer.from(ssh.publicRaw));
+    } catch {
+      matches = false;
+    }
+    if (!matches) throw usageError('ssh-key-mismatch', `${at.where} (${at.ref}): the item's public key is not the public half of its private key`, 'fix the item in 1Password so both halves belong to one key, or point the reference at another item');
+  }
+  return ssh;
+}
+
+/**
+ * Every reference this run may record must be one a host manifest accepts: checked before
+ * anything is written, so a refused run creates nothing and `--resume` works (issue 11).
+ * @throws usageError 'bad-secret-ref' (or the store's own 'bad-op-reference')
+ */
+export function checkRecordableRefs(store: SecretStore, names: string[]): void {
+  for (const name of names) {
+    const ref = store.refOf(name);
+    const why = checkSecretRef(ref);
+    if (why) throw usageError('bad-secret-ref', `cannot record where ${name} is kept: ${why}`, store.kind === 'onepassword' ? 'set [secrets.onepassword] vault to the vault id' : 'set [secrets.local] dir to a path without spaces');
+  }
 }
 
 /** High-entropy passphrase without look-alike characters (0/O, 1/l/I), typed-friendly in groups. */
@@ -66,10 +122,19 @@ export async function ensureHostKeys(store: SecretStore, host: string, opts: Ens
     return ref;
   };
 
-  const existingSsh = await store.get(names.sshKey);
+  const writes = [...(opts.sshKeyRef ? [] : [names.sshKey]), ...(opts.separateAgeKey ? [opts.sharedAgeKey ? SHARED_ADMIN_AGE_NAME : names.ageKey] : []), ...(opts.luks ? [names.luks] : [])];
+  checkRecordableRefs(store, writes);
+  if (opts.sshKeyRef && opts.rotate) {
+    throw usageError('rotate-existing-item', `the host key of ${host} comes from ${opts.sshKeyRef.where}; bootstrap does not rotate it`, 'replace the key in that 1Password item yourself, then run `bootstrap keys ensure` again');
+  }
+  const existingSsh = opts.sshKeyRef ? undefined : await store.get(names.sshKey);
   let ssh;
   let sshRef: string;
-  if (existingSsh !== undefined && !opts.rotate) {
+  if (opts.sshKeyRef) {
+    ssh = await readKeyFromRef(store, opts.sshKeyRef);
+    sshRef = opts.sshKeyRef.ref;
+    actions.push({ name: names.sshKey, action: 'reuse', ref: sshRef });
+  } else if (existingSsh !== undefined && !opts.rotate) {
     ssh = parseOpenSshPrivateKey(existingSsh, store.refOf(names.sshKey));
     sshRef = store.refOf(names.sshKey);
     actions.push({ name: names.sshKey, action: 'reuse', ref: sshRef });
@@ -84,16 +149,9 @@ export async function ensureHostKeys(store: SecretStore, host: string, opts: Ens
   };
 
   if (opts.separateAgeKey) {
-    const existing = await store.get(names.ageKey);
-    if (existing !== undefined && !opts.rotate) {
-      const identity = existing.trim();
-      keys.separateAge = { identity, recipient: await recipientOfIdentity(identity, store.refOf(names.ageKey)), ref: store.refOf(names.ageKey) };
-      actions.push({ name: names.ageKey, action: 'reuse', ref: keys.separateAge.ref });
-    } else {
-      const k = await generateAgeKey();
-      const ref = await put(names.ageKey, k.identity, { kind: 'password', publicValue: k.recipient }, existing !== undefined);
-      keys.separateAge = { ...k, ref };
-    }
+    const r = await ensureSeparateAgeKey(store, host, opts);
+    keys.separateAge = r.key;
+    actions.push(r.action);
   }
 
   if (opts.luks || (await store.exists(names.luks))) {
@@ -109,6 +167,39 @@ export async function ensureHostKeys(store: SecretStore, host: string, opts: Ens
   return { keys, actions };
 }
 
+/**
+ * Create or reuse the independent age key: the host's own (hosts/HOST/age_key; `rotate` replaces
+ * it), or with `sharedAgeKey` the fleet's (shared/admin-age; made once, never rotated from one
+ * host, since every host holds it). Also used alone by --copy-host-keys installs, which keep the
+ * target's SSH key but still deliver this one.
+ */
+export async function ensureSeparateAgeKey(
+  store: SecretStore,
+  host: string,
+  opts: Pick<EnsureOptions, 'rotate' | 'sharedAgeKey' | 'dryRun'> = {},
+): Promise<{ key: SeparateAgeKey; action: KeyAction }> {
+  const name = opts.sharedAgeKey ? SHARED_ADMIN_AGE_NAME : hostSecretNames(host).ageKey;
+  const shared = opts.sharedAgeKey ? { shared: true } : {};
+  const existing = await store.get(name);
+  if (existing !== undefined && (!opts.rotate || opts.sharedAgeKey)) {
+    const identity = existing.trim();
+    const key = { identity, recipient: await recipientOfIdentity(identity, store.refOf(name)), ref: store.refOf(name), ...shared };
+    return { key, action: { name, action: 'reuse', ref: key.ref } };
+  }
+  const k = await generateAgeKey();
+  const ref = opts.dryRun ? store.refOf(name) : await store.put(name, k.identity, { kind: 'password', publicValue: k.recipient });
+  return { key: { ...k, ref, ...shared }, action: { name, action: existing !== undefined ? 'rotate' : 'create', ref } };
+}
+
+/** Read (never create) the independent age key, for steps after the keys step. Undefined when absent. */
+export async function readSeparateAgeKey(store: SecretStore, host: string, opts: Pick<EnsureOptions, 'sharedAgeKey'> = {}): Promise<SeparateAgeKey | undefined> {
+  const name = opts.sharedAgeKey ? SHARED_ADMIN_AGE_NAME : hostSecretNames(host).ageKey;
+  const existing = await store.get(name);
+  if (existing === undefined) return undefined;
+  const identity = existing.trim();
+  return { identity, recipient: await recipientOfIdentity(identity, store.refOf(name)), ref: store.refOf(name), ...(opts.sharedAgeKey ? { shared: true } : {}) };
+}
+
 export interface HostPublicKeys {
   host: string;
   ssh: { publicKey: string; fingerprint: string; ref: string };
@@ -119,8 +210,12 @@ export interface HostPublicKeys {
  * The public half of a host's identity, read without decrypting when the store keeps public
  * values. A host without a key in the store is a usage error (exit 2).
  */
-export async function readHostPublicKeys(store: SecretStore, host: string): Promise<HostPublicKeys> {
+export async function readHostPublicKeys(store: SecretStore, host: string, sshKeyRef?: { ref: string; where: string }): Promise<HostPublicKeys> {
   assertHostName(host);
+  if (sshKeyRef) {
+    const ssh = await readKeyFromRef(store, sshKeyRef);
+    return { host, ssh: { publicKey: ssh.publicKey, fingerprint: ssh.fingerprint, ref: sshKeyRef.ref }, age: { recipient: buildAgeRecipientFromSsh(ssh.publicRaw) } };
+  }
   const name = hostSecretNames(host).sshKey;
   let publicKey = await store.getPublic?.(name);
   if (publicKey === undefined) {

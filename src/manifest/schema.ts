@@ -5,6 +5,7 @@
  * filled by later commands. Secrets appear only as references, never as values.
  */
 import { z } from 'zod';
+import { OP_SCHEME, parseOpReference, showOpReference } from '../secrets/op-reference.js';
 
 const DiskRecord = z
   .object({
@@ -16,10 +17,25 @@ const DiskRecord = z
   })
   .strict();
 
-/** A reference into the secret store ("local:hosts/web1/ssh-host-key", "op://vault/item/field"). */
-export const SecretRef = z
-  .string()
-  .regex(/^(local:|op:\/\/|sops:|env:)\S+$/, 'must be a secret reference (local:…, op://…, sops:… or env:…), never a value');
+/**
+ * A reference into the secret store ("local:secrets/bootstrap/…age", "op://Infra/web1 ssh host
+ * key/private key"). op:// references follow 1Password's syntax (names with spaces, ?ssh-format=…;
+ * see secrets/op-reference.ts); the others are one token without spaces.
+ */
+export const SecretRef = z.string().superRefine((text, ctx) => {
+  const reason = checkSecretRef(text);
+  if (reason) ctx.addIssue({ code: 'custom', message: reason });
+});
+
+/** Pure: why `text` is not a secret reference, or undefined when it is one. Never echoes a non-reference (it may be a value). */
+export function checkSecretRef(text: string): string | undefined {
+  if (text.startsWith(OP_SCHEME)) {
+    const parsed = parseOpReference(text);
+    return parsed.ok ? undefined : `${showOpReference(text)} is not a 1Password secret reference: ${parsed.reason}`;
+  }
+  if (/^(local:|sops:|env:)\S+$/.test(text)) return undefined;
+  return 'must be a secret reference (local:…, op://…, sops:… or env:…), never a value';
+}
 
 export const LayoutParams = z
   .object({

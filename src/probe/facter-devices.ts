@@ -3,7 +3,7 @@
  * Shapes seen in real reports: ids as {hex?, name?, value} or a plain string ("Virtio");
  * `unix_device_name` (until 2025) and/or `unix_device_names`; `driver_modules` may be absent.
  */
-import type { Disk, Nic, PciDevice } from './report.js';
+import { PCI_BUS_ID_RE, type Disk, type Nic, type PciDevice } from './report.js';
 
 export type FacterDevice = Record<string, unknown>;
 
@@ -115,13 +115,11 @@ export function facterDisks(hardware: Record<string, unknown>, warnings: string[
   return disks;
 }
 
-const PCI_BUS_ID = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
-
 export function facterPci(hardware: Record<string, unknown>): PciDevice[] {
   const seen = new Map<string, PciDevice>();
   for (const d of allDevices(hardware)) {
     const busId = text(d.sysfs_bus_id)?.toLowerCase();
-    if (!busId || !PCI_BUS_ID.test(busId) || seen.has(busId)) continue;
+    if (!busId || !PCI_BUS_ID_RE.test(busId) || seen.has(busId)) continue;
     const base = idHex(d.base_class, 2);
     const sub = idHex(d.sub_class, 2);
     const vendorId = idHex(d.vendor, 4);

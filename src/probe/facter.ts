@@ -35,7 +35,8 @@ function toObject(raw: unknown): Record<string, unknown> {
   return value;
 }
 
-const ARCH: Record<string, HardwareReport['arch']> = { 'x86_64-linux': 'x86_64-linux', 'aarch64-linux': 'aarch64-linux', x86_64: 'x86_64-linux', aarch64: 'aarch64-linux' };
+// A Map: the file's "system" may be "constructor" or "__proto__", which must find nothing.
+const ARCH = new Map<string, HardwareReport['arch']>([['x86_64-linux', 'x86_64-linux'], ['aarch64-linux', 'aarch64-linux'], ['x86_64', 'x86_64-linux'], ['aarch64', 'aarch64-linux']]);
 
 /**
  * Convert a nixos-facter report. Throws usageError 'bad-facter' (naming what is wrong) for
@@ -52,7 +53,7 @@ export function facterToReport(raw: unknown): HardwareReport {
 
   const cpus = Array.isArray(hw.cpu) ? hw.cpu.filter(isObj) : [];
   const archText = text(r.system) ?? text(cpus[0]?.architecture);
-  const arch = archText ? ARCH[archText] : undefined;
+  const arch = archText ? ARCH.get(archText) : undefined;
   if (!arch) bad(archText ? `system "${archText}" is not x86_64-linux or aarch64-linux` : 'it names no "system" and no CPU architecture');
 
   let firmware: HardwareReport['firmware'] = 'bios';

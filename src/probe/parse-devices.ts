@@ -1,5 +1,5 @@
 /** Probe sections about devices: PCI, USB host controllers, NICs with addresses and routes, battery. Pure. */
-import type { HardwareReport, Nic, PciDevice } from './report.js';
+import { PCI_BUS_ID_RE, type HardwareReport, type Nic, type PciDevice } from './report.js';
 import { clean, parseRecords } from './parse-sections.js';
 
 type Lines = readonly string[] | undefined;
@@ -23,7 +23,7 @@ export function parsePci(lines: Lines, warnings: string[]): PciDevice[] {
     const cls = hex4(r.values.class?.replace(/^\s*0x/i, '').padStart(6, '0'));
     const vendorId = hex4(r.values.vendor);
     const deviceId = hex4(r.values.device);
-    if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(r.name) || !cls || !vendorId || !deviceId) {
+    if (!PCI_BUS_ID_RE.test(r.name) || !cls || !vendorId || !deviceId) {
       warnings.push(`pci: ${r.name} has unreadable ids; skipped`);
       continue;
     }

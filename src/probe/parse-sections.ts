@@ -45,9 +45,12 @@ export function splitProbeOutput(stdout: string): ProbeSections {
   return { sections, diagnostics, complete, sawHeader: start >= 0 };
 }
 
-/** `key=value` lines into a record (first value wins; lines without "=" are ignored). */
+/**
+ * `key=value` lines into a record (first value wins; lines without "=" are ignored). The record
+ * has no prototype: a key "constructor" or "__proto__" from the target is just a key.
+ */
 export function parseKeyValues(lines: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const line of lines) {
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
@@ -70,7 +73,7 @@ export function parseRecords(lines: readonly string[]): ProbeRecord[] {
   let cur: ProbeRecord | undefined;
   for (const line of lines) {
     if (line.startsWith('- ')) {
-      cur = { name: line.slice(2).trim(), values: {}, all: [] };
+      cur = { name: line.slice(2).trim(), values: Object.create(null), all: [] };
       records.push(cur);
       continue;
     }

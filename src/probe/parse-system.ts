@@ -5,11 +5,12 @@ import { armCpuModel, chassisName, cleanDmi, cpuVendorName } from './smbios.js';
 
 type Lines = readonly string[] | undefined;
 
-const ARCH: Record<string, HardwareReport['arch']> = { x86_64: 'x86_64-linux', amd64: 'x86_64-linux', aarch64: 'aarch64-linux', arm64: 'aarch64-linux' };
+// A Map: `uname -m` from the target may say anything, "constructor" included.
+const ARCH = new Map<string, HardwareReport['arch']>([['x86_64', 'x86_64-linux'], ['amd64', 'x86_64-linux'], ['aarch64', 'aarch64-linux'], ['arm64', 'aarch64-linux']]);
 
 /** `uname -m` to a Nix system; null for anything we cannot install (i686, riscv64, …). */
 export function parseArch(machine: string | null): HardwareReport['arch'] | null {
-  return machine ? (ARCH[machine] ?? null) : null;
+  return machine ? (ARCH.get(machine) ?? null) : null;
 }
 
 export function parseSystem(lines: Lines): { machine: string | null; kernel: string | null; os: string | null; hostname: string | null } {

@@ -24,11 +24,15 @@ export const DiskSchema = z.object({
   partitions: z.array(z.object({ name: z.string(), sizeBytes: z.number().int().nonnegative(), fstype: z.string().nullable(), mountpoint: z.string().nullable() })),
 });
 
+/** domain:bus:slot.func as sysfs writes it; the probe and the facter converter keep only these. */
+export const PCI_BUS_ID_RE = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
+const hex4 = (what: string) => z.string().regex(/^[0-9a-f]{4}$/i, { message: `must be ${what} as 4 hex digits` });
+
 export const PciDeviceSchema = z.object({
-  busId: z.string().describe('domain:bus:slot.func, e.g. "0000:01:00.0"'),
-  class: z.string().describe('class and subclass as 4 hex digits, e.g. "0300" for VGA'),
-  vendorId: z.string().describe('4 hex digits, e.g. "10de"'),
-  deviceId: z.string(),
+  busId: z.string().regex(PCI_BUS_ID_RE, { message: 'must be a PCI bus id domain:bus:slot.func, e.g. "0000:01:00.0"' }).describe('domain:bus:slot.func, e.g. "0000:01:00.0"'),
+  class: hex4('class and subclass').describe('class and subclass as 4 hex digits, e.g. "0300" for VGA'),
+  vendorId: hex4('the vendor id').describe('4 hex digits, e.g. "10de"'),
+  deviceId: hex4('the device id'),
   driverModule: z.string().nullable().describe('bound driver module, e.g. "nvidia", "ahci"'),
 });
 
@@ -109,4 +113,7 @@ export type Nic = z.infer<typeof NicSchema>;
 
 /** PCI class helpers used by probe summaries and hardware profiles. */
 export const isGpu = (d: PciDevice): boolean => d.class.startsWith('03');
-export const GPU_VENDORS: Record<string, string> = { '10de': 'nvidia', '1002': 'amd', '8086': 'intel', '1af4': 'virtio', '1234': 'qemu', '15ad': 'vmware', '1b36': 'qemu' };
+// A Map, not an object: a report's strings ("constructor", "__proto__") must not find Object.prototype.
+const GPU_VENDORS = new Map(Object.entries({ '10de': 'nvidia', '1002': 'amd', '8086': 'intel', '1af4': 'virtio', '1234': 'qemu', '15ad': 'vmware', '1b36': 'qemu' }));
+/** "nvidia", "amd", "intel", … for a PCI vendor id, or undefined. */
+export const gpuVendorOf = (vendorId: string): string | undefined => GPU_VENDORS.get(vendorId.toLowerCase());

@@ -36,21 +36,22 @@ export function cpuVendorName(raw: string | null): string | null {
   return raw;
 }
 
-const ARM_IMPLEMENTERS: Record<string, string> = {
+// Maps (from objects): /proc/cpuinfo text must not find Object.prototype's "constructor".
+const ARM_IMPLEMENTERS = new Map(Object.entries({
   '0x41': 'ARM', '0x42': 'Broadcom', '0x43': 'Cavium', '0x46': 'Fujitsu', '0x48': 'HiSilicon',
   '0x4e': 'NVIDIA', '0x50': 'APM', '0x51': 'Qualcomm', '0x61': 'Apple', '0xc0': 'Ampere',
-};
-const ARM_PARTS: Record<string, string> = {
+}));
+const ARM_PARTS = new Map(Object.entries({
   '0x41:0xd03': 'Cortex-A53', '0x41:0xd07': 'Cortex-A57', '0x41:0xd08': 'Cortex-A72', '0x41:0xd0b': 'Cortex-A76',
   '0x41:0xd0c': 'Neoverse-N1', '0x41:0xd40': 'Neoverse-V1', '0x41:0xd49': 'Neoverse-N2', '0x41:0xd4f': 'Neoverse-V2',
   '0xc0:0xac3': 'Ampere-1', '0xc0:0xac4': 'Ampere-1a',
-};
+}));
 
 /** "ARM Neoverse-N1" from the implementer and part codes of an arm64 /proc/cpuinfo. */
 export function armCpuModel(implementer: string | null, part: string | null): string | null {
   if (!implementer) return null;
   const impl = implementer.toLowerCase();
-  const name = ARM_IMPLEMENTERS[impl] ?? `implementer ${impl}`;
-  const partName = part ? (ARM_PARTS[`${impl}:${part.toLowerCase()}`] ?? `part ${part.toLowerCase()}`) : null;
+  const name = ARM_IMPLEMENTERS.get(impl) ?? `implementer ${impl}`;
+  const partName = part ? (ARM_PARTS.get(`${impl}:${part.toLowerCase()}`) ?? `part ${part.toLowerCase()}`) : null;
   return partName ? `${name} ${partName}` : name;
 }

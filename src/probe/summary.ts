@@ -1,5 +1,5 @@
 /** The short human summary `bootstrap probe` prints without --json. Pure. */
-import { GPU_VENDORS, isGpu, type Disk, type HardwareReport } from './report.js';
+import { gpuVendorOf, isGpu, type Disk, type HardwareReport } from './report.js';
 
 /** Bytes as lsblk -h prints them (binary units), e.g. "476.9G". */
 export function formatBytes(n: number): string {
@@ -36,7 +36,7 @@ export function buildProbeSummary(r: HardwareReport): string {
     lines.push(`nic   ${n.name}  ${orDash(n.mac)}  ${n.addresses.join(', ') || 'no address'}  ${orDash(n.driverModule)}${n.wireless ? '  (wireless)' : ''}${n.up ? '' : '  (down)'}`);
   }
   for (const g of r.pci.filter(isGpu)) {
-    const vendor = GPU_VENDORS[g.vendorId] ?? g.vendorId;
+    const vendor = gpuVendorOf(g.vendorId) ?? g.vendorId;
     lines.push(`gpu   ${g.busId}  ${vendor} ${g.vendorId}:${g.deviceId}  driver ${orDash(g.driverModule)}`);
   }
   if (r.warnings.length) lines.push(`note  ${r.warnings.length} fact(s) could not be read; see --json "warnings"`);

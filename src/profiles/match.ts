@@ -4,7 +4,7 @@
  * is deterministic. The winner carries the rules that matched, as sentences, for the plan.
  */
 import { usageError } from '../errors.js';
-import { GPU_VENDORS, isGpu, type HardwareReport } from '../probe/report.js';
+import { gpuVendorOf, isGpu, type HardwareReport } from '../probe/report.js';
 import type { GpuKind, MatchRuleName, MatchRules, Profile } from './schema.js';
 
 /** Specific facts (a vendor string) count for more than broad ones (an architecture). */
@@ -38,7 +38,7 @@ export interface ProfileMatch {
 export function buildGpuKinds(report: HardwareReport): GpuKind[] {
   const kinds = new Set<GpuKind>();
   for (const d of report.pci) {
-    const v = GPU_VENDORS[d.vendorId.toLowerCase()];
+    const v = gpuVendorOf(d.vendorId);
     if (isGpu(d) && (v === 'nvidia' || v === 'amd' || v === 'intel')) kinds.add(v);
   }
   return [...kinds].sort();

@@ -4,7 +4,7 @@
  * report lacks what the recipe needs (the rest of the plan still renders).
  */
 import type { HardwareReport, Nic } from '../probe/report.js';
-import { GPU_VENDORS, isGpu } from '../probe/report.js';
+import { gpuVendorOf, isGpu } from '../probe/report.js';
 import type { ProfileValue, Recipe } from './schema.js';
 
 export type ModuleAttrs = { [k: string]: ProfileValue };
@@ -26,7 +26,7 @@ export function buildNixPciBusId(busId: string): string {
 }
 
 const gpusOf = (r: HardwareReport, vendor: string) =>
-  r.pci.filter((d) => isGpu(d) && GPU_VENDORS[d.vendorId.toLowerCase()] === vendor).sort((a, b) => a.busId.localeCompare(b.busId));
+  r.pci.filter((d) => isGpu(d) && gpuVendorOf(d.vendorId) === vendor).sort((a, b) => a.busId.localeCompare(b.busId));
 
 const NVIDIA_BASE: ModuleAttrs = {
   hardware: { nvidia: { modesetting: { enable: true }, open: true } },

@@ -10,7 +10,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { isBootstrapError, usageError } from '../errors.js';
 import { applyFilePlan, planFiles, type PlannedFile } from '../render/file-plan.js';
 import { planAgenix } from './agenix.js';
-import { buildNewSopsYaml, matchRule, parseCreationRules, planSopsYaml } from './sops-yaml.js';
+import { buildNewSopsYaml, matchRule, parseCreationRules, planSopsYaml, planSopsYamlKey } from './sops-yaml.js';
+import { SHARED_ADMIN_AGE_ANCHOR } from '../keys/host-keys.js';
 
 export interface RegisterInput {
   host: string;
@@ -18,6 +19,8 @@ export interface RegisterInput {
   recipient: string;
   /** the independent age key's recipient, when there is one */
   separateRecipient?: string;
+  /** The independent key is the fleet's shared admin key: one anchor (&admin_shared) for all hosts. */
+  separateShared?: boolean;
   sshPublicKey: string;
 }
 
@@ -136,7 +139,7 @@ export async function runRegisterRecipients(
     content = plan.content;
     report.notes.push(...plan.notes);
     if (input.separateRecipient) {
-      const second = planSopsYaml(content, { host: input.host, recipient: input.separateRecipient, extraRules: config.sops.rules, anchor: `host_${input.host}_age` }, file);
+      const second = planSopsYaml(content, { host: input.host, recipient: input.separateRecipient, extraRules: config.sops.rules, anchor: input.separateShared ? SHARED_ADMIN_AGE_ANCHOR : `host_${input.host}_age` }, file);
       content = second.content;
     }
     planned.push({ path: file, content, owner: 'tool' });
@@ -170,4 +173,40 @@ export async function runRegisterRecipients(
     }
   }
   return report;
+}
+
+/**
+ * The fleet's shared admin age key (issue 11), registered without a host: its anchor
+ * (&admin_shared) under `keys:` of an existing .sops.yaml, once. Each host's rules get the alias
+ * when the host registers (`keys ensure`, new-host), which runs `sops updatekeys` for them.
+ * Agenix and "none" modes have no place for it: a note says so.
+ */
+export async function runRegisterSharedKey(ctx: Pick<AppContext, 'run' | 'signal'>, loaded: LoadedConfig, recipient: string, dryRun: boolean): Promise<RegisterReport> {
+  const { config, flakeDir } = loaded;
+  const report: RegisterReport = { files: [], ran: [], manual: [], notes: [] };
+  if (config.sops.mode !== 'sops') {
+    report.notes.push(`[sops] mode is "${config.sops.mode}": the shared admin key's recipient ${recipient} is not registered anywhere`);
+    return report;
+  }
+  const file = config.sops.file;
+  const existing = await readFlakeFile(flakeDir, file);
+  if (existing === undefined) {
+    report.notes.push(`${file} does not exist yet; the first host registered adds &${SHARED_ADMIN_AGE_ANCHOR} to it`);
+    return report;
+  }
+  const plan = planSopsYamlKey(existing, SHARED_ADMIN_AGE_ANCHOR, recipient, file);
+  report.notes.push(...plan.notes);
+  const entries = (await planFiles(flakeDir, [{ path: file, content: plan.content, owner: 'tool' }])).filter((e) => e.action === 'create' || e.action === 'update');
+  report.files = entries.map((e) => e.path);
+  if (!dryRun) await applyFilePlan(flakeDir, entries);
+  if (plan.changed) report.notes.push(`hosts get *${SHARED_ADMIN_AGE_ANCHOR} in their rules when they register: run \`bootstrap keys ensure HOST\` for each host`);
+  return report;
+}
+
+/** Before a shared-key write: is .sops.yaml one we can extend? Reads only; the same usage error as the edit. */
+export async function checkSharedKeyFile(loaded: LoadedConfig): Promise<void> {
+  const { config, flakeDir } = loaded;
+  if (config.sops.mode !== 'sops') return;
+  const text = await readFlakeFile(flakeDir, config.sops.file);
+  if (text !== undefined) planSopsYamlKey(text, SHARED_ADMIN_AGE_ANCHOR, TRIAL_RECIPIENT, config.sops.file);
 }

@@ -172,10 +172,28 @@ export function planSopsYaml(text: string, input: SopsHostInput, file = '.sops.y
   if (rules.length === 0 && notes.length === 0) {
     notes.push(`no creation rule in ${file} covers ${host}; add one, e.g.\n  - path_regex: hosts/${host}/secrets\\.ya?ml$\n    key_groups:\n      - age:\n          - *${anchor}`);
   }
-  let content = text;
-  for (const s of [...splices].sort((a, b) => b.at - a.at)) content = content.slice(0, s.at) + s.insert + content.slice(s.at + (s.remove ?? 0));
+  const content = applySplices(text, splices);
   verify(content, anchor, recipient, file);
   return { content, changed: content !== text, rules, notes };
+}
+
+function applySplices(text: string, splices: Splice[]): string {
+  let content = text;
+  for (const s of [...splices].sort((a, b) => b.at - a.at)) content = content.slice(0, s.at) + s.insert + content.slice(s.at + (s.remove ?? 0));
+  return content;
+}
+
+/**
+ * Pure: list one recipient under `keys:` with `anchor` (a recipient already listed keeps its own
+ * anchor), touching no creation rule. For a key not tied to one host (the shared admin key).
+ */
+export function planSopsYamlKey(text: string, anchor: string, recipient: string, file = '.sops.yaml'): SopsYamlPlan {
+  const doc = parseSopsYaml(text, file);
+  const notes: string[] = [];
+  const planned = planKeys(text, doc, anchor, recipient, notes);
+  const content = applySplices(text, planned.splices);
+  verify(content, planned.anchor, recipient, file);
+  return { content, changed: content !== text, rules: [], notes };
 }
 
 /** Belt and braces: the edited text parses and the anchor resolves to the recipient. */

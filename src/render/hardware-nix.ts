@@ -21,8 +21,11 @@ export interface InitrdModules {
  * storage (01xx), USB and FireWire controllers (0c03, 0c00), SD host controllers (0805).
  */
 const INITRD_PCI_CLASS = /^(01..|0c03|0c00|0805)$/i;
-/** Realtek card readers are "unassigned class" (ff00) MFDs; the SD half is a separate module. */
-const CARD_READER_DRIVERS: Record<string, string[]> = { rtsx_pci: ['rtsx_pci', 'rtsx_pci_sdmmc'], rtsx_usb: ['rtsx_usb', 'rtsx_usb_sdmmc'] };
+/**
+ * Realtek card readers are "unassigned class" (ff00) MFDs; the SD half is a separate module.
+ * Tables keyed by report strings are Maps: a driver named "constructor" must find nothing.
+ */
+const CARD_READER_DRIVERS = new Map([['rtsx_pci', ['rtsx_pci', 'rtsx_pci_sdmmc']], ['rtsx_usb', ['rtsx_usb', 'rtsx_usb_sdmmc']]]);
 /** Hypervisors whose disks and NICs are virtio (systemd-detect-virt names). */
 const VIRTIO_HYPERVISORS = new Set(['kvm', 'qemu', 'bochs']);
 const VIRTIO_INITRD = ['virtio_pci', 'virtio_blk', 'virtio_scsi', 'virtio_net'];
@@ -48,7 +51,7 @@ export function buildInitrdModules(report: HardwareReport): InitrdModules {
   for (const d of report.pci) {
     if (!d.driverModule) continue;
     if (INITRD_PCI_CLASS.test(d.class)) initrd.push(d.driverModule);
-    const reader = CARD_READER_DRIVERS[d.driverModule];
+    const reader = CARD_READER_DRIVERS.get(d.driverModule);
     if (reader) initrd.push(...reader);
   }
   for (const disk of report.disks) {
@@ -71,11 +74,11 @@ export function buildInitrdModules(report: HardwareReport): InitrdModules {
 }
 
 /** Guest integration per hypervisor (systemd-detect-virt name) beyond the qemu-guest profile. */
-const GUEST_SETTINGS: Record<string, NixBinding[]> = {
-  microsoft: [[['virtualisation', 'hypervGuest', 'enable'], true]],
-  vmware: [[['virtualisation', 'vmware', 'guest', 'enable'], true]],
-  oracle: [[['virtualisation', 'virtualbox', 'guest', 'enable'], true]],
-};
+const GUEST_SETTINGS = new Map<string, NixBinding[]>([
+  ['microsoft', [[['virtualisation', 'hypervGuest', 'enable'], true]]],
+  ['vmware', [[['virtualisation', 'vmware', 'guest', 'enable'], true]]],
+  ['oracle', [[['virtualisation', 'virtualbox', 'guest', 'enable'], true]]],
+]);
 
 export interface HardwareNixInput {
   /** nixpkgs.hostPlatform, e.g. "x86_64-linux" (HardwareReport.arch). */
@@ -149,7 +152,7 @@ export function buildHardwareNix(input: HardwareNixInput): string {
   }
   const bindings = mergeBindings(
     { source: 'the hardware scan', bindings: base },
-    { source: `the ${input.virtualization} guest settings`, bindings: GUEST_SETTINGS[input.virtualization] ?? [] },
+    { source: `the ${input.virtualization} guest settings`, bindings: GUEST_SETTINGS.get(input.virtualization) ?? [] },
     { source: 'the profile', bindings: flattenAttrs(input.extraConfig ?? {}) },
     { source: 'extra settings', bindings: input.extraBindings ?? [] },
   );

@@ -48,12 +48,23 @@ export function planLayout(opts: { asked?: string; encrypt?: boolean; profile: P
   return layout;
 }
 
+const MAX_SIZE = 1024 ** 5; // 1 PiB: more is a typo, not a disk
+
 /** `--swap` text → bytes: "0", "512M", "8G", "8GiB", "1T" (binary units) or a plain byte count. */
 export function parseSize(text: string, flag = '--swap'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
   if (!m) throw usageError('bad-size', `${flag} "${text}" is not a size`, 'write it like 0, 512M, 8G or 1T');
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.round(Number(m[1]) * unit);
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes > MAX_SIZE) throw usageError('bad-size', `${flag} "${text}" is too large`, 'a size up to 1024T, e.g. 8G');
+  return bytes;
+}
+
+/** A second disk only means something to a two-disk layout: on any other it is a usage error, never ignored. */
+export function checkSecondDiskFits(layout: LayoutInfo, secondDisk: string | undefined): void {
+  if (secondDisk === undefined || layout.disksRequired === 2) return;
+  const two = DISKO_LAYOUTS.filter((l) => l.disksRequired === 2).map((l) => l.name);
+  throw usageError('second-disk-unused', `layout ${layout.name} uses one disk, so --second-disk ${secondDisk} has no place; layouts with a second disk: ${two.join(', ')}`, 'choose one of them with --layout, or drop --second-disk');
 }
 
 /** Subvolumes are a btrfs notion: asking for them with ext4 or mdadm is a usage error. */

@@ -17,7 +17,7 @@ import { buildHardwareNix, buildHardwareNixInputFromReport } from './hardware-ni
 import { buildDefaultNix, buildStableJson } from './host-files.js';
 import { buildDiskCandidates, chooseInstallDisks, type InstallDisk } from './install-disk.js';
 import { parseTarget } from '../ssh/target.js';
-import { checkHostName, checkSubvolumesFit, planBootChoice, planLayout } from './plan-choices.js';
+import { checkHostName, checkSecondDiskFits, checkSubvolumesFit, planBootChoice, planLayout } from './plan-choices.js';
 
 export interface PlanAnswers {
   layout?: string;
@@ -94,6 +94,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
   if (usable === 0) chooseInstallDisks(report, { count: 1 });
   const layout = planLayout({ asked: answers.layout, encrypt: answers.encrypt, profile, usableDisks: usable, boot });
   checkSubvolumesFit(layout, answers.subvolumes);
+  checkSecondDiskFits(layout, answers.secondDisk);
   const choice = chooseInstallDisks(report, { disk: answers.disk, secondDisk: answers.secondDisk, count: layout.disksRequired, layout: layout.name });
   const [installDisk, secondDisk] = choice.disks as [InstallDisk, InstallDisk | undefined];
 

@@ -6,7 +6,7 @@
  * file with the plain `age` CLI: `age -d -i ~/.config/sops/age/keys.txt FILE`.
  * Public halves (meta.publicValue) are kept beside the file as NAME.pub, readable without a key.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { armor, Decrypter, Encrypter } from 'age-encryption';
 import { failure, usageError } from '../errors.js';
@@ -89,6 +89,28 @@ export class LocalVault implements SecretStore {
   async getPublic(name: string): Promise<string | undefined> {
     const text = await readOptional(this.abs(this.fileOf(name).replace(/\.age$/, '.pub')));
     return text?.trim();
+  }
+
+  /** Every secret name in the vault (files NAME.age under its directory), sorted. Reads no content. */
+  async list(): Promise<string[]> {
+    const root = this.abs(this.opts.dir);
+    const out: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(join(root, rel), { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw failure('vault-unreadable', `cannot list ${join(this.opts.dir, rel)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+      for (const e of entries) {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(p);
+        else if (e.isFile() && e.name.endsWith('.age')) out.push(p.slice(0, -'.age'.length));
+      }
+    };
+    await walk('');
+    return out.sort();
   }
 
   /** Config recipients plus our own, deduplicated; a usage error when there are none. */

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { usageError } from '../errors.js';
 import type { OpAuth, OpClient } from './onepassword.js';
 
@@ -33,7 +34,17 @@ export function planDesktopAuthProblem(paths: string[], exists: (p: string) => b
   };
 }
 
-export async function createSdkClient(auth: OpAuth): Promise<OpClient> {
+/**
+ * NB_ONEPASSWORD_SDK: a module path used in place of @1password/sdk, with the same createClient /
+ * DesktopAuth exports. Only the test suite sets it (test/fakes/onepassword-sdk-module.ts), to run
+ * the real CLI against the fake 1Password, the way fake `nix` and `sops` sit on PATH.
+ */
+export async function createSdkClient(auth: OpAuth, env: NodeJS.ProcessEnv = process.env): Promise<OpClient> {
+  const override = env.NB_ONEPASSWORD_SDK;
+  if (override) {
+    const fake = (await import(pathToFileURL(override).href)) as { createClient(c: { auth: unknown }): Promise<unknown> };
+    return (await fake.createClient({ auth: auth.kind === 'token' ? auth.token : auth })) as OpClient;
+  }
   if (auth.kind === 'desktop') {
     const problem = planDesktopAuthProblem(desktopLibraryPaths(process.platform, homedir()), existsSync, existsSync('/etc/NIXOS'));
     if (problem) throw usageError('op-desktop-unavailable', problem.message, problem.hint);

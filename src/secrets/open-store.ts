@@ -16,6 +16,8 @@ import type { SecretStore } from './store.js';
 export interface OpenStoreOptions {
   /** Replaces the real SDK loader (tests). */
   onePasswordFactory?: OpClientFactory;
+  /** Waits between retries of rate-limited 1Password calls (default: real time). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Pure: which 1Password credentials to use. Token first; the desktop app when an account is set. */
@@ -39,6 +41,6 @@ export async function openSecretStore(loaded: LoadedConfig, ctx: Pick<AppContext
   const op = config.secrets.onepassword;
   if (!op) throw usageError('op-vault-missing', 'bootstrap.toml selects store = "onepassword" but has no [secrets.onepassword] vault', 'add [secrets.onepassword] with vault = "NAME" to bootstrap.toml');
   const auth = planOnePasswordAuth(ctx.env, op.account);
-  const factory = opts.onePasswordFactory ?? (async (a: OpAuth) => (await import('./onepassword-client.js')).createSdkClient(a));
-  return new OnePasswordStore({ vault: op.vault, auth, factory });
+  const factory = opts.onePasswordFactory ?? (async (a: OpAuth) => (await import('./onepassword-client.js')).createSdkClient(a, ctx.env));
+  return new OnePasswordStore({ vault: op.vault, auth, factory, ...(opts.sleep ? { sleep: opts.sleep } : {}) });
 }

@@ -31,6 +31,15 @@ export interface SecretStore {
    * without decrypting anything, or undefined. Optional so simple test stores need not have it.
    */
   getPublic?(name: string): Promise<string | undefined>;
+  /**
+   * The value of an existing secret given by the user as a reference (e.g. a host manifest's
+   * `[secrets] sshHostKey = "op://Infra/web1 ssh/private key"`), with its public half when the
+   * store keeps one. `where` names the setting in errors. Only stores that can read references
+   * have it (1Password).
+   */
+  readRef?(reference: string, where: string): Promise<{ value: string; publicKey?: string }>;
+  /** Every secret name the store holds, sorted. Optional: only the local vault lists its names. */
+  list?(): Promise<string[]>;
 }
 
 /** Store names are slash-separated segments of [A-Za-z0-9._-]; anything else is a programming error. */

@@ -3,7 +3,8 @@
  * brackets (`root@[2a01:4f8::1]:22`); a bare IPv6 literal without a port is accepted too.
  * Values are validated strictly because they reach argv of ssh and nixos-anywhere.
  */
-import { usageError } from '../errors.js';
+import { isIPv6 } from 'node:net';
+import { quote, usageError } from '../errors.js';
 
 export interface SshTarget {
   readonly user: string;
@@ -19,11 +20,12 @@ const IPV6_RE = /^[0-9a-f:.]+(%[a-z0-9_.-]+)?$/i;
 const HINT = 'write the target as user@host[:port], e.g. root@203.0.113.7 or root@[2001:db8::1]:2222';
 
 function bad(input: string, why: string): never {
-  throw usageError('bad-target', `"${input}" is not an SSH target: ${why}`, HINT);
+  throw usageError('bad-target', `${quote(input)} is not an SSH target: ${why}`, HINT);
 }
 
+/** An IPv6 literal, optionally with a zone (fe80::1%eth0); "127.0.0.1:22:22" is not one. */
 export function isIpv6(host: string): boolean {
-  return host.includes(':') && IPV6_RE.test(host);
+  return host.includes(':') && IPV6_RE.test(host) && isIPv6(host.replace(/%.*$/, ''));
 }
 
 export function parseTarget(input: string, opts: { identityFile?: string; defaultUser?: string } = {}): SshTarget {
@@ -38,7 +40,7 @@ export function parseTarget(input: string, opts: { identityFile?: string; defaul
   if (at >= 0) {
     user = rest.slice(0, at);
     rest = rest.slice(at + 1);
-    if (!USER_RE.test(user)) bad(input, `"${user}" is not a valid user name`);
+    if (!USER_RE.test(user)) bad(input, `${quote(user)} is not a valid user name`);
   }
 
   let host: string;
@@ -49,23 +51,23 @@ export function parseTarget(input: string, opts: { identityFile?: string; defaul
     host = rest.slice(1, close);
     const after = rest.slice(close + 1);
     if (after !== '') {
-      if (!after.startsWith(':')) bad(input, `unexpected "${after}" after the address`);
+      if (!after.startsWith(':')) bad(input, `unexpected ${quote(after)} after the address`);
       portText = after.slice(1);
     }
-    if (!isIpv6(host)) bad(input, `"${host}" is not an IPv6 address`);
+    if (!isIpv6(host)) bad(input, `${quote(host)} is not an IPv6 address`);
   } else if ((rest.match(/:/g) ?? []).length >= 2) {
     host = rest; // bare IPv6 literal, no port
-    if (!isIpv6(host)) bad(input, `"${host}" is not an IPv6 address (put IPv6 in brackets to give a port)`);
+    if (!isIpv6(host)) bad(input, `${quote(host)} is not an IPv6 address (put IPv6 in brackets to give a port)`);
   } else {
     const colon = rest.indexOf(':');
     host = colon >= 0 ? rest.slice(0, colon) : rest;
     if (colon >= 0) portText = rest.slice(colon + 1);
-    if (!HOSTNAME_RE.test(host)) bad(input, `"${host}" is not a host name or address`);
+    if (!HOSTNAME_RE.test(host)) bad(input, `${quote(host)} is not a host name or address`);
   }
 
   let port = 22;
   if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText)) bad(input, `port "${portText}" is not a number`);
+    if (!/^\d{1,5}$/.test(portText)) bad(input, `port ${quote(portText)} is not a number`);
     port = Number(portText);
     if (port < 1 || port > 65535) bad(input, `port ${port} is out of range 1-65535`);
   }

@@ -36,12 +36,12 @@ export async function loadS3Credentials(store: SecretStore, s: S3Settings): Prom
   const [id, secret] = await Promise.all([store.get(s.secretNames.accessKeyId), store.get(s.secretNames.secretAccessKey)]);
   if (!id || !secret) {
     const missing = !id ? s.secretNames.accessKeyId : s.secretNames.secretAccessKey;
-    throw usageError('missing-credentials', `no S3 credentials for [storage.${s.name}]: ${missing} is not in the secret store`, `store the key id and secret as ${s.secretNames.accessKeyId} and ${s.secretNames.secretAccessKey}`);
+    throw usageError('missing-credentials', `no S3 credentials for [storage.${s.name}]: ${missing} is not in the secret store`, `store them: \`bootstrap secrets set ${s.secretNames.accessKeyId}\` and \`bootstrap secrets set ${s.secretNames.secretAccessKey}\` (each reads the value from stdin or a hidden prompt)`);
   }
   const creds = { accessKeyId: id.trim(), secretAccessKey: secret.trim() };
   registerSecret(creds.secretAccessKey);
   if (s.provider === 'b2' && isB2MasterKeyId(creds.accessKeyId)) {
-    throw usageError('b2-master-key', `[storage.${s.name}] uses the B2 master application key, which B2's S3 API refuses`, 'create an application key (b2 key create, or Application Keys in the web UI) and store its keyID and applicationKey');
+    throw usageError('b2-master-key', `[storage.${s.name}] uses the B2 master application key, which B2's S3 API refuses`, `create an application key (b2 key create, or Application Keys in the web UI) and store its keyID and applicationKey: \`bootstrap secrets set ${s.secretNames.accessKeyId} --force\`, \`bootstrap secrets set ${s.secretNames.secretAccessKey} --force\``);
   }
   return creds;
 }

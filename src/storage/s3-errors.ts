@@ -28,7 +28,7 @@ export function mapS3Error(e: unknown, s: Pick<S3Settings, 'name' | 'provider' |
   const code = s3ErrorCode(e);
   const status = s3Status(e);
   const where = `[storage.${s.name}]`;
-  const keyHint = `check ${s.secretNames.accessKeyId} and ${s.secretNames.secretAccessKey} in the secret store`;
+  const keyHint = `check ${s.secretNames.accessKeyId} and ${s.secretNames.secretAccessKey} in the secret store (\`bootstrap secrets set NAME --force\` replaces one)`;
   switch (code) {
     case 'InvalidAccessKeyId':
       return failure('s3-bad-key-id', `${where}: the store does not know this access key id (${action})`,

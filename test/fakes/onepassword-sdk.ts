@@ -4,7 +4,17 @@
  * accepted as PKCS#8 PEM and returned with computed details, secret references with
  * `?ssh-format=openssh`, and the SDK's error classes and core messages for a bad token and rate
  * limiting. Every call is recorded so contract tests can assert what the backend sends.
+ *
+ * Strict where the real SDK is (issue 11): secret references go through the real SDK's own
+ * offline validator (Secrets.validateSecretReference, the WASM core, no network) before anything
+ * else; names match case-insensitively, as 1Password's do; a vault may hold several items with one
+ * title (the SDK allows it), and a reference by such a title fails to resolve; `rateLimited`
+ * answers the next N calls the way the SDK does on HTTP 429 (RateLimitExceededError "rate limit
+ * exceeded"). `save`/`load` keep the state in a JSON file for the CLI module
+ * (onepassword-sdk-module.ts).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { buildFingerprint, buildOpenSshPrivateKey, buildPublicLine } from '../../src/keys/ssh-key.js';
 import type { OpAuth, OpClient, OpField, OpItem, OpItemCreateParams } from '../../src/secrets/onepassword.js';
@@ -21,6 +31,27 @@ export interface FakeCall {
   args: unknown[];
 }
 
+// The real SDK's reference validator (CommonJS; loads its WASM core on first use, offline).
+const sdkSecrets = createRequire(import.meta.url)('@1password/sdk') as { Secrets: { validateSecretReference(r: string): void } };
+
+/** Throws what the real SDK throws for a reference it cannot parse. */
+export function validateWithRealSdk(reference: string): void {
+  try {
+    sdkSecrets.Secrets.validateSecretReference(reference);
+  } catch (e) {
+    // The core throws a JSON string {name, message}; the SDK's throwError turns it into an Error.
+    let message = String(e);
+    try {
+      message = (JSON.parse(String(e)) as { message: string }).message;
+    } catch {
+      /* not JSON */
+    }
+    throw new Error(`error resolving secret reference: ${message}`);
+  }
+}
+
+const fold = (s: string) => s.toLowerCase();
+
 function uuid(): string {
   return randomBytes(16).toString('base64').replace(/[^a-z2-7]/gi, '').toLowerCase().padEnd(26, 'a').slice(0, 26);
 }
@@ -34,6 +65,10 @@ export class FakeOnePassword {
   /** Reads allowed before the fake answers like a rate-limited service account. */
   readLimit = Infinity;
   writeLimit = Infinity;
+  /** The next N calls fail as rate limited (HTTP 429), then calls succeed again. */
+  rateLimited = 0;
+  /** Where save() writes the state (the CLI module sets it). */
+  stateFile: string | undefined;
 
   constructor(readonly validToken = 'ops_fake_token_for_tests', vaultTitles = ['Infra']) {
     this.vaults = vaultTitles.map((title) => ({ id: uuid(), title }));
@@ -48,13 +83,49 @@ export class FakeOnePassword {
     return this.client();
   };
 
+  private limited(): void {
+    if (this.rateLimited > 0) {
+      this.rateLimited--;
+      this.save();
+      throw new RateLimitExceededError('rate limit exceeded');
+    }
+  }
   private read(method: string, args: unknown[]): void {
     this.calls.push({ method, args });
+    this.limited();
     if (++this.reads > this.readLimit) throw new RateLimitExceededError('rate limit exceeded');
   }
   private write(method: string, args: unknown[]): void {
     this.calls.push({ method, args });
+    this.limited();
     if (++this.writes > this.writeLimit) throw new RateLimitExceededError('rate limit exceeded');
+  }
+
+  /** Add an item as a user would in the app (no call recorded). */
+  addItem(item: { title: string; category: string; fields: OpField[]; vault?: string; sections?: OpItem['sections']; notes?: string; tags?: string[] }): OpItem {
+    const vault = this.vaults.find((v) => v.title === (item.vault ?? this.vaults[0]!.title))!;
+    const { vault: _v, ...rest } = item;
+    const full: OpItem = { sections: [], notes: '', tags: [], ...rest, id: uuid(), vaultId: vault.id, fields: this.checkFields(item.category, item.fields) };
+    this.items.set(full.id, full);
+    this.save();
+    return full;
+  }
+
+  /** The state as JSON (vaults, items, knobs), for the CLI module. */
+  save(): void {
+    if (!this.stateFile) return;
+    writeFileSync(this.stateFile, JSON.stringify({ validToken: this.validToken, vaults: this.vaults, items: [...this.items.values()], rateLimited: this.rateLimited, calls: this.calls }, null, 1));
+  }
+
+  static load(stateFile: string): FakeOnePassword {
+    const st = JSON.parse(readFileSync(stateFile, 'utf8')) as { validToken: string; vaults: { id: string; title: string }[]; items: OpItem[]; rateLimited: number; calls: FakeCall[] };
+    const fake = new FakeOnePassword(st.validToken, []);
+    fake.vaults.push(...st.vaults);
+    for (const i of st.items) fake.items.set(i.id, i);
+    fake.rateLimited = st.rateLimited;
+    fake.calls.push(...st.calls);
+    fake.stateFile = stateFile;
+    return fake;
   }
 
   private vaultOf(id: string): void {
@@ -110,6 +181,7 @@ export class FakeOnePassword {
           const fields = this.checkFields(params.category, params.fields ?? []);
           const item: OpItem = { id: uuid(), title: params.title, category: params.category, vaultId: params.vaultId, fields, sections: [], notes: params.notes ?? '', tags: params.tags ?? [], websites: [], version: 1, files: [], createdAt: new Date(), updatedAt: new Date() };
           this.items.set(item.id, item);
+          this.save();
           return this.clone(item);
         },
         put: async (item: OpItem) => {
@@ -119,12 +191,14 @@ export class FakeOnePassword {
           if (old.category !== item.category) throw new Error('invalid user input: the category of an item cannot change');
           const next = { ...item, fields: this.checkFields(item.category, item.fields), version: (old.version as number) + 1, updatedAt: new Date() };
           this.items.set(item.id, next);
+          this.save();
           return this.clone(next);
         },
       },
       secrets: {
         resolve: async (reference: string) => {
           this.read('secrets.resolve', [reference]);
+          this.save();
           return this.resolve(reference);
         },
       },
@@ -132,20 +206,30 @@ export class FakeOnePassword {
   }
 
   private resolve(reference: string): string {
-    const m = /^op:\/\/([^/]+)\/([^/]+)\/([^?]+)(?:\?(.*))?$/.exec(reference);
-    if (!m) throw new Error('error parsing secret reference');
-    const [, v, i, f, query] = m;
-    const vault = this.vaults.find((x) => x.id === v || x.title === v);
-    if (!vault) throw new Error('no vault matched the secret reference query');
-    const item = [...this.items.values()].find((x) => x.vaultId === vault.id && (x.id === i || x.title === i));
-    if (!item) throw new Error('no item matched the secret reference query');
-    const field = item.fields.find((x) => x.id === f || x.title === f);
-    if (!field) throw new Error('the specified field cannot be found within the item');
-    if (query === 'ssh-format=openssh' && field.fieldType === 'SshKey') {
+    validateWithRealSdk(reference);
+    const m = /^op:\/\/([^/]+)\/([^/]+)\/(?:([^/?]+)\/)?([^/?]+)(?:\?(.*))?$/.exec(reference);
+    if (!m) throw new Error('error resolving secret reference: the secret reference could not be parsed');
+    const [, v, i, sec, f, query] = m;
+    const vault = this.vaults.find((x) => x.id === v) ?? this.vaults.find((x) => fold(x.title) === fold(v!));
+    if (!vault) throw new Error('error resolving secret reference: no vault matched the secret reference query');
+    const inVault = [...this.items.values()].filter((x) => x.vaultId === vault.id);
+    const byId = inVault.filter((x) => x.id === i);
+    const items = byId.length ? byId : inVault.filter((x) => fold(x.title) === fold(i!));
+    if (items.length === 0) throw new Error('error resolving secret reference: no item matched the secret reference query');
+    if (items.length > 1) throw new Error('error resolving secret reference: more than one item matched the secret reference query');
+    const item = items[0]!;
+    const section = sec === undefined ? undefined : item.sections.find((x) => x.id === sec || fold(x.title) === fold(sec));
+    if (sec !== undefined && !section) throw new Error('error resolving secret reference: no section matched the secret reference query');
+    const fields = item.fields.filter((x) => (section ? x.sectionId === section.id : true) && (x.id === f || fold(x.title) === fold(f!)));
+    if (fields.length !== 1) throw new Error(`error resolving secret reference: ${fields.length ? 'more than one field' : 'no field'} matched the secret reference query`);
+    const field = fields[0]!;
+    if (query === 'ssh-format=openssh') {
+      if (field.fieldType !== 'SshKey') throw new Error('error resolving secret reference: the ssh-format query parameter is only supported for SSH key fields');
       const key = createPrivateKey({ key: field.value, format: 'pem' });
       const jwk = key.export({ format: 'jwk' });
       return buildOpenSshPrivateKey(Buffer.from(jwk.d!, 'base64url'), Buffer.from(jwk.x!, 'base64url'), '');
     }
+    if (query && field.fieldType !== 'Totp') throw new Error('error resolving secret reference: the attribute query parameter is only supported for one-time password fields');
     return field.value;
   }
 }

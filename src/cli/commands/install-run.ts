@@ -27,6 +27,7 @@ export const runNewHostCommand: CommandModule['run'] = async (ctx, args) => {
 export const runRebuildCommand: CommandModule['run'] = async (ctx, args) => {
   const answers = await gatherAnswers(ctx, args);
   const list = args.string('hosts');
+  if (list === undefined && args.has('parallel')) throw usageError('bad-flag', '--parallel only applies to a fleet: give --hosts a,b,c with it', 'e.g. `bootstrap rebuild --hosts web1,web2 --parallel 2`');
   if (list !== undefined) {
     if (args.positionals.length) throw usageError('bad-argument', 'give either HOST or --hosts, not both');
     const results = await runFleet(ctx, { hosts: parseHostList(list), parallel: args.integer('parallel', 4, 1, 64), answers, flakeDir: args.string('flake') ?? '.', resume: args.bool('resume'), json: args.bool('json') });

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import type { CommandModule } from '../spec.js';
+import { assertFlakeDirExists } from '../../config/load.js';
 import { failure, usageError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildProbeSummary } from '../../probe/summary.js';
@@ -43,6 +44,8 @@ async function checkOutPath(ctx: { cwd: string }, out: string | undefined): Prom
 }
 
 export const run: CommandModule['run'] = async (ctx, args) => {
+  const flake = args.string('flake');
+  if (flake !== undefined) await assertFlakeDirExists(resolve(ctx.cwd, flake));
   await checkOutPath(ctx, args.string('out'));
   const facterFile = args.string('from-facter');
   const targetText = args.positionals[0];

@@ -11,6 +11,8 @@ import { parseTomlFile } from '../../config/load.js';
 import { parseWith } from '../../config/validate.js';
 import { usageError } from '../../errors.js';
 import { parsePhaseTimeouts } from '../../install/installer-session.js';
+import { findLayout } from '../../render/disko/index.js';
+import { checkHostName, checkSecondDiskFits, parseSize } from '../../render/plan-choices.js';
 
 export const InstallAnswersSchema = z
   .object({
@@ -60,8 +62,23 @@ export async function readAnswersFile(cwd: string, file: string): Promise<Instal
     }
   } else raw = parseTomlFile(text, file);
   const answers = parseWith(InstallAnswersSchema, raw, file, `fix ${file}; see \`bootstrap new-host --help\` for the keys (camelCase of the flags)`);
-  if (answers.phaseTimeouts) parsePhaseTimeouts(answers.phaseTimeouts);
-  return answers;
+  // The file's own phaseTimeouts object: parsing copies keys, and a "__proto__" key would vanish.
+  const rawTimeouts = (raw as { phaseTimeouts?: Record<string, string | number> }).phaseTimeouts;
+  if (rawTimeouts) parsePhaseTimeouts(rawTimeouts);
+  return checkAnswers(answers, (key) => `${file}: ${key}`);
+}
+
+/**
+ * Answer values that need no target (host name, swap size, layout name, a second disk for that
+ * layout, phase timeouts) are bad input as soon as they are read: refused before any connection,
+ * not when the plan first needs them. Also run on the merged answers (file, flags, manifest).
+ */
+export function checkAnswers(a: InstallAnswers, where: (key: string) => string = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`): InstallAnswers {
+  if (a.host !== undefined) checkHostName(a.host);
+  if (a.swap !== undefined) parseSize(a.swap, where('swap'));
+  if (a.layout !== undefined) checkSecondDiskFits(findLayout(a.layout), a.secondDisk);
+  if (a.phaseTimeouts) parsePhaseTimeouts(a.phaseTimeouts);
+  return a;
 }
 
 /** The answers given as flags. Booleans only when present, so they never erase the file's. */
@@ -102,13 +119,12 @@ export function buildAnswersFromArgs(args: ParsedArgs): InstallAnswers {
   if (args.has('post-kexec-port')) a.postKexecPort = args.integer('post-kexec-port', 22, 1, 65_535);
   const timeouts = args.strings('phase-timeout');
   if (timeouts.length) a.phaseTimeouts = parsePhaseTimeoutFlags(timeouts);
-  if (a.phaseTimeouts) parsePhaseTimeouts(a.phaseTimeouts); // bad input: refused before any connection
-  return a;
+  return checkAnswers(a); // bad input: refused before any connection
 }
 
 /** `--phase-timeout install=2h` (repeatable) → { install: "2h" }; values are checked when used. */
 export function parsePhaseTimeoutFlags(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // "__proto__=10m" stays a key, and is refused
   for (const v of values) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw usageError('bad-flag', `--phase-timeout takes PHASE=DURATION, got "${v}"`, 'e.g. --phase-timeout install=2h --phase-timeout kexec=20m');

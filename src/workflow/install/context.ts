@@ -51,6 +51,12 @@ export function once<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /** What the host's keys consist of, from the plan and bootstrap.toml. Pure. */
-export function buildKeyOptions(p: Pick<PreparedInstall, 'plan' | 'loaded'>): { luks: boolean; separateAgeKey: boolean } {
-  return { luks: p.plan.layout.encrypted, separateAgeKey: p.loaded.config.sops.separateKeyPath !== undefined };
+export function buildKeyOptions(p: Pick<PreparedInstall, 'plan' | 'loaded'>): { luks: boolean; separateAgeKey: boolean; sharedAgeKey: boolean } {
+  return { luks: p.plan.layout.encrypted, ...buildSeparateKeyOptions(p.loaded.config.sops) };
+}
+
+/** [sops] separateKeyPath / separateKeyShared → which independent age key a host gets. Pure. */
+export function buildSeparateKeyOptions(sops: { separateKeyPath?: string | undefined; separateKeyShared?: boolean }): { separateAgeKey: boolean; sharedAgeKey: boolean } {
+  const separateAgeKey = sops.separateKeyPath !== undefined;
+  return { separateAgeKey, sharedAgeKey: separateAgeKey && sops.separateKeyShared === true };
 }

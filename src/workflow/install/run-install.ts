@@ -4,7 +4,8 @@
  */
 import type { AppContext } from '../../context.js';
 import { failure } from '../../errors.js';
-import { ensureHostKeys, hostSecretNames, readLuksPassphrase } from '../../keys/host-keys.js';
+import { readHostKeyRef } from '../../keys/host-key-ref.js';
+import { ensureHostKeys, hostSecretNames, readLuksPassphrase, readSeparateAgeKey, SHARED_ADMIN_AGE_NAME } from '../../keys/host-keys.js';
 import { writeExtraFiles, type ExtraFilesInput } from '../../install/extra-files.js';
 import { describeSwept, listSecretBases, sweepStaleSecretDirs, withSecretDir } from '../../install/secret-dir.js';
 import { readProcessStart } from '../../exec/process-info.js';
@@ -20,6 +21,7 @@ import type { InstallerSession } from '../../install/installer-session.js';
 import { buildBuiltPath, loadBuilt, runBuildFirst, saveBuilt } from './preflight-nix.js';
 import { startInstaller } from './start-installer.js';
 import { readHostSecretFiles } from './host-secret-files.js';
+import { readOpnixTokenFile } from './opnix-token.js';
 import type { PreparedInstall } from './prepare.js';
 import { diskoStep, installStep, kexecStep, rebootStep, verifyStep } from './steps-install.js';
 import { keysStep, preflightStep, recipientsStep, writeStep } from './steps-prepare.js';
@@ -49,13 +51,27 @@ export interface InstallOutcome extends RunStepsResult {
   logPath: string;
 }
 
-/** The files handed to the installer: our host key pair and age identity, the LUKS passphrase. */
-async function buildExtraFilesInput(c: InstallCtx): Promise<ExtraFilesInput> {
+/**
+ * The files handed to the installer: our host key pair and age identity, the LUKS passphrase, and
+ * the independent (per-host or fleet-shared) admin age key at [sops] separateKeyPath. With
+ * --copy-host-keys the target keeps its host key, but the independent key is delivered all the
+ * same (issue 11: it used to be skipped there).
+ */
+export async function buildExtraFilesInput(c: Pick<InstallCtx, 'plan' | 'loaded' | 'identity' | 'host' | 'store' | 'keys'>): Promise<ExtraFilesInput> {
   const encrypted = c.plan.layout.encrypted;
   const sops = c.loaded.config.sops;
   // Without sops or agenix, the host's service secrets travel in the tree (see host-secret-files.ts).
   const secretFiles = sops.mode === 'none' ? await readHostSecretFiles(await c.store(), c.host) : [];
+  // OpNix hosts read 1Password themselves: their service account token goes in too (opnix-token.ts).
+  const opnix = await readOpnixTokenFile(c.loaded, await c.store());
+  if (opnix) secretFiles.push(opnix);
+  const opts = buildKeyOptions(c);
   if (c.identity === 'copy-target-keys') {
+    if (opts.separateAgeKey && sops.separateKeyPath) {
+      const separate = await readSeparateAgeKey(await c.store(), c.host, opts);
+      if (!separate) throw failure('no-separate-age-key', `${opts.sharedAgeKey ? `the shared admin age key (${SHARED_ADMIN_AGE_NAME})` : `${c.host}'s separate age key`} is not in the secret store yet`, 'run again with --from keys');
+      secretFiles.push({ path: sops.separateKeyPath, content: `${separate.identity}\n` });
+    }
     return { ...(encrypted ? { luksPassphrase: await readLuksPassphrase(await c.store(), c.host) } : {}), ...(secretFiles.length ? { secretFiles } : {}) };
   }
   const k = await c.keys();
@@ -96,10 +112,11 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
           store,
           keys: once(async () => {
             const s = await store();
-            if (!(await s.exists(hostSecretNames(p.host).sshKey))) {
+            const sshKeyRef = await readHostKeyRef(p.loaded, p.host, s);
+            if (!sshKeyRef && !(await s.exists(hostSecretNames(p.host).sshKey))) {
               throw failure('no-host-keys', `${p.host} has no host key in the secret store yet`, 'run again with --from keys');
             }
-            return (await ensureHostKeys(s, p.host, buildKeyOptions(p))).keys;
+            return (await ensureHostKeys(s, p.host, { ...buildKeyOptions(p), ...(sshKeyRef ? { sshKeyRef } : {}) })).keys;
           }),
           extraFiles: once(async () => writeExtraFiles(secretDir, await buildExtraFilesInput(c))),
           builtPath,

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { failure } from '../../errors.js';
-import { ensureHostKeys, generateLuksPassphrase, hostSecretNames } from '../../keys/host-keys.js';
+import { readHostKeyRef } from '../../keys/host-key-ref.js';
+import { checkRecordableRefs, ensureHostKeys, ensureSeparateAgeKey, generateLuksPassphrase, hostSecretNames, readSeparateAgeKey, type SeparateAgeKey } from '../../keys/host-keys.js';
 import { buildAgeRecipientFromSsh } from '../../keys/age-key.js';
 import { runProbe } from '../../probe/run-probe.js';
 import { matchDisk } from '../../render/install-disk.js';
@@ -68,22 +69,31 @@ export const keysStep: Step<C> = {
     await checkRecipientFiles(c.app, c.loaded, c.host);
     const store = await c.store();
     if (c.identity === 'copy-target-keys') {
-      // The target keeps its host key; only a LUKS passphrase may be ours to make.
+      // The target keeps its host key; a LUKS passphrase and the independent age key (the host's
+      // or the fleet's shared one, [sops] separateKeyPath) may still be ours to make and deliver.
       const refs: Record<string, string> = {};
       if (c.plan.layout.encrypted) {
         const name = hostSecretNames(c.host).luks;
+        checkRecordableRefs(store, [name]);
         if (!(await store.exists(name))) await store.put(name, generateLuksPassphrase(), { kind: 'password' });
         refs.luksPassphrase = store.refOf(name);
       }
+      const separate = buildKeyOptions(c);
+      const made = separate.separateAgeKey ? await ensureSeparateAgeKey(store, c.host, separate) : undefined;
       await recordSecretRefs(c, refs);
-      progress.update('keeping the target host keys');
+      progress.update(`keeping the target host keys${made ? `; ${made.action.action} ${made.action.name}` : ''}`);
       return;
     }
-    const { keys, actions } = await ensureHostKeys(store, c.host, buildKeyOptions(c));
+    const sshKeyRef = await readHostKeyRef(c.loaded, c.host, store);
+    const { keys, actions } = await ensureHostKeys(store, c.host, { ...buildKeyOptions(c), ...(sshKeyRef ? { sshKeyRef } : {}) });
     await recordSecretRefs(c, { sshHostKey: keys.ssh.ref, ...(keys.luks ? { luksPassphrase: keys.luks.ref } : {}) });
     progress.update(`${actions.map((a) => `${a.action} ${a.name.split('/').pop()}`).join(', ')}; ${keys.ssh.fingerprint}`);
   },
 };
+
+function separateInput(k: SeparateAgeKey | undefined): { separateRecipient?: string; separateShared?: boolean } {
+  return k ? { separateRecipient: k.recipient, ...(k.shared ? { separateShared: true } : {}) } : {};
+}
 
 export const recipientsStep: Step<C> = {
   id: 'recipients',
@@ -93,8 +103,8 @@ export const recipientsStep: Step<C> = {
     await checkRecipientFiles(c.app, c.loaded, c.host); // before c.keys() reads the store (a --from recipients run)
     const input =
       c.identity === 'copy-target-keys'
-        ? await targetRecipient(c).then((t) => ({ host: c.host, recipient: t.recipient, sshPublicKey: t.publicKey }))
-        : await c.keys().then((k) => ({ host: c.host, recipient: k.age.recipient, sshPublicKey: k.ssh.publicKey, ...(k.separateAge ? { separateRecipient: k.separateAge.recipient } : {}) }));
+        ? await targetRecipient(c).then(async (t) => ({ host: c.host, recipient: t.recipient, sshPublicKey: t.publicKey, ...separateInput(await readSeparateAgeKey(await c.store(), c.host, buildKeyOptions(c))) }))
+        : await c.keys().then((k) => ({ host: c.host, recipient: k.age.recipient, sshPublicKey: k.ssh.publicKey, ...separateInput(k.separateAge) }));
     // Shared files: hosts of one fleet run register one at a time.
     const report = await withFlakeLock(c.flakeDir, c.loaded.config.stateDir, () => runRegisterRecipients(c.app, c.loaded, input, false));
     for (const cmd of report.manual) c.out.warn(`run this yourself (sops is not installed here): ${cmd.join(' ')}`);

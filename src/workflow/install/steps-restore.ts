@@ -16,7 +16,7 @@ export const restoreStep: Step<InstallCtx> = {
   async run(c, progress) {
     const store = await c.store();
     if (!(await store.exists(hostSecretStoreName(c.host, RESTIC_PASSWORD_SECRET)))) {
-      c.out.warn(`${c.host} has no backups configured (no restic password in the secret store): nothing to restore; see \`bootstrap backup setup ${c.host}\``);
+      c.out.warn(`${c.host} has no backups configured (no restic password in the secret store): nothing to restore; see \`bootstrap backup setup ${c.host}\`, or store the existing repository's password with \`bootstrap secrets set ${hostSecretStoreName(c.host, RESTIC_PASSWORD_SECRET)}\``);
       progress.update('no backups configured');
       return;
     }

@@ -11,7 +11,7 @@ import { buildSshFromChoices } from '../../cli/ssh-options.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../plan/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
-import { mergeAnswers, type InstallRunFlags } from '../install/answers.js';
+import { checkAnswers, mergeAnswers, type InstallRunFlags } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';
 import { buildDryRunText, printPrepared, runPreparePlan } from '../install/prepare.js';
 import { INSTALL_STEPS, runInstall } from '../install/run-install.js';
@@ -33,7 +33,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<vo
   const statePath = buildStatePath(flakeDir, loaded.config.stateDir, host);
   const saved = o.resume || o.from ? await loadRunState(statePath, host) : undefined;
   if (saved) answers = mergeAnswers(saved.answers, answers);
-  answers = await askTarget(app, answers);
+  answers = checkAnswers(await askTarget(app, answers));
   const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target!, flakeDir, stateDir: loaded.config.stateDir });
 
   // 2. What it is (read-only), then what to make of it. A resumed run keeps its first report:

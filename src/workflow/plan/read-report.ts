@@ -11,6 +11,7 @@ import { facterToReport } from '../../probe/facter.js';
 import { HardwareReportSchema, type HardwareReport } from '../../probe/report.js';
 import { runProbe, type ProbeOptions } from '../../probe/run-probe.js';
 import { sanitizeStrings } from '../../probe/sanitize.js';
+import { planAuth } from '../../ssh/auth.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
 
 export type ReportSource =
@@ -48,6 +49,8 @@ async function readReport(ctx: AppContext, source: ReportSource): Promise<Hardwa
     case 'facter':
       return facterToReport(await readJsonFile(ctx, source.file, source.flag ?? '--facter'));
     case 'target': {
+      // A missing or public -i key, an unset password variable: bad input, said before "probing …".
+      planAuth({ ...(source.ssh.identityFile ? { identityFile: source.ssh.identityFile } : {}), ...(source.ssh.passwordEnv ? { passwordEnv: source.ssh.passwordEnv } : {}) }, ctx.env, () => {});
       const task = ctx.out.task(`probing ${formatTarget(source.target)}`);
       try {
         const report = await runProbe(ctx, source.target, source.ssh);

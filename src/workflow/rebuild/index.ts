@@ -17,7 +17,7 @@ import { buildDiskCandidates, matchDisk, type DiskMatch } from '../../render/ins
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../plan/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
-import { mergeAnswers, type InstallAnswers, type InstallRunFlags } from '../install/answers.js';
+import { checkAnswers, mergeAnswers, type InstallAnswers, type InstallRunFlags } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';
 import { buildDryRunText, printPrepared, runPreparePlan } from '../install/prepare.js';
 import { INSTALL_STEPS, runInstall } from '../install/run-install.js';
@@ -73,7 +73,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
   await checkRecipientFiles(app, loaded, o.host); // before anything is written or the target is reached
   const statePath = buildStatePath(flakeDir, loaded.config.stateDir, o.host);
   const saved = o.resume || o.from ? await loadRunState(statePath, o.host) : undefined;
-  let answers = mergeAnswers(buildAnswersFromManifest(manifest), saved?.answers ?? {}, o.answers);
+  let answers = checkAnswers(mergeAnswers(buildAnswersFromManifest(manifest), saved?.answers ?? {}, o.answers));
   if (!answers.target) throw usageError('no-target', `${o.host}'s manifest names no target`, 'pass --target USER@HOST[:PORT]');
   const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
 

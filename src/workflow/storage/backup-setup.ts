@@ -67,7 +67,7 @@ export async function openHostRepo(loaded: LoadedConfig, store: SecretStore, hos
   let password = await store.get(pwName);
   let passwordRef: string | undefined;
   if (!password) {
-    if (!o.createPassword) throw usageError('no-backup-password', `no restic password for ${host} in the secret store (${pwName})`, `run \`bootstrap backup setup ${host}\` first`);
+    if (!o.createPassword) throw usageError('no-backup-password', `no restic password for ${host} in the secret store (${pwName})`, `run \`bootstrap backup setup ${host}\` first, or store the existing repository's password: \`bootstrap secrets set ${pwName}\``);
     password = randomBytes(32).toString('base64url');
     passwordRef = await store.put(pwName, password, { kind: 'password' });
   }

@@ -1,0 +1,32 @@
+/** `bootstrap status [HOST… | --hosts a,b | --all]`. Wiring only. */
+import { usageError } from '../../errors.js';
+import { checkHostName } from '../../host-name.js';
+import { parseHostList } from '../../workflow/fleet/index.js';
+import { runStatus } from '../../workflow/status/index.js';
+import type { CommandModule } from '../spec.js';
+
+export const run: CommandModule['run'] = async (ctx, args) => {
+  const list = args.string('hosts');
+  const all = args.bool('all');
+  const named = [...args.positionals];
+  if ([named.length > 0, list !== undefined, all].filter(Boolean).length > 1) throw usageError('bad-argument', 'give HOST names, --hosts or --all, not more than one of them', 'see `bootstrap status --help`');
+  let hosts: string[] | 'all';
+  if (all) hosts = 'all';
+  else if (list !== undefined) hosts = parseHostList(list);
+  else if (named.length) {
+    for (const h of named) checkHostName(h);
+    if (new Set(named).size !== named.length) throw usageError('bad-argument', 'a host is named twice');
+    hosts = named;
+  } else throw usageError('missing-argument', 'missing HOST (or --hosts a,b, or --all)', 'see `bootstrap status --help`');
+  const { exitCode } = await runStatus(ctx, {
+    hosts,
+    flakeDir: args.string('flake') ?? '.',
+    parallel: args.integer('parallel', 8, 1, 64),
+    json: args.bool('json'),
+    strict: args.bool('strict'),
+    ...(args.string('identity') ? { identity: args.string('identity')! } : {}),
+    ...(args.string('timeout') ? { timeout: args.string('timeout')! } : {}),
+  });
+  if (ctx.signal.aborted) return 130;
+  return exitCode;
+};

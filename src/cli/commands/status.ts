@@ -1,0 +1,29 @@
+/** `bootstrap status`: the health report of installed hosts. Wiring only (src/workflow/status). */
+import { FLAKE_OPTION, JSON_OPTION } from '../args.js';
+import type { CommandSpec } from '../spec.js';
+
+export const statusCommands: CommandSpec[] = [
+  {
+    name: 'status',
+    summary: 'health report of installed hosts: system, disks, secrets, cache, backups, time, space',
+    description:
+      'For each host (from its manifest: target and port), one pinned SSH connection runs one read-only\n' +
+      'script and reports each check as ok, warn, fail or n/a with a reason and a fix. A host whose key\n' +
+      'changed or that cannot be reached fails; nothing is ever asked. Exit 1 when a host fails (or, with\n' +
+      '--strict, warns), 2 for bad input.',
+    // Up to 64 host names; the slots after the first are parsed but not listed in the help.
+    positionals: [{ name: 'HOST…', description: 'hosts to check (or --hosts a,b / --all)' }, ...Array.from({ length: 63 }, (_, i) => ({ name: `HOST${i + 2}`, description: '', hidden: true }))],
+    options: [
+      { name: 'hosts', type: 'string', placeholder: 'A,B,C', description: 'hosts to check' },
+      { name: 'all', type: 'boolean', description: 'every host with a manifest in the flake' },
+      { name: 'parallel', type: 'string', placeholder: 'N', description: 'hosts checked at a time (default 8)' },
+      { name: 'strict', type: 'boolean', description: 'warnings also make the exit code 1' },
+      { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_*)' },
+      { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout per host (default 10)' },
+      FLAKE_OPTION,
+      JSON_OPTION,
+    ],
+    examples: ['bootstrap status web1', 'bootstrap status --all --parallel 16', 'bootstrap status --hosts web1,db1 --json --strict'],
+    load: () => import('./status-run.js'),
+  },
+];
