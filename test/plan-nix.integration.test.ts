@@ -51,3 +51,26 @@ for (const s of PLAN_SCENARIOS) {
     });
   });
 }
+
+test('real Nix: login keys go into a new default.nix as root\'s authorized keys, and the plan names them', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { withTempDir } = await import('./helpers/tmp.js');
+  const { buildPlanText } = await import('../src/render/plan-print.js');
+  await withTempDir(async (tmp) => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'me@laptop', '-f', join(tmp, 'k')]);
+    const line = readFileSync(join(tmp, 'k.pub'), 'utf8').trim();
+    const fp = execFileSync('ssh-keygen', ['-l', '-f', join(tmp, 'k.pub')]).toString().split(' ')[1]!;
+    const s = PLAN_SCENARIOS[0]!;
+    const plan = buildHostPlan({ host: s.host, report: loadReport(s.report), answers: { ...s.answers, loginKeys: [line], loginFrom: '-i k.pub' }, profiles });
+    const file = (name: string) => plan.files.find((f) => f.path.endsWith(`/${name}`))!.content;
+    await withNixFiles({ 'disko.nix': file('disko.nix'), 'hardware.nix': file('hardware.nix'), 'default.nix': file('default.nix') }, async (dir) => {
+      const def = (await evalExprJson(`(import ${join(dir, 'default.nix')}) { config = { }; lib = { }; pkgs = { }; }`)) as Attrs;
+      assert.deepEqual(def.users.users.root.openssh.authorizedKeys.keys, [line]);
+    });
+    assert.doesNotMatch(file('default.nix'), /Put your public key here/);
+    assert.match(buildPlanText(plan, []), new RegExp(`login +root with ${fp.replace(/[+/]/g, '\\$&')} \\(from -i k\\.pub\\)`));
+    const bare = buildHostPlan({ host: s.host, report: loadReport(s.report), answers: s.answers, profiles });
+    assert.match(bare.files.find((f) => f.path.endsWith('/default.nix'))!.content, /Put your public key here/);
+  });
+});

@@ -16,6 +16,8 @@ export interface DefaultNixInput {
   nixosHardware?: string;
   /** sshd's port when it is not 22: the port the manifest's target names (rebuild connects there). */
   sshPort?: number;
+  /** Public key lines that may log in as root. Without them, a comment says where to put one. */
+  loginKeys?: readonly string[];
 }
 
 /** Comment lines placed above `system.stateVersion` (our text, never user data). */
@@ -33,6 +35,7 @@ export function buildDefaultNix(input: DefaultNixInput): string {
     [['networking', 'hostName'], input.host],
     ...input.bootLoader,
     [['services', 'openssh'], { enable: true, ...(input.sshPort && input.sshPort !== 22 ? { ports: [input.sshPort] } : {}), settings: { PermitRootLogin: 'prohibit-password', PasswordAuthentication: false } }],
+    ...(input.loginKeys?.length ? [[['users', 'users', 'root', 'openssh', 'authorizedKeys', 'keys'], [...input.loginKeys]] as const] : []),
     [['system', 'stateVersion'], input.stateVersion ?? STATE_VERSION],
   ];
   const header = [
@@ -47,6 +50,7 @@ export function buildDefaultNix(input: DefaultNixInput): string {
     body: nixEntries(body),
   });
   // The key hint is a comment, which the serializer cannot express: splice it in above stateVersion.
+  if (input.loginKeys?.length) return text;
   return text.replace(/^( {2}system\.stateVersion = )/m, `${SSH_KEY_HINT.join('\n')}\n$1`);
 }
 

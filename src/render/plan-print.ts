@@ -24,6 +24,9 @@ export function buildPlanText(plan: HostPlan, entries: readonly FilePlanEntry[])
     ...(plan.secondDisk ? [`  disk 2   ${diskLine(plan.secondDisk)}`] : []),
     `  initrd   ${plan.initrdModules.join(' ') || '(none)'}`,
     `  kernel   ${plan.kernelModules.join(' ') || '(none)'}${plan.kernelParams.length ? `; params ${plan.kernelParams.join(' ')}` : ''}`,
+    plan.login.fingerprints.length
+      ? `  login    root with ${plan.login.fingerprints.join(', ')}${plan.login.from ? ` (from ${plan.login.from})` : ''}, in a new default.nix`
+      : '  login    no key given: the host must get one from its own configuration (preflight checks)',
     ...(plan.profile.nixosHardware ? [`  hint     consider inputs.nixos-hardware.nixosModules.${plan.profile.nixosHardware}`] : []),
     '',
     'Files:',

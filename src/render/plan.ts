@@ -17,6 +17,7 @@ import { buildHardwareNix, buildHardwareNixInputFromReport } from './hardware-ni
 import { buildDefaultNix, buildStableJson } from './host-files.js';
 import { buildDiskCandidates, chooseInstallDisks, type InstallDisk } from './install-disk.js';
 import { parseTarget } from '../ssh/target.js';
+import { parseLoginKeyLine } from '../install/login-keys.js';
 import { checkHostName, checkSecondDiskFits, checkSubvolumesFit, planBootChoice, planLayout } from './plan-choices.js';
 
 export interface PlanAnswers {
@@ -36,6 +37,10 @@ export interface PlanAnswers {
   /** Installer settings recorded in the manifest's [install] (replayed by rebuild). */
   postKexecPort?: number;
   phaseTimeouts?: Record<string, string>;
+  /** Public key lines that may log in as root (rendered into a new default.nix). */
+  loginKeys?: string[];
+  /** Where they came from, for the plan text. */
+  loginFrom?: string;
 }
 
 export interface HostPlanInput {
@@ -59,6 +64,8 @@ export interface HostPlan {
   kernelModules: string[];
   kernelParams: string[];
   warnings: string[];
+  /** root's login keys rendered into a new default.nix (fingerprints), and where they came from. */
+  login: { fingerprints: string[]; from?: string };
   files: PlannedFile[];
 }
 
@@ -141,7 +148,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
   const files: PlannedFile[] = [
     { path: `${dir}/disko.nix`, content: disko, owner: 'tool' },
     { path: `${dir}/hardware.nix`, content: hardwareNix, owner: 'tool' },
-    { path: `${dir}/default.nix`, content: buildDefaultNix({ host, bootLoader: loader.lines, nixosHardware: contrib.nixosHardware, ...(answers.target ? { sshPort: parseTarget(answers.target).port } : {}) }), owner: 'user' },
+    { path: `${dir}/default.nix`, content: buildDefaultNix({ host, bootLoader: loader.lines, ...(answers.loginKeys?.length ? { loginKeys: answers.loginKeys } : {}), nixosHardware: contrib.nixosHardware, ...(answers.target ? { sshPort: parseTarget(answers.target).port } : {}) }), owner: 'user' },
     { path: `${dir}/facts.json`, content: buildStableJson(report), owner: 'tool' },
     { path: `${dir}/bootstrap.toml`, content: manifest, owner: 'tool' },
   ];
@@ -156,6 +163,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     kernelModules: uniqSorted([...fromReport.modules.kernelModules, ...contrib.kernelModules]),
     kernelParams: [...contrib.kernelParams],
     warnings: [...choice.warnings, ...loader.warnings, ...profileModule.warnings],
+    login: { fingerprints: (answers.loginKeys ?? []).map((l) => parseLoginKeyLine(l)?.fingerprint ?? l), ...(answers.loginFrom ? { from: answers.loginFrom } : {}) },
     files,
   };
 }

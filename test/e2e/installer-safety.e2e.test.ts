@@ -28,7 +28,7 @@ function assertUntouched(t: LabTarget): void {
 describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { skip: skip ?? false, timeout: 20 * 60_000 }, () => {
   const lab = useInstallerLab();
 
-  test('a configuration that does not build stops in preflight, before the target is touched', async () => {
+  test('a configuration that does not build, or that nobody could log into, stops in preflight, before the target is touched', async () => {
     const t = await lab().addTarget();
     const f = await makeFlake(lab());
     try {
@@ -46,8 +46,16 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       assert.deepEqual(f.secretDirs(), []);
       // A configuration that evaluates but whose build fails: the same, from the build itself.
       writeFileSync(join(f.dir, 'hosts/bf1/default.nix'), '{ ... }: { imports = [ ./disko.nix ./hardware.nix ]; networking.hostName = "bf1"; }\n');
-      const r2 = await f.cli(['new-host', 'bf1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath], { FAKE_NIX_BUILD_FAIL: '1' });
+      // It evaluates, but nobody could log in after the wipe: its own default.nix names no key.
+      const r1 = await f.cli(['new-host', 'bf1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
+      assert.equal(r1.code, 1, r1.stderr);
+      assert.match(r1.stderr, /no user of bf1 has an authorized SSH key: after the wipe nobody could log in/);
+      assert.match(r1.stderr, /--login-key .*users\.users\.root\.openssh\.authorizedKeys\.keys in hosts\/bf1\/default\.nix.*--allow-no-login/);
+      assertUntouched(t);
+      // Told to go on anyway, the build failure is next.
+      const r2 = await f.cli(['new-host', 'bf1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath, '--allow-no-login'], { FAKE_NIX_BUILD_FAIL: '1' });
       assert.equal(r2.code, 1);
+      assert.match(r2.stderr, /warning: no user of bf1 has an authorized SSH key/);
       assert.match(r2.stderr, /nixosConfigurations\.bf1 does not build: error: builder for .*nixos-system-bf1.* failed/);
       assert.deepEqual(f.installerRuns(), []);
       assertUntouched(t);

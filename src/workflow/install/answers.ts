@@ -31,6 +31,8 @@ export const InstallAnswersSchema = z
     hibernate: z.boolean(),
     encrypt: z.boolean(),
     subvolumes: z.array(z.string()),
+    loginKeys: z.array(z.string()).describe("public keys (or .pub files) that may log in as root on the installed host; default: the -i key's .pub, else the ssh-agent's keys"),
+    allowNoLogin: z.boolean().describe('install even when no user of the host has an authorized SSH key'),
     copyHostKeys: z.boolean().describe("keep the target's current host keys instead of provisioning ours"),
     buildOn: z.enum(['auto', 'local', 'remote']),
     noDiskoDeps: z.boolean(),
@@ -104,6 +106,8 @@ export function buildAnswersFromArgs(args: ParsedArgs): InstallAnswers {
   bool('hibernate', 'hibernate');
   bool('encrypt', 'encrypt');
   bool('copy-host-keys', 'copyHostKeys');
+  bool('allow-no-login', 'allowNoLogin');
+  if (args.strings('login-key').length) a.loginKeys = args.strings('login-key');
   bool('no-disko-deps', 'noDiskoDeps');
   bool('yes', 'yes');
   str('confirm-disk', 'confirmDisk');

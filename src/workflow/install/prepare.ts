@@ -20,6 +20,7 @@ import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/pla
 import type { SshOptions } from '../../ssh/session.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
 import type { InstallAnswers } from './answers.js';
+import type { ResolvedLoginKeys } from '../../install/login-keys.js';
 import { describeWipe } from './confirm.js';
 import type { IdentityMode, InstallMode } from './context.js';
 
@@ -35,6 +36,8 @@ export interface PreparedInstall {
   entries: FilePlanEntry[];
   answers: InstallAnswers;
   identity: IdentityMode;
+  /** Who may log into the installed host (preflight checks the evaluated config has a key). */
+  login: ResolvedLoginKeys;
 }
 
 /** Install answers → plan answers. Pure. */
@@ -64,6 +67,7 @@ export async function runPreparePlan(o: {
   report: HardwareReport;
   target: SshTarget;
   ssh: SshOptions;
+  login: ResolvedLoginKeys;
   existingManifest?: Manifest;
 }): Promise<PreparedInstall> {
   planPhaseTimeouts({ answers: o.answers }); // a bad --phase-timeout is bad input: refuse it before anything runs
@@ -71,13 +75,13 @@ export async function runPreparePlan(o: {
   const plan = buildHostPlan({
     host: o.host,
     report: o.report,
-    answers: buildPlanAnswers(o.answers, o.target, identity),
+    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}) },
     profiles: await loadProfiles(),
     hostsDir: o.loaded.config.hostsDir,
     ...(o.existingManifest ? { existingManifest: o.existingManifest } : {}),
   });
   const entries = await planFiles(o.flakeDir, plan.files);
-  return { mode: o.mode, flakeDir: o.flakeDir, loaded: o.loaded, host: o.host, target: o.target, ssh: o.ssh, report: o.report, plan, entries, answers: o.answers, identity };
+  return { mode: o.mode, flakeDir: o.flakeDir, loaded: o.loaded, host: o.host, target: o.target, ssh: o.ssh, report: o.report, plan, entries, answers: o.answers, identity, login: o.login };
 }
 
 /** The whole run as text, for --dry-run. Pure apart from locating the installer. */

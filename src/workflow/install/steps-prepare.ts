@@ -3,6 +3,7 @@
  * keys, register its age recipient, and check that the flake, the target and its disk are what
  * the plan says. Each step takes only the slice of the install context it needs.
  */
+import { runLoginCheck } from './login.js';
 import { join } from 'node:path';
 import { failure } from '../../errors.js';
 import { readHostKeyRef } from '../../keys/host-key-ref.js';
@@ -145,6 +146,7 @@ export const preflightStep: Step<C> = {
     await runFlakeCheck(c, progress);
     await runGitTrackedCheck(c, progress);
     await runDiskoCheck(c, progress);
+    await runLoginCheck(c, progress);
     const built = await runBuildFirst(c, progress);
     await saveBuilt(c.builtPath, built);
     progress.update(`${built.kind === 'local' ? 'built' : 'evaluated (built on the target)'}; ${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);

@@ -3,6 +3,7 @@
  * prompts) and the read-only probe come before the typed confirmation; only then do steps write
  * files, make keys or touch the target. The order of this file is the order of the job.
  */
+import { askLoginKeys, resolveRunLoginKeys } from '../install/login.js';
 import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
@@ -35,12 +36,14 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<vo
   if (saved) answers = mergeAnswers(saved.answers, answers);
   answers = checkAnswers(await askTarget(app, answers));
   const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target!, flakeDir, stateDir: loaded.config.stateDir });
+  answers = await askLoginKeys(app, answers, ssh.identityFile);
+  const login = await resolveRunLoginKeys(app, answers, ssh.identityFile); // a bad --login-key stops here, before connecting
 
   // 2. What it is (read-only), then what to make of it. A resumed run keeps its first report:
   //    the target may be half installed by now.
   const report = saved?.report ?? (await runReadReport(app, { kind: 'target', target, ssh }));
   if (!saved) answers = await askHardwareChoices(app, report, answers);
-  const prepared = await runPreparePlan({ mode: 'new-host', flakeDir, loaded, host, answers, report, target, ssh });
+  const prepared = await runPreparePlan({ mode: 'new-host', flakeDir, loaded, host, answers, report, target, ssh, login });
 
   if (o.dryRun) {
     app.out.data(buildDryRunText(prepared, INSTALL_STEPS, app.env));

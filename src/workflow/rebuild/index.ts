@@ -4,6 +4,7 @@
  * disk must be there with the same size and serial) and stops before any write when it did;
  * recover expects new hardware and asks for (or takes --disk) a new disk when the old one is gone.
  */
+import { resolveRunLoginKeys } from '../install/login.js';
 import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
@@ -76,6 +77,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
   let answers = checkAnswers(mergeAnswers(buildAnswersFromManifest(manifest), saved?.answers ?? {}, o.answers));
   if (!answers.target) throw usageError('no-target', `${o.host}'s manifest names no target`, 'pass --target USER@HOST[:PORT]');
   const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
+  const login = await resolveRunLoginKeys(app, answers, ssh.identityFile);
 
   const report = saved?.report ?? (await runReadReport(app, { kind: 'target', target, ssh }));
   const drift = checkDiskDrift(manifest.installDisk, report);
@@ -88,7 +90,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
     );
   }
   if (o.mode === 'recover' && drift.kind !== 'same' && !diskGiven) answers = { ...answers, disk: await chooseNewDisk(app, report, o.host) };
-  const prepared = await runPreparePlan({ mode: o.mode, flakeDir, loaded, host: o.host, answers, report, target, ssh, existingManifest: manifest });
+  const prepared = await runPreparePlan({ mode: o.mode, flakeDir, loaded, host: o.host, answers, report, target, ssh, login, existingManifest: manifest });
 
   if (o.dryRun) {
     app.out.data(buildDryRunText(prepared, INSTALL_STEPS, app.env));

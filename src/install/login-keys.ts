@@ -1,0 +1,156 @@
+/**
+ * Who can log into the installed host. After the wipe a VPS is reachable only over SSH, so the
+ * host must carry an authorized key the operator holds:
+ *
+ * - the keys come from the answers (`--login-key`, `loginKeys`), else the public half of `-i`
+ *   (FILE.pub), else the ssh-agent's keys (`ssh-add -L`);
+ * - a new host's default.nix lists them under users.users.root.openssh.authorizedKeys.keys;
+ * - preflight evaluates the host's users and refuses to install a host with no authorized key at
+ *   all (unless `--allow-no-login`), and warns when the operator's key is not among them.
+ *
+ * Parsing and the comparison are pure; reading files and the agent go through the injected ports.
+ */
+import { createHash } from 'node:crypto';
+import { usageError } from '../errors.js';
+import { NIX_FLAKES } from './build-first.js';
+
+/** Key types sshd accepts in authorized_keys (OpenSSH 9), security keys included. */
+const KEY_TYPES = new Set([
+  'ssh-ed25519',
+  'ssh-rsa',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'sk-ssh-ed25519@openssh.com',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+]);
+
+export interface LoginKey {
+  /** "type base64 [comment]" as it goes into authorizedKeys (comment limited to safe characters). */
+  line: string;
+  type: string;
+  fingerprint: string;
+}
+
+/** One public key line → LoginKey, or undefined when it is not one. Pure. */
+export function parseLoginKeyLine(text: string): LoginKey | undefined {
+  const [type, b64, ...rest] = text.trim().split(/\s+/);
+  if (!type || !b64 || !KEY_TYPES.has(type) || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return undefined;
+  const blob = Buffer.from(b64, 'base64');
+  // The blob starts with the key type as an SSH string: a pasted key of one type labelled as another is refused.
+  const len = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
+  if (len !== type.length || blob.subarray(4, 4 + len).toString('latin1') !== type) return undefined;
+  const comment = rest.join(' ').replace(/[^A-Za-z0-9@._+:=, -]/g, '').slice(0, 100).trim();
+  const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return { line: [type, b64, ...(comment ? [comment] : [])].join(' '), type, fingerprint };
+}
+
+/** Every key line of an authorized_keys-style text (a .pub file, `ssh-add -L` output). Pure. */
+export function parseLoginKeyLines(text: string): LoginKey[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map(parseLoginKeyLine).filter((k): k is LoginKey => k !== undefined);
+}
+
+export interface LoginKeyPorts {
+  readFile(path: string): Promise<string | undefined>;
+  /** `ssh-add -L` output, or undefined without an agent. */
+  agentKeys(): Promise<string | undefined>;
+}
+
+export type LoginKeySource = 'answers' | 'identity' | 'agent' | 'none';
+
+export interface ResolvedLoginKeys {
+  keys: LoginKey[];
+  source: LoginKeySource;
+  /** Where they came from, for the plan: "-i ~/.ssh/id_ed25519.pub", "ssh-agent", … */
+  from?: string;
+}
+
+/**
+ * The login keys of this run. Each given entry is a key line or a path to a .pub file.
+ * @throws usageError 'bad-login-key' for an entry that is neither
+ */
+export async function resolveLoginKeys(o: { given?: readonly string[]; identityFile?: string }, ports: LoginKeyPorts): Promise<ResolvedLoginKeys> {
+  if (o.given?.length) {
+    const keys: LoginKey[] = [];
+    for (const entry of o.given) {
+      const direct = parseLoginKeyLine(entry);
+      if (direct) {
+        keys.push(direct);
+        continue;
+      }
+      const text = /^[~./]/.test(entry) ? await ports.readFile(entry) : undefined;
+      const found = text === undefined ? [] : parseLoginKeyLines(text);
+      if (!found.length) {
+        const what = text === undefined ? (/^[~./]/.test(entry) ? `${JSON.stringify(entry)} cannot be read` : 'a login key is not an OpenSSH public key line') : `${JSON.stringify(entry)} holds no public key`;
+        throw usageError('bad-login-key', what, 'give a public key ("ssh-ed25519 AAAA… you@laptop") or the path of a .pub file; never a private key');
+      }
+      keys.push(...found);
+    }
+    return { keys: dedupe(keys), source: 'answers', from: 'the answers' };
+  }
+  if (o.identityFile) {
+    const pub = await ports.readFile(`${o.identityFile}.pub`);
+    const keys = pub === undefined ? [] : parseLoginKeyLines(pub);
+    if (keys.length) return { keys: dedupe(keys), source: 'identity', from: `${o.identityFile}.pub` };
+  }
+  const agent = await ports.agentKeys();
+  const keys = agent === undefined ? [] : parseLoginKeyLines(agent);
+  if (keys.length) return { keys: dedupe(keys), source: 'agent', from: 'the ssh-agent' };
+  return { keys: [], source: 'none' };
+}
+
+function dedupe(keys: LoginKey[]): LoginKey[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => !seen.has(k.fingerprint) && (seen.add(k.fingerprint), true));
+}
+
+/**
+ * argv: the authorized keys of every user of the host's evaluated config that has any, as JSON
+ * `{ "root": ["ssh-ed25519 …"], "alice": [ … ] }` (keyFiles are counted as a "keyFiles:N" entry).
+ */
+export function buildLoginKeysArgv(flakeDir: string, host: string): string[] {
+  return [
+    'nix',
+    ...NIX_FLAKES,
+    'eval',
+    '--json',
+    `${flakeDir}#nixosConfigurations."${host}".config.users.users`,
+    '--apply',
+    LOGIN_KEYS_APPLY,
+  ];
+}
+
+export const LOGIN_KEYS_APPLY =
+  'us: builtins.listToAttrs (builtins.concatMap (n: let k = us.${n}.openssh.authorizedKeys; ks = k.keys ++ (if k.keyFiles == [ ] then [ ] else [ "keyFiles:${toString (builtins.length k.keyFiles)}" ]); in if ks == [ ] then [ ] else [ { name = n; value = ks; } ]) (builtins.attrNames us))';
+
+/** nix's JSON → user → key entries. Pure; undefined when it is not that shape. */
+export function parseEvaluatedLoginKeys(stdout: string): Record<string, string[]> | undefined {
+  try {
+    const v = JSON.parse(stdout) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+    for (const [user, keys] of Object.entries(v)) {
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) return undefined;
+      out[user] = keys as string[];
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+export type LoginCheck =
+  | { kind: 'ok'; user: string }
+  | { kind: 'others'; users: string[] }
+  | { kind: 'nobody' };
+
+/** Can the operator (holding `operator` keys) log in, can anybody? Pure. */
+export function checkLogin(evaluated: Record<string, string[]>, operator: readonly LoginKey[]): LoginCheck {
+  const mine = new Set(operator.map((k) => k.fingerprint));
+  const users = Object.keys(evaluated).filter((u) => evaluated[u]!.length > 0);
+  const order = ['root', ...users.filter((u) => u !== 'root').sort()];
+  for (const u of order) {
+    if ((evaluated[u] ?? []).some((line) => mine.has(parseLoginKeyLine(line)?.fingerprint ?? ''))) return { kind: 'ok', user: u };
+  }
+  return users.length ? { kind: 'others', users } : { kind: 'nobody' };
+}

@@ -1,0 +1,82 @@
+/**
+ * The login keys of an install run: resolved once (answers, else the -i key's .pub, else the
+ * ssh-agent) before anything is touched, asked for in the wizard, checked in preflight against
+ * the evaluated host config.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import type { Task } from '../../cli/ui.js';
+import type { AppContext } from '../../context.js';
+import { failure, messageOf } from '../../errors.js';
+import { CommandFailed } from '../../exec/run.js';
+import { buildLoginKeysArgv, checkLogin, parseEvaluatedLoginKeys, parseLoginKeyLine, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../install/login-keys.js';
+import type { InstallAnswers } from './answers.js';
+import type { InstallCtx } from './context.js';
+
+export function buildLoginKeyPorts(app: Pick<AppContext, 'cwd' | 'env' | 'run' | 'signal'>): LoginKeyPorts {
+  const expand = (p: string) => (p.startsWith('~/') ? resolve(app.env.HOME ?? homedir(), p.slice(2)) : resolve(app.cwd, p));
+  return {
+    readFile: (p) => readFile(expand(p), 'utf8').catch(() => undefined),
+    agentKeys: async () => {
+      if (!app.env.SSH_AUTH_SOCK) return undefined;
+      try {
+        const r = await app.run(['ssh-add', '-L'], { check: false, signal: app.signal, timeoutMs: 5_000, env: { SSH_AUTH_SOCK: app.env.SSH_AUTH_SOCK } });
+        return r.code === 0 ? r.stdout : undefined;
+      } catch {
+        return undefined; // no ssh-add: no agent keys
+      }
+    },
+  };
+}
+
+export function resolveRunLoginKeys(app: Pick<AppContext, 'cwd' | 'env' | 'run' | 'signal'>, answers: InstallAnswers, identityFile: string | undefined): Promise<ResolvedLoginKeys> {
+  return resolveLoginKeys({ ...(answers.loginKeys ? { given: answers.loginKeys } : {}), ...(identityFile ? { identityFile } : {}) }, buildLoginKeyPorts(app));
+}
+
+/** The wizard's question, asked only on a terminal when no key was given: the default is shown. */
+export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'env' | 'run' | 'signal'>, a: InstallAnswers, identityFile: string | undefined): Promise<InstallAnswers> {
+  if (a.loginKeys?.length || !app.prompts.interactive) return a;
+  const found = await resolveRunLoginKeys(app, a, identityFile);
+  const suggestion = found.source === 'identity' ? found.from : found.keys[0]?.line;
+  const ports = buildLoginKeyPorts(app);
+  const answer = await app.prompts.input({
+    message: 'Public key that may log in as root on the installed host (key line or .pub file):',
+    flag: '--login-key',
+    ...(suggestion ? { default: suggestion } : {}),
+    validate: (v) => (parseLoginKeyLine(v) || /^[~./]/.test(v.trim()) ? true : 'give a public key ("ssh-ed25519 AAAA…") or the path of a .pub file'),
+  });
+  const given = answer.trim();
+  // A path is read now, so a typo is asked again later rather than found after connecting.
+  await resolveLoginKeys({ given: [given] }, ports);
+  return { ...a, loginKeys: [given] };
+}
+
+/**
+ * Preflight: some user of the evaluated host must have an authorized key, or nobody can log in
+ * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning.
+ */
+export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'signal' | 'answers' | 'login' | 'loaded' | 'out'>, progress: Task): Promise<void> {
+  progress.update('checking who can log into the installed host');
+  let evaluated: Record<string, string[]> | undefined;
+  try {
+    evaluated = parseEvaluatedLoginKeys((await c.app.run(buildLoginKeysArgv(c.flakeDir, c.host), { cwd: c.flakeDir, signal: c.signal, timeoutMs: 10 * 60_000 })).stdout);
+  } catch (e) {
+    if (!(e instanceof CommandFailed)) throw e;
+    throw failure('flake-eval-failed', `the users of nixosConfigurations.${c.host} do not evaluate: ${messageOf(e).slice(0, 300)}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
+  }
+  if (!evaluated) throw failure('flake-eval-failed', `nix printed no user list for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
+  const r = checkLogin(evaluated, c.login.keys);
+  const file = `${c.loaded.config.hostsDir}/${c.host}/default.nix`;
+  if (r.kind === 'nobody') {
+    if (c.answers.allowNoLogin) return c.out.warn(`no user of ${c.host} has an authorized SSH key: after the install it is reachable only on its console (--allow-no-login)`);
+    throw failure(
+      'no-login',
+      `no user of ${c.host} has an authorized SSH key: after the wipe nobody could log in`,
+      `pass --login-key ~/.ssh/id_ed25519.pub (or set users.users.root.openssh.authorizedKeys.keys in ${file}), or --allow-no-login; nothing on the target was touched`,
+    );
+  }
+  if (r.kind === 'others') {
+    c.out.warn(`your key${c.login.keys.length === 1 ? '' : 's'} (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) cannot log into ${c.host}; ${r.users.join(', ')} ha${r.users.length === 1 ? 's' : 've'} other keys`);
+  }
+}
