@@ -24,10 +24,10 @@ describe('facterToReport on real reports', () => {
     assert.ok(r.facter && typeof r.facter === 'object');
   });
 
-  it('Hetzner Cloud: no uefi field → bios with a warning; virtio-scsi modules', () => {
+  it('Hetzner Cloud: no uefi field → firmware unknown with a warning; virtio-scsi modules', () => {
     const r = facterToReport(load('hetzner-cloud'));
-    assert.equal(r.firmware, 'bios');
-    assert.ok(r.warnings.some((w) => w.includes('no "uefi" field')));
+    assert.equal(r.firmware, 'unknown');
+    assert.ok(r.warnings.some((w) => w.includes('no "uefi" field') && w.includes('firmware unknown')));
     assert.equal(r.virtualization, 'kvm');
     assert.deepEqual(r.dmi, { vendor: 'Hetzner', product: 'vServer', chassis: 'other' });
     assert.deepEqual(r.disks.map((d) => [d.name, d.sizeBytes, d.byId, d.driverModules]), [['sda', 80003072 * 512, ['/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_120210839'], ['sd_mod', 'virtio_scsi', 'virtio_pci']]]);

@@ -56,9 +56,11 @@ export function facterToReport(raw: unknown): HardwareReport {
   const arch = archText ? ARCH.get(archText) : undefined;
   if (!arch) bad(archText ? `system "${archText}" is not x86_64-linux or aarch64-linux` : 'it names no "system" and no CPU architecture');
 
-  let firmware: HardwareReport['firmware'] = 'bios';
+  // Without the "uefi" field nothing says how the machine boots: "unknown", and the plan makes a
+  // layout that boots either way, rather than a BIOS-only disk a UEFI-only laptop cannot start.
+  let firmware: HardwareReport['firmware'] = 'unknown';
   if (isObj(r.uefi)) firmware = r.uefi.supported === true ? 'uefi' : 'bios';
-  else warnings.push('facter: the report has no "uefi" field (nixos-facter before 0.4); firmware assumed bios');
+  else warnings.push('facter: the report has no "uefi" field (nixos-facter before 0.4); firmware unknown');
 
   const smbios = isObj(r.smbios) ? r.smbios : {};
   const system = isObj(smbios.system) ? smbios.system : {};

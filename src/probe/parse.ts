@@ -48,8 +48,8 @@ export function parseProbeOutput(stdout: string): HardwareReport {
 
   let firmware = parseFirmware(s.get('firmware'));
   if (!firmware) {
-    firmware = 'bios';
-    warnings.push('firmware: unknown (no /sys/firmware section); assumed bios');
+    firmware = 'unknown';
+    warnings.push('firmware: unknown (no /sys/firmware section)');
   }
   const dmiFull = parseDmi(s.get('dmi'));
   const dmi = { vendor: dmiFull.vendor, product: dmiFull.product, chassis: dmiFull.chassis };

@@ -56,7 +56,7 @@ export const HardwareReportSchema = z.object({
   source: z.enum(['probe', 'facter']),
   hostname: z.string().nullable(),
   arch: z.enum(ARCHES),
-  firmware: z.enum(['uefi', 'bios']),
+  firmware: z.enum(['uefi', 'bios', 'unknown']).describe('unknown: the report could not tell (facter before 0.4, no /sys/firmware)'),
   virtualization: z.string().describe('systemd-detect-virt name, "none" on bare metal'),
   cpu: z.object({
     vendor: z.string().describe('"intel", "amd", "arm" or the raw vendor string'),

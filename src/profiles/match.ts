@@ -54,6 +54,7 @@ function checkRule(name: MatchRuleName, rules: MatchRules, r: HardwareReport, gp
     case 'arch':
       return rules.arch!.includes(r.arch) ? `architecture is ${r.arch}` : undefined;
     case 'firmware':
+      if (r.firmware === 'unknown') return `firmware unknown (may be ${rules.firmware!.toUpperCase()})`;
       return rules.firmware === r.firmware ? `firmware is ${r.firmware.toUpperCase()}` : undefined;
     case 'dmiVendor':
       return lc(r.dmi.vendor).includes(lc(rules.dmiVendor)) ? `DMI vendor "${r.dmi.vendor}" contains "${rules.dmiVendor}"` : undefined;

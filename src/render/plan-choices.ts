@@ -21,7 +21,18 @@ export interface BootChoice {
 export function planBootChoice(profile: Profile, report: HardwareReport): BootChoice {
   const loader = profile.contributes.bootLoader;
   if (loader === 'grub-hybrid') return { boot: report.arch === 'x86_64-linux' ? 'hybrid' : 'uefi', wanted: 'grub' };
+  // Firmware unknown: on x86 a layout that boots by BIOS and by UEFI (GRUB, EFI as removable);
+  // arm64 machines boot UEFI.
+  if (report.firmware === 'unknown') return { boot: report.arch === 'x86_64-linux' ? 'hybrid' : 'uefi', wanted: 'grub' };
   return { boot: report.firmware, ...(loader ? { wanted: loader } : {}) };
+}
+
+/** The plan's explanation when the firmware was not known. Pure. */
+export function describeUnknownFirmware(report: HardwareReport): string | undefined {
+  if (report.firmware !== 'unknown') return undefined;
+  return report.arch === 'x86_64-linux'
+    ? 'the report does not say whether the machine boots by BIOS or UEFI (nixos-facter before 0.4, or no /sys/firmware): the layout boots either way (GPT with a BIOS boot partition and an ESP; GRUB for both, its EFI half installed as removable)'
+    : 'the report does not say how the machine boots: arm64 boots UEFI, so the layout has an ESP';
 }
 
 /**

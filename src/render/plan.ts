@@ -18,7 +18,7 @@ import { buildDefaultNix, buildStableJson } from './host-files.js';
 import { buildDiskCandidates, chooseInstallDisks, type InstallDisk } from './install-disk.js';
 import { parseTarget } from '../ssh/target.js';
 import { parseLoginKeyLine } from '../install/login-keys.js';
-import { checkHostName, checkSecondDiskFits, checkSubvolumesFit, planBootChoice, planLayout } from './plan-choices.js';
+import { checkHostName, checkSecondDiskFits, checkSubvolumesFit, describeUnknownFirmware, planBootChoice, planLayout } from './plan-choices.js';
 
 export interface PlanAnswers {
   layout?: string;
@@ -162,7 +162,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     initrdModules: uniqSorted([...fromReport.modules.initrdAvailable, ...contrib.initrdModules, ...layoutInitrd]),
     kernelModules: uniqSorted([...fromReport.modules.kernelModules, ...contrib.kernelModules]),
     kernelParams: [...contrib.kernelParams],
-    warnings: [...choice.warnings, ...loader.warnings, ...profileModule.warnings],
+    warnings: [...(describeUnknownFirmware(report) ? [describeUnknownFirmware(report)!] : []), ...choice.warnings, ...(report.firmware === 'unknown' ? [] : loader.warnings), ...profileModule.warnings],
     login: { fingerprints: (answers.loginKeys ?? []).map((l) => parseLoginKeyLine(l)?.fingerprint ?? l), ...(answers.loginFrom ? { from: answers.loginFrom } : {}) },
     files,
   };

@@ -101,3 +101,27 @@ test('disko derives the resume device for hibernation', { skip }, async () => {
   assert.deepEqual(d.swap, [{ device: '/dev/mapper/cryptswap', randomEncryption: false }]);
 });
 
+
+test('a UEFI laptop read by nixos-facter without the "uefi" field (before 0.4) gets a layout that boots either way, checked by disko', { skip }, async () => {
+  const { readFileSync } = await import('node:fs');
+  const { facterToReport } = await import('../../src/probe/facter.js');
+  const { loadProfiles } = await import('../../src/profiles/load.js');
+  const { buildHostPlan } = await import('../../src/render/plan.js');
+  const raw = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/facter/amd-minipc-uefi.json'), 'utf8')) as Record<string, unknown>;
+  delete raw.uefi; // what an older nixos-facter writes for the same machine
+  const report = facterToReport(raw);
+  assert.equal(report.firmware, 'unknown');
+  const plan = buildHostPlan({ host: 'mini1', report, answers: {}, profiles: await loadProfiles() });
+  assert.deepEqual([plan.layout.boot, plan.layout.bootLoader], ['hybrid', 'grub']);
+  assert.ok(plan.warnings.some((w) => /does not say whether the machine boots by BIOS or UEFI.*boots either way/.test(w)), plan.warnings.join('\n'));
+  const disko = plan.files.find((f) => f.path.endsWith('/disko.nix'))!.content;
+  const d = await evalWithDisko(disko);
+  assert.equal(d.fileSystems['/boot']?.fsType, 'vfat', 'an ESP for UEFI');
+  assert.deepEqual(d.grubDevices, [plan.installDisk.path], 'a BIOS boot partition GRUB installs to');
+  const def = plan.files.find((f) => f.path.endsWith('/default.nix'))!.content;
+  assert.match(def, /efiSupport = true;/);
+  assert.match(def, /efiInstallAsRemovable = true;/);
+  // With the field, the same machine is planned as UEFI.
+  const uefi = buildHostPlan({ host: 'mini1', report: facterToReport({ ...raw, uefi: { supported: true } }), answers: {}, profiles: await loadProfiles() });
+  assert.equal(uefi.layout.boot, 'uefi');
+});
