@@ -55,3 +55,24 @@ test('agenix mode edits secrets.nix in place', async () => {
     assert.deepEqual(report.manual, [['agenix', '--rekey']]);
   });
 });
+
+test('a new .sops.yaml lists the operator\'s own sops key (SOPS_AGE_KEY_FILE) beside the host; without one, a note says so', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { readFile: read } = await import('node:fs/promises');
+  await withTempDir(async (dir) => {
+    const keyFile = join(dir, 'keys.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+    const mine = execFileSync('age-keygen', ['-y', keyFile]).toString().trim();
+    const run: Runner = async (argv) => ({ argv, code: 127, signal: null, stdout: '', stderr: '', durationMs: 0 });
+    const report = await runRegisterRecipients({ run, signal: new AbortController().signal, env: { SOPS_AGE_KEY_FILE: keyFile } }, loaded(dir, {}), { host: 'web1', recipient: R, sshPublicKey: KEY }, false);
+    const yaml = await read(join(dir, '.sops.yaml'), 'utf8');
+    assert.match(yaml, new RegExp(`&admin_1 ${mine}`));
+    assert.match(yaml, /- \*admin_1\n\s+- \*/);
+    assert.deepEqual(report.notes.filter((n) => n.includes('lists only')), []);
+  });
+  await withTempDir(async (dir) => {
+    const run: Runner = async (argv) => ({ argv, code: 127, signal: null, stdout: '', stderr: '', durationMs: 0 });
+    const report = await runRegisterRecipients({ run, signal: new AbortController().signal, env: { HOME: dir } }, loaded(dir, {}), { host: 'web1', recipient: R, sshPublicKey: KEY }, false);
+    assert.ok(report.notes.some((n) => /\.sops\.yaml is new and lists only web1: add your own age recipient/.test(n)), report.notes.join('\n'));
+  });
+});

@@ -12,6 +12,8 @@ import { applyFilePlan, planFiles, type PlannedFile } from '../render/file-plan.
 import { planAgenix } from './agenix.js';
 import { buildNewSopsYaml, matchRule, parseCreationRules, planSopsYaml, planSopsYamlKey } from './sops-yaml.js';
 import { SHARED_ADMIN_AGE_ANCHOR } from '../keys/host-keys.js';
+import { recipientOfIdentity } from '../keys/age-key.js';
+import { homedir } from 'node:os';
 
 export interface RegisterInput {
   host: string;
@@ -120,8 +122,27 @@ async function sopsAvailable(ctx: Pick<AppContext, 'run'>): Promise<boolean> {
   }
 }
 
+/**
+ * The operator's own age recipients for a new .sops.yaml: bootstrap's local vault recipients, and
+ * the key sops itself decrypts with ($SOPS_AGE_KEY_FILE, else ~/.config/sops/age/keys.txt), so the
+ * operator can open the files they create next. Unreadable or malformed files count as none.
+ */
+export async function findOperatorRecipients(loaded: LoadedConfig, env: NodeJS.ProcessEnv | undefined): Promise<string[]> {
+  const out = new Set(loaded.config.secrets.local.recipients);
+  if (env) {
+    const home = env.HOME ?? homedir();
+    const file = env.SOPS_AGE_KEY_FILE ?? join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'sops/age/keys.txt');
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const id of text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('AGE-SECRET-KEY-1'))) {
+      out.add(await recipientOfIdentity(id, file).catch(() => ''));
+    }
+  }
+  out.delete('');
+  return [...out];
+}
+
 export async function runRegisterRecipients(
-  ctx: Pick<AppContext, 'run' | 'signal'>,
+  ctx: Pick<AppContext, 'run' | 'signal'> & { env?: NodeJS.ProcessEnv },
   loaded: LoadedConfig,
   input: RegisterInput,
   dryRun: boolean,
@@ -134,7 +155,11 @@ export async function runRegisterRecipients(
   if (config.sops.mode === 'sops') {
     const file = config.sops.file;
     const existing = await readFile(join(flakeDir, file), 'utf8').catch(() => undefined);
-    let content = existing ?? buildNewSopsYaml(input.host, input.recipient, config.secrets.local.recipients);
+    const admins = existing === undefined ? await findOperatorRecipients(loaded, ctx.env) : [];
+    if (existing === undefined && !admins.length) {
+      report.notes.push(`${file} is new and lists only ${input.host}: add your own age recipient under keys: and to its rule (sops reads $SOPS_AGE_KEY_FILE or ~/.config/sops/age/keys.txt), or you cannot open the secrets you create`);
+    }
+    let content = existing ?? buildNewSopsYaml(input.host, input.recipient, admins);
     const plan = planSopsYaml(content, { host: input.host, recipient: input.recipient, extraRules: config.sops.rules }, file);
     content = plan.content;
     report.notes.push(...plan.notes);

@@ -64,6 +64,33 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
     }
   });
 
+  test('secrets the host must read but is not a recipient of stop the run before the target is touched, with the exact command', async () => {
+    const t = await lab().addTarget();
+    const f = await makeFlake(lab());
+    try {
+      // The operator's secrets of rk1, encrypted (sops metadata) for the admin only, under a rule naming rk1.
+      const admin = /&admin (age1\S+)/.exec(readFileSync(join(f.dir, '.sops.yaml'), 'utf8'))![1]!;
+      // (first match wins in sops: the rule for rk1 goes before the harness's rule for every host)
+      const yaml = readFileSync(join(f.dir, '.sops.yaml'), 'utf8').replace('creation_rules:\n', 'creation_rules:\n  - path_regex: hosts/rk1/secrets\\.yaml$\n    key_groups:\n      - age:\n          - *admin\n');
+      writeFileSync(join(f.dir, '.sops.yaml'), yaml);
+      mkdirSync(join(f.dir, 'hosts/rk1'), { recursive: true });
+      writeFileSync(join(f.dir, 'hosts/rk1/secrets.yaml'), `db: ENC[AES256_GCM,data:x,type:str]\nsops:\n    age:\n        - recipient: ${admin}\n          enc: x\n    version: 3.9.0\n`);
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'rk1'));
+      // sops is not installed here: bootstrap cannot run updatekeys itself.
+      const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /1 secret file rk1 must read is not encrypted for it: hosts\/rk1\/secrets\.yaml/);
+      assert.match(r.stderr, /run sops updatekeys -y hosts\/rk1\/secrets\.yaml .*--resume.*--skip-rekey/);
+      assert.match(readFileSync(join(f.dir, '.sops.yaml'), 'utf8'), /path_regex: hosts\/rk1\/secrets\\\.yaml\$\n    key_groups:\n      - age:\n          - \*admin\n          - \*host_rk1/);
+      assert.deepEqual(f.installerRuns(), []);
+      assertUntouched(t);
+      const last = readFileSync(join(f.dir, '.bootstrap/state/rk1/journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { stepId: string; status: string }).at(-1)!;
+      assert.deepEqual([last.stepId, last.status], ['recipients', 'failed']);
+    } finally {
+      await f.close();
+    }
+  });
+
   test('in a git flake, host files git does not track stop preflight with the git add to run', async () => {
     const t = await lab().addTarget();
     const f = await makeFlake(lab());

@@ -9,6 +9,7 @@ const CHOICES = PLAN_CHOICE_OPTIONS;
 const RUN: OptionSpec[] = [
   { name: 'copy-host-keys', type: 'boolean', description: "keep the target's current host keys instead of provisioning ours" },
   { name: 'login-key', type: 'string', multiple: true, placeholder: 'KEY|FILE.pub', description: 'a public key that may log in as root on the installed host (default: the -i key\'s .pub, else the ssh-agent\'s keys)' },
+  { name: 'skip-rekey', type: 'boolean', description: "install even when some of the host's secrets are not encrypted for it yet (sops updatekeys / agenix --rekey)" },
   { name: 'allow-no-login', type: 'boolean', description: 'install even when no user of the host has an authorized SSH key' },
   { name: 'build-on', type: 'string', placeholder: 'auto|local|remote', description: 'where nixos-anywhere builds the system' },
   { name: 'no-disko-deps', type: 'boolean', description: 'let disko use the installer tools (saves memory on small machines)' },

@@ -32,6 +32,7 @@ export const InstallAnswersSchema = z
     encrypt: z.boolean(),
     subvolumes: z.array(z.string()),
     loginKeys: z.array(z.string()).describe("public keys (or .pub files) that may log in as root on the installed host; default: the -i key's .pub, else the ssh-agent's keys"),
+    skipRekey: z.boolean().describe('install even when some of the host\'s secrets are not encrypted for it yet'),
     allowNoLogin: z.boolean().describe('install even when no user of the host has an authorized SSH key'),
     copyHostKeys: z.boolean().describe("keep the target's current host keys instead of provisioning ours"),
     buildOn: z.enum(['auto', 'local', 'remote']),
@@ -107,6 +108,7 @@ export function buildAnswersFromArgs(args: ParsedArgs): InstallAnswers {
   bool('encrypt', 'encrypt');
   bool('copy-host-keys', 'copyHostKeys');
   bool('allow-no-login', 'allowNoLogin');
+  bool('skip-rekey', 'skipRekey');
   if (args.strings('login-key').length) a.loginKeys = args.strings('login-key');
   bool('no-disko-deps', 'noDiskoDeps');
   bool('yes', 'yes');

@@ -3,6 +3,7 @@
  * keys, register its age recipient, and check that the flake, the target and its disk are what
  * the plan says. Each step takes only the slice of the install context it needs.
  */
+import { checkHostDecrypts } from '../../recipients/rekey-check.js';
 import { runLoginCheck } from './login.js';
 import { join } from 'node:path';
 import { failure } from '../../errors.js';
@@ -108,8 +109,18 @@ export const recipientsStep: Step<C> = {
         : await c.keys().then((k) => ({ host: c.host, recipient: k.age.recipient, sshPublicKey: k.ssh.publicKey, ...separateInput(k.separateAge) }));
     // Shared files: hosts of one fleet run register one at a time.
     const report = await withFlakeLock(c.flakeDir, c.loaded.config.stateDir, () => runRegisterRecipients(c.app, c.loaded, input, false));
-    for (const cmd of report.manual) c.out.warn(`run this yourself (sops is not installed here): ${cmd.join(' ')}`);
     for (const note of report.notes) c.out.info(note);
+    // The host must decrypt its secrets on first boot: checked from the files, before the wipe.
+    const sops = c.loaded.config.sops;
+    const check = await checkHostDecrypts(c.app, { flakeDir: c.flakeDir, mode: sops.mode, sopsFile: sops.file, agenixFile: sops.agenixFile, recipient: input.recipient, sshPublicKey: input.sshPublicKey });
+    if (!check.checked) c.out.warn(`could not evaluate ${sops.agenixFile} here (is Nix installed?): whether ${c.host} can decrypt its agenix secrets is not checked`);
+    if (check.missing.length) {
+      const what = `${check.missing.length} secret file${check.missing.length === 1 ? '' : 's'} ${c.host} must read ${check.missing.length === 1 ? 'is' : 'are'} not encrypted for it: ${check.missing.join(', ')}`;
+      if (!c.answers.skipRekey) {
+        throw failure('secrets-not-rekeyed', what, `run ${check.commands.join(' && ')} (with your own key), then run again with --resume; or pass --skip-rekey to install without them; nothing on the target was touched`);
+      }
+      c.out.warn(`${what} (--skip-rekey): they will not decrypt on ${c.host} until you run ${check.commands.join(' && ')} and deploy`);
+    }
     progress.update(report.files.length ? `updated ${report.files.join(', ')}` : 'already registered');
   },
 };
