@@ -130,3 +130,13 @@ for (const [name, extra] of FACTER_CASES) {
     });
   });
 }
+
+test('plan --write: a new default.nix starts at the release flake.lock pins (25.11), not a fixed one', async () => {
+  await withTempDir(async (flake) => {
+    await writeFile(join(flake, 'flake.nix'), '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11"; outputs = _: { }; }\n');
+    await writeFile(join(flake, 'flake.lock'), JSON.stringify({ nodes: { nixpkgs: { locked: { owner: 'NixOS', repo: 'nixpkgs', rev: '0'.repeat(40), type: 'github' }, original: { owner: 'NixOS', ref: 'nixos-25.11', repo: 'nixpkgs', type: 'github' } }, root: { inputs: { nixpkgs: 'nixpkgs' } } }, root: 'root', version: 7 }));
+    const r = await runCli(['plan', 'web1', '--report', REPORT('ovh-vps'), '--flake', flake, '--write']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(await readFile(join(flake, 'hosts/web1/default.nix'), 'utf8'), /system\.stateVersion = "25\.11";/);
+  });
+});

@@ -41,6 +41,8 @@ export interface PlanAnswers {
   loginKeys?: string[];
   /** Where they came from, for the plan text. */
   loginFrom?: string;
+  /** system.stateVersion of a new default.nix: the release flake.lock pins (default STATE_VERSION). */
+  stateVersion?: string;
 }
 
 export interface HostPlanInput {
@@ -148,7 +150,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
   const files: PlannedFile[] = [
     { path: `${dir}/disko.nix`, content: disko, owner: 'tool' },
     { path: `${dir}/hardware.nix`, content: hardwareNix, owner: 'tool' },
-    { path: `${dir}/default.nix`, content: buildDefaultNix({ host, bootLoader: loader.lines, ...(answers.loginKeys?.length ? { loginKeys: answers.loginKeys } : {}), nixosHardware: contrib.nixosHardware, ...(answers.target ? { sshPort: parseTarget(answers.target).port } : {}) }), owner: 'user' },
+    { path: `${dir}/default.nix`, content: buildDefaultNix({ host, bootLoader: loader.lines, ...(answers.stateVersion ? { stateVersion: answers.stateVersion } : {}), ...(answers.loginKeys?.length ? { loginKeys: answers.loginKeys } : {}), nixosHardware: contrib.nixosHardware, ...(answers.target ? { sshPort: parseTarget(answers.target).port } : {}) }), owner: 'user' },
     { path: `${dir}/facts.json`, content: buildStableJson(report), owner: 'tool' },
     { path: `${dir}/bootstrap.toml`, content: manifest, owner: 'tool' },
   ];

@@ -3,6 +3,7 @@
  * identity mode. Also the dry-run view: the plan, the disk that would be wiped, the steps and
  * the installer commands, with nothing touched.
  */
+import { readNixpkgsRelease } from '../../nix/flake-lock-release.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { AppContext } from '../../context.js';
 import type { Manifest } from '../../manifest/schema.js';
@@ -15,7 +16,10 @@ import type { HardwareReport } from '../../probe/report.js';
 import { loadProfiles } from '../../profiles/load.js';
 import { planFiles, type FilePlanEntry } from '../../render/file-plan.js';
 import { parseSize } from '../../render/plan-choices.js';
-import { buildPlanText } from '../../render/plan-print.js';
+import { buildPlanJson, buildPlanText, type PlanContext } from '../../render/plan-print.js';
+import { buildPlanContext } from './plan-context.js';
+import type { InstallDisk } from '../../render/install-disk.js';
+import type { Phase } from '../../nix/nixos-anywhere.js';
 import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/plan.js';
 import type { SshOptions } from '../../ssh/session.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
@@ -38,6 +42,8 @@ export interface PreparedInstall {
   identity: IdentityMode;
   /** Who may log into the installed host (preflight checks the evaluated config has a key). */
   login: ResolvedLoginKeys;
+  /** Secret store, recipient edits, flake wiring: shown in the plan (plan-context.ts). */
+  context?: PlanContext;
 }
 
 /** Install answers → plan answers. Pure. */
@@ -71,23 +77,36 @@ export async function runPreparePlan(o: {
   existingManifest?: Manifest;
 }): Promise<PreparedInstall> {
   planPhaseTimeouts({ answers: o.answers }); // a bad --phase-timeout is bad input: refuse it before anything runs
+  const stateVersion = await readNixpkgsRelease(o.flakeDir);
   const identity: IdentityMode = o.answers.copyHostKeys ? 'copy-target-keys' : (o.existingManifest?.install?.identity ?? 'provisioned');
   const plan = buildHostPlan({
     host: o.host,
     report: o.report,
-    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}) },
+    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}) },
     profiles: await loadProfiles(),
     hostsDir: o.loaded.config.hostsDir,
     ...(o.existingManifest ? { existingManifest: o.existingManifest } : {}),
   });
   const entries = await planFiles(o.flakeDir, plan.files);
-  return { mode: o.mode, flakeDir: o.flakeDir, loaded: o.loaded, host: o.host, target: o.target, ssh: o.ssh, report: o.report, plan, entries, answers: o.answers, identity, login: o.login };
+  const context = await buildPlanContext(o.loaded, o.host);
+  return { mode: o.mode, flakeDir: o.flakeDir, loaded: o.loaded, host: o.host, target: o.target, ssh: o.ssh, report: o.report, plan, entries, answers: o.answers, identity, login: o.login, context };
 }
 
-/** The whole run as text, for --dry-run. Pure apart from locating the installer. */
-export function buildDryRunText(p: PreparedInstall, stepTitles: readonly { id: string; title: string }[], env: NodeJS.ProcessEnv): string {
-  const lines = [buildPlanText(p.plan, p.entries), '', describeWipe(p.host, formatTarget(p.target), p.plan.installDisk, p.plan.secondDisk), '', 'Steps:'];
-  for (const s of stepTitles) lines.push(`  ${s.id.padEnd(11)}${s.title}`);
+/**
+ * Everything a dry run shows, as data: the one source of both the text and the `--json` document,
+ * so they cannot disagree. Pure apart from locating the installer.
+ */
+export interface DryRun {
+  wipe: { text: string; target: string; disks: InstallDisk[] };
+  steps: Array<{ id: string; title: string }>;
+  preflight: { buildOn: 'local' | 'remote'; argv: string[] };
+  installer: { phases: Phase[]; argv: string[] };
+  /** Per-phase limits in milliseconds, in phase order. */
+  timeLimitsMs: Record<Phase, number>;
+}
+
+export function planDryRun(p: PreparedInstall, stepTitles: readonly { id: string; title: string }[], env: NodeJS.ProcessEnv): DryRun {
+  const target = formatTarget(p.target);
   let prefix: string[];
   try {
     prefix = locateNixosAnywhere(env).prefix;
@@ -101,20 +120,72 @@ export function buildDryRunText(p: PreparedInstall, stepTitles: readonly { id: s
     ...(p.plan.layout.encrypted ? { diskEncryptionKeyFile: '$SECRET_DIR/disk-encryption.key' } : {}),
   };
   const phases = planInstallerPhases('kexec');
+  const t = planPhaseTimeouts(p);
+  return {
+    wipe: { text: describeWipe(p.host, target, p.plan.installDisk, p.plan.secondDisk), target, disks: [p.plan.installDisk, ...(p.plan.secondDisk ? [p.plan.secondDisk] : [])] },
+    steps: stepTitles.map((s) => ({ id: s.id, title: s.title })),
+    preflight: {
+      buildOn: p.answers.buildOn === 'remote' ? 'remote' : 'local',
+      argv: (p.answers.buildOn === 'remote' ? buildEvalDrvArgv : buildSystemBuildArgv)(p.flakeDir, p.host, { ...(p.answers.noDiskoDeps ? { noDiskoDeps: true } : {}) }),
+    },
+    installer: { phases, argv: buildInstallerArgv(prefix, buildInstallerOptions(p, phases, built, files), phases) },
+    timeLimitsMs: Object.fromEntries(phases.map((ph) => [ph, t[ph]])) as Record<Phase, number>,
+  };
+}
+
+/** The whole run as text, for --dry-run. Pure apart from locating the installer. */
+export function buildDryRunText(p: PreparedInstall, stepTitles: readonly { id: string; title: string }[], env: NodeJS.ProcessEnv): string {
+  const d = planDryRun(p, stepTitles, env);
+  const lines = [buildPlanText(p.plan, p.entries, p.context), '', d.wipe.text, '', 'Steps:'];
+  for (const s of d.steps) lines.push(`  ${s.id.padEnd(11)}${s.title}`);
   lines.push('', 'Preflight builds the system before the target is touched:');
-  lines.push(`  ${(p.answers.buildOn === 'remote' ? buildEvalDrvArgv : buildSystemBuildArgv)(p.flakeDir, p.host, { ...(p.answers.noDiskoDeps ? { noDiskoDeps: true } : {}) }).join(' ')}`);
+  lines.push(`  ${d.preflight.argv.join(' ')}`);
   lines.push('', 'Installer command, one call for every phase ($SECRET_DIR: a 0700 directory on tmpfs, removed afterwards;');
   lines.push("every ssh it makes checks the pinned host key through bootstrap's ssh guard):");
-  lines.push(`  ${buildInstallerArgv(prefix, buildInstallerOptions(p, phases, built, files), phases).join(' ')}`);
-  const t = planPhaseTimeouts(p);
-  lines.push(`Time limits: ${phases.map((ph) => `${ph} ${formatDuration(t[ph])}`).join(', ')}.`);
+  lines.push(`  ${d.installer.argv.join(' ')}`);
+  lines.push(`Time limits: ${d.installer.phases.map((ph) => `${ph} ${formatDuration(d.timeLimitsMs[ph])}`).join(', ')}.`);
   lines.push('', 'Dry run: nothing was written, no key was made, the target was only probed.');
   return lines.join('\n');
 }
 
+/**
+ * The `--dry-run --json` document: the plan as `bootstrap plan --json` prints it, the disks that
+ * would be wiped, the steps, the preflight and installer argv ($SECRET_DIR, $DISKO and $TOPLEVEL
+ * stand for paths made at run time) and the time limits. Built from the same data as the text.
+ */
+export function buildDryRunJson(p: PreparedInstall, stepTitles: readonly { id: string; title: string }[], env: NodeJS.ProcessEnv) {
+  const d = planDryRun(p, stepTitles, env);
+  return {
+    dryRun: true as const,
+    mode: p.mode,
+    host: p.host,
+    target: d.wipe.target,
+    identity: p.identity,
+    plan: buildPlanJson(p.plan, p.entries),
+    wipe: {
+      target: d.wipe.target,
+      disks: d.wipe.disks.map((k) => ({ path: k.path, byId: k.byId, devPath: k.devPath, sizeBytes: k.sizeBytes, model: k.model, serial: k.serial })),
+      description: d.wipe.text,
+    },
+    steps: d.steps,
+    preflight: d.preflight,
+    installer: d.installer,
+    timeLimits: Object.fromEntries(d.installer.phases.map((ph) => [ph, { ms: d.timeLimitsMs[ph], text: formatDuration(d.timeLimitsMs[ph]) }])),
+    changed: { filesWritten: 0, keysMade: 0, targetTouched: 'probed only' },
+  };
+}
+
+/** --dry-run: the text on stdout, or with --json the document (and the plan's warnings on stderr). */
+export function printDryRun(app: Pick<AppContext, 'out' | 'env'>, p: PreparedInstall, stepTitles: readonly { id: string; title: string }[], json: boolean): void {
+  if (json) {
+    app.out.json(buildDryRunJson(p, stepTitles, app.env));
+    for (const w of p.plan.warnings) app.out.warn(w);
+  } else app.out.data(buildDryRunText(p, stepTitles, app.env));
+}
+
 /** The plan for a person: on stdout, or on stderr when stdout carries --json. */
 export function printPrepared(app: Pick<AppContext, 'out'>, p: PreparedInstall, json: boolean): void {
-  const text = buildPlanText(p.plan, p.entries);
+  const text = buildPlanText(p.plan, p.entries, p.context);
   if (json) app.out.info(text);
   else app.out.data(text);
   for (const w of p.plan.warnings) app.out.warn(w);

@@ -3,6 +3,7 @@
  * --write apply through applyFilePlan. Order matters: every question (report, profile, layout,
  * disk) is settled by buildHostPlan before a single file is touched.
  */
+import { readNixpkgsRelease } from '../../nix/flake-lock-release.js';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
@@ -58,7 +59,8 @@ export async function runPlan(ctx: AppContext, opts: PlanOptions): Promise<PlanO
   const profiles = await loadProfiles();
   const report = await runReadReport(ctx, opts.source);
   const existingManifest = await readExistingManifest(flakeDir, opts.host);
-  const plan = buildHostPlan({ host: opts.host, report, answers: opts.answers, profiles, hostsDir: config.hostsDir, existingManifest });
+  const stateVersion = await readNixpkgsRelease(flakeDir);
+  const plan = buildHostPlan({ host: opts.host, report, answers: { ...opts.answers, ...(stateVersion ? { stateVersion } : {}) }, profiles, hostsDir: config.hostsDir, existingManifest });
   const entries = await planFiles(flakeDir, plan.files);
 
   if (opts.json) ctx.out.json(buildPlanJson(plan, entries));
