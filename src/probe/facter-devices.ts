@@ -3,6 +3,7 @@
  * Shapes seen in real reports: ids as {hex?, name?, value} or a plain string ("Virtio");
  * `unix_device_name` (until 2025) and/or `unix_device_names`; `driver_modules` may be absent.
  */
+import { USB_BOOT_MODULES } from './parse-devices.js';
 import { PCI_BUS_ID_RE, type Disk, type Nic, type PciDevice } from './report.js';
 
 export type FacterDevice = Record<string, unknown>;
@@ -145,6 +146,14 @@ export function facterNics(hardware: Record<string, unknown>): Nic[] {
     out.push({ name, mac: null, addresses: [], driverModule: driverModulesOf(d)[0] ?? null, up: false, wireless: kind === 'WLAN' || name.startsWith('wl') });
   }
   return out;
+}
+
+/** Drivers of USB devices that matter at boot (storage, keyboards, card readers), from hardware.usb. */
+export function facterUsbBootDrivers(hardware: Record<string, unknown>): string[] {
+  const list = Array.isArray(hardware.usb) ? hardware.usb.filter(isObj) : [];
+  const out = new Set<string>();
+  for (const d of list) for (const m of driverModulesOf(d)) if (USB_BOOT_MODULES.has(m)) out.add(m);
+  return [...out].sort();
 }
 
 export function facterUsbControllers(hardware: Record<string, unknown>): string[] {

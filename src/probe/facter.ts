@@ -6,7 +6,7 @@
  */
 import { usageError } from '../errors.js';
 import { HardwareReportSchema, type HardwareReport } from './report.js';
-import { facterDisks, facterNics, facterPci, facterUsbControllers } from './facter-devices.js';
+import { facterDisks, facterNics, facterPci, facterUsbBootDrivers, facterUsbControllers } from './facter-devices.js';
 import { chassisName, cleanDmi, cpuVendorName, PORTABLE_CHASSIS } from './smbios.js';
 
 const HINT = 'pass the JSON file that `nixos-facter` (or `nix run nixpkgs#nixos-facter`) wrote, complete and unedited';
@@ -87,6 +87,7 @@ export function facterToReport(raw: unknown): HardwareReport {
     disks,
     pci: facterPci(hw),
     usbControllers: facterUsbControllers(hw),
+    usbBootDrivers: facterUsbBootDrivers(hw),
     nics: facterNics(hw),
     defaultRoutes: [],
     battery,

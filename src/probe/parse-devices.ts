@@ -43,6 +43,25 @@ export function parseUsbControllers(lines: Lines, pci: readonly PciDevice[]): st
   return out;
 }
 
+/** USB drivers the initrd may need, whatever interface they were seen on (facter gives no classes). */
+export const USB_BOOT_MODULES = new Set(['usb_storage', 'uas', 'usbhid', 'rtsx_usb']);
+
+/**
+ * `usb-interfaces` records → the drivers of mass-storage interfaces (class 08), keyboards (class
+ * 03, protocol 01) and Realtek USB card readers, as nixos-generate-config picks them. Pure.
+ */
+export function parseUsbBootDrivers(lines: Lines): string[] {
+  const out: string[] = [];
+  for (const r of parseRecords(lines ?? [])) {
+    const module = clean(r.values.module);
+    if (!module || out.includes(module)) continue;
+    const cls = (clean(r.values.class) ?? '').toLowerCase();
+    const keyboard = cls === '03' && clean(r.values.protocol) === '01';
+    if (cls === '08' || keyboard || module === 'rtsx_usb') out.push(module);
+  }
+  return out.filter((m) => /^[A-Za-z0-9_-]+$/.test(m)).sort();
+}
+
 /** `ip -o addr show` lines: "2: eth0    inet 10.0.0.2/24 brd … scope global eth0\ …". */
 export function parseAddresses(lines: Lines): Map<string, string[]> {
   const out = new Map<string, string[]>();

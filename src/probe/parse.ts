@@ -9,7 +9,7 @@ import { splitProbeOutput } from './parse-sections.js';
 import { archFromCpu, parseArch, parseCpu, parseDmi, parseFirmware, parseMemoryBytes, parseSystem, parseVirt } from './parse-system.js';
 import { parseAccess, parseOs, parseTools } from './parse-os.js';
 import { parseDisks } from './parse-disks.js';
-import { parseBattery, parseNics, parsePci, parseRoutes, parseUsbControllers } from './parse-devices.js';
+import { parseBattery, parseNics, parsePci, parseRoutes, parseUsbBootDrivers, parseUsbControllers } from './parse-devices.js';
 import { mergeFacter } from './merge-facter.js';
 
 /** Sections every run of probe.sh prints; a missing one means the output was cut short or garbled. */
@@ -90,6 +90,7 @@ export function parseProbeOutput(stdout: string): HardwareReport {
     disks,
     pci,
     usbControllers: parseUsbControllers(s.get('usb'), pci),
+    usbBootDrivers: parseUsbBootDrivers(s.get('usb-interfaces')),
     nics: parseNics(s.get('net'), s.get('addr')),
     defaultRoutes: [...parseRoutes(s.get('route4'), 'ipv4'), ...parseRoutes(s.get('route6'), 'ipv6')],
     battery: parseBattery(s.get('power')),

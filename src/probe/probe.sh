@@ -164,6 +164,18 @@ for _u in /sys/bus/usb/devices/usb*; do
   link module "$_c/driver/module"
 done
 
+# USB interfaces a machine may boot or unlock through (nixos-generate-config adds their drivers to
+# the initrd): mass storage (class 08: usb_storage, uas), keyboards (03/01: usbhid), and Realtek
+# USB card readers (vendor class, rtsx_usb).
+section usb-interfaces
+for _u in /sys/bus/usb/devices/*:*; do
+  [ -e "$_u" ] || continue
+  printf -- '- %s\n' "${_u##*/}"
+  kv class "$_u/bInterfaceClass"
+  kv protocol "$_u/bInterfaceProtocol"
+  link module "$_u/driver/module"
+done
+
 section net
 for _i in /sys/class/net/*; do
   [ -e "$_i" ] || continue

@@ -73,6 +73,10 @@ export const HardwareReportSchema = z.object({
   disks: z.array(DiskSchema),
   pci: z.array(PciDeviceSchema),
   usbControllers: z.array(z.string()).describe('driver modules of USB host controllers (xhci_pci, ehci_pci, …)'),
+  usbBootDrivers: z
+    .array(z.string())
+    .default([])
+    .describe('driver modules of USB interfaces that matter at boot: mass storage (usb_storage, uas), keyboards (usbhid), card readers (rtsx_usb)'),
   nics: z.array(NicSchema),
   defaultRoutes: z.array(RouteSchema),
   battery: z.boolean(),

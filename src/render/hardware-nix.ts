@@ -59,6 +59,8 @@ export function buildInitrdModules(report: HardwareReport): InitrdModules {
     initrd.push(...disk.driverModules);
   }
   initrd.push(...report.usbControllers);
+  // USB storage, keyboards and card readers seen on this machine (uas, usbhid, rtsx_usb → its SD half).
+  for (const m of report.usbBootDrivers ?? []) initrd.push(...(CARD_READER_DRIVERS.get(m) ?? [m]));
   const bareMetal = report.virtualization === 'none';
   if (bareMetal && report.usbControllers.length > 0) initrd.push('usbhid', 'usb_storage', 'sd_mod');
   if (VIRTIO_HYPERVISORS.has(report.virtualization)) initrd.push(...VIRTIO_INITRD);

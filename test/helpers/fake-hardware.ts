@@ -38,6 +38,8 @@ export interface ScenarioSpec {
   power?: Array<{ name: string; type: string; scope?: string }>;
   /** USB root hubs: name → host controller path under /sys/devices. */
   usb?: Record<string, string>;
+  /** USB interfaces (path under /sys/devices, …/2-1:1.0): class, protocol and bound driver. */
+  usbInterfaces?: Array<{ path: string; class: string; protocol: string } & Partial<DriverSpec>>;
 }
 
 export interface FakeMachine {
@@ -129,6 +131,14 @@ export function buildFakeMachine(scenarioDir: string, outDir: string, opts: { wi
   for (const [hub, controller] of Object.entries(spec.usb ?? {})) {
     mkdirSync(join(devices, controller, hub), { recursive: true });
     link(join(sys, 'bus/usb/devices', hub), join(devices, controller, hub));
+  }
+
+  for (const i of spec.usbInterfaces ?? []) {
+    const dir = join(devices, i.path);
+    write(join(dir, 'bInterfaceClass'), i.class);
+    write(join(dir, 'bInterfaceProtocol'), i.protocol);
+    if (i.driver) bindDriver(sys, dir, { driver: i.driver, module: i.module ?? null }, 'usb');
+    link(join(sys, 'bus/usb/devices', i.path.split('/').at(-1)!), dir);
   }
 
   if (spec.dmi) for (const [k, v] of Object.entries(spec.dmi)) write(join(devices, 'virtual/dmi/id', k), v);

@@ -19,6 +19,8 @@ export interface ScenarioExpectation {
   nics: Array<{ name: string; mac: string; driverModule: string; wireless: boolean; addresses: string[] }>;
   defaultRoutes: HardwareReport['defaultRoutes'];
   usbControllers: string[];
+  /** Drivers of USB storage, keyboards and card readers (default: none). */
+  usbBootDrivers?: string[];
   battery: boolean;
   os: { id: string; isNixos: boolean; isInstaller: boolean; isRescue: boolean };
 }
@@ -57,7 +59,7 @@ export const SCENARIOS: Record<string, ScenarioExpectation> = {
     gpus: [{ busId: '0000:33:00.0', vendorId: '1002', driverModule: 'amdgpu' }],
     nics: [{ name: 'wlp2s0', mac: 'e8:65:38:aa:bb:cc', driverModule: 'mt7921e', wireless: true, addresses: ['192.168.178.57/24', '2001:db8:5:1:ea65:38ff:feaa:bbcc/64', 'fe80::ea65:38ff:feaa:bbcc/64'] }],
     defaultRoutes: [{ family: 'ipv4', gateway: '192.168.178.1', interface: 'wlp2s0' }, { family: 'ipv6', gateway: 'fe80::3a10:d5ff:fe12:3456', interface: 'wlp2s0' }],
-    usbControllers: ['xhci_pci'], battery: true,
+    usbControllers: ['xhci_pci'], usbBootDrivers: ['rtsx_usb', 'uas', 'usbhid'], battery: true,
     os: { id: 'nixos', isNixos: true, isInstaller: true, isRescue: false },
   },
   'intel-nvidia-laptop': {
@@ -110,6 +112,7 @@ export function checkScenario(r: HardwareReport, e: ScenarioExpectation): void {
   assert.deepEqual(r.nics.map((n) => ({ name: n.name, mac: n.mac, driverModule: n.driverModule, wireless: n.wireless, addresses: n.addresses })), e.nics, 'nics');
   assert.deepEqual(r.defaultRoutes, e.defaultRoutes, 'default routes');
   assert.deepEqual(r.usbControllers, e.usbControllers, 'usb controllers');
+  assert.deepEqual(r.usbBootDrivers, e.usbBootDrivers ?? [], 'usb boot drivers');
   assert.equal(r.battery, e.battery, 'battery');
   assert.deepEqual({ id: r.os.id, isNixos: r.os.isNixos, isInstaller: r.os.isInstaller, isRescue: r.os.isRescue }, e.os, 'os');
   assert.deepEqual(r.warnings, [], 'no warnings');

@@ -149,3 +149,20 @@ test('golden hardware.nix files', () => {
     assertGolden(`hardware/${s}.nix`, buildHardwareNix(buildHardwareNixInputFromReport(loadReport(s))));
   }
 });
+
+test('USB boot devices seen on the machine reach the initrd as nixos-generate-config adds them: uas, usbhid, a USB card reader with its SD half', async () => {
+  const { parseProbeOutput } = await import('../../src/probe/parse.js');
+  const { readFileSync } = await import('node:fs');
+  const { REPO_ROOT } = await import('../helpers/cli.js');
+  const report = parseProbeOutput(readFileSync(`${REPO_ROOT}test/fixtures/scenarios/amd-laptop-nvme-uefi/probe-output.txt`, 'utf8'));
+  assert.deepEqual(report.usbBootDrivers, ['rtsx_usb', 'uas', 'usbhid'], 'the webcam (class 0e) is not a boot device');
+  const m = buildInitrdModules(report);
+  for (const mod of ['uas', 'usbhid', 'rtsx_usb', 'rtsx_usb_sdmmc', 'mmc_block']) assert.ok(m.initrdAvailable.includes(mod), mod);
+  assert.ok(!m.initrdAvailable.includes('uvcvideo'));
+  const hw = (await evalModuleJson(buildHardwareNix(buildHardwareNixInputFromReport(report)))) as { boot: { initrd: { availableKernelModules: string[] } } };
+  assert.ok(hw.boot.initrd.availableKernelModules.includes('rtsx_usb_sdmmc'));
+  // A report from before this field (facts.json of an older run) still reads, with none.
+  const { HardwareReportSchema } = await import('../../src/probe/report.js');
+  const { usbBootDrivers: _drop, ...old } = report;
+  assert.deepEqual(HardwareReportSchema.parse(old).usbBootDrivers, []);
+});
