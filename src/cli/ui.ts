@@ -22,8 +22,12 @@ type Color = keyof typeof CODES;
 export class Output {
   readonly color: boolean;
   debugEnabled: boolean;
-  /** A terminal task line is on screen without its newline: the next message must start below it. */
-  private openTaskLine = false;
+  /**
+   * A terminal task line is on screen without its newline (what it shows now). A message said
+   * meanwhile clears it, prints above it and draws it again, so the spinner stays the last line
+   * and its ✔/✖ replaces it in place (issue 11: notes used to land mid-line, under a stale "…").
+   */
+  private openTaskLine: string | undefined;
 
   constructor(
     private readonly stdout: Writer,
@@ -36,9 +40,9 @@ export class Output {
 
   /** Everything for a person goes to stderr through here, below any open task line. */
   private say(text: string): void {
-    if (this.openTaskLine) {
-      this.stderr.write('\n');
-      this.openTaskLine = false;
+    if (this.openTaskLine !== undefined) {
+      this.stderr.write(`\r\x1b[2K${redact(text)}\n${this.openTaskLine}`);
+      return;
     }
     this.stderr.write(redact(text) + '\n');
   }
@@ -76,18 +80,21 @@ export class Output {
     const tty = this.stderr.isTTY === true && this.color;
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
     const line = (mark: string, detail?: string) => `${mark} ${title}${detail ? this.paint('dim', ` — ${detail}`) : ''}`;
-    this.stderr.write(redact(tty ? `\r\x1b[2K${line(this.paint('blue', '…'))}` : `${line('…')}\n`));
-    this.openTaskLine = tty;
+    const show = (text: string) => {
+      this.stderr.write(text);
+      this.openTaskLine = text;
+    };
+    if (tty) show(redact(`\r\x1b[2K${line(this.paint('blue', '…'))}`));
+    else this.stderr.write(redact(`${line('…')}\n`));
     let finished = false;
     const end = (text: string) => {
       this.stderr.write(redact(tty ? `\r\x1b[2K${text}\n` : `${text}\n`));
-      this.openTaskLine = false;
+      this.openTaskLine = undefined;
     };
     return {
       update: (detail) => {
         if (finished || !tty) return;
-        this.stderr.write(redact(`\r\x1b[2K${line(this.paint('blue', '…'), detail)}`));
-        this.openTaskLine = true;
+        show(redact(`\r\x1b[2K${line(this.paint('blue', '…'), detail)}`));
       },
       done: (detail) => {
         if (finished) return;

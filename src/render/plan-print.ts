@@ -12,8 +12,19 @@ const diskLine = (d: InstallDisk): string =>
 
 const ACTION_WIDTH = 11;
 
-/** The plan as text for a person. `entries` are the files with their actions against the flake. */
-export function buildPlanText(plan: HostPlan, entries: readonly FilePlanEntry[]): string {
+/** What an install does besides the host's files (workflow/install/plan-context.ts). */
+export interface PlanContext {
+  secretStore: string;
+  recipients: string;
+  /** flake.nix does not pick up the host yet: the lines to add (bootstrap never edits it). */
+  flakeHint?: { dir: string; lines: string[] };
+}
+
+/**
+ * The plan as text for a person. `entries` are the files with their actions against the flake;
+ * `context` (installs) adds the secret store, the recipient edits and the flake wiring.
+ */
+export function buildPlanText(plan: HostPlan, entries: readonly FilePlanEntry[], context?: PlanContext): string {
   const l = plan.layout;
   const lines = [
     `Plan for ${plan.host}`,
@@ -25,8 +36,12 @@ export function buildPlanText(plan: HostPlan, entries: readonly FilePlanEntry[])
     `  initrd   ${plan.initrdModules.join(' ') || '(none)'}`,
     `  kernel   ${plan.kernelModules.join(' ') || '(none)'}${plan.kernelParams.length ? `; params ${plan.kernelParams.join(' ')}` : ''}`,
     plan.login.fingerprints.length
-      ? `  login    root with ${plan.login.fingerprints.join(', ')}${plan.login.from ? ` (from ${plan.login.from})` : ''}, in a new default.nix`
+      ? `  login    root with ${plan.login.fingerprints.join(', ')}${plan.login.from ? ` (from ${plan.login.from})` : ''}${
+          entries.some((e) => e.path.endsWith(`/${plan.host}/default.nix`) && e.action === 'skip') ? ': default.nix exists and is kept, so only if it lists the key (preflight checks)' : ', in a new default.nix'
+        }`
       : '  login    no key given: the host must get one from its own configuration (preflight checks)',
+    ...(context ? [`  secrets  ${context.secretStore}`, `  recipients ${context.recipients}`] : []),
+    ...(context?.flakeHint ? [`  flake    flake.nix does not pick up ${context.flakeHint.dir} yet; add (bootstrap never edits flake.nix):`, ...context.flakeHint.lines.map((l) => `             ${l}`)] : []),
     ...(plan.profile.nixosHardware ? [`  hint     consider inputs.nixos-hardware.nixosModules.${plan.profile.nixosHardware}`] : []),
     '',
     'Files:',

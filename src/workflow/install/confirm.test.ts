@@ -64,3 +64,12 @@ test('confirmsDisk: by-id, path, /dev/NAME or NAME of this disk only', () => {
   for (const g of [disk.byId!, disk.path, '/dev/nvme0n1', 'nvme0n1', ` ${disk.byId} `]) assert.equal(confirmsDisk(g, disk), true, g);
   for (const g of ['', '/dev/sda', 'sda', other.byId!, '/dev/disk/by-id/', 'nvme0n']) assert.equal(confirmsDisk(g, disk), false, g);
 });
+
+test('a mistyped host name is asked again (3 tries); the wizard can take the last miss back to its review', async () => {
+  const answers = ['web2', 'web1'];
+  const w = { write: () => undefined };
+  const seq = (xs: string[]): Prompter => ({ interactive: true, input: async () => xs.shift() ?? '', select: async () => { throw new Error('no'); }, confirm: async () => false });
+  assert.equal(await runConfirmWipe({ prompts: seq(answers), out: new Output(w, w, { color: false }) }, { ...base, answers: {} }), true);
+  assert.equal(await runConfirmWipe({ prompts: seq(['a', 'b', 'c', 'web1']), out: new Output(w, w, { color: false }) }, { ...base, answers: {}, onMistyped: 'return' }), false);
+  await assert.rejects(runConfirmWipe({ prompts: seq(['a', 'b', 'c', 'web1']), out: new Output(w, w, { color: false }) }, { ...base, answers: {} }), refuses('not-confirmed'));
+});

@@ -3,14 +3,14 @@
  * ssh-agent) before anything is touched, asked for in the wizard, checked in preflight against
  * the evaluated host config.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Task } from '../../cli/ui.js';
 import type { AppContext } from '../../context.js';
 import { failure, messageOf } from '../../errors.js';
 import { CommandFailed } from '../../exec/run.js';
-import { buildLoginKeysArgv, checkLogin, parseEvaluatedLoginKeys, parseLoginKeyLine, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../install/login-keys.js';
+import { buildLoginKeysArgv, checkLogin, type LoginCheck, parseEvaluatedLoginKeys, parseLoginKeyLine, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../install/login-keys.js';
 import type { InstallAnswers } from './answers.js';
 import type { InstallCtx } from './context.js';
 
@@ -35,10 +35,12 @@ export function resolveRunLoginKeys(app: Pick<AppContext, 'cwd' | 'env' | 'run' 
 }
 
 /** The wizard's question, asked only on a terminal when no key was given: the default is shown. */
-export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'env' | 'run' | 'signal'>, a: InstallAnswers, identityFile: string | undefined): Promise<InstallAnswers> {
-  if (a.loginKeys?.length || !app.prompts.interactive) return a;
-  const found = await resolveRunLoginKeys(app, a, identityFile);
-  const suggestion = found.source === 'identity' ? found.from : found.keys[0]?.line;
+export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'env' | 'run' | 'signal'>, a: InstallAnswers, identityFile: string | undefined, o: { again?: boolean } = {}): Promise<InstallAnswers> {
+  if (!app.prompts.interactive) return a;
+  // Asked again (the wizard's review, or going back): the earlier answer is the default.
+  if (a.loginKeys?.length && !o.again) return a;
+  const found = a.loginKeys?.length ? undefined : await resolveRunLoginKeys(app, a, identityFile);
+  const suggestion = a.loginKeys?.[0] ?? (found?.source === 'identity' ? found.from : found?.keys[0]?.line);
   const ports = buildLoginKeyPorts(app);
   const answer = await app.prompts.input({
     message: 'Public key that may log in as root on the installed host (key line or .pub file):',
@@ -56,7 +58,7 @@ export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'en
  * Preflight: some user of the evaluated host must have an authorized key, or nobody can log in
  * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning.
  */
-export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'signal' | 'answers' | 'login' | 'loaded' | 'out'>, progress: Task): Promise<void> {
+export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'signal' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, progress: Task): Promise<void> {
   progress.update('checking who can log into the installed host');
   let evaluated: Record<string, string[]> | undefined;
   try {
@@ -67,6 +69,7 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'ho
   }
   if (!evaluated) throw failure('flake-eval-failed', `nix printed no user list for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
   const r = checkLogin(evaluated, c.login.keys);
+  await saveLoginCheck(buildLoginCheckPath(c.builtPath), r); // the closing hint names a login that works
   const file = `${c.loaded.config.hostsDir}/${c.host}/default.nix`;
   if (r.kind === 'nobody') {
     if (c.answers.allowNoLogin) return c.out.warn(`no user of ${c.host} has an authorized SSH key: after the install it is reachable only on its console (--allow-no-login)`);
@@ -78,5 +81,24 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'ho
   }
   if (r.kind === 'others') {
     c.out.warn(`your key${c.login.keys.length === 1 ? '' : 's'} (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) cannot log into ${c.host}; ${r.users.join(', ')} ha${r.users.length === 1 ? 's' : 've'} other keys`);
+  }
+}
+
+/** Where preflight keeps who can log in (beside built.json), for the summary of this or a resumed run. */
+export function buildLoginCheckPath(builtPath: string): string {
+  return join(builtPath, '..', 'login.json');
+}
+
+async function saveLoginCheck(path: string, r: LoginCheck): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+  await writeFile(path, JSON.stringify(r) + '\n', { mode: 0o600 });
+}
+
+export async function loadLoginCheck(path: string): Promise<LoginCheck | undefined> {
+  try {
+    const r = JSON.parse(await readFile(path, 'utf8')) as LoginCheck;
+    return r.kind === 'ok' || r.kind === 'others' || r.kind === 'nobody' ? r : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -8,7 +8,11 @@ import { renderHealthReport } from '../../health/render.js';
 import { INSTALL_HEALTH_EXIT, runInstallHealth } from '../status/after-install.js';
 import { readHostPublicKeys } from '../../keys/host-keys.js';
 import { openSecretStore } from '../../secrets/open-store.js';
-import { formatTarget } from '../../ssh/target.js';
+import { formatTarget, type SshTarget } from '../../ssh/target.js';
+import type { LoginCheck } from '../../install/login-keys.js';
+import { buildBuiltPath } from './preflight-nix.js';
+import { buildLoginCheckPath, loadLoginCheck } from './login.js';
+import { buildStatePath } from './state.js';
 import type { InstallOutcome } from './run-install.js';
 import type { PreparedInstall } from './prepare.js';
 
@@ -38,6 +42,37 @@ export async function printInstallSummary(app: AppContext, p: PreparedInstall, o
   app.out.success(`${p.host} is installed and presents ${pub ? pub.ssh.fingerprint : 'its original host key'}`);
   app.out.info(`  log: ${outcome.logPath}`);
   app.out.data(renderHealthReport(health, (c, t) => app.out.paint(c, t)));
-  app.out.info(`  next: commit ${p.loaded.config.hostsDir}/${p.host}/ and deploy changes with nixos-rebuild --target-host ${formatTarget(p.target)}`);
+  const check = await loadLoginCheck(buildLoginCheckPath(buildBuiltPath(buildStatePath(p.flakeDir, p.loaded.config.stateDir, p.host))));
+  for (const line of buildNextHint({ host: p.host, dir: `${p.loaded.config.hostsDir}/${p.host}`, target: p.target, check, rootKeyRendered: rootKeyRendered(p) })) app.out.info(`  ${line}`);
   return code;
+}
+
+/** Our login keys went into root's authorized keys: a default.nix this run wrote (or already held them). */
+function rootKeyRendered(p: PreparedInstall): boolean {
+  const def = p.entries.find((e) => e.path.endsWith(`/${p.host}/default.nix`));
+  return p.plan.login.fingerprints.length > 0 && (def?.action === 'create' || def?.action === 'unchanged');
+}
+
+/**
+ * What to do next: commit, and deploy as a user who can log in (issue 11: the hint used to name
+ * root@ for a host root cannot log into). `check` is preflight's answer to who holds the operator's
+ * key; without it (an older run) root is named only when this run wrote the operator's key for it.
+ * nixos-rebuild takes no port in --target-host, so a port goes in NIX_SSHOPTS. Pure.
+ */
+export function buildNextHint(o: { host: string; dir: string; target: SshTarget; check: LoginCheck | undefined; rootKeyRendered: boolean }): string[] {
+  const user = o.check?.kind === 'ok' ? o.check.user : o.check === undefined && o.rootKeyRendered ? 'root' : undefined;
+  const commit = `next: commit ${o.dir}/`;
+  if (user === undefined) {
+    const why =
+      o.check?.kind === 'others'
+        ? `your key cannot log into ${o.host} (${o.check.users.join(', ')} ha${o.check.users.length === 1 ? 's' : 've'} other keys)`
+        : o.check?.kind === 'nobody'
+          ? `${o.host} has no login key`
+          : `no key of yours is known to log into ${o.host}`;
+    return [`${commit}; ${why}: add yours to users.users.<name>.openssh.authorizedKeys.keys in ${o.dir}/default.nix, then deploy from a machine that can log in`];
+  }
+  const host = o.target.host.includes(':') ? `[${o.target.host}]` : o.target.host;
+  const env = o.target.port === 22 ? '' : `NIX_SSHOPTS="-p ${o.target.port}" `;
+  const sudo = user === 'root' ? '' : ' --use-remote-sudo';
+  return [`${commit} and deploy changes with ${env}nixos-rebuild switch --flake .#${o.host} --target-host ${user}@${host}${sudo}`];
 }

@@ -14,13 +14,13 @@ import { failure, usageError } from '../../errors.js';
 import { readManifest } from '../../manifest/manifest.js';
 import type { Manifest, ManifestDisk } from '../../manifest/schema.js';
 import type { HardwareReport } from '../../probe/report.js';
-import { buildDiskCandidates, matchDisk, type DiskMatch } from '../../render/install-disk.js';
+import { buildDiskCandidates, formatBytes, matchDisk, type DiskMatch } from '../../render/install-disk.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../plan/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
 import { checkAnswers, mergeAnswers, type InstallAnswers, type InstallRunFlags } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';
-import { buildDryRunText, printPrepared, runPreparePlan } from '../install/prepare.js';
+import { printDryRun, printPrepared, runPreparePlan } from '../install/prepare.js';
 import { INSTALL_STEPS, runInstall } from '../install/run-install.js';
 import { buildStatePath, loadRunState, saveRunState } from '../install/state.js';
 import { printInstallSummary } from '../install/summary.js';
@@ -62,7 +62,7 @@ async function chooseNewDisk(app: AppContext, report: HardwareReport, host: stri
   return app.prompts.select({
     message: `The old disk of ${host} is gone. New install disk (it will be erased):`,
     flag: '--disk',
-    choices: disks.map((d) => ({ value: d.byId[0] ?? d.path, name: `${d.byId[0] ?? d.path}  ${(d.sizeBytes / 1e9).toFixed(1)} GB ${d.model ?? ''}`.trim() })),
+    choices: disks.map((d) => ({ value: d.byId[0] ?? d.path, name: `${d.byId[0] ?? d.path}  ${formatBytes(d.sizeBytes)} ${d.model ?? ''}`.trim() })),
   });
 }
 
@@ -93,7 +93,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
   const prepared = await runPreparePlan({ mode: o.mode, flakeDir, loaded, host: o.host, answers, report, target, ssh, login, existingManifest: manifest });
 
   if (o.dryRun) {
-    app.out.data(buildDryRunText(prepared, INSTALL_STEPS, app.env));
+    printDryRun(app, prepared, INSTALL_STEPS, o.json);
     return;
   }
   printPrepared(app, prepared, o.json);
