@@ -5,9 +5,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, REPO_ROOT } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
 import { createHealthLab, type HealthLab, type HealthHost, type LabCache } from './health-lab.js';
 import type { HealthReport } from '../../src/health/report.js';
+import { captureCtx } from '../storage/capture.js';
+import { createPrompter } from '../../src/cli/prompter.js';
+import { loadConfig } from '../../src/config/load.js';
+import { parseTarget } from '../../src/ssh/target.js';
+import { printInstallSummary } from '../../src/workflow/install/summary.js';
+import { INSTALL_HEALTH_EXIT } from '../../src/workflow/status/after-install.js';
+import type { PreparedInstall } from '../../src/workflow/install/prepare.js';
+import type { InstallOutcome } from '../../src/workflow/install/run-install.js';
 
 const skip = netnsSkipReason();
 
@@ -115,5 +124,48 @@ describe('bootstrap status (namespace hosts)', { skip: skip ?? false }, () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /hosts\/nosuchhost\/bootstrap\.toml does not exist/);
     assert.equal((await runCli(['status', '--flake', lab.flakeDir, 'a', '--all'], { env: lab.env })).code, 2);
+  });
+
+  /** The end of an install, in process: the summary collects the report in install context. */
+  async function installSummary(host: string): Promise<{ code: number; json: { health: HealthReport; host: string } }> {
+    const cap = captureCtx();
+    const app = { ...cap, prompts: createPrompter(false), env: { ...process.env, ...lab.env } as NodeJS.ProcessEnv, cwd: lab.flakeDir };
+    const p = {
+      mode: 'rebuild', flakeDir: lab.flakeDir, loaded: await loadConfig(lab.flakeDir), host, identity: 'copy-target-keys',
+      target: parseTarget(hosts[host]!.net.target, { identityFile: lab.clientKey }), ssh: {},
+      plan: { profile: { name: 'generic-vps' }, layout: { name: 'single-ext4' }, installDisk: { path: '/dev/vda', byId: '/dev/disk/by-id/virtio-lab', sizeBytes: 40e9 } },
+    } as unknown as PreparedInstall;
+    const outcome = { runId: 'r1', ran: ['verify'], skipped: [], logPath: '/dev/null' } as unknown as InstallOutcome;
+    const code = await printInstallSummary(app, p, outcome, true);
+    return { code, json: JSON.parse(cap.text().slice(0, cap.text().lastIndexOf('}') + 1)) as { health: HealthReport; host: string } };
+  }
+
+  test('after an install: the report is in the summary; a host not running the built system is exit 3', async () => {
+    const good = await installSummary('healthy');
+    assert.equal(good.code, 0, JSON.stringify(good.json.health.error ?? good.json.health.checks.filter((c) => c.status === 'fail')));
+    assert.equal(good.json.health.status, 'ok');
+    const old = await installSummary('oldgen');
+    assert.equal(old.code, INSTALL_HEALTH_EXIT);
+    assert.equal(old.json.health.checks.find((c) => c.id === 'system.generation')?.status, 'fail');
+  });
+
+  test('--watch: a round every interval, one JSON line each, until Ctrl-C (exit 130)', async () => {
+    const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'status', 'healthy', 'nobackup',
+      '--flake', lab.flakeDir, '-i', lab.clientKey, '--json', '--watch', '0.5'], { env: { ...process.env, ...lab.env, NO_COLOR: '1', CI: 'true' } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const rounds: Array<{ round: number; ok: boolean; hosts: HealthReport[] }> = [];
+    const code = await new Promise<number | null>((resolve) => {
+      const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const lines = out.split('\n');
+        out = lines.pop()!;
+        for (const l of lines) if (l.trim()) rounds.push(JSON.parse(l) as (typeof rounds)[number]);
+        if (rounds.length === 2) child.kill('SIGINT');
+      });
+      child.once('close', (c) => { clearTimeout(killer); resolve(c); });
+    });
+    assert.equal(code, 130);
+    assert.deepEqual(rounds.map((r) => [r.round, r.ok, r.hosts.length]), [[1, true, 2], [2, true, 2]]);
   });
 });

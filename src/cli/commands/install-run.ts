@@ -21,7 +21,7 @@ function common(args: ParsedArgs) {
 export const runNewHostCommand: CommandModule['run'] = async (ctx, args) => {
   const answers = await gatherAnswers(ctx, args);
   const host = args.positionals[0] ?? answers.host;
-  await runNewHost(ctx, { answers: { ...answers, ...(host ? { host } : {}) }, ...common(args) });
+  return runNewHost(ctx, { answers: { ...answers, ...(host ? { host } : {}) }, ...common(args) });
 };
 
 export const runRebuildCommand: CommandModule['run'] = async (ctx, args) => {
@@ -32,14 +32,13 @@ export const runRebuildCommand: CommandModule['run'] = async (ctx, args) => {
     if (args.positionals.length) throw usageError('bad-argument', 'give either HOST or --hosts, not both');
     const results = await runFleet(ctx, { hosts: parseHostList(list), parallel: args.integer('parallel', 4, 1, 64), answers, flakeDir: args.string('flake') ?? '.', resume: args.bool('resume'), json: args.bool('json') });
     if (ctx.signal.aborted) return 130; // Ctrl-C stopped the fleet: an interrupt, as everywhere else
-    return results.every((r) => r.ok) ? 0 : 1;
+    return results.every((r) => r.ok) ? (results.some((r) => r.unhealthy) ? 3 : 0) : 1;
   }
   const host = args.positional(0, 'HOST (or --hosts a,b,c)');
-  await runRebuild(ctx, { mode: 'rebuild', host, answers, ...common(args) });
-  return 0;
+  return runRebuild(ctx, { mode: 'rebuild', host, answers, ...common(args) });
 };
 
 export const runRecoverCommand: CommandModule['run'] = async (ctx, args) => {
   const answers = await gatherAnswers(ctx, args);
-  await runRebuild(ctx, { mode: 'recover', host: args.positional(0, 'HOST'), answers, ...common(args) });
+  return runRebuild(ctx, { mode: 'recover', host: args.positional(0, 'HOST'), answers, ...common(args) });
 };

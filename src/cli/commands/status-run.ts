@@ -2,7 +2,7 @@
 import { usageError } from '../../errors.js';
 import { checkHostName } from '../../host-name.js';
 import { parseHostList } from '../../workflow/fleet/index.js';
-import { runStatus } from '../../workflow/status/index.js';
+import { runStatus, runStatusWatch } from '../../workflow/status/index.js';
 import type { CommandModule } from '../spec.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
@@ -18,7 +18,14 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     if (new Set(named).size !== named.length) throw usageError('bad-argument', 'a host is named twice');
     hosts = named;
   } else throw usageError('missing-argument', 'missing HOST (or --hosts a,b, or --all)', 'see `bootstrap status --help`');
-  const { exitCode } = await runStatus(ctx, {
+  const watch = args.string('watch');
+  let everyMs: number | undefined;
+  if (watch !== undefined) {
+    const s = Number(watch);
+    if (!/^\d+(\.\d+)?$/.test(watch.trim()) || !(s >= 0.5) || s > 86400) throw usageError('bad-flag', `--watch must be a number of seconds from 0.5 to 86400, got "${watch}"`, 'e.g. --watch 60');
+    everyMs = Math.round(s * 1000);
+  }
+  const options = {
     hosts,
     flakeDir: args.string('flake') ?? '.',
     parallel: args.integer('parallel', 8, 1, 64),
@@ -26,7 +33,9 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     strict: args.bool('strict'),
     ...(args.string('identity') ? { identity: args.string('identity')! } : {}),
     ...(args.string('timeout') ? { timeout: args.string('timeout')! } : {}),
-  });
+  };
+  if (everyMs !== undefined) return runStatusWatch(ctx, options, everyMs);
+  const { exitCode } = await runStatus(ctx, options);
   if (ctx.signal.aborted) return 130;
   return exitCode;
 };

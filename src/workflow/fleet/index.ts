@@ -28,6 +28,8 @@ export interface FleetOptions {
 export interface FleetResult {
   host: string;
   ok: boolean;
+  /** Installed, but its health report has failing checks (the host's log shows which). */
+  unhealthy?: boolean;
   seconds: number;
   error?: { code: string; message: string };
   log: string;
@@ -70,8 +72,8 @@ function hostOutput(app: AppContext, host: string, logPath: string): { out: Outp
 
 export function buildFleetTable(results: FleetResult[]): string {
   const w = Math.max(4, ...results.map((r) => r.host.length)) + 2;
-  const rows = results.map((r) => `${r.host.padEnd(w)}${(r.ok ? 'ok' : 'FAILED').padEnd(8)}${`${r.seconds.toFixed(1)}s`.padEnd(9)}${r.ok ? '' : r.error!.message}`);
-  return [`${'HOST'.padEnd(w)}${'STATUS'.padEnd(8)}${'TIME'.padEnd(9)}DETAIL`, ...rows].join('\n');
+  const rows = results.map((r) => `${r.host.padEnd(w)}${(r.ok ? (r.unhealthy ? 'unhealthy' : 'ok') : 'FAILED').padEnd(10)}${`${r.seconds.toFixed(1)}s`.padEnd(9)}${r.ok ? '' : r.error!.message}`);
+  return [`${'HOST'.padEnd(w)}${'STATUS'.padEnd(10)}${'TIME'.padEnd(9)}DETAIL`, ...rows].join('\n');
 }
 
 export async function runFleet(app: AppContext, o: FleetOptions): Promise<FleetResult[]> {
@@ -89,8 +91,8 @@ export async function runFleet(app: AppContext, o: FleetOptions): Promise<FleetR
     try {
       // Unattended by definition: no prompts, and --yes (the manifest disk check confirms).
       const hostApp: AppContext = { ...app, out, prompts: createPrompter(false) };
-      await runRebuild(hostApp, { mode: 'rebuild', host, answers: { ...o.answers, yes: true }, flakeDir, resume: o.resume, dryRun: false, json: false });
-      return { host, ok: true, seconds: (Date.now() - started) / 1000, log: logPath };
+      const code = await runRebuild(hostApp, { mode: 'rebuild', host, answers: { ...o.answers, yes: true }, flakeDir, resume: o.resume, dryRun: false, json: false });
+      return { host, ok: true, ...(code === 3 ? { unhealthy: true } : {}), seconds: (Date.now() - started) / 1000, log: logPath };
     } catch (e) {
       out.error(messageOf(e));
       const code = isBootstrapError(e) ? e.code : 'internal';

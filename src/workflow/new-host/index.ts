@@ -29,7 +29,8 @@ export type NewHostOptions = InstallRunFlags;
 /** The questions asked before the probe: all a resumed run (which keeps its first report) asks. */
 const BEFORE_PROBE = new Set(['host', 'target', 'login']);
 
-export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<void> {
+/** The exit code: 0 installed and healthy (or a dry run), 3 installed with failing health checks. */
+export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<number> {
   const flakeDir = resolve(app.cwd, o.flakeDir);
   await assertFlakeDir(flakeDir);
   const loaded = await loadConfig(flakeDir);
@@ -95,7 +96,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<vo
     lastGood = answers;
     if (o.dryRun) {
       printDryRun(app, prepared, INSTALL_STEPS, o.json);
-      return;
+      return 0;
     }
     if (showPlan) printPrepared(app, prepared, o.json);
     const wipe = { host: prepared.host, target: formatTarget(prepared.target), disk: prepared.plan.installDisk, ...(prepared.plan.secondDisk ? { second: prepared.plan.secondDisk } : {}), answers, manifestConfirms: false };
@@ -120,7 +121,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<vo
   const { report } = prepared;
   const statePath = buildStatePath(flakeDir, stateDir, prepared.host);
   const outcome = await runInstall(app, prepared, { resume: o.resume, ...(o.from ? { from: o.from } : {}), saveState: () => saveRunState(statePath, { mode: 'new-host', answers: final, report }) });
-  await printInstallSummary(app, prepared, outcome, o.json);
+  return printInstallSummary(app, prepared, outcome, o.json);
 
   async function prepare(a: InstallAnswers): Promise<PreparedInstall> {
     const host = a.host!;

@@ -66,7 +66,8 @@ async function chooseNewDisk(app: AppContext, report: HardwareReport, host: stri
   });
 }
 
-export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<void> {
+/** The exit code: 0 installed and healthy (or a dry run), 3 installed with failing health checks. */
+export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<number> {
   const flakeDir = resolve(app.cwd, o.flakeDir);
   await assertFlakeDir(flakeDir);
   const loaded = await loadConfig(flakeDir);
@@ -94,7 +95,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
 
   if (o.dryRun) {
     printDryRun(app, prepared, INSTALL_STEPS, o.json);
-    return;
+    return 0;
   }
   printPrepared(app, prepared, o.json);
   await runConfirmWipe(app, {
@@ -109,5 +110,5 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<vo
   // The resume state is written only while this run holds the host lock: a refused second run
   // must not rewrite the first run's target or report.
   const outcome = await runInstall(app, prepared, { resume: o.resume, ...(o.from ? { from: o.from } : {}), saveState: () => saveRunState(statePath, { mode: o.mode, answers, report }) });
-  await printInstallSummary(app, prepared, outcome, o.json);
+  return printInstallSummary(app, prepared, outcome, o.json);
 }

@@ -25,6 +25,7 @@ export async function runInstallHealth(app: AppContext, p: PreparedInstall): Pro
     const t = await buildHealthTarget({ ...app, prompts: createPrompter(false) }, p.loaded, p.host, manifest, 'install', {
       target: formatTarget(p.target),
       ...(p.target.identityFile ? { identity: p.target.identityFile } : {}),
+      ...(p.ssh.passwordEnv ? { passwordEnv: p.ssh.passwordEnv } : {}),
     });
     const r = await runHealthReport(app, t);
     const c = r.counts;

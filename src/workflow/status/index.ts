@@ -74,13 +74,14 @@ export async function buildHealthTarget(
   host: string,
   manifest: Manifest,
   context: HealthContext,
-  o: { target?: string; identity?: string; timeout?: string } = {},
+  o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string } = {},
 ): Promise<HealthTarget> {
   const targetText = o.target ?? manifest.target!;
   const { target, ssh } = buildSshFromChoices(ports, {
     target: targetText,
     ...(o.identity ? { identity: o.identity } : {}),
     ...(o.timeout ? { timeout: o.timeout } : {}),
+    ...(o.passwordEnv ? { passwordEnv: o.passwordEnv } : {}),
     flakeDir: loaded.flakeDir,
     stateDir: loaded.config.stateDir,
   });
@@ -94,7 +95,7 @@ export async function buildHealthTarget(
   };
 }
 
-export async function runStatus(app: AppContext, o: StatusOptions): Promise<{ reports: HealthReport[]; exitCode: number }> {
+export async function runStatus(app: AppContext, o: StatusOptions, round?: number): Promise<{ reports: HealthReport[]; exitCode: number }> {
   const flakeDir = resolve(app.cwd, o.flakeDir);
   await assertFlakeDirExists(flakeDir);
   const loaded = await loadConfig(flakeDir);
@@ -121,8 +122,10 @@ export async function runStatus(app: AppContext, o: StatusOptions): Promise<{ re
   });
 
   const exitCode = buildStatusExitCode(reports, o.strict);
-  if (o.json) app.out.json({ ok: exitCode === 0, strict: o.strict, hosts: reports });
+  if (o.json && round !== undefined) app.out.data(JSON.stringify({ round, ok: exitCode === 0, strict: o.strict, hosts: reports }));
+  else if (o.json) app.out.json({ ok: exitCode === 0, strict: o.strict, hosts: reports });
   else {
+    if (round !== undefined) app.out.data(`${round > 1 && app.out.color ? '\x1b[2J\x1b[H' : ''}— ${app.clock.now().toISOString().replace(/\.\d+Z$/, 'Z')}, round ${round} —`);
     const paint: Paint = (c, t) => app.out.paint(c, t);
     if (reports.length === 1) app.out.data(renderHealthReport(reports[0]!, paint));
     else {
@@ -131,4 +134,24 @@ export async function runStatus(app: AppContext, o: StatusOptions): Promise<{ re
     }
   }
   return { reports, exitCode };
+}
+
+/**
+ * `--watch`: the report again every `everyMs` until Ctrl-C (exit 130, as every interrupt). Each
+ * round connects afresh, so a host that comes back or a key that changes shows in the next round.
+ */
+export async function runStatusWatch(app: AppContext, o: StatusOptions, everyMs: number): Promise<number> {
+  for (let round = 1; !app.signal.aborted; round++) {
+    await runStatus(app, o, round);
+    await new Promise<void>((done) => {
+      const timer = setTimeout(finish, everyMs);
+      function finish() {
+        clearTimeout(timer);
+        app.signal.removeEventListener('abort', finish);
+        done();
+      }
+      app.signal.addEventListener('abort', finish, { once: true });
+    });
+  }
+  return 130;
 }

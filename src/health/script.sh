@@ -1,0 +1,219 @@
+# nixos-bootstrap health report. POSIX sh (dash, bash, busybox ash); sent on stdin to `sh -s`, after
+# a line setting NB_KEY_FILES (newline-separated absolute paths of the key files bootstrap delivered).
+# Output: "@@nb-health section NAME" headers, each followed by that section's lines, read
+# independently by src/health/parse.ts. Lines starting with "!" are diagnostics (a missing tool).
+# Every command is guarded: a missing tool leaves its section empty, the script never stops early and
+# always exits 0. Network calls are bounded (curl --max-time 5). It reads; it changes nothing.
+# Everything runs inside main(), parsed completely before it runs, with stdin from /dev/null.
+
+main() {
+export LC_ALL=C
+PATH="${PATH:-/usr/bin:/bin}:/run/current-system/sw/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+export PATH
+export SYSTEMD_PAGER= SYSTEMD_COLORS=0
+
+section() { printf '@@nb-health section %s\n' "$1"; }
+has() { command -v "$1" >/dev/null 2>&1; }
+missing() { printf '!missing %s\n' "$1"; }
+# present PATH: "1" when the path exists (a symlink counts only when its target exists).
+present() { if [ -e "$1" ]; then echo 1; else echo 0; fi; }
+
+printf '@@nb-health v1\n'
+
+section system
+if has systemctl; then
+  printf 'state=%s\n' "$(systemctl is-system-running 2>/dev/null)"
+  systemctl list-units --failed --plain --no-legend --no-pager 2>/dev/null | while read -r _u _rest; do
+    [ -n "$_u" ] && printf 'failed=%s\n' "$_u"
+  done
+else
+  missing systemctl
+fi
+[ -r /proc/stat ] && sed -n 's/^btime \([0-9]*\)$/boot_epoch=\1/p' /proc/stat 2>/dev/null
+printf 'now_epoch=%s\n' "$(date +%s 2>/dev/null)"
+printf 'kernel=%s\n' "$(uname -r 2>/dev/null)"
+_h=
+[ -r /proc/sys/kernel/hostname ] && IFS= read -r _h </proc/sys/kernel/hostname
+printf 'hostname=%s\n' "$_h"
+if [ -r /etc/os-release ]; then
+  sed -n -e 's/^ID="\{0,1\}\([^"]*\)"\{0,1\}$/os_id=\1/p' -e 's/^VARIANT_ID="\{0,1\}\([^"]*\)"\{0,1\}$/os_variant=\1/p' \
+    -e 's/^VERSION_ID="\{0,1\}\([^"]*\)"\{0,1\}$/os_version=\1/p' /etc/os-release 2>/dev/null
+fi
+[ -e /run/current-system ] && printf 'current=%s\n' "$(readlink -f /run/current-system 2>/dev/null)"
+[ -e /run/booted-system ] && printf 'booted=%s\n' "$(readlink -f /run/booted-system 2>/dev/null)"
+if [ -L /nix/var/nix/profiles/system ]; then
+  printf 'profile_link=%s\n' "$(readlink /nix/var/nix/profiles/system 2>/dev/null)"
+  printf 'profile=%s\n' "$(readlink -f /nix/var/nix/profiles/system 2>/dev/null)"
+fi
+if [ -d /sys/firmware/efi ]; then echo 'efi=1'; else echo 'efi=0'; fi
+
+section mounts
+# findmnt's raw output escapes blanks as \x20; /proc/self/mounts is the fallback (octal escapes).
+if has findmnt; then
+  echo 'format=findmnt'
+  findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS 2>/dev/null
+elif [ -r /proc/self/mounts ]; then
+  echo 'format=proc'
+  cat /proc/self/mounts 2>/dev/null
+else
+  missing findmnt
+fi
+
+section swaps
+if has swapon; then
+  echo 'format=swapon'
+  swapon --show=NAME,TYPE,SIZE --noheadings --bytes --raw 2>/dev/null
+elif [ -r /proc/swaps ]; then
+  echo 'format=proc'
+  sed 1d /proc/swaps 2>/dev/null
+else
+  missing swapon
+fi
+
+section crypt
+if has lsblk; then
+  lsblk -rn -o NAME,TYPE 2>/dev/null | while read -r _n _t; do
+    [ "$_t" = crypt ] && printf 'crypt=%s\n' "$_n"
+  done
+else
+  for _d in /sys/block/dm-*; do
+    [ -r "$_d/dm/uuid" ] || continue
+    IFS= read -r _uuid <"$_d/dm/uuid" || true
+    case "$_uuid" in CRYPT-*) IFS= read -r _name <"$_d/dm/name" && printf 'crypt=%s\n' "$_name" ;; esac
+  done
+fi
+
+section space
+if has df; then
+  df -Pk / /nix /boot 2>/dev/null | sed 1d
+else
+  missing df
+fi
+
+section time
+if has timedatectl; then
+  timedatectl show -p NTP -p NTPSynchronized 2>/dev/null
+else
+  missing timedatectl
+fi
+
+section keyfiles
+_old_ifs=$IFS
+IFS='
+'
+for _k in ${NB_KEY_FILES:-}; do
+  IFS=$_old_ifs
+  printf -- '- %s\n' "$_k"
+  if [ -e "$_k" ]; then
+    echo 'present=1'
+    if has stat; then printf 'mode=%s\n' "$(stat -L -c '%a' "$_k" 2>/dev/null)"; printf 'owner=%s\n' "$(stat -L -c '%U' "$_k" 2>/dev/null)"; fi
+  else
+    echo 'present=0'
+  fi
+done
+IFS=$_old_ifs
+
+section sops
+# sops-nix: the activation script (or the sops-install-secrets units) call
+# `sops-install-secrets [-ignore-passwd] /nix/store/…-manifest[-for-users].json`; the manifest lists
+# each secret with its path, and symlinkPath (/run/secrets) points at the current generation.
+_acts=
+for _f in /run/current-system/activate /etc/systemd/system/sops-install-secrets.service /etc/systemd/system/sops-install-secrets-for-users.service; do
+  [ -r "$_f" ] && _acts="$_acts $_f"
+done
+if [ -n "$_acts" ]; then
+  # shellcheck disable=SC2086
+  grep -ho '/nix/store/[0-9a-z]\{32\}-manifest\(-for-users\)\{0,1\}\.json' $_acts 2>/dev/null | sort -u | while read -r _m; do
+    printf -- '- %s\n' "$_m"
+    if [ -r "$_m" ]; then
+      printf 'json=%s\n' "$(tr -d '\n' <"$_m" 2>/dev/null)"
+      grep -o '"path":"[^"]*"' "$_m" 2>/dev/null | sed 's/^"path":"//; s/"$//' | while IFS= read -r _p; do
+        printf 'path=%s %s\n' "$(present "$_p")" "$_p"
+      done
+      _s=$(grep -o '"symlinkPath":"[^"]*"' "$_m" 2>/dev/null | sed 's/^"symlinkPath":"//; s/"$//')
+      [ -n "$_s" ] && [ -L "$_s" ] && printf 'symlink=%s\n' "$(readlink "$_s" 2>/dev/null)"
+    else
+      echo 'json='
+    fi
+  done
+fi
+
+section agenix
+# agenix: its install script (in the activation script, or the agenix-install-secrets unit with
+# sysusers) sets _truePath and prints "decrypting 'SRC' to '$_truePath'..." per secret, then links
+# non-default paths with `ln -sfT "SECRETSDIR/NAME" "PATH"`; SECRETSDIR links to the generation.
+_ag=
+if [ -r /run/current-system/activate ] && grep -q "decrypting '" /run/current-system/activate 2>/dev/null; then
+  _ag=/run/current-system/activate
+elif [ -r /etc/systemd/system/agenix-install-secrets.service ]; then
+  _ag=$(sed -n 's/^ExecStart=//p' /etc/systemd/system/agenix-install-secrets.service 2>/dev/null | sed 's/^[@!+-]*//; s/ .*//' | head -n 1)
+fi
+if [ -n "$_ag" ] && [ -r "$_ag" ]; then
+  printf 'script=%s\n' "$_ag"
+  _dir=$(sed -n 's/^[[:space:]]*ln -sfT "[^"]*\/\$_agenix_generation" \([^ ]*\)[[:space:]]*$/\1/p' "$_ag" 2>/dev/null | head -n 1)
+  _dir=${_dir#\"}; _dir=${_dir%\"}
+  _gen=
+  if [ -n "$_dir" ]; then
+    printf 'secrets_dir=%s\n' "$_dir"
+    [ -L "$_dir" ] && _gen=$(readlink "$_dir" 2>/dev/null) && _gen=${_gen##*/} && printf 'generation=%s\n' "$_gen"
+  fi
+  sed -n -e 's/^[[:space:]]*_truePath="\(.*\)"[[:space:]]*$/T \1/p' \
+    -e "s/^[[:space:]]*echo \"decrypting '\\([^']*\\)' to .*/D \\1/p" \
+    -e 's/^.*\] && ln -sfT "[^"]*" "\([^"]*\)"[[:space:]]*$/L \1/p' "$_ag" 2>/dev/null |
+    sed "s/\\\$_agenix_generation/${_gen:-0}/g" | while read -r _kind _v; do
+      case "$_kind" in
+        T|L) printf '%s=%s %s\n' "$_kind" "$(present "$_v")" "$_v" ;;
+        D) printf 'D=%s\n' "$_v" ;;
+      esac
+    done
+fi
+
+section cache
+_conf=/etc/nix/nix.conf
+if [ -r "$_conf" ]; then
+  echo 'conf=1'
+  for _key in substituters trusted-public-keys netrc-file; do
+    sed -n "s/^[[:space:]]*\\(extra-\\)\\{0,1\\}$_key[[:space:]]*=[[:space:]]*\\(.*\\)\$/$_key=\\2/p" "$_conf" 2>/dev/null
+  done
+  _netrc=$(sed -n 's/^[[:space:]]*netrc-file[[:space:]]*=[[:space:]]*\([^ ]*\).*$/\1/p' "$_conf" 2>/dev/null | tail -n 1)
+  [ -n "$_netrc" ] || _netrc=/etc/nix/netrc
+  printf 'netrc=%s %s\n' "$(present "$_netrc")" "$_netrc"
+  if has curl; then
+    _subs=$(sed -n 's/^[[:space:]]*\(extra-\)\{0,1\}substituters[[:space:]]*=[[:space:]]*\(.*\)$/\2/p' "$_conf" 2>/dev/null)
+    for _u in $_subs; do
+      printf -- '- %s\n' "$_u"
+      case "$_u" in
+        http://*|https://*) ;;
+        *) echo 'skipped=scheme'; continue ;;
+      esac
+      _b=${_u%%\?*}
+      set --
+      [ -r "$_netrc" ] && set -- --netrc-optional --netrc-file "$_netrc"
+      _out=$(curl -sS -L --connect-timeout 3 --max-time 5 "$@" -w '\n@@http %{http_code}\n' "${_b%/}/nix-cache-info" 2>/dev/null)
+      printf 'curl_exit=%s\n' "$?"
+      printf '%s\n' "$_out" | sed -n -e 's/^@@http \([0-9]*\)$/http=\1/p' -e 's/^StoreDir:[[:space:]]*\(.*\)$/store_dir=\1/p'
+    done
+  else
+    missing curl
+  fi
+else
+  echo 'conf=0'
+fi
+
+section backups
+# NixOS services.restic.backups.NAME makes restic-backups-NAME.service and, with a timerConfig, its timer.
+if has systemctl; then
+  systemctl list-timers --all --plain --no-legend --no-pager 'restic-backups-*' 2>/dev/null | grep -o 'restic-backups-[^ ]*\.timer' | sort -u | while read -r _t; do
+    printf -- '- %s\n' "$_t"
+    systemctl show -p ActiveState -p NextElapseUSecRealtime -p LastTriggerUSec "$_t" 2>/dev/null
+    systemctl show -p ActiveState -p Result -p ExecMainStatus -p ExecMainExitTimestamp "${_t%.timer}.service" 2>/dev/null | sed 's/^/service_/'
+  done
+else
+  missing systemctl
+fi
+
+printf '@@nb-health end\n'
+}
+
+main </dev/null
+exit 0
