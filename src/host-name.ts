@@ -18,3 +18,13 @@ export function checkHostName(host: string): string {
   if (NIX_KEYWORDS.has(host)) throw usageError('bad-host-name', `${shown} is a Nix keyword and cannot name a host`, 'pick another name, e.g. if1');
   return host;
 }
+
+/** checkHostName as a predicate (schemas, directory listings). */
+export function isHostName(host: string): boolean {
+  try {
+    checkHostName(host);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -140,3 +140,27 @@ test('plan --write: a new default.nix starts at the release flake.lock pins (25.
     assert.match(await readFile(join(flake, 'hosts/web1/default.nix'), 'utf8'), /system\.stateVersion = "25\.11";/);
   });
 });
+
+test('[hosts.NAME] dir: a host whose folder is not named after it (hosts/servers/hetzner-cloud for hetzner-vps)', async () => {
+  await withTempDir(async (flake) => {
+    await writeFile(join(flake, 'flake.nix'), '{ outputs = { nixpkgs, ... }: { nixosConfigurations = builtins.mapAttrs (n: _: nixpkgs.lib.nixosSystem { modules = [ ./hosts/${n} ]; }) (builtins.readDir ./hosts); }; }\n');
+    await writeFile(join(flake, 'bootstrap.toml'), '[hosts.hetzner-vps]\ndir = "hosts/servers/hetzner-cloud"\n');
+    const args = ['plan', 'hetzner-vps', '--report', REPORT('ovh-vps'), '--flake', flake];
+    const first = await runCli([...args, '--write']);
+    assert.equal(first.code, 0, first.stderr);
+    for (const f of FILES) assert.ok((await readFile(join(flake, 'hosts/servers/hetzner-cloud', f), 'utf8')).length > 0, f);
+    await assert.rejects(readFile(join(flake, 'hosts/hetzner-vps/default.nix')), /ENOENT/);
+    // A readDir of hosts/ names the folder "servers", not the host: the hint names the mapped folder.
+    assert.match(first.stderr, /flake\.nix does not pick up hosts\/servers\/hetzner-cloud yet/);
+    assert.match(first.stderr, /^ {6}\.\/hosts\/servers\/hetzner-cloud$/m);
+    // The manifest is found there again: a second plan is unchanged.
+    const second = await runCli([...args, '--json']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.ok((JSON.parse(second.stdout) as { files: { action: string }[] }).files.every((f) => f.action === 'unchanged' || f.action === 'skip'), second.stdout);
+    // A mapping must stay inside the flake and name a valid host.
+    await writeFile(join(flake, 'bootstrap.toml'), '[hosts.hetzner-vps]\ndir = "../elsewhere"\n');
+    const bad = await runCli([...args]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /hosts\.hetzner-vps\.dir.*relative path inside the flake/);
+  });
+});

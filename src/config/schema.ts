@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { flakePath } from './flake-path.js';
+import { isHostName } from '../host-name.js';
+
 import { secretsSection, sopsSection } from './sections/secrets.js';
 import { backupSection, cacheSection, storageSection } from './sections/storage.js';
 
@@ -11,6 +13,13 @@ export const ConfigSchema = z
   .object({
     hostsDir: flakePath('hosts', 'where host directories live, relative to the flake'),
     stateDir: flakePath('.bootstrap', 'git-ignored journal, locks, logs, known_hosts'),
+    hosts: z
+      .record(
+        z.string().refine(isHostName, { message: 'must be a host name: letters, digits and dashes, starting with a letter' }),
+        z.object({ dir: flakePath('hosts/NAME', "the host's directory, when it is not <hostsDir>/<host>") }).strict(),
+      )
+      .default({})
+      .describe('per-host settings, e.g. [hosts.hetzner-vps] dir = "hosts/servers/hetzner-cloud"'),
     secrets: secretsSection,
     sops: sopsSection,
     storage: storageSection,

@@ -1,4 +1,5 @@
 /** Read and write hosts/HOST/bootstrap.toml. Building the text is pure; reading goes through fs. */
+import { hostDir } from '../config/host-dir.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
@@ -47,7 +48,7 @@ export function parseManifest(text: string, file: string): Manifest {
 export async function readManifest(flakeDir: string, host: string): Promise<Manifest> {
   checkHostName(host); // `..` must not read the flake's own bootstrap.toml as a manifest
   const { config } = await loadConfig(flakeDir);
-  const rel = join(config.hostsDir, host, MANIFEST_FILE);
+  const rel = join(hostDir(config, host), MANIFEST_FILE);
   let text: string;
   try {
     text = await readFile(join(flakeDir, rel), 'utf8');

@@ -41,8 +41,8 @@ for (const s of PLAN_SCENARIOS) {
   });
 }
 
-test('files: paths under hostsDir, owners, facts.json is the report', () => {
-  const p = buildHostPlan({ host: 'web1', report: loadReport('ovh-vps'), answers: {}, profiles, hostsDir: 'machines' });
+test('files: paths under the host directory, owners, facts.json is the report', () => {
+  const p = buildHostPlan({ host: 'web1', report: loadReport('ovh-vps'), answers: {}, profiles, hostDir: 'machines/web1' });
   assert.deepEqual(p.files.map((f) => [f.path, f.owner]), [
     ['machines/web1/disko.nix', 'tool'],
     ['machines/web1/hardware.nix', 'tool'],

@@ -50,8 +50,8 @@ export interface HostPlanInput {
   report: HardwareReport;
   answers: PlanAnswers;
   profiles: readonly Profile[];
-  /** Config `hostsDir` (default "hosts"). */
-  hostsDir?: string;
+  /** The host's directory in the flake (config/host-dir.ts hostDir; default hosts/HOST). */
+  hostDir?: string;
   /** The manifest already on disk: its sections filled by other commands are kept. */
   existingManifest?: Manifest;
 }
@@ -130,7 +130,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     throw failure('profile-conflict', `profile ${profile.name} contradicts the hardware scan: ${messageOf(e)}`, `pass another --profile, or fix hardware-profiles/${profile.name}.toml`, e);
   }
 
-  const dir = posix.join(input.hostsDir ?? 'hosts', host);
+  const dir = input.hostDir ?? posix.join('hosts', host);
   const prev = input.existingManifest;
   const manifest = buildManifestToml({
     version: 1,

@@ -3,6 +3,7 @@
  * find the REAL nixos-anywhere.sh and the FAKE nix of the installer lab (test/helpers/installer-lab.ts)
  * on PATH, so every install runs the upstream script against namespace targets. `close()` removes it.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,16 @@ export async function makeFlake(lab: InstallerLab): Promise<Flake> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * An install that went through. The lab's "installed system" is its Debian target with shims, not
+ * NixOS, so the health report that ends every install fails its system checks: exit 3 (installed,
+ * health failing), and the failures name exactly that.
+ */
+export function assertInstalled(r: CliResult): void {
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stdout, /not NixOS|not a booted NixOS system/, 'the health failures are the lab target not being NixOS');
 }
 
 /** Every file under dir (recursively), as text, for leak scans. */

@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { answersToml, assertNoLeaks, assertNoSecretFilesLeft, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
+import { answersToml, assertInstalled, assertNoLeaks, assertNoSecretFilesLeft, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -29,7 +29,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     try {
       writeFileSync(join(f.dir, 'web1.toml'), answersToml(t, 'web1'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'web1.toml'), '--json']);
-      assert.equal(r.code, 0, r.stderr);
+      assertInstalled(r);
       const summary = JSON.parse(r.stdout) as { host: string; hostKey: { fingerprint: string }; ran: string[] };
       assert.deepEqual(summary.ran, ['write', 'keys', 'recipients', 'preflight', 'kexec', 'disko', 'install', 'reboot', 'verify']);
       // The target really went through kexec, disko, the install and the reboot, and came back with our key.
@@ -58,7 +58,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       // rebuild from the committed manifest: --yes alone (the manifest names the disk), same identity.
       const fp = t.fingerprint;
       const rb = await f.cli(['rebuild', 'web1', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60']);
-      assert.equal(rb.code, 0, rb.stderr);
+      assertInstalled(rb);
       assert.equal((JSON.parse(rb.stdout) as { hostKey: { fingerprint: string } }).hostKey.fingerprint, fp);
       assert.equal(t.fingerprint, fp, 'rebuild reused the provisioned key');
       assert.equal(t.state().kexecs, 2);
@@ -92,7 +92,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.deepEqual(f.secretDirs(), []);
       assert.equal(t.state().phase, 'installer');
       const r2 = await f.cli(['new-host', 'web2', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
-      assert.equal(r2.code, 0, r2.stderr);
+      assertInstalled(r2);
       const runs = f.installerRuns();
       assert.deepEqual(runs.map((x) => x.phases), ['kexec,disko,install,reboot', 'disko,install,reboot']);
       assert.match(runs[0]!.argv, / -p 2222 /);
@@ -115,7 +115,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     const f = await makeFlake(lab());
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'spare'));
-      assert.equal((await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')])).code, 0);
+      assertInstalled(await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]));
       await t.host.restartWithHostKey(); // someone else's machine now answers at that address
       const r = await f.cli(['new-host', 'spare', '--from', 'verify', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
       assert.equal(r.code, 1);
@@ -134,10 +134,10 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(old, 'web3'));
       const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json']);
-      assert.equal(r1.code, 0, r1.stderr);
+      assertInstalled(r1);
       const fp = (JSON.parse(r1.stdout) as { hostKey: { fingerprint: string } }).hostKey.fingerprint;
       const r2 = await f.cli(['recover', 'web3', '--target', fresh.target, '-i', fresh.clientKeyPath, '--host-key', fresh.fingerprint, '--yes', '--confirm-disk', DISK, '--json', '--wait-timeout', '60']);
-      assert.equal(r2.code, 0, r2.stderr);
+      assertInstalled(r2);
       const out = JSON.parse(r2.stdout) as { mode: string; hostKey: { fingerprint: string }; ran: string[] };
       assert.equal(out.mode, 'recover');
       assert.equal(out.hostKey.fingerprint, fp);
@@ -156,7 +156,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'crypt1', 'encrypt = true\n'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
-      assert.equal(r.code, 0, r.stderr);
+      assertInstalled(r);
       const argv = f.installerRuns()[0]!.argv;
       assert.match(argv, /--disk-encryption-keys \/tmp\/secret\.key \S+disk-encryption\.key/);
       const passphrase = f.vaultSecret('hosts/crypt1/luks_passphrase');
@@ -177,7 +177,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const original = t.fingerprint;
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'keep1', 'copyHostKeys = true\n'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json']);
-      assert.equal(r.code, 0, r.stderr);
+      assertInstalled(r);
       assert.equal((JSON.parse(r.stdout) as { identity: string }).identity, 'copy-target-keys');
       assert.equal(t.fingerprint, original, 'the installed host presents its own key');
       assert.equal(t.state().phase, 'installed');
@@ -203,7 +203,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       await store.put('hosts/plain1/restic-password', 'correct-horse-battery-staple-restic', { kind: 'password' });
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t1, 'plain1'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
-      assert.equal(r.code, 0, r.stderr);
+      assertInstalled(r);
       const files1 = mnt(t1);
       assert.equal(files1.get('/mnt/var/lib/bootstrap/secrets/restic-password'), '600');
       assert.equal(files1.get('/mnt/etc/ssh/ssh_host_ed25519_key'), '600');
@@ -213,7 +213,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       writeFileSync(join(f.dir, 'bootstrap.toml'), base + '\n[sops]\nseparateKeyPath = "/var/lib/sops-nix/admin-key.txt"\n');
       writeFileSync(join(f.dir, 'b.toml'), answersToml(t2, 'sep1'));
       const r2 = await f.cli(['new-host', '--answers', join(f.dir, 'b.toml')]);
-      assert.equal(r2.code, 0, r2.stderr);
+      assertInstalled(r2);
       const files2 = mnt(t2);
       assert.equal(files2.get('/mnt/var/lib/sops-nix/key.txt'), '600');
       assert.equal(files2.get('/mnt/var/lib/sops-nix/admin-key.txt'), '600');
@@ -235,7 +235,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.equal(r1.code, 1);
       assert.match(r1.stderr, /phase install/);
       const r2 = await f.cli(['new-host', 'keep2', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
-      assert.equal(r2.code, 0, r2.stderr);
+      assertInstalled(r2);
       assert.equal(t.fingerprint, original);
       assert.deepEqual(f.installerRuns().map((x) => x.phases), ['kexec,disko,install,reboot', 'install,reboot']);
     } finally {
@@ -284,9 +284,9 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       chmodSync(wrapper, 0o755);
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'rec1'));
       const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
-      assert.equal(r1.code, 0, r1.stderr);
+      assertInstalled(r1);
       const r2 = await f.cli(['recover', 'rec1', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60']);
-      assert.equal(r2.code, 0, r2.stderr);
+      assertInstalled(r2);
       assert.ok((JSON.parse(r2.stdout) as { ran: string[] }).ran.includes('restore'));
       assert.match(r2.stderr, /restore rec1 snapshot \w+ on the host into \/ — verified/);
       const restored = join(sandbox, data, 'srv/app');
@@ -362,7 +362,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.deepEqual(f.secretDirs(), [held.secretDir!.split('/').at(-1)]);
       assert.ok(existsSync(lockPath));
       const r = await f.cli(['new-host', 'kill1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
-      assert.equal(r.code, 0, r.stderr);
+      assertInstalled(r);
       assert.match(r.stderr, new RegExp(`left its installer running \\(process group ${held.installer!.pgid}\\); stopping it`));
       assert.match(r.stderr, /wiped the secret directory the killed run of kill1 left behind \(pid \d+, started \d+ s ago\)/);
       const entries = journal(f, 'kill1');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { answersToml, assertNoLeaks, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab } from './harness.js';
+import { answersToml, assertInstalled, assertNoLeaks, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -108,7 +108,7 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       writeFileSync(join(f.dir, '.gitignore'), '.bootstrap/\n');
       writeFileSync(join(f.dir, 'b.toml'), answersToml(t, 'ok1'));
       const ok = await f.cli(['new-host', '--answers', join(f.dir, 'b.toml')]);
-      assert.equal(ok.code, 0, ok.stderr);
+      assertInstalled(ok);
       assert.match(git('ls-files', 'hosts/ok1'), /hosts\/ok1\/default\.nix/);
     } finally {
       await f.close();
@@ -208,7 +208,7 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
     try {
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'port1'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json']);
-      assert.equal(r.code, 0, r.stderr);
+      assertInstalled(r);
       assert.equal(t.port, 2222);
       assert.equal(t.state().phase, 'installed');
       assert.match(f.installerRuns()[0]!.argv, /--target-host root@\S+ -p 2222 /);
@@ -225,7 +225,7 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       assert.equal(t.user, 'nixos');
       writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'iso1'));
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json']);
-      assert.equal(r.code, 0, r.stderr);
+      assertInstalled(r);
       assert.equal(t.state().kexecs, 0, 'no kexec on an installer');
       assert.equal(t.state().phase, 'installed');
       assert.match(f.installerRuns()[0]!.argv, /--target-host nixos@\S+ .*--phases kexec,disko,install,reboot/);
@@ -241,7 +241,7 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       const toml = answersToml(t, 'pw1', 'passwordEnv = "RESCUE_PW"\n').replace(/^identity = .*\n/m, '');
       writeFileSync(join(f.dir, 'a.toml'), toml);
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')], { RESCUE_PW: 'rescue-Passw0rd-xyz' });
-      assert.equal(r.code, 0, r.stderr);
+      assertInstalled(r);
       assert.equal(t.state().phase, 'installed');
       assert.match(f.installerRuns()[0]!.argv, /--env-password/);
       assert.ok(!f.printed.join('').includes('rescue-Passw0rd-xyz'));
@@ -266,7 +266,7 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       assert.equal(t.state().diskoRan, false);
       // The fix: the right port, and --resume continues with a call on it.
       const r2 = await f.cli(['new-host', 'hang1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath, '--post-kexec-port', '22']);
-      assert.equal(r2.code, 0, r2.stderr);
+      assertInstalled(r2);
       assert.equal(t.state().phase, 'installed');
     } finally {
       await f.close();

@@ -3,6 +3,7 @@
  * ssh-agent) before anything is touched, asked for in the wizard, checked in preflight against
  * the evaluated host config.
  */
+import { hostDir } from '../../config/host-dir.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,7 +71,7 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'ho
   if (!evaluated) throw failure('flake-eval-failed', `nix printed no user list for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
   const r = checkLogin(evaluated, c.login.keys);
   await saveLoginCheck(buildLoginCheckPath(c.builtPath), r); // the closing hint names a login that works
-  const file = `${c.loaded.config.hostsDir}/${c.host}/default.nix`;
+  const file = `${hostDir(c.loaded.config, c.host)}/default.nix`;
   if (r.kind === 'nobody') {
     if (c.answers.allowNoLogin) return c.out.warn(`no user of ${c.host} has an authorized SSH key: after the install it is reachable only on its console (--allow-no-login)`);
     throw failure(

@@ -4,6 +4,7 @@
  * picks up the host yet. Read-only: the recipient edits are planned with a stand-in key (the real
  * one is made after the confirmation), only to name what will change.
  */
+import { hostDir } from '../../config/host-dir.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../config/load.js';
@@ -49,6 +50,6 @@ export async function buildPlanContext(loaded: LoadedConfig, host: string): Prom
   return {
     secretStore: describeSecretStore(config),
     recipients: describeRecipientEdits(config, host, existing),
-    ...(flake !== undefined && !isHostPickedUp(flake, config.hostsDir, host) ? { flakeHint: { dir: `${config.hostsDir}/${host}`, lines: buildFlakeHint(flake, config.hostsDir, host) } } : {}),
+    ...(flake !== undefined && !isHostPickedUp(flake, config.hostsDir, host, hostDir(config, host)) ? { flakeHint: { dir: hostDir(config, host), lines: buildFlakeHint(flake, config.hostsDir, host, hostDir(config, host)) } } : {}),
   };
 }

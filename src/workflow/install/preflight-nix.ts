@@ -4,6 +4,7 @@
  * system and disko script are built (or evaluated, with --build-on remote). The built paths are
  * kept in the run's state, so a resumed run hands the installer the same ones.
  */
+import { hostDir } from '../../config/host-dir.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,11 +62,11 @@ export async function runFlakeCheck(c: C, progress: Task): Promise<void> {
     throw e;
   }
   if (!Array.isArray(names) || !names.includes(c.host)) {
-    const hostsDir = c.loaded.config.hostsDir;
+    const dir = hostDir(c.loaded.config, c.host);
     throw failure(
       'flake-missing-host',
       `the flake has no nixosConfigurations.${c.host}`,
-      `add it in flake.nix, e.g. nixosConfigurations.${c.host} = nixpkgs.lib.nixosSystem { modules = [ ./${hostsDir}/${c.host} disko.nixosModules.disko ]; }; then run again with --resume`,
+      `add it in flake.nix, e.g. nixosConfigurations.${c.host} = nixpkgs.lib.nixosSystem { modules = [ ./${dir} disko.nixosModules.disko ]; }; then run again with --resume`,
     );
   }
 }
@@ -115,7 +116,7 @@ export async function runDiskoCheck(c: C, progress: Task): Promise<void> {
     if (!(e instanceof CommandFailed)) throw e;
     const why = nixError(e);
     if (/attribute 'disko' missing|option [`'"]?disko/.test(why)) {
-      throw failure('no-disko', `nixosConfigurations.${c.host} has no disko layout: ${why}`, `add disko.nixosModules.disko to the host's modules and import ./disko.nix in ${c.loaded.config.hostsDir}/${c.host}/default.nix, then run again with --resume`);
+      throw failure('no-disko', `nixosConfigurations.${c.host} has no disko layout: ${why}`, `add disko.nixosModules.disko to the host's modules and import ./disko.nix in ${hostDir(c.loaded.config, c.host)}/default.nix, then run again with --resume`);
     }
     throw failure('flake-eval-failed', `nixosConfigurations.${c.host} does not evaluate: ${why}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
   }
@@ -125,7 +126,7 @@ export async function runDiskoCheck(c: C, progress: Task): Promise<void> {
     throw failure(
       'disko-mismatch',
       `nixosConfigurations.${c.host} does not use the planned disk layout: ${diff}`,
-      `import ./disko.nix in ${c.loaded.config.hostsDir}/${c.host}/default.nix (and no other disko layout), or re-plan with \`bootstrap plan ${c.host} --write\`; nothing was touched`,
+      `import ./disko.nix in ${hostDir(c.loaded.config, c.host)}/default.nix (and no other disko layout), or re-plan with \`bootstrap plan ${c.host} --write\`; nothing was touched`,
     );
   }
 }

@@ -3,6 +3,7 @@
  * identity mode. Also the dry-run view: the plan, the disk that would be wiped, the steps and
  * the installer commands, with nothing touched.
  */
+import { hostDir } from '../../config/host-dir.js';
 import { readNixpkgsRelease } from '../../nix/flake-lock-release.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { AppContext } from '../../context.js';
@@ -84,7 +85,7 @@ export async function runPreparePlan(o: {
     report: o.report,
     answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}) },
     profiles: await loadProfiles(),
-    hostsDir: o.loaded.config.hostsDir,
+    hostDir: hostDir(o.loaded.config, o.host),
     ...(o.existingManifest ? { existingManifest: o.existingManifest } : {}),
   });
   const entries = await planFiles(o.flakeDir, plan.files);

@@ -3,6 +3,7 @@
  * keys, register its age recipient, and check that the flake, the target and its disk are what
  * the plan says. Each step takes only the slice of the install context it needs.
  */
+import { hostDir } from '../../config/host-dir.js';
 import { checkHostDecrypts } from '../../recipients/rekey-check.js';
 import { runLoginCheck } from './login.js';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ async function targetRecipient(c: Pick<C, 'target' | 'ssh' | 'answers'>): Promis
 async function recordSecretRefs(c: Pick<C, 'flakeDir' | 'host' | 'loaded'>, refs: Record<string, string>): Promise<void> {
   const manifest = await readManifest(c.flakeDir, c.host);
   const secrets = { ...manifest.secrets, ...refs };
-  const path = join(c.loaded.config.hostsDir, c.host, MANIFEST_FILE).split('\\').join('/');
+  const path = join(hostDir(c.loaded.config, c.host), MANIFEST_FILE).split('\\').join('/');
   const entries = await planFiles(c.flakeDir, [{ path, owner: 'tool', content: buildManifestToml({ ...manifest, secrets }) }]);
   await applyFilePlan(c.flakeDir, entries);
 }

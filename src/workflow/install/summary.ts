@@ -3,6 +3,7 @@
  * what to do next. No secrets. Returns the exit code: INSTALL_HEALTH_EXIT when the host was
  * installed but its health report has failures, else 0.
  */
+import { hostDir } from '../../config/host-dir.js';
 import type { AppContext } from '../../context.js';
 import { renderHealthReport } from '../../health/render.js';
 import { INSTALL_HEALTH_EXIT, runInstallHealth } from '../status/after-install.js';
@@ -43,7 +44,7 @@ export async function printInstallSummary(app: AppContext, p: PreparedInstall, o
   app.out.info(`  log: ${outcome.logPath}`);
   app.out.data(renderHealthReport(health, (c, t) => app.out.paint(c, t)));
   const check = await loadLoginCheck(buildLoginCheckPath(buildBuiltPath(buildStatePath(p.flakeDir, p.loaded.config.stateDir, p.host))));
-  for (const line of buildNextHint({ host: p.host, dir: `${p.loaded.config.hostsDir}/${p.host}`, target: p.target, check, rootKeyRendered: rootKeyRendered(p) })) app.out.info(`  ${line}`);
+  for (const line of buildNextHint({ host: p.host, dir: hostDir(p.loaded.config, p.host), target: p.target, check, rootKeyRendered: rootKeyRendered(p) })) app.out.info(`  ${line}`);
   return code;
 }
 

@@ -8,18 +8,21 @@ import { nixString } from '../../nix/serialize.js';
  * A flake picks up the host when it names the host directory, or reads the hosts directory
  * generically with builtins.readDir.
  */
-export function isHostPickedUp(flakeText: string, hostsDir: string, host: string): boolean {
+export function isHostPickedUp(flakeText: string, hostsDir: string, host: string, mappedDir?: string): boolean {
   const dir = hostsDir.replace(/^\.\//, '').replace(/\/+$/, '');
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const hostPath = new RegExp(`(^|[^A-Za-z0-9_-])(\\./)?${esc(dir)}/${esc(host)}(/|[^A-Za-z0-9_-]|$)`, 'm');
+  const own = mappedDir ?? `${dir}/${host}`;
+  const hostPath = new RegExp(`(^|[^A-Za-z0-9_-])(\\./)?${esc(own)}(/|[^A-Za-z0-9_-]|$)`, 'm');
+  // A host in a folder of another name ([hosts.NAME] dir) is not found by a readDir of hostsDir.
+  if (mappedDir !== undefined && mappedDir !== `${dir}/${host}`) return hostPath.test(flakeText);
   // `builtins.readDir ./hosts` or `readDir (self + "/hosts")`: every host directory is imported.
   const generic = new RegExp(`readDir[^\\n]*[/"]${esc(dir)}(?![A-Za-z0-9_-])`, 'm');
   return hostPath.test(flakeText) || generic.test(flakeText);
 }
 
 /** The lines to add to flake.nix's outputs (and inputs, when disko is missing). */
-export function buildFlakeHint(flakeText: string, hostsDir: string, host: string): string[] {
-  const dir = hostsDir.replace(/^\.\//, '').replace(/\/+$/, '');
+export function buildFlakeHint(flakeText: string, hostsDir: string, host: string, mappedDir?: string): string[] {
+  const dir = mappedDir ?? `${hostsDir.replace(/^\.\//, '').replace(/\/+$/, '')}/${host}`;
   const lines: string[] = [];
   if (!/\bdisko\b/.test(flakeText)) {
     lines.push(
@@ -35,7 +38,7 @@ export function buildFlakeHint(flakeText: string, hostsDir: string, host: string
     '  specialArgs = { inherit inputs; };',
     '  modules = [',
     '    disko.nixosModules.disko',
-    `    ./${dir}/${host}`,
+    `    ./${dir}`,
     '  ];',
     '};',
   );

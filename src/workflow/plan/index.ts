@@ -3,6 +3,7 @@
  * --write apply through applyFilePlan. Order matters: every question (report, profile, layout,
  * disk) is settled by buildHostPlan before a single file is touched.
  */
+import { hostDir } from '../../config/host-dir.js';
 import { readNixpkgsRelease } from '../../nix/flake-lock-release.js';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -60,7 +61,7 @@ export async function runPlan(ctx: AppContext, opts: PlanOptions): Promise<PlanO
   const report = await runReadReport(ctx, opts.source);
   const existingManifest = await readExistingManifest(flakeDir, opts.host);
   const stateVersion = await readNixpkgsRelease(flakeDir);
-  const plan = buildHostPlan({ host: opts.host, report, answers: { ...opts.answers, ...(stateVersion ? { stateVersion } : {}) }, profiles, hostsDir: config.hostsDir, existingManifest });
+  const plan = buildHostPlan({ host: opts.host, report, answers: { ...opts.answers, ...(stateVersion ? { stateVersion } : {}) }, profiles, hostDir: hostDir(config, opts.host), existingManifest });
   const entries = await planFiles(flakeDir, plan.files);
 
   if (opts.json) ctx.out.json(buildPlanJson(plan, entries));
@@ -73,9 +74,10 @@ export async function runPlan(ctx: AppContext, opts: PlanOptions): Promise<PlanO
 
   const flake = await readFlakeNix(flakeDir);
   let flakeHint: string[] | undefined;
-  if (flake !== undefined && !isHostPickedUp(flake, config.hostsDir, plan.host)) {
-    flakeHint = buildFlakeHint(flake, config.hostsDir, plan.host);
-    ctx.out.info(`flake.nix does not pick up ${config.hostsDir}/${plan.host} yet; add these lines (bootstrap never edits flake.nix):`);
+  const dir = hostDir(config, plan.host);
+  if (flake !== undefined && !isHostPickedUp(flake, config.hostsDir, plan.host, dir)) {
+    flakeHint = buildFlakeHint(flake, config.hostsDir, plan.host, dir);
+    ctx.out.info(`flake.nix does not pick up ${dir} yet; add these lines (bootstrap never edits flake.nix):`);
     ctx.out.info(flakeHint.map((l) => `  ${l}`).join('\n'));
   }
   return { plan, entries, written, ...(flakeHint ? { flakeHint } : {}) };

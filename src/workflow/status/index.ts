@@ -4,6 +4,8 @@
  * prompts: a host whose key changed or is unknown is a failure naming the keys. Manifests are
  * read before any connection, so a misspelt host name is bad input (exit 2) and nothing is reached.
  */
+import { hostDir, listMappedHosts } from '../../config/host-dir.js';
+import { isHostName } from '../../host-name.js';
 import { readdir, access } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { createPrompter } from '../../cli/prompter.js';
@@ -32,7 +34,7 @@ export interface StatusOptions {
   timeout?: string;
 }
 
-/** Hosts of the flake: directories of hostsDir holding a manifest, sorted. */
+/** Hosts of the flake holding a manifest, sorted: folders of hostsDir, and [hosts.NAME] dir mappings. */
 export async function listFlakeHosts(loaded: LoadedConfig): Promise<string[]> {
   const dir = join(loaded.flakeDir, loaded.config.hostsDir);
   let names: string[];
@@ -41,10 +43,13 @@ export async function listFlakeHosts(loaded: LoadedConfig): Promise<string[]> {
   } catch {
     return [];
   }
+  // Folders named after their host, and hosts mapped elsewhere with [hosts.NAME] dir.
+  const candidates = new Map<string, string>(names.filter((n) => !Object.hasOwn(loaded.config.hosts, n) && isHostName(n)).map((n) => [n, join(dir, n)]));
+  for (const m of listMappedHosts(loaded.config)) candidates.set(m.host, join(loaded.flakeDir, m.dir));
   const out: string[] = [];
-  for (const n of names.sort()) {
+  for (const [n, d] of [...candidates].sort(([a], [b]) => a.localeCompare(b))) {
     try {
-      await access(join(dir, n, MANIFEST_FILE));
+      await access(join(d, MANIFEST_FILE));
       out.push(n);
     } catch {
       /* a host directory without a manifest is not installed by us */
@@ -108,7 +113,7 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
   const quiet = { ...app, prompts: createPrompter(false) };
   const reports = await runPool(hosts, o.parallel, async (host): Promise<HealthReport> => {
     const m = manifests.get(host)!;
-    if (!m.target) return errorReport(host, '-', 'no-target', `${host}'s manifest names no target`, `add target = "root@HOST" to ${loaded.config.hostsDir}/${host}/${MANIFEST_FILE}`, app.clock.now());
+    if (!m.target) return errorReport(host, '-', 'no-target', `${host}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, host)}/${MANIFEST_FILE}`, app.clock.now());
     let t: HealthTarget;
     try {
       t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) });
