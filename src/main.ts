@@ -7,7 +7,7 @@ import { parseCommandArgs } from './cli/args.js';
 import { COMMANDS, commandsInGroup, findCommand } from './cli/commands.js';
 import { commandHelp, groupHelp, topLevelHelp } from './cli/help.js';
 import { createPrompter } from './cli/prompter.js';
-import { exitCodeFor, renderError } from './cli/render-error.js';
+import { exitCodeFor, renderError, renderErrorJson, wantsJson } from './cli/render-error.js';
 import { colorWanted, Output } from './cli/ui.js';
 import { systemClock, type AppContext } from './context.js';
 import { usageError } from './errors.js';
@@ -54,6 +54,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Known once the command's flags parse (its own --json); until then a raw `--json` decides.
+  let json: boolean | undefined;
 
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
@@ -79,6 +81,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     const { spec, rest } = found;
     const args = parseCommandArgs(spec.name, rest, spec.options, spec.positionals.length);
+    json = args.bool('json');
     if (args.bool('help')) {
       out.data(commandHelp(spec));
       return 0;
@@ -96,7 +99,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return (await mod.run(ctx, args)) ?? 0;
   } catch (e) {
     const err = controller.signal.aborted && !(e instanceof Error && 'code' in e) ? controller.signal.reason : e;
-    renderError(out, err, debug);
+    if (wantsJson(argv, json)) renderErrorJson(out, err, debug);
+    else renderError(out, err, debug);
     return exitCodeFor(err);
   } finally {
     process.off('SIGINT', onSignal);

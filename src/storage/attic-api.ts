@@ -4,7 +4,7 @@
  * CacheAlreadyExists means it is there: success, then PATCH its visibility), GET the same path
  * to read its public key.
  */
-import { failure } from '../errors.js';
+import { failure, quote, usageError } from '../errors.js';
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
 
@@ -16,10 +16,23 @@ export interface CacheInfo {
   isPublic: boolean | undefined;
 }
 
-export const CACHE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/;
+/**
+ * attic's own rule (attic/src/cache.rs, CACHE_NAME_REGEX `^[A-Za-z0-9][A-Za-z0-9-_+]{0,49}$`,
+ * checked by both atticd and the attic client): 1-50 ASCII letters, digits, "-", "_" and "+",
+ * starting with a letter or digit. No ".": atticd refuses `my.cache` with InvalidCacheName.
+ */
+export const CACHE_NAME = /^[A-Za-z0-9][A-Za-z0-9_+-]{0,49}$/;
+
+/** The name when attic would accept it; a usage error naming attic's rule otherwise. */
+export function checkCacheName(name: string): string {
+  if (!CACHE_NAME.test(name)) {
+    throw usageError('bad-cache-name', `${quote(name)} is not a valid attic cache name`, 'use 1-50 letters, digits, "-", "_" and "+", starting with a letter or digit (attic\'s rule), e.g. main or team+main');
+  }
+  return name;
+}
 
 export function cacheConfigUrl(serverUrl: string, cache: string): string {
-  if (!CACHE_NAME.test(cache)) throw failure('bad-cache-name', `"${cache}" is not a valid attic cache name`, 'use letters, digits, ".", "_" and "-"');
+  checkCacheName(cache);
   const base = serverUrl.endsWith('/') ? serverUrl : `${serverUrl}/`;
   return new URL(`_api/v1/cache-config/${cache}`, base).href;
 }

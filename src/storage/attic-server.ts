@@ -3,8 +3,9 @@
  * sqlite, chunking, zstd, garbage collection) and the content of its environment file. Option
  * names follow attic's nixos/atticd.nix and server/src/config-template.toml.
  */
-import { nixModule, type NixAttrs } from '../nix/serialize.js';
+import { nixModule, nixRaw, toNix, type NixAttrs, type NixRaw } from '../nix/serialize.js';
 import type { PlannedFile } from '../render/file-plan.js';
+import { buildCaTrust, type HostCaCert } from './ca-cert.js';
 import { buildSecretDeclarations, buildSecretPath, type SecretMechanism } from './host-secrets.js';
 import { endpointUrl, type S3Settings } from './s3-settings.js';
 import type { S3Credentials } from './s3-client.js';
@@ -20,6 +21,8 @@ export interface AtticServerPlan {
   apiEndpoint?: string;
   listen: string;
   secrets: SecretMechanism;
+  /** The storage entry's private CA, rendered next to attic.nix and trusted system-wide. */
+  caCert?: HostCaCert;
 }
 
 /** attic's defaults from config-template.toml; changing them later hurts deduplication. */
@@ -43,7 +46,31 @@ export function buildAtticSettings(p: AtticServerPlan): NixAttrs {
     chunking: ATTIC_CHUNKING,
     compression: { type: 'zstd' },
     'garbage-collection': { interval: '12 hours', 'default-retention-period': '3 months' },
+    // attic from 2023-11 (RS256 tokens) until 2024-10-05 (77f76d5 "Allow omitting jwt section
+    // entirely") fails to parse a config without a [jwt] table; an empty one takes the signing key
+    // from ATTIC_SERVER_TOKEN_RS256_SECRET_BASE64 in every release, and renders as `[jwt]`.
+    jwt: {},
   };
+}
+
+/**
+ * The environment file option. attic's own module called it `credentialsFile` until 2024-10-14
+ * (ebd0618), then `environmentFile` with `credentialsFile` kept as a renamed alias; nixpkgs'
+ * services.atticd (NixOS 25.05+) knows only `environmentFile`. The module asks the evaluated
+ * option tree which one exists, so one attic.nix works with all three.
+ */
+export function buildAtticdService(p: AtticServerPlan): NixRaw {
+  const common = toNix({ enable: true, settings: buildAtticSettings(p) });
+  const path = toNix(buildSecretPath(p.secrets, ATTIC_ENV_SECRET));
+  return nixRaw(
+    `${common}
+// (
+  if options.services.atticd ? environmentFile then
+    { environmentFile = ${path}; }
+  else
+    { credentialsFile = ${path}; }
+)`,
+  );
 }
 
 /** attic requires the API endpoint to end with a slash. */
@@ -55,20 +82,17 @@ export function normalizeApiEndpoint(url: string): string {
 
 export function buildAtticModule(p: AtticServerPlan): PlannedFile {
   const content = nixModule({
-    args: ['config', '...'],
+    args: ['config', 'options', '...'],
     header: [
       `atticd for the fleet's binary cache on ${p.host}. Rendered by \`bootstrap cache setup\`; regenerated, edit bootstrap.toml instead.`,
       `Storage: ${p.s3.provider} bucket ${p.s3.bucket}. Secrets (signing key, S3 key) come from the ${p.secrets} secret "${ATTIC_ENV_SECRET}".`,
+      'Works with nixpkgs\' services.atticd and attic\'s own module, old (credentialsFile) and new (environmentFile).',
+      ...(p.caCert ? [`The S3 endpoint's private CA (${p.caCert.fileName}) is added to the system trust store atticd reads.`] : []),
     ],
     body: {
-      services: {
-        atticd: {
-          enable: true,
-          environmentFile: buildSecretPath(p.secrets, ATTIC_ENV_SECRET),
-          settings: buildAtticSettings(p),
-        },
-      },
+      services: { atticd: buildAtticdService(p) },
       ...buildSecretDeclarations(p.secrets, [ATTIC_ENV_SECRET]),
+      ...buildCaTrust(p.caCert),
     },
   });
   return { path: `${p.hostsDir}/${p.host}/attic.nix`, content, owner: 'tool' };

@@ -11,6 +11,7 @@
 import { nixModule, type NixAttrs } from '../nix/serialize.js';
 import type { PlannedFile } from '../render/file-plan.js';
 import { buildSecretDeclarations, buildSecretPath, type SecretMechanism } from './host-secrets.js';
+import { buildCaTrust, type HostCaCert } from './ca-cert.js';
 
 export const RESTIC_PASSWORD_SECRET = 'restic-password';
 export const RESTIC_ENV_SECRET = 'restic-env';
@@ -31,6 +32,8 @@ export interface BackupPlan {
   pruneOpts: string[];
   release: string;
   secrets: SecretMechanism;
+  /** The storage entry's private CA, rendered next to backup.nix and trusted system-wide (restic reads the system bundle). */
+  caCert?: HostCaCert;
 }
 
 /** "24.05" → 2405; "unstable" sorts after every release. */
@@ -91,10 +94,12 @@ export function buildBackupModule(p: BackupPlan): PlannedFile {
     header: [
       `restic backups of ${p.host}, rendered for NixOS ${p.release} by \`bootstrap backup setup\`; regenerated.`,
       `Password and S3 keys come from the ${p.secrets} secrets "${RESTIC_PASSWORD_SECRET}" and "${RESTIC_ENV_SECRET}".`,
+      ...(p.caCert ? [`The S3 endpoint's private CA (${p.caCert.fileName}) is added to the system trust store restic reads.`] : []),
     ],
     body: {
       services: { restic: { backups: { [BACKUP_NAME]: buildBackupSettings(p) } } },
       ...buildSecretDeclarations(p.secrets, p.s3 ? [RESTIC_PASSWORD_SECRET, RESTIC_ENV_SECRET] : [RESTIC_PASSWORD_SECRET]),
+      ...buildCaTrust(p.caCert),
     },
   });
   return { path: `${p.hostsDir}/${p.host}/backup.nix`, content, owner: 'tool' };

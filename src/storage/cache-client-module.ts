@@ -21,7 +21,8 @@ export interface CacheClientPlan {
   secrets: SecretMechanism;
 }
 
-const PUBLIC_KEY = /^[A-Za-z0-9._-]+:[A-Za-z0-9+/]{43}=$/;
+// The key name is the cache name (atticd: NixKeypair::generate(cache_name)), so "+" appears too.
+const PUBLIC_KEY = /^[A-Za-z0-9._+-]+:[A-Za-z0-9+/]{43}=$/;
 
 export function buildCacheClientModule(p: CacheClientPlan): PlannedFile {
   const url = new URL(p.substituter);
@@ -43,7 +44,12 @@ export function buildCacheClientModule(p: CacheClientPlan): PlannedFile {
   return { path: `${p.hostsDir}/${p.host}/cache.nix`, content, owner: 'tool' };
 }
 
-/** netrc content (a SECRET) for a private cache: attic reads the token as the password. */
-export function buildCacheNetrc(serverUrl: string, token: string): string {
-  return `machine ${new URL(serverUrl).hostname}\npassword ${token}\n`;
+/**
+ * netrc content (a SECRET) for a private cache: attic reads the token as the password. Nix looks
+ * the entry up by the host of the URL it downloads from, so `machine` is the host of the
+ * substituter the host uses (the cache's substituter endpoint), which can differ from the API
+ * URL bootstrap talked to (attic's substituter-endpoint setting, a CDN in front of the cache).
+ */
+export function buildCacheNetrc(substituter: string, token: string): string {
+  return `machine ${new URL(substituter).hostname}\npassword ${token}\n`;
 }

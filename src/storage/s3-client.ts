@@ -84,8 +84,22 @@ export function addMd5Fallback(client: S3Client): void {
   client.middlewareStack.add(middleware as never, { step: 'finalizeRequest', priority: 'high', name: 'bootstrapMd5Fallback', tags: ['MD5_FALLBACK'] });
 }
 
+/**
+ * The SDK's switch for its Node-version notice ("NodeVersionSupportWarning: … will require node
+ * >=22", printed through process.emitWarning when the first client is built on an older Node).
+ * @aws-sdk/core's emitWarningIfUnsupportedVersion skips it when this variable is "true"; it is
+ * read at client construction, so setting it here silences that one notice and no other warning.
+ */
+export const SDK_NODE_WARNING_ENV = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/** Turn the SDK's Node-version notice off unless the user set the variable themselves. */
+export function silenceSdkNodeVersionWarning(env: NodeJS.ProcessEnv = process.env): void {
+  if (env[SDK_NODE_WARNING_ENV] === undefined) env[SDK_NODE_WARNING_ENV] = 'true';
+}
+
 /** Build the client. Throws `bad-ca-cert` when the configured CA file cannot be read. */
 export async function createS3Client(s: S3Settings, creds: S3Credentials, opts: S3ClientOptions = {}): Promise<S3Client> {
+  silenceSdkNodeVersionWarning();
   const { S3Client: Client } = await import('@aws-sdk/client-s3');
   let requestHandler: { httpsAgent: unknown } | undefined;
   if (s.caCert) {

@@ -92,6 +92,12 @@ export function checkOutcome(c: Case, o: Outcome): void {
   if ((c.code ?? 2) === 0) return;
   const lines = stderr.replace(/\n$/, '').split('\n');
   assert.ok(lines.length <= 2 && lines[0]!.startsWith('error: ') && (lines.length === 1 || /^ {2}hint: \S/.test(lines[1]!)), `one error line, at most one hint: ${why}`);
-  assert.equal(stdout, '', `nothing on stdout: ${why}`);
+  // Under --json the error is also one JSON document on stdout, for scripts; otherwise nothing.
+  const json = c.args.slice(0, c.args.includes('--') ? c.args.indexOf('--') : undefined).includes('--json');
+  if (json) {
+    const doc = JSON.parse(stdout) as { ok: boolean; error: { code: string; message: string } };
+    assert.equal(doc.ok, false, why);
+    assert.equal(`error: ${doc.error.message}`, lines[0], `the JSON error is the line on stderr: ${why}`);
+  } else assert.equal(stdout, '', `nothing on stdout: ${why}`);
   if (c.expect) assert.match(lines[0]!, c.expect, why);
 }

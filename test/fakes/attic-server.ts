@@ -30,7 +30,11 @@ function permsFor(caches: Perms, name: string): Record<string, number> {
   return {};
 }
 
-export async function startAtticFake(publicKeyPem: string): Promise<AtticFake> {
+/**
+ * `substituterBase`: what cache-config answers as substituter_endpoint's base (atticd's
+ * substituter-endpoint setting), default the fake's own URL.
+ */
+export async function startAtticFake(publicKeyPem: string, opts: { substituterBase?: string } = {}): Promise<AtticFake> {
   const key = createPublicKey(publicKeyPem);
   const caches = new Map<string, FakeCache>();
   const log: AtticFake['log'] = [];
@@ -39,7 +43,7 @@ export async function startAtticFake(publicKeyPem: string): Promise<AtticFake> {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', async () => {
-      const m = /^\/_api\/v1\/cache-config\/([A-Za-z0-9._-]+)$/.exec(req.url ?? '');
+      const m = /^\/_api\/v1\/cache-config\/([A-Za-z0-9._+-]+)$/.exec(req.url ?? '');
       const send = (status: number, json: unknown, sub?: string) => {
         log.push({ method: req.method ?? '', cache: m?.[1] ?? '', ...(sub ? { sub } : {}), status });
         res.writeHead(status, { 'content-type': 'application/json' });
@@ -81,7 +85,7 @@ export async function startAtticFake(publicKeyPem: string): Promise<AtticFake> {
       }
       if (req.method === 'GET') {
         if (!need('r') && !cache.isPublic) return send(403, { code: 403, error: 'PermissionDenied', message: 'r' }, sub);
-        return send(200, { substituter_endpoint: `${url}${name}`, api_endpoint: url, public_key: cache.publicKey, is_public: cache.isPublic, store_dir: '/nix/store', priority: 41, upstream_cache_key_names: ['cache.nixos.org-1'] }, sub);
+        return send(200, { substituter_endpoint: `${opts.substituterBase ?? url}${name}`, api_endpoint: url, public_key: cache.publicKey, is_public: cache.isPublic, store_dir: '/nix/store', priority: 41, upstream_cache_key_names: ['cache.nixos.org-1'] }, sub);
       }
       return send(405, { code: 405, error: 'MethodNotAllowed', message: '' }, sub);
     });

@@ -12,7 +12,7 @@ import { runRestic } from '../../src/storage/restic.js';
 import { runRestore } from '../../src/storage/restore.js';
 import { openHostRepo, runBackupSetup, runBackupStatus } from '../../src/workflow/storage/backup-setup.js';
 import { MemorySecretStore } from '../fakes/memory-store.js';
-import { evalModuleJson } from '../helpers/nix.js';
+import { evalExprJson } from '../helpers/nix.js';
 import { startS3rver, type LocalS3 } from '../helpers/s3.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { assertNoLeak, captureCtx } from './capture.js';
@@ -62,7 +62,8 @@ describe('backups with real restic on s3rver over TLS', () => {
     assert.equal(r.init, 'created');
     assert.equal(r.release, '24.05');
     assert.equal(r.repository, `s3:${s3.endpoint}/fleet-backups/restic/web1`);
-    assert.deepEqual(r.files, ['hosts/web1/backup.nix']);
+    // caCert is set: the CA goes next to backup.nix so the host's restic trusts the endpoint too.
+    assert.deepEqual(r.files, ['hosts/web1/backup.nix', 'hosts/web1/storage-ca-local.pem']);
     const password = store.values.get('hosts/web1/restic-password')!;
     assert.ok(password.length >= 40, 'a long random password was made and stored');
     assert.match(store.values.get('hosts/web1/restic-env')!, /^AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=leakcanary-secret-9f3b2c71\n/);
@@ -76,7 +77,9 @@ describe('backups with real restic on s3rver over TLS', () => {
 
     // The rendered module evaluates with real Nix and carries the 24.05 option names.
     const nix = await readFile(join(flake, 'hosts/web1/backup.nix'), 'utf8');
-    const mod = (await evalModuleJson(nix, '{ config = { sops.secrets = { "restic-password".path = "/run/secrets/restic-password"; "restic-env".path = "/run/secrets/restic-env"; }; }; }')) as {
+    // Evaluated where it was written: its CA file sits beside it (security.pki is checked in storage-json-cli).
+    assert.ok(nix.includes('./storage-ca-local.pem'));
+    const mod = (await evalExprJson(`{ inherit ((import ${join(flake, 'hosts/web1/backup.nix')}) { config = { sops.secrets = { "restic-password".path = "/run/secrets/restic-password"; "restic-env".path = "/run/secrets/restic-env"; }; }; }) services; }`)) as {
       services: { restic: { backups: { bootstrap: Record<string, unknown> } } };
     };
     const b = mod.services.restic.backups.bootstrap;

@@ -81,7 +81,7 @@ describe('attic cache on s3rver with a fake atticd', () => {
     assert.equal(store.values.get('attic/cache1/admin-token'), tokens.admin);
 
     const atticNix = await readFile(join(flake, 'hosts/cache1/attic.nix'), 'utf8');
-    const server = (await evalModuleJson(atticNix, '{ config = { sops.secrets."attic-env".path = "/run/secrets/attic-env"; }; }')) as {
+    const server = (await evalModuleJson(atticNix, '{ config = { sops.secrets."attic-env".path = "/run/secrets/attic-env"; }; options = { services.atticd.environmentFile = { }; }; }')) as {
       services: { atticd: { enable: boolean; environmentFile: string; settings: Record<string, any> } }; sops: { secrets: Record<string, unknown> };
     };
     const a = server.services.atticd;

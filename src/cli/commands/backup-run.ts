@@ -21,8 +21,10 @@ export const runSetupCommand: CommandModule['run'] = async (ctx, args) => {
     secrets: checkSecretMechanism(args.string('secrets'), defaultSecretMechanism(loaded)),
     createBucket: args.bool('create-bucket'),
     dryRun: args.bool('dry-run'),
+    json: args.bool('json'),
   });
-  if (!args.bool('dry-run')) ctx.out.data(`${r.repository} (${r.init}); wrote ${r.files.join(', ') || 'nothing (unchanged)'}`);
+  if (args.bool('json')) ctx.out.json(r);
+  else if (!args.bool('dry-run')) ctx.out.data(`${r.repository} (${r.init}); wrote ${r.files.join(', ') || 'nothing (unchanged)'}`);
 };
 
 export const runStatusCommand: CommandModule['run'] = async (ctx, args) => {

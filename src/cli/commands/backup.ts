@@ -26,8 +26,9 @@ export const backupCommands: CommandSpec[] = [
       SECRETS_MECHANISM_OPTION,
       FLAKE_OPTION,
       DRY_RUN_OPTION,
+      JSON_OPTION,
     ],
-    examples: ['bootstrap backup setup web1', 'bootstrap backup setup web1 --paths /srv,/var/lib --dry-run'],
+    examples: ['bootstrap backup setup web1', 'bootstrap backup setup web1 --paths /srv,/var/lib --dry-run', 'bootstrap backup setup web1 --json'],
     load: async () => ({ run: (await import('./backup-run.js')).runSetupCommand }),
   },
   {

@@ -22,8 +22,10 @@ export const runSetupCommand: CommandModule['run'] = async (ctx, args) => {
     setLifecycle: args.bool('set-lifecycle'),
     rotateTokens: args.bool('rotate-tokens'),
     secrets: checkSecretMechanism(args.string('secrets'), defaultSecretMechanism(loaded)),
+    json: args.bool('json'),
   });
-  if (!dryRun) ctx.out.data(`wrote ${r.files.join(', ') || 'nothing (unchanged)'}; bucket ${r.bucket}`);
+  if (args.bool('json')) ctx.out.json(r);
+  else if (!dryRun) ctx.out.data(`wrote ${r.files.join(', ') || 'nothing (unchanged)'}; bucket ${r.bucket}`);
 };
 
 export const runCreateCommand: CommandModule['run'] = async (ctx, args) => {
@@ -39,6 +41,7 @@ export const runCreateCommand: CommandModule['run'] = async (ctx, args) => {
     dryRun: args.bool('dry-run'),
     fetch: (url, init) => fetch(url, init),
   });
-  if (args.bool('json')) ctx.out.json({ ...r.cache, files: r.files });
+  // The cache's fields stay at the top level (as before --json grew the rest).
+  if (args.bool('json')) ctx.out.json({ ...r.cache, name: r.name, serverUrl: r.serverUrl, hosts: r.hosts, dryRun: r.dryRun, files: r.files, plan: r.plan, netrcRefs: r.netrcRefs });
   else if (!args.bool('dry-run')) ctx.out.data(`${r.cache.substituterEndpoint} ${r.cache.publicKey}${r.files.length ? `\nwrote ${r.files.join(', ')}` : ''}`);
 };

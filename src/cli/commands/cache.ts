@@ -26,8 +26,9 @@ export const cacheCommands: CommandSpec[] = [
       SECRETS_MECHANISM_OPTION,
       FLAKE_OPTION,
       DRY_RUN_OPTION,
+      JSON_OPTION,
     ],
-    examples: ['bootstrap cache setup --server cache1 --storage b2main --create-bucket', 'bootstrap cache setup --server cache1 --dry-run'],
+    examples: ['bootstrap cache setup --server cache1 --storage b2main --create-bucket', 'bootstrap cache setup --server cache1 --dry-run', 'bootstrap cache setup --server cache1 --json'],
     load: async () => ({ run: (await import('./cache-run.js')).runSetupCommand }),
   },
   {
@@ -37,7 +38,7 @@ export const cacheCommands: CommandSpec[] = [
       'POSTs /_api/v1/cache-config/NAME with the admin token (an existing cache is fine), reads the cache\'s public key\n' +
       'and renders hosts/HOST/cache.nix (nix.settings substituters, trusted-public-keys, netrc-file when private)\n' +
       'for every --host. Hosts must reach the S3 endpoint too: attic redirects downloads to presigned URLs.',
-    positionals: [{ name: 'NAME', description: 'cache name (default [cache] name)' }],
+    positionals: [{ name: 'NAME', description: 'cache name (default [cache] name): letters, digits, "-", "_", "+"' }],
     options: [
       { name: 'server-url', type: 'string', placeholder: 'URL', description: 'atticd URL (default [cache] url)' },
       { name: 'server', type: 'string', placeholder: 'HOST', description: 'host that runs atticd (default [cache] server)' },

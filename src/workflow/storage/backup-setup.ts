@@ -16,7 +16,8 @@ import { runBucketCheck } from '../../storage/checks.js';
 import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
 import { buildResticEnvFile, buildResticRepo, buildResticRepository, runResticInit, runResticSnapshots, type ResticRepo, type Snapshot } from '../../storage/restic.js';
 import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
-import { buildDeliveryHint, checkHostName, resolveStorage, runApplyFiles } from './common.js';
+import { buildCaCertFile } from '../../storage/ca-cert.js';
+import { buildDeliveryHint, checkHostName, loadHostCaCert, resolveStorage, runApplyFilePlan, type FileResult } from './common.js';
 
 export interface BackupSetupOptions {
   host: string;
@@ -28,14 +29,35 @@ export interface BackupSetupOptions {
   secrets: SecretMechanism;
   createBucket: boolean;
   dryRun: boolean;
+  /** --json: a dry run's file contents go into the result, not onto stdout. */
+  json?: boolean;
 }
 
+/** What setup did, for people and for `--json`. Secret values never appear, only references. */
 export interface BackupSetupResult {
+  host: string;
+  storage: string;
+  /** The restic repository (s3:ENDPOINT/BUCKET/PREFIX/HOST or a directory). */
   repository: string;
   release: string;
+  /** Where the release came from: --nixpkgs-release, bootstrap.toml, flake.lock or default. */
+  releaseSource: string;
+  paths: string[];
+  exclude: string[];
+  dryRun: boolean;
   init: 'created' | 'exists' | 'skipped';
+  /** exists | created (S3 only; absent in a dry run). */
+  bucketStatus?: string;
+  /** Paths written (relative to the flake). */
   files: string[];
+  /** Every rendered file with its action (and, in a dry run, its content). */
+  plan: FileResult[];
+  /** Secret store references (never values). */
   secretRefs: Record<string, string>;
+  /** The host secrets the host must receive, and how. */
+  hostSecrets: { mechanism: SecretMechanism; names: string[] };
+  /** The private CA rendered next to backup.nix, if the storage entry has one. */
+  caCert?: string;
 }
 
 /** The release to render for: flag, then [backup] nixpkgsRelease, then flake.lock, then the default. */
@@ -84,23 +106,36 @@ export async function runBackupSetup(ctx: Pick<AppContext, 'out' | 'run' | 'sign
   const repository = buildResticRepository(storage, section.prefix, host);
   const paths = o.paths ?? section.paths;
   if (paths.length === 0 || paths.some((p) => !p.startsWith('/'))) throw usageError('bad-paths', 'backup paths must be absolute', 'e.g. --paths /srv,/var/lib');
-  const file = buildBackupModule({
-    host, hostsDir: loaded.config.hostsDir, repository, s3: storage.provider !== 'local', paths, exclude: o.exclude ?? section.exclude,
-    onCalendar: section.onCalendar, pruneOpts: section.pruneOpts, release, secrets: o.secrets,
-  });
+  const exclude = o.exclude ?? section.exclude;
+  const ca = await loadHostCaCert(storage);
+  const hostsDir = loaded.config.hostsDir;
+  const planned = [
+    buildBackupModule({
+      host, hostsDir, repository, s3: storage.provider !== 'local', paths, exclude,
+      onCalendar: section.onCalendar, pruneOpts: section.pruneOpts, release, secrets: o.secrets, ...(ca ? { caCert: ca } : {}),
+    }),
+    ...(ca ? [buildCaCertFile(hostsDir, host, ca)] : []),
+  ];
+  const base = {
+    host, storage: storage.name, repository, release, releaseSource: source, paths, exclude, dryRun: o.dryRun,
+    hostSecrets: { mechanism: o.secrets, names: storage.provider === 'local' ? [RESTIC_PASSWORD_SECRET] : [RESTIC_PASSWORD_SECRET, RESTIC_ENV_SECRET] },
+    ...(ca ? { caCert: `${hostsDir}/${host}/${ca.fileName}` } : {}),
+  };
   ctx.out.info(`rendering for NixOS ${release} (from ${source}); repository ${repository}`);
   if (o.dryRun) {
     ctx.out.info(`would make and keep the restic password in the secret store (${hostSecretStoreName(host, RESTIC_PASSWORD_SECRET)}) and run restic init`);
-    return { repository, release, init: 'skipped', files: await runApplyFiles(ctx, loaded.flakeDir, [file], true), secretRefs: {} };
+    const applied = await runApplyFilePlan(ctx, loaded.flakeDir, planned, { dryRun: true, json: o.json ?? false });
+    return { ...base, init: 'skipped', files: applied.written, plan: applied.files, secretRefs: {} };
   }
 
   const opened = await openHostRepo(loaded, store, host, { ...o, createPassword: true });
   const refs: Record<string, string> = { password: opened.passwordRef };
+  let bucketStatus: string | undefined;
   if (opened.storage.provider !== 'local' && opened.creds) {
     const client = await createS3Client(opened.storage, opened.creds);
     try {
-      const status = await runBucketCheck(client, opened.storage, { create: o.createBucket });
-      ctx.out.success(`bucket ${opened.storage.bucket}: ${status}`);
+      bucketStatus = await runBucketCheck(client, opened.storage, { create: o.createBucket });
+      ctx.out.success(`bucket ${opened.storage.bucket}: ${bucketStatus}`);
     } finally {
       client.destroy();
     }
@@ -109,11 +144,11 @@ export async function runBackupSetup(ctx: Pick<AppContext, 'out' | 'run' | 'sign
   const task = ctx.out.task(`restic init ${repository}`);
   const init = await runResticInit(ctx.run, opened.repo, ctx.signal).catch((e) => { task.fail(); throw e; });
   task.done(init === 'created' ? 'created' : 'already initialized');
-  const files = await runApplyFiles(ctx, loaded.flakeDir, [file], false);
-  ctx.out.info(`import ./backup.nix from ${loaded.config.hostsDir}/${host}/default.nix; secrets kept at ${Object.values(refs).join(', ')}`);
+  const applied = await runApplyFilePlan(ctx, loaded.flakeDir, planned, { dryRun: false });
+  ctx.out.info(`import ./backup.nix from ${hostsDir}/${host}/default.nix; secrets kept at ${Object.values(refs).join(', ')}`);
   const names = [RESTIC_PASSWORD_SECRET, ...(refs.env ? [RESTIC_ENV_SECRET] : [])];
-  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, host, names, loaded.config.hostsDir)}`);
-  return { repository, release, init, files, secretRefs: refs };
+  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, host, names, hostsDir)}`);
+  return { ...base, init, ...(bucketStatus ? { bucketStatus } : {}), files: applied.written, plan: applied.files, secretRefs: refs, hostSecrets: { mechanism: o.secrets, names } };
 }
 
 export async function runBackupStatus(ctx: Pick<AppContext, 'out' | 'run' | 'signal'>, loaded: LoadedConfig, store: SecretStore, o: { host: string; storage?: string; bucket?: string }): Promise<{ repository: string; snapshots: Snapshot[] }> {

@@ -8,11 +8,11 @@ import type { LoadedConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
 import type { PlannedFile } from '../../render/file-plan.js';
 import type { SecretStore } from '../../secrets/store.js';
-import { runCreateCache, type CacheInfo, type FetchLike } from '../../storage/attic-api.js';
+import { checkCacheName, runCreateCache, type CacheInfo, type FetchLike } from '../../storage/attic-api.js';
 import { buildCacheClientModule, buildCacheNetrc, CACHE_NETRC_SECRET } from '../../storage/cache-client-module.js';
 import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
 import { atticSecretNames } from './cache-setup.js';
-import { checkHostName, runApplyFiles } from './common.js';
+import { checkHostName, runApplyFilePlan, type FileResult } from './common.js';
 
 export interface CacheCreateOptions {
   name: string;
@@ -25,13 +25,24 @@ export interface CacheCreateOptions {
   fetch: FetchLike;
 }
 
+/** What create did, for people and for `--json`: never the tokens, only where they are kept. */
 export interface CacheCreateResult {
+  name: string;
+  serverUrl: string;
+  hosts: string[];
+  dryRun: boolean;
   cache: CacheInfo;
+  /** Paths written (relative to the flake). */
   files: string[];
+  /** Every rendered file with its action. */
+  plan: FileResult[];
+  /** Secret store references of each host's netrc (private caches). */
+  netrcRefs: Record<string, string>;
 }
 
 export async function runCacheCreate(ctx: Pick<AppContext, 'out' | 'signal'>, loaded: LoadedConfig, store: SecretStore, o: CacheCreateOptions): Promise<CacheCreateResult> {
   const section = loaded.config.cache;
+  const name = checkCacheName(o.name);
   const serverUrl = o.serverUrl ?? section.url;
   if (!serverUrl) throw usageError('missing-server-url', 'no attic server URL', 'pass --server-url https://cache.example.org/ or set [cache] url in bootstrap.toml');
   const server = o.server ?? section.server;
@@ -40,22 +51,24 @@ export async function runCacheCreate(ctx: Pick<AppContext, 'out' | 'signal'>, lo
   const hosts = o.hosts.map(checkHostName);
   const isPublic = o.isPublic ?? section.public;
   if (o.dryRun) {
-    ctx.out.info(`would create cache "${o.name}" at ${serverUrl} and render cache.nix for: ${hosts.join(', ') || '(no --host given)'}`);
-    return { cache: { created: false, publicKey: '', substituterEndpoint: '', apiEndpoint: undefined, isPublic }, files: [] };
+    ctx.out.info(`would create cache "${name}" at ${serverUrl} and render cache.nix for: ${hosts.join(', ') || '(no --host given)'}`);
+    return { name, serverUrl, hosts, dryRun: true, cache: { created: false, publicKey: '', substituterEndpoint: '', apiEndpoint: undefined, isPublic }, files: [], plan: [], netrcRefs: {} };
   }
   const token = await store.get(names.tokens.admin);
   if (!token) throw usageError('missing-admin-token', `no attic admin token in the secret store (${names.tokens.admin})`, `run \`bootstrap cache setup --server ${server}\` first`);
-  const cache = await runCreateCache(o.fetch, { serverUrl, cache: o.name, token, isPublic, signal: ctx.signal });
-  ctx.out.success(`${cache.created ? 'created' : 'found'} cache "${o.name}", public key ${cache.publicKey}`);
+  const cache = await runCreateCache(o.fetch, { serverUrl, cache: name, token, isPublic, signal: ctx.signal });
+  ctx.out.success(`${cache.created ? 'created' : 'found'} cache "${name}", public key ${cache.publicKey}`);
 
   const files: PlannedFile[] = [];
+  const netrcRefs: Record<string, string> = {};
   for (const host of hosts) {
     if (!isPublic) {
       const pull = await store.get(names.tokens.pull);
       if (!pull) throw usageError('missing-pull-token', `no pull token (${names.tokens.pull})`, `run \`bootstrap cache setup --server ${server}\``);
-      await store.put(hostSecretStoreName(host, CACHE_NETRC_SECRET), buildCacheNetrc(serverUrl, pull), { kind: 'note' });
+      netrcRefs[host] = await store.put(hostSecretStoreName(host, CACHE_NETRC_SECRET), buildCacheNetrc(cache.substituterEndpoint, pull), { kind: 'note' });
     }
     files.push(buildCacheClientModule({ host, hostsDir: loaded.config.hostsDir, substituter: cache.substituterEndpoint, publicKey: cache.publicKey, private: !isPublic, secrets: o.secrets }));
   }
-  return { cache, files: await runApplyFiles(ctx, loaded.flakeDir, files, false) };
+  const applied = await runApplyFilePlan(ctx, loaded.flakeDir, files, { dryRun: false });
+  return { name, serverUrl, hosts, dryRun: false, cache, files: applied.written, plan: applied.files, netrcRefs };
 }

@@ -2,7 +2,8 @@
 import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
-import { applyFilePlan, planFiles, type PlannedFile } from '../../render/file-plan.js';
+import { applyFilePlan, planFiles, type FileAction, type PlannedFile } from '../../render/file-plan.js';
+import { readHostCaCert, resolveCaPath, type HostCaCert } from '../../storage/ca-cert.js';
 import { SECRET_MECHANISMS, type SecretMechanism } from '../../storage/host-secrets.js';
 import { buildLocalStorage, buildS3Settings, resolveStorageName, type LocalStorage, type S3Settings } from '../../storage/s3-settings.js';
 
@@ -25,18 +26,47 @@ export function defaultSecretMechanism(loaded: LoadedConfig): SecretMechanism {
 export function resolveStorage(loaded: LoadedConfig, wanted: string | undefined, bucket: string | undefined, purpose: string): S3Settings | LocalStorage {
   const name = resolveStorageName(loaded.config, wanted, purpose);
   const entry = loaded.config.storage[name]!;
-  return entry.provider === 'local' ? buildLocalStorage(name, entry) : buildS3Settings(name, entry, bucket);
+  if (entry.provider === 'local') return buildLocalStorage(name, entry);
+  const s3 = buildS3Settings(name, entry, bucket);
+  // caCert is read relative to the flake (where bootstrap.toml is), not the shell's directory.
+  return s3.caCert ? { ...s3, caCert: resolveCaPath(loaded.flakeDir, s3.caCert) } : s3;
+}
+
+/** The storage entry's private CA for the host's modules, read and checked; undefined without one. */
+export async function loadHostCaCert(storage: S3Settings | LocalStorage): Promise<HostCaCert | undefined> {
+  if (storage.provider === 'local' || !storage.caCert) return undefined;
+  return readHostCaCert(storage.name, storage.caCert);
+}
+
+/** A planned file as the --json results show it: no content unless it is a dry run. */
+export interface FileResult {
+  path: string;
+  action: FileAction;
+  reason?: string;
+  /** The content that would be written (dry runs only; rendered files never hold secret values). */
+  content?: string;
+}
+
+/**
+ * Print the plan; unless dry-run, write it. With `json`, a dry run's file contents stay out of
+ * stdout (the caller puts them in its JSON document). Returns the paths written and every file's
+ * action.
+ */
+export async function runApplyFilePlan(ctx: Pick<AppContext, 'out'>, flakeDir: string, files: PlannedFile[], o: { dryRun: boolean; json?: boolean }): Promise<{ written: string[]; files: FileResult[] }> {
+  const entries = await planFiles(flakeDir, files);
+  const results: FileResult[] = [];
+  for (const e of entries) {
+    ctx.out.info(`${o.dryRun ? 'would ' : ''}${e.action} ${e.path}${e.reason ? ` (${e.reason})` : ''}`);
+    const changes = e.action === 'create' || e.action === 'update';
+    if (o.dryRun && changes && !o.json) ctx.out.data(`--- ${e.path}\n${e.content}`);
+    results.push({ path: e.path, action: e.action, ...(e.reason ? { reason: e.reason } : {}), ...(o.dryRun && changes ? { content: e.content } : {}) });
+  }
+  return { written: o.dryRun ? [] : await applyFilePlan(flakeDir, entries), files: results };
 }
 
 /** Print the plan; unless dry-run, write it. Returns the paths written. */
 export async function runApplyFiles(ctx: Pick<AppContext, 'out'>, flakeDir: string, files: PlannedFile[], dryRun: boolean): Promise<string[]> {
-  const entries = await planFiles(flakeDir, files);
-  for (const e of entries) {
-    ctx.out.info(`${dryRun ? 'would ' : ''}${e.action} ${e.path}${e.reason ? ` (${e.reason})` : ''}`);
-    if (dryRun && (e.action === 'create' || e.action === 'update')) ctx.out.data(`--- ${e.path}\n${e.content}`);
-  }
-  if (dryRun) return [];
-  return applyFilePlan(flakeDir, entries);
+  return (await runApplyFilePlan(ctx, flakeDir, files, { dryRun })).written;
 }
 
 /**
