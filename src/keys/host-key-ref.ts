@@ -6,6 +6,7 @@
  * records). A manifest reference equal to the store's own reference for the host is the key
  * bootstrap made, not an existing item.
  */
+import { hostDir } from '../config/host-dir.js';
 import type { LoadedConfig } from '../config/load.js';
 import { isBootstrapError, usageError } from '../errors.js';
 import { readManifest } from '../manifest/manifest.js';
@@ -24,9 +25,9 @@ export interface HostKeyRef {
  * it. `ownRef` is the store's reference for the host key.
  * @throws usageError 'host-key-ref-conflict' | 'host-key-ref-unsupported'
  */
-export function planHostKeyRef(host: string, configRef: string | undefined, manifestRef: string | undefined, ownRef: string, hostsDir: string): HostKeyRef | undefined {
+export function planHostKeyRef(host: string, configRef: string | undefined, manifestRef: string | undefined, ownRef: string, dir: string): HostKeyRef | undefined {
   const fromConfig = configRef ? { ref: configRef, where: `bootstrap.toml [secrets.hosts.${host}] sshHostKey` } : undefined;
-  const fromManifest = manifestRef && manifestRef !== ownRef ? { ref: manifestRef, where: `${hostsDir}/${host}/bootstrap.toml [secrets] sshHostKey` } : undefined;
+  const fromManifest = manifestRef && manifestRef !== ownRef ? { ref: manifestRef, where: `${dir}/bootstrap.toml [secrets] sshHostKey` } : undefined;
   if (fromConfig && fromManifest && fromConfig.ref !== fromManifest.ref) {
     throw usageError('host-key-ref-conflict', `${fromConfig.where} and ${fromManifest.where} name different items`, 'keep one of them (the manifest records what the last install used)');
   }
@@ -47,5 +48,5 @@ export async function readHostKeyRef(loaded: LoadedConfig, host: string, store: 
     if (!(isBootstrapError(e) && e.code === 'no-manifest')) throw e;
   }
   if (!configRef && !manifestRef) return undefined;
-  return planHostKeyRef(host, configRef, manifestRef, store.refOf(hostSecretNames(host).sshKey), loaded.config.hostsDir);
+  return planHostKeyRef(host, configRef, manifestRef, store.refOf(hostSecretNames(host).sshKey), hostDir(loaded.config, host));
 }

@@ -15,7 +15,8 @@ export const ATTIC_ENV_SECRET = 'attic-env';
 
 export interface AtticServerPlan {
   host: string;
-  hostsDir: string;
+  /** The host's folder in the flake (config/host-dir.ts hostDir). */
+  hostDir: string;
   s3: S3Settings;
   /** Public URL of atticd, ending in "/": exposed to clients in cache-config responses. */
   apiEndpoint?: string;
@@ -95,7 +96,7 @@ export function buildAtticModule(p: AtticServerPlan): PlannedFile {
       ...buildCaTrust(p.caCert),
     },
   });
-  return { path: `${p.hostsDir}/${p.host}/attic.nix`, content, owner: 'tool' };
+  return { path: `${p.hostDir}/attic.nix`, content, owner: 'tool' };
 }
 
 /**

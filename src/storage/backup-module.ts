@@ -22,7 +22,8 @@ export const DEFAULT_RELEASE = '25.05';
 
 export interface BackupPlan {
   host: string;
-  hostsDir: string;
+  /** The host's folder in the flake (config/host-dir.ts hostDir). */
+  hostDir: string;
   repository: string;
   /** Local repositories need no S3 environment file. */
   s3: boolean;
@@ -102,5 +103,5 @@ export function buildBackupModule(p: BackupPlan): PlannedFile {
       ...buildCaTrust(p.caCert),
     },
   });
-  return { path: `${p.hostsDir}/${p.host}/backup.nix`, content, owner: 'tool' };
+  return { path: `${p.hostDir}/backup.nix`, content, owner: 'tool' };
 }

@@ -62,8 +62,8 @@ export async function readHostCaCert(storageName: string, caPath: string): Promi
 }
 
 /** The PEM as a file the tool owns, next to the host's modules. Pure. */
-export function buildCaCertFile(hostsDir: string, host: string, ca: HostCaCert): PlannedFile {
-  return { path: `${hostsDir}/${host}/${ca.fileName}`, content: ca.pem, owner: 'tool' };
+export function buildCaCertFile(hostDir: string, ca: HostCaCert): PlannedFile {
+  return { path: `${hostDir}/${ca.fileName}`, content: ca.pem, owner: 'tool' };
 }
 
 /** `security.pki.certificateFiles = [ ./storage-ca-NAME.pem ];` for a module next to the file. Pure. */

@@ -11,7 +11,8 @@ export const CACHE_NETRC_SECRET = 'attic-netrc';
 
 export interface CacheClientPlan {
   host: string;
-  hostsDir: string;
+  /** The host's folder in the flake (config/host-dir.ts hostDir). */
+  hostDir: string;
   /** The cache's substituter URL, e.g. https://cache.example.org/main */
   substituter: string;
   /** "main:AAAA…=" as attic's cache-config returns it. */
@@ -41,7 +42,7 @@ export function buildCacheClientModule(p: CacheClientPlan): PlannedFile {
       ...(p.private ? buildSecretDeclarations(p.secrets, [CACHE_NETRC_SECRET]) : {}),
     },
   });
-  return { path: `${p.hostsDir}/${p.host}/cache.nix`, content, owner: 'tool' };
+  return { path: `${p.hostDir}/cache.nix`, content, owner: 'tool' };
 }
 
 /**

@@ -40,7 +40,7 @@ describe('S3 settings', () => {
 
 describe('backup.nix options per NixOS release', () => {
   const plan: BackupPlan = {
-    host: 'web1', hostsDir: 'hosts', repository: 's3:https://x/b/restic/web1', s3: true, paths: ['/srv'], exclude: ['/srv/cache'],
+    host: 'web1', hostDir: 'hosts/web1', repository: 's3:https://x/b/restic/web1', s3: true, paths: ['/srv'], exclude: ['/srv/cache'],
     onCalendar: 'daily', pruneOpts: ['--keep-daily 7'], release: '25.05', secrets: 'sops',
   };
   it('uses exclude and runCheck from 24.05', () => {

@@ -4,6 +4,7 @@
  * and kept in the secret store, `restic init` (an initialized repository is fine), and
  * hosts/HOST/backup.nix rendered for the NixOS release the flake pins.
  */
+import { hostDir } from '../../config/host-dir.js';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -108,18 +109,18 @@ export async function runBackupSetup(ctx: Pick<AppContext, 'out' | 'run' | 'sign
   if (paths.length === 0 || paths.some((p) => !p.startsWith('/'))) throw usageError('bad-paths', 'backup paths must be absolute', 'e.g. --paths /srv,/var/lib');
   const exclude = o.exclude ?? section.exclude;
   const ca = await loadHostCaCert(storage);
-  const hostsDir = loaded.config.hostsDir;
+  const dir = hostDir(loaded.config, host);
   const planned = [
     buildBackupModule({
-      host, hostsDir, repository, s3: storage.provider !== 'local', paths, exclude,
+      host, hostDir: dir, repository, s3: storage.provider !== 'local', paths, exclude,
       onCalendar: section.onCalendar, pruneOpts: section.pruneOpts, release, secrets: o.secrets, ...(ca ? { caCert: ca } : {}),
     }),
-    ...(ca ? [buildCaCertFile(hostsDir, host, ca)] : []),
+    ...(ca ? [buildCaCertFile(dir, ca)] : []),
   ];
   const base = {
     host, storage: storage.name, repository, release, releaseSource: source, paths, exclude, dryRun: o.dryRun,
     hostSecrets: { mechanism: o.secrets, names: storage.provider === 'local' ? [RESTIC_PASSWORD_SECRET] : [RESTIC_PASSWORD_SECRET, RESTIC_ENV_SECRET] },
-    ...(ca ? { caCert: `${hostsDir}/${host}/${ca.fileName}` } : {}),
+    ...(ca ? { caCert: `${dir}/${ca.fileName}` } : {}),
   };
   ctx.out.info(`rendering for NixOS ${release} (from ${source}); repository ${repository}`);
   if (o.dryRun) {
@@ -145,9 +146,9 @@ export async function runBackupSetup(ctx: Pick<AppContext, 'out' | 'run' | 'sign
   const init = await runResticInit(ctx.run, opened.repo, ctx.signal).catch((e) => { task.fail(); throw e; });
   task.done(init === 'created' ? 'created' : 'already initialized');
   const applied = await runApplyFilePlan(ctx, loaded.flakeDir, planned, { dryRun: false });
-  ctx.out.info(`import ./backup.nix from ${hostsDir}/${host}/default.nix; secrets kept at ${Object.values(refs).join(', ')}`);
+  ctx.out.info(`import ./backup.nix from ${dir}/default.nix; secrets kept at ${Object.values(refs).join(', ')}`);
   const names = [RESTIC_PASSWORD_SECRET, ...(refs.env ? [RESTIC_ENV_SECRET] : [])];
-  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, host, names, hostsDir)}`);
+  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, host, names, dir)}`);
   return { ...base, init, ...(bucketStatus ? { bucketStatus } : {}), files: applied.written, plan: applied.files, secretRefs: refs, hostSecrets: { mechanism: o.secrets, names } };
 }
 

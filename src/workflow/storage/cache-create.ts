@@ -3,6 +3,7 @@
  * existing cache is success), read its public key, and render hosts/HOST/cache.nix for each
  * --host so they substitute from it. Private caches also get the pull token as a netrc secret.
  */
+import { hostDir } from '../../config/host-dir.js';
 import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
@@ -67,7 +68,7 @@ export async function runCacheCreate(ctx: Pick<AppContext, 'out' | 'signal'>, lo
       if (!pull) throw usageError('missing-pull-token', `no pull token (${names.tokens.pull})`, `run \`bootstrap cache setup --server ${server}\``);
       netrcRefs[host] = await store.put(hostSecretStoreName(host, CACHE_NETRC_SECRET), buildCacheNetrc(cache.substituterEndpoint, pull), { kind: 'note' });
     }
-    files.push(buildCacheClientModule({ host, hostsDir: loaded.config.hostsDir, substituter: cache.substituterEndpoint, publicKey: cache.publicKey, private: !isPublic, secrets: o.secrets }));
+    files.push(buildCacheClientModule({ host, hostDir: hostDir(loaded.config, host), substituter: cache.substituterEndpoint, publicKey: cache.publicKey, private: !isPublic, secrets: o.secrets }));
   }
   const applied = await runApplyFilePlan(ctx, loaded.flakeDir, files, { dryRun: false });
   return { name, serverUrl, hosts, dryRun: false, cache, files: applied.written, plan: applied.files, netrcRefs };

@@ -4,6 +4,7 @@
  * hosts/HOST/attic.nix. Ask-then-act: everything is resolved before the first write, and
  * --dry-run stops after printing the plan (no S3 writes, no secrets made).
  */
+import { hostDir } from '../../config/host-dir.js';
 import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
@@ -88,16 +89,16 @@ export async function runCacheSetup(ctx: Pick<AppContext, 'out' | 'clock'>, load
   const storage = resolveStorage(loaded, o.storage ?? section.storage, o.bucket ?? section.bucket, 'the binary cache');
   if (storage.provider === 'local') throw usageError('cache-needs-s3', `[storage.${storage.name}] is local; attic's cache here is set up on S3`, 'pick an S3 storage entry with --storage');
   const ca = await loadHostCaCert(storage);
-  const hostsDir = loaded.config.hostsDir;
+  const dir = hostDir(loaded.config, server);
   const planned = [
-    buildAtticModule({ host: server, hostsDir, s3: storage, listen: section.listen, secrets: o.secrets, ...(section.url ? { apiEndpoint: section.url } : {}), ...(ca ? { caCert: ca } : {}) }),
-    ...(ca ? [buildCaCertFile(hostsDir, server, ca)] : []),
+    buildAtticModule({ host: server, hostDir: dir, s3: storage, listen: section.listen, secrets: o.secrets, ...(section.url ? { apiEndpoint: section.url } : {}), ...(ca ? { caCert: ca } : {}) }),
+    ...(ca ? [buildCaCertFile(dir, ca)] : []),
   ];
   const names = atticSecretNames(server);
   const base = {
     server, cache: cacheName, storage: storage.name, bucket: storage.bucket, endpoint: storage.isAws ? undefined : endpointUrl(storage), dryRun: o.dryRun,
     hostSecrets: { mechanism: o.secrets, names: [ATTIC_ENV_SECRET] },
-    ...(ca ? { caCert: `${hostsDir}/${server}/${ca.fileName}` } : {}),
+    ...(ca ? { caCert: `${dir}/${ca.fileName}` } : {}),
   };
 
   if (o.dryRun) {
@@ -143,7 +144,7 @@ export async function runCacheSetup(ctx: Pick<AppContext, 'out' | 'clock'>, load
   ctx.out.success(`attic secrets kept in the secret store: ${Object.values(refs).join(', ')}`);
 
   const applied = await runApplyFilePlan(ctx, loaded.flakeDir, planned, { dryRun: false });
-  ctx.out.info(`import ./attic.nix from ${hostsDir}/${server}/default.nix`);
-  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, server, [ATTIC_ENV_SECRET], hostsDir)}`);
+  ctx.out.info(`import ./attic.nix from ${dir}/default.nix`);
+  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, server, [ATTIC_ENV_SECRET], dir)}`);
   return { ...base, files: applied.written, plan: applied.files, bucketStatus, lifecycle, signingKey: created ? 'created' : 'kept', tokens, secretRefs: refs };
 }

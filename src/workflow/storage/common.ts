@@ -73,13 +73,14 @@ export async function runApplyFiles(ctx: Pick<AppContext, 'out'>, flakeDir: stri
  * How the host gets each secret the rendered module reads, in words the user can act on. The
  * values stay in the secret store; only extra-files delivery is automatic (at install time).
  */
-export function buildDeliveryHint(mech: SecretMechanism, host: string, names: string[], hostsDir: string): string {
+/** `dir`: the host's folder in the flake (hostDir). */
+export function buildDeliveryHint(mech: SecretMechanism, host: string, names: string[], dir: string): string {
   const list = names.map((n) => `"${n}"`).join(', ');
   switch (mech) {
     case 'extra-files':
       return `${list} reach ${host} at install: \`bootstrap new-host\`/\`rebuild\` put them in /var/lib/bootstrap/secrets through --extra-files`;
     case 'sops':
-      return `add ${list} to ${host}'s sops file (sops.defaultSopsFile, e.g. ${hostsDir}/${host}/secrets.yaml) with the values from the secret store, e.g. \`sops set --value-file FILE '["NAME"]' VALUE_FILE\` (sops 3.10+), then deploy`;
+      return `add ${list} to ${host}'s sops file (sops.defaultSopsFile, e.g. ${dir}/secrets.yaml) with the values from the secret store, e.g. \`sops set --value-file FILE '["NAME"]' VALUE_FILE\` (sops 3.10+), then deploy`;
     case 'agenix':
       return `encrypt ${list} to ${host}'s key as .age files, declare age.secrets.NAME.file for each, then deploy`;
   }
