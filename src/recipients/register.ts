@@ -3,6 +3,7 @@
  * `sops updatekeys` on the files whose rules changed) or agenix's secrets.nix. Files are written
  * through the one file-plan writer; `dryRun` plans only.
  */
+import { hostDir } from '../config/host-dir.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { AppContext } from '../context.js';
@@ -160,7 +161,7 @@ export async function runRegisterRecipients(
       report.notes.push(`${file} is new and lists only ${input.host}: add your own age recipient under keys: and to its rule (sops reads $SOPS_AGE_KEY_FILE or ~/.config/sops/age/keys.txt), or you cannot open the secrets you create`);
     }
     let content = existing ?? buildNewSopsYaml(input.host, input.recipient, admins);
-    const plan = planSopsYaml(content, { host: input.host, recipient: input.recipient, extraRules: config.sops.rules }, file);
+    const plan = planSopsYaml(content, { host: input.host, recipient: input.recipient, extraRules: config.sops.rules, hostDir: hostDir(config, input.host) }, file);
     content = plan.content;
     report.notes.push(...plan.notes);
     if (input.separateRecipient) {

@@ -119,10 +119,11 @@ test('a rotated host key replaces the anchored value in place', () => {
   assert.equal(p.content, first.replace(R, R2));
 });
 
-test('no covering rule: only the anchor, and a note with a rule to add', () => {
+test('no rule names the host and none covers its secrets file: its own rule, first, for the host alone', () => {
   const p = planSopsYaml(SOPS_NIX, { host: 'db2', recipient: R });
-  assertOnlyAdded(SOPS_NIX, p.content, [`  - &host_db2 ${R}`]);
-  assert.match(p.notes[0]!, /no creation rule .* covers db2/);
+  assertOnlyAdded(SOPS_NIX, p.content, [`  - &host_db2 ${R}`, '  - path_regex: hosts/db2/secrets\\.ya?ml$', '    key_groups:', '      - age:', '          - *host_db2']);
+  assert.match(p.content, /creation_rules:\n  - path_regex: hosts\/db2\//, 'before the other rules');
+  assert.match(p.notes[0]!, /added a creation rule for db2/);
 });
 
 test('invalid YAML is a usage error naming the file', () => {
@@ -163,4 +164,26 @@ test('an empty keys: gets the entry below it, keeping its comment (no second key
 test('a malformed file is refused before any edit is planned', () => {
   assert.throws(() => planSopsYaml('keys: []\ncreation_rules: 5\n', { host: 'web1', recipient: R }), /\.sops\.yaml:2: creation_rules: is a number/);
   assert.throws(() => planSopsYaml(`keys:\n  - &a ${R}\n  - &a ${OTHER}\n`, { host: 'web1', recipient: R }), /anchor &a is defined twice/);
+});
+
+test('no rule names the host: its own rule goes first, with the keys of the rule that covered its secrets file', async () => {
+  const { planSopsYaml } = await import('./sops-yaml.js');
+  const { parseDocument } = await import('yaml');
+  const A = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq';
+  const H = 'age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz';
+  const text = `# ours\nkeys:\n  - &admin ${A} # me\ncreation_rules:\n  # every host\n  - path_regex: hosts/[^/]+/secrets\\.yaml$\n    key_groups:\n      - age:\n          - *admin\n`;
+  const plan = planSopsYaml(text, { host: 'web1', recipient: H });
+  const js = parseDocument(plan.content).toJS() as { creation_rules: { path_regex: string; key_groups: { age: string[] }[] }[] };
+  assert.equal(js.creation_rules[0]!.path_regex, 'hosts/web1/secrets\\.ya?ml$');
+  assert.deepEqual(js.creation_rules[0]!.key_groups[0]!.age, [A, H], 'the admins of the rule that covered hosts/web1/secrets.yaml, and the host');
+  assert.equal(js.creation_rules[1]!.path_regex, 'hosts/[^/]+/secrets\\.yaml$', 'the generic rule stays, after');
+  // A host in a folder of another name: its rule names that folder, escaped.
+  const nested = parseDocument(planSopsYaml(text, { host: 'web1', recipient: H, hostDir: 'hosts/servers/web-1.x' }).content).toJS() as typeof js;
+  assert.equal(nested.creation_rules[0]!.path_regex, 'hosts/servers/web-1\\.x/secrets\\.ya?ml$');
+  assert.ok(new RegExp(nested.creation_rules[0]!.path_regex).test('hosts/servers/web-1.x/secrets.yaml'));
+  assert.match(plan.content, /# ours\n[\s\S]*# me\n[\s\S]*# every host\n/, 'comments kept');
+  assert.deepEqual(plan.rules, [js.creation_rules[0]!.path_regex]);
+  assert.ok(plan.notes.some((n) => /added a creation rule for web1 .* with the keys of "hosts\/\[\^\/\]\+\/secrets\\\.yaml\$"/.test(n)), plan.notes.join('\n'));
+  // Registered again: now a rule names it, nothing changes.
+  assert.equal(planSopsYaml(plan.content, { host: 'web1', recipient: H }).changed, false);
 });

@@ -25,6 +25,8 @@ export interface SopsHostInput {
   extraRules?: string[];
   /** Anchor name (default host_HOST); a second key of the same host needs its own. */
   anchor?: string;
+  /** The host's folder in the flake (default hosts/HOST): where its own secrets file lives. */
+  hostDir?: string;
 }
 
 interface Splice {
@@ -169,12 +171,53 @@ export function planSopsYaml(text: string, input: SopsHostInput, file = '.sops.y
       rules.push(regex);
     }
   }
-  if (rules.length === 0 && notes.length === 0) {
-    notes.push(`no creation rule in ${file} covers ${host}; add one, e.g.\n  - path_regex: hosts/${host}/secrets\\.ya?ml$\n    key_groups:\n      - age:\n          - *${anchor}`);
+  if (rules.length === 0 && notes.length === 0 && input.anchor === undefined) {
+    // No rule names the host: give it its own rule, first (sops uses the first matching rule), for
+    // its secrets file, readable by whoever the rule that matched that file so far lets read it.
+    const added = planHostRule(text, ruleSeq, input.hostDir ?? `hosts/${host}`, anchor);
+    if (added) {
+      splices.push(added.splice);
+      rules.push(added.regex);
+      notes.push(`added a creation rule for ${host} (${added.regex}) ahead of the others in ${file}${added.from ? `, with the keys of "${added.from}"` : ''}`);
+    } else {
+      notes.push(`no creation rule in ${file} covers ${host}; add one, e.g.\n  - path_regex: hosts/${host}/secrets\\.ya?ml$\n    key_groups:\n      - age:\n          - *${anchor}`);
+    }
   }
   const content = applySplices(text, splices);
   verify(content, anchor, recipient, file);
   return { content, changed: content !== text, rules, notes };
+}
+
+/**
+ * A rule for the host's own secrets file, inserted before the first rule of a block list. Its age
+ * list repeats the aliases of the rule that matched that file until now (the admins), plus the
+ * host. undefined when creation_rules is not a block list bootstrap can extend.
+ */
+function planHostRule(text: string, ruleSeq: unknown, dir: string, anchor: string): { splice: Splice; regex: string; from?: string } | undefined {
+  if (!isSeq(ruleSeq) || ruleSeq.flow || !ruleSeq.items.length) return undefined;
+  const first = ruleSeq.items[0] as Node;
+  if (!first.range) return undefined;
+  const lineStart = text.lastIndexOf('\n', first.range[0] - 1) + 1;
+  const dash = /^(\s*)- /.exec(text.slice(lineStart));
+  if (!dash) return undefined;
+  const indent = dash[1]!;
+  const regex = `${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/secrets\\.ya?ml$`;
+  // The rule that covered the host's secrets file so far, and the aliases of its first age list.
+  const rules = ruleSeq.items.filter(isMap);
+  const before = rules.find((r) => {
+    const re = r.get('path_regex');
+    try {
+      return typeof re === 'string' && new RegExp(re).test(`${dir}/secrets.yaml`);
+    } catch {
+      return false;
+    }
+  });
+  const groups = before?.get('key_groups', true);
+  const firstGroup = isSeq(groups) && isMap(groups.items[0]) ? groups.items[0] : undefined;
+  const age = firstGroup?.get('age', true);
+  const aliases = isSeq(age) ? age.items.filter((i) => isAlias(i)).map((i) => `*${(i as { source: string }).source}`) : [];
+  const lines = [`${indent}- path_regex: ${regex}`, `${indent}  key_groups:`, `${indent}    - age:`, ...[...aliases, `*${anchor}`].map((a) => `${indent}        - ${a}`)];
+  return { splice: { at: lineStart, insert: `${lines.join('\n')}\n` }, regex, ...(before ? { from: String(before.get('path_regex')) } : {}) };
 }
 
 function applySplices(text: string, splices: Splice[]): string {
