@@ -238,7 +238,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
     const t = await lab().addTarget({ login: 'root-password', rootPassword: 'rescue-Passw0rd-xyz' });
     const f = await makeFlake(lab());
     try {
-      const toml = answersToml(t, 'pw1', 'passwordEnv = "RESCUE_PW"\n').replace(/^identity = .*\n/m, '');
+      // No key to log into the rescue system, but the installed host needs one: the operator's.
+      const toml = answersToml(t, 'pw1', `passwordEnv = "RESCUE_PW"\nloginKeys = ["${t.clientKeyPath}.pub"]\n`).replace(/^identity = .*\n/m, '');
       writeFileSync(join(f.dir, 'a.toml'), toml);
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')], { RESCUE_PW: 'rescue-Passw0rd-xyz' });
       assertInstalled(r);
@@ -294,6 +295,8 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       assert.equal(r.code, 1, r.stderr);
       const out = JSON.parse(r.stdout) as { ok: boolean; hosts: { host: string; ok: boolean; error?: { code: string } }[] };
       assert.deepEqual(out.hosts.map((h) => [h.host, h.ok]), [['fa', true], ['fb', true], ['fc', true], ['fdown', false]], JSON.stringify(out.hosts));
+      // plan --write put the operator's key (the -i key's .pub) in each new default.nix.
+      for (const n of names) assert.ok(readFileSync(join(f.dir, 'hosts', n, 'default.nix'), 'utf8').includes(readFileSync(`${key}.pub`, 'utf8').split(' ')[1]!), n);
       for (const t of targets) assert.equal(t.state().phase, 'installed');
       const sops = readFileSync(join(f.dir, '.sops.yaml'), 'utf8');
       for (const n of names) assert.match(sops, new RegExp(`&host_${n} age1`));

@@ -7,6 +7,7 @@ import { formatTarget } from '../../ssh/target.js';
 import { runPlan } from '../../workflow/plan/index.js';
 import type { ReportSource } from '../../workflow/plan/read-report.js';
 import { buildSshArgs } from '../ssh-options.js';
+import { resolveRunLoginKeys } from '../../workflow/install/login.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const host = args.positional(0, 'HOST');
@@ -20,8 +21,10 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   }
   let source: ReportSource;
   let target: string | undefined;
+  let identityFile: string | undefined;
   if (given[0] === 'target') {
     const ssh = buildSshArgs(ctx, args, args.string('target')!);
+    identityFile = ssh.ssh.identityFile;
     source = { kind: 'target', target: ssh.target, ssh: ssh.ssh };
     target = formatTarget(ssh.target);
   } else {
@@ -39,6 +42,9 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     subvolumes: args.strings('subvolume').length ? args.strings('subvolume') : undefined,
     target,
   };
+  // Who may log into the host, for a new default.nix: resolved (and checked) before any probe.
+  const login = await resolveRunLoginKeys(ctx, args.strings('login-key').length ? { loginKeys: args.strings('login-key') } : {}, identityFile);
+  if (login.keys.length) Object.assign(answers, { loginKeys: login.keys.map((k) => k.line), ...(login.from ? { loginFrom: login.from } : {}) });
   await runPlan(ctx, { host, source, answers, flakeDir: args.string('flake') ?? '.', json: args.bool('json'), write: args.bool('write') });
   return 0;
 };

@@ -29,6 +29,7 @@ export const planCommands: CommandSpec[] = [
       { name: 'report', type: 'string', placeholder: 'FILE', description: 'a saved report (`bootstrap probe TARGET --json -o FILE`)' },
       { name: 'facter', type: 'string', placeholder: 'FILE', description: 'a nixos-facter report' },
       ...PLAN_CHOICE_OPTIONS,
+      { name: 'login-key', type: 'string', multiple: true, placeholder: 'KEY|FILE.pub', description: "a public key that may log in as root, put in a new default.nix (default: the -i key's .pub, else the ssh-agent's keys)" },
       { name: 'write', type: 'boolean', description: 'write the files into the flake' },
       FLAKE_OPTION,
       JSON_OPTION,
