@@ -12,6 +12,7 @@ import { cacheCommands } from './commands/cache.js';
 import { backupCommands } from './commands/backup.js';
 import { secretsCommands } from './commands/secrets.js';
 import { statusCommands } from './commands/status.js';
+import { rescueCommands } from './commands/rescue.js';
 
 export const COMMANDS: CommandSpec[] = [
   ...installCommands,
@@ -23,6 +24,7 @@ export const COMMANDS: CommandSpec[] = [
   ...cacheCommands,
   ...backupCommands,
   ...statusCommands,
+  ...rescueCommands,
 ];
 
 /** Longest registered name that prefixes argv ("keys ensure web1" → "keys ensure"). */

@@ -60,5 +60,7 @@ async function storageChecks(loaded: LoadedConfig, timeoutMs: number): Promise<C
 
 export async function extraDoctorChecks(ctx: AppContext, loaded: LoadedConfig): Promise<CheckResult[]> {
   const [store, storage] = await Promise.all([secretStoreCheck(ctx, loaded), storageChecks(loaded, 5000)]);
-  return [store, ...storage];
+  // Issue 13: the provider APIs of hosts with a [provider] section (read-only calls).
+  const providers = await (await import('./provider-checks.js')).providerChecks(ctx, loaded);
+  return [store, ...storage, ...providers];
 }

@@ -47,6 +47,23 @@ export const LayoutParams = z
   })
   .strict();
 
+/**
+ * [provider] (issue 13): which API boots this host into its rescue system. `credentials` is a secret
+ * store name prefix (`bootstrap secrets set NAME/token`, NAME/user + NAME/password for Robot), never a value.
+ */
+export const ProviderSection = z
+  .object({
+    kind: z.enum(['hetzner-cloud', 'hetzner-robot', 'ovh']).describe('the provider API: hetzner-cloud (VPS), hetzner-robot (dedicated) or ovh (dedicated and VPS)'),
+    endpoint: z.enum(['ovh-eu', 'ovh-ca', 'ovh-us']).optional().describe('ovh: the API region (default ovh-eu)'),
+    server: z.string().min(1).describe('the server at the provider: hetzner-cloud an id, name or IPv4 address; hetzner-robot a server number, name or IPv4 address; ovh the service name'),
+    credentials: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/, 'must be a secret store name such as providers/hcloud (the token is read from NAME/token)')
+      .describe('secret store name prefix of the credentials, e.g. providers/hcloud (hetzner-cloud reads NAME/token; hetzner-robot NAME/user and NAME/password; ovh NAME/application-key, NAME/application-secret, NAME/consumer-key)'),
+  })
+  .strict()
+  .refine((p) => p.endpoint === undefined || p.kind === 'ovh', { message: 'endpoint applies to kind = "ovh" only', path: ['endpoint'] });
+
 export const ManifestSchema = z
   .object({
     version: z.literal(1),
@@ -74,6 +91,7 @@ export const ManifestSchema = z
       })
       .strict()
       .optional(),
+    provider: ProviderSection.optional().describe('the hosting provider API that can boot the host into rescue (issue 13)'),
     install: z
       .object({
         identity: z

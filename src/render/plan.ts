@@ -145,6 +145,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     cache: prev?.cache,
     backup: prev?.backup,
     install: buildInstallSection(prev?.install, answers),
+    provider: prev?.provider,
   });
 
   const files: PlannedFile[] = [

@@ -242,7 +242,10 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       const toml = answersToml(t, 'pw1', `passwordEnv = "RESCUE_PW"\nloginKeys = ["${t.clientKeyPath}.pub"]\n`).replace(/^identity = .*\n/m, '');
       writeFileSync(join(f.dir, 'a.toml'), toml);
       const r = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')], { RESCUE_PW: 'rescue-Passw0rd-xyz' });
-      assertInstalled(r);
+      // Installed (exit 3: health failing): the installed host takes keys only, so the report's own
+      // login with the rescue password is refused; the operator logs in with the login key.
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stdout, /refused every login we offered \(password from \$RESCUE_PW\)/);
       assert.equal(t.state().phase, 'installed');
       assert.match(f.installerRuns()[0]!.argv, /--env-password/);
       assert.ok(!f.printed.join('').includes('rescue-Passw0rd-xyz'));

@@ -68,9 +68,11 @@ export interface LabTargetOptions {
 export interface LabFile { path: string; mode: string; type: 'file' | 'dir' | 'link' }
 
 export interface LabTargetState {
-  phase: 'original' | 'installer' | 'installed';
+  /** broken: sshd stopped (breakSsh); rescue: the provider's rescue system (bootRescue). */
+  phase: 'original' | 'installer' | 'installed' | 'broken' | 'rescue';
   kexecs: number;
   reboots: number;
+  rescues: number;
   /** /mnt/.disko-ran exists (the fake disko script ran). */
   diskoRan: boolean;
   /** The system path the fake nixos-install installed (/mnt/.nixos-installed), or null. */
@@ -100,6 +102,14 @@ export interface LabTarget {
   state(): LabTargetState;
   /** Every file under the target's /mnt with its octal mode, paths as the target sees them. */
   mntFiles(): LabFile[];
+  /** A broken host: its sshd stops and nothing answers on its address (issue 13). */
+  breakSsh(): Promise<void>;
+  /**
+   * Boot the "rescue system" (what a provider's reset into rescue does): a fresh RAM system with
+   * Debian's os-release, sshd on port 22 with `hostKeyPath` (default a fresh key), root logging in
+   * with exactly `authorizedKeys` (the keys the provider API was given). The disk (/mnt) stays.
+   */
+  bootRescue(o: { authorizedKeys: string[]; hostKeyPath?: string }): Promise<void>;
   /** Wait (bounded) until `pred(state)` holds and no kexec/reboot is in flight. */
   waitFor(pred: (s: LabTargetState) => boolean, timeoutMs?: number): Promise<void>;
 }
@@ -122,6 +132,7 @@ const SYS_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const OS_RELEASE = {
   installer: 'NAME=NixOS\nID=nixos\nVERSION_ID="25.11"\nPRETTY_NAME="NixOS 25.11 (installer, installer lab)"\nVARIANT_ID=installer\n',
   installed: 'NAME=NixOS\nID=nixos\nVERSION_ID="25.05"\nPRETTY_NAME="NixOS 25.05 (installed, installer lab)"\n',
+  rescue: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm) (rescue system, installer lab)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
 };
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -384,7 +395,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       chownSync(join(dir.home, 'nixos/.ssh/authorized_keys'), 1000, 1000);
     }
 
-    const st = { phase: (login === 'nixos-installer' ? 'installer' : 'original') as LabTargetState['phase'], kexecs: 0, reboots: 0, events: [] as string[] };
+    const st = { phase: (login === 'nixos-installer' ? 'installer' : 'original') as LabTargetState['phase'], kexecs: 0, reboots: 0, rescues: 0, events: [] as string[] };
     let inFlight = 0;
     const downMs = o.downMs ?? 2000;
     const kexec = async () => {
@@ -419,6 +430,30 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
         beforeStart: () => writeFileSync(osRelease, OS_RELEASE.installed),
       });
       st.phase = 'installed';
+    };
+    const breakSsh = async () => {
+      st.events.push('broken');
+      await host.stop();
+      st.phase = 'broken';
+    };
+    const bootRescue = async (r: { authorizedKeys: string[]; hostKeyPath?: string }) => {
+      st.rescues++;
+      st.events.push('rescue');
+      inFlight++;
+      try {
+        await host.restart({
+          hostKey: r.hostKeyPath ?? 'fresh', port: 22, sshdConfig: keyOnly, downMs,
+          beforeStart: () => {
+            for (const e of readdirSync(dir.tmp)) if (!e.startsWith('nb-lab-')) rmSync(join(dir.tmp, e), { recursive: true, force: true });
+            writeFileSync(osRelease, OS_RELEASE.rescue);
+            mkdirSync(join(dir.root, '.ssh'), { recursive: true, mode: 0o700 });
+            writeFileSync(join(dir.root, '.ssh/authorized_keys'), r.authorizedKeys.map((k) => k.trim()).join('\n') + '\n', { mode: 0o600 });
+          },
+        });
+        st.phase = 'rescue';
+      } finally {
+        inFlight--;
+      }
     };
     actions.set(name, (action) => {
       inFlight++;
@@ -462,6 +497,8 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       get fingerprint() { return fingerprintOfPub(readFileSync(`${hostKeyFile}.pub`, 'utf8')); },
       state,
       mntFiles,
+      breakSsh,
+      bootRescue,
       async waitFor(pred, timeoutMs = 30_000) {
         const end = Date.now() + timeoutMs;
         while (!(inFlight === 0 && host.running && pred(state()))) {

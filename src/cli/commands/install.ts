@@ -6,6 +6,9 @@ import { SSH_OPTIONS } from './probe.js';
 
 const CHOICES = PLAN_CHOICE_OPTIONS;
 
+/** Issue 13: boot the host into its provider's rescue system first (the manifest's [provider]). */
+const VIA_RESCUE: OptionSpec = { name: 'via-rescue', type: 'boolean', description: "first boot the host into its provider's rescue system through the provider API ([provider] in its manifest; see `bootstrap rescue`); adds the steps rescue-enable, rescue-reset, rescue-wait, rescue-boot-disk before write" };
+
 const RUN: OptionSpec[] = [
   { name: 'copy-host-keys', type: 'boolean', description: "keep the target's current host keys instead of provisioning ours" },
   { name: 'login-key', type: 'string', multiple: true, placeholder: 'KEY|FILE.pub', description: 'a public key that may log in as root on the installed host (default: the -i key\'s .pub, else the ssh-agent\'s keys)' },
@@ -56,8 +59,9 @@ export const installCommands: CommandSpec[] = [
       { name: 'hosts', type: 'string', placeholder: 'A,B,C', description: 'rebuild several hosts (implies --yes)' },
       { name: 'parallel', type: 'string', placeholder: 'N', description: 'with --hosts: how many at a time (default 4)' },
       ...RUN,
+      VIA_RESCUE,
     ],
-    examples: ['bootstrap rebuild web1 --yes', 'bootstrap rebuild --hosts web1,web2,db1 --parallel 3', 'bootstrap rebuild web1 --resume --yes'],
+    examples: ['bootstrap rebuild web1 --yes', 'bootstrap rebuild web1 --via-rescue -i ~/.ssh/id_ed25519', 'bootstrap rebuild --hosts web1,web2,db1 --parallel 3', 'bootstrap rebuild web1 --resume --yes'],
     load: () => import('./install-run.js').then((m) => ({ run: m.runRebuildCommand })),
   },
   {
@@ -68,6 +72,7 @@ export const installCommands: CommandSpec[] = [
       { name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: 'the new machine (default: the manifest target)' },
       ...CHOICES.filter((c) => c.name === 'disk' || c.name === 'second-disk'),
       ...RUN,
+      VIA_RESCUE,
     ],
     examples: ['bootstrap recover web1 --target root@198.51.100.4', 'bootstrap recover web1 --yes --confirm-disk /dev/disk/by-id/nvme-…'],
     load: () => import('./install-run.js').then((m) => ({ run: m.runRecoverCommand })),

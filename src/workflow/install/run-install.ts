@@ -43,6 +43,8 @@ export const INSTALL_STEPS: readonly Step<InstallCtx>[] = [
 export interface InstallRunOptions {
   resume?: boolean;
   from?: string;
+  /** The journal's run id (rebuild --via-rescue: the same run as its rescue steps). */
+  runId?: string;
   /** Save the run's state for --resume: only once this run holds the host lock. */
   saveState?: () => Promise<void>;
 }

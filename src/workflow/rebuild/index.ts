@@ -24,10 +24,13 @@ import { printDryRun, printPrepared, runPreparePlan } from '../install/prepare.j
 import { INSTALL_STEPS, runInstall } from '../install/run-install.js';
 import { buildStatePath, loadRunState, saveRunState } from '../install/state.js';
 import { printInstallSummary } from '../install/summary.js';
+import { runRescueFirst, type InstallRunAfterRescue } from '../rescue/first.js';
 
 export interface RebuildOptions extends InstallRunFlags {
   mode: 'rebuild' | 'recover';
   host: string;
+  /** Boot the host into its provider's rescue system first (issue 13, src/workflow/rescue). */
+  viaRescue?: boolean;
 }
 
 /** The manifest's choices as answers. Pure. */
@@ -77,10 +80,19 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
   const saved = o.resume || o.from ? await loadRunState(statePath, o.host) : undefined;
   let answers = checkAnswers(mergeAnswers(buildAnswersFromManifest(manifest), saved?.answers ?? {}, o.answers));
   if (!answers.target) throw usageError('no-target', `${o.host}'s manifest names no target`, 'pass --target USER@HOST[:PORT]');
+  // --via-rescue: the rescue steps run before the probe, which needs a host that answers SSH.
+  let run: InstallRunAfterRescue = { resume: o.resume ?? false, ...(o.from ? { from: o.from } : {}), rescued: false };
+  if (o.viaRescue && !o.dryRun) {
+    run = await runRescueFirst(app, {
+      flakeDir, loaded, manifest, host: o.host, target: answers.target, identity: answers.identity, hostKey: answers.hostKey, yes: answers.yes === true,
+      ...(answers.waitTimeout !== undefined ? { waitTimeoutSeconds: answers.waitTimeout } : {}), resume: o.resume ?? false, ...(o.from ? { from: o.from } : {}),
+    });
+  }
   const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
   const login = await resolveRunLoginKeys(app, answers, ssh.identityFile);
 
-  const report = saved?.report ?? (await runReadReport(app, { kind: 'target', target, ssh }));
+  // A fresh rescue system is probed again: an earlier run's report is of the host before it.
+  const report = (run.rescued ? undefined : saved?.report) ?? (await runReadReport(app, { kind: 'target', target, ssh }));
   const drift = checkDiskDrift(manifest.installDisk, report);
   const diskGiven = o.answers.disk !== undefined;
   if (o.mode === 'rebuild' && drift.kind !== 'same') {
@@ -109,6 +121,6 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
   });
   // The resume state is written only while this run holds the host lock: a refused second run
   // must not rewrite the first run's target or report.
-  const outcome = await runInstall(app, prepared, { resume: o.resume, ...(o.from ? { from: o.from } : {}), saveState: () => saveRunState(statePath, { mode: o.mode, answers, report }) });
+  const outcome = await runInstall(app, prepared, { resume: run.resume, ...(run.from ? { from: run.from } : {}), ...(run.runId ? { runId: run.runId } : {}), saveState: () => saveRunState(statePath, { mode: o.mode, answers, report }) });
   return printInstallSummary(app, prepared, outcome, o.json);
 }
