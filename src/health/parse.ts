@@ -3,45 +3,15 @@
  * or missing one degrades only the facts it carries (they become null, and the checks say so).
  */
 import { z } from 'zod';
-import { clean, parseKeyValues, parseRecords, toInt } from '../probe/parse-sections.js';
+import { clean, parseKeyValues, parseRecords, splitMarkedOutput, toInt, type ProbeSections } from '../probe/parse-sections.js';
 import { HealthFactsSchema, type HealthFacts, type SopsManifest } from './facts.js';
 
-export const HEALTH_HEADER = '@@nb-health v1';
-const SECTION = '@@nb-health section ';
-const END = '@@nb-health end';
 
-export interface HealthSections {
-  sections: Map<string, string[]>;
-  diagnostics: string[];
-  complete: boolean;
-  sawHeader: boolean;
-}
+export type HealthSections = ProbeSections;
 
 /** Split the output into sections; anything a login shell printed before the header is ignored. */
 export function splitHealthOutput(stdout: string): HealthSections {
-  const lines = stdout.replace(/\r\n/g, '\n').split('\n');
-  const start = lines.indexOf(HEALTH_HEADER);
-  const sections = new Map<string, string[]>();
-  const diagnostics: string[] = [];
-  let complete = false;
-  let current: string[] | undefined;
-  let name = '';
-  for (const line of start < 0 ? [] : lines.slice(start + 1)) {
-    if (line === END) {
-      complete = true;
-      break;
-    }
-    if (line.startsWith(SECTION)) {
-      name = line.slice(SECTION.length).trim();
-      current = [];
-      sections.set(name, current);
-      continue;
-    }
-    if (!current) continue;
-    if (line.startsWith('!')) diagnostics.push(`${name}: ${line.slice(1).trim()}`);
-    else current.push(line);
-  }
-  return { sections, diagnostics, complete, sawHeader: start >= 0 };
+  return splitMarkedOutput(stdout, 'health');
 }
 
 const yesNo = (v: string | undefined): boolean | null => (v === 'yes' ? true : v === 'no' ? false : null);

@@ -3,9 +3,6 @@
  * on its own, so a garbled or missing one degrades only the facts it carries.
  */
 
-export const HEADER = '@@nb-probe v1';
-const SECTION = '@@nb-probe section ';
-const END = '@@nb-probe end';
 
 export interface ProbeSections {
   /** Section name → its lines, diagnostics ("!…" lines) removed. */
@@ -18,22 +15,29 @@ export interface ProbeSections {
   sawHeader: boolean;
 }
 
-/** Anything the login shell printed before the header (motd, rc files) is ignored. */
-export function splitProbeOutput(stdout: string): ProbeSections {
+/**
+ * Split the output of one of our scripts (the probe, the health report) whose lines are
+ * `@@nb-KIND v1`, `@@nb-KIND section NAME`, …, `@@nb-KIND end`. Anything the login shell printed
+ * before the header (motd, rc files) is ignored.
+ */
+export function splitMarkedOutput(stdout: string, kind: string): ProbeSections {
+  const header = `@@nb-${kind} v1`;
+  const section = `@@nb-${kind} section `;
+  const end = `@@nb-${kind} end`;
   const lines = stdout.replace(/\r\n/g, '\n').split('\n');
-  const start = lines.indexOf(HEADER);
+  const start = lines.indexOf(header);
   const sections = new Map<string, string[]>();
   const diagnostics: string[] = [];
   let complete = false;
   let current: string[] | undefined;
   let currentName = '';
   for (const line of start < 0 ? [] : lines.slice(start + 1)) {
-    if (line === END) {
+    if (line === end) {
       complete = true;
       break;
     }
-    if (line.startsWith(SECTION)) {
-      currentName = line.slice(SECTION.length).trim();
+    if (line.startsWith(section)) {
+      currentName = line.slice(section.length).trim();
       current = [];
       sections.set(currentName, current);
       continue;
@@ -43,6 +47,10 @@ export function splitProbeOutput(stdout: string): ProbeSections {
     else current.push(line);
   }
   return { sections, diagnostics, complete, sawHeader: start >= 0 };
+}
+
+export function splitProbeOutput(stdout: string): ProbeSections {
+  return splitMarkedOutput(stdout, 'probe');
 }
 
 /**

@@ -10,23 +10,12 @@
  * - --resume after a run that stopped in the rescue: the rescue resumes, the install starts fresh.
  */
 import type { AppContext } from '../../context.js';
-import type { LoadedConfig } from '../../config/load.js';
-import type { Manifest } from '../../manifest/schema.js';
 import { buildJournalPaths, planResumeIndex, readJournal, type JournalEntry } from '../journal.js';
 import { buildRunId } from '../step.js';
-import { isRescueStep, prepareRescue, runRescueSteps } from './index.js';
+import { isRescueStep, prepareRescue, runRescueSteps, type RescueSetup } from './index.js';
 import { RESCUE_STEP_IDS } from './steps.js';
 
-export interface RescueFirstInput {
-  flakeDir: string;
-  loaded: LoadedConfig;
-  manifest: Manifest;
-  host: string;
-  target: string | undefined;
-  identity: string | undefined;
-  hostKey: string | undefined;
-  yes: boolean;
-  waitTimeoutSeconds?: number;
+export interface RescueFirstInput extends RescueSetup {
   resume: boolean;
   from?: string;
 }

@@ -20,6 +20,7 @@ import { buildKnownHostsPath } from '../../ssh/known-hosts-file.js';
 import { formatTarget, parseTarget } from '../../ssh/target.js';
 import { buildJournalPaths } from '../journal.js';
 import { runSteps, type RunStepsResult } from '../step.js';
+import { once } from '../install/context.js';
 import { buildRescueStatePath, checkRescueTrust, RESCUE_STEP_IDS, RESCUE_STEPS, type RescueCtx } from './steps.js';
 
 export interface RescueSetup {
@@ -35,11 +36,6 @@ export interface RescueSetup {
   hostKey: string | undefined;
   yes: boolean;
   waitTimeoutSeconds?: number;
-}
-
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= load());
 }
 
 /**
