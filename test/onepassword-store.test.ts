@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { ensureHostKeys, readHostPublicKeys } from '../src/keys/host-keys.js';
 import { generateSshKeyPair, parseOpenSshPrivateKey } from '../src/keys/ssh-key.js';
 import { planDesktopAuthProblem } from '../src/secrets/onepassword-client.js';
-import { buildItemTitle, buildPkcs8Pem, OnePasswordStore } from '../src/secrets/onepassword.js';
+import { OnePasswordStore } from '../src/secrets/onepassword.js';
+import { buildItemTitle, buildPkcs8Pem } from '../src/secrets/onepassword-items.js';
 import { planOnePasswordAuth } from '../src/secrets/open-store.js';
 import { FakeOnePassword } from './fakes/onepassword-sdk.js';
 

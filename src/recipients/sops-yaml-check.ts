@@ -11,15 +11,10 @@
  * keys (sops takes them from flags then), merge keys (`<<: *defaults`).
  *
  * Stricter than sops, on purpose:
- * - `keys:` must be a list when present. sops ignores it, but it is where bootstrap puts the
- *   host's anchor; anything else cannot be extended in place.
- * - An anchor defined twice. YAML allows redefining (an alias means the latest one, and the
- *   `yaml` library reports neither an error nor a warning), but bootstrap finds anchors by name
- *   under `keys:` and adds aliases after them: with two `&a`, `*a` means different keys in
- *   different rules and a secret can be encrypted to the wrong host. It is nearly always a
- *   copy-paste slip, so it is refused with both lines named.
- * - An empty file (or only comments): sops treats it as no config, but a host cannot be
- *   registered in it and writing a fresh config over the user's file is not ours to decide.
+ * - `keys:` must be a list when present (sops ignores it; bootstrap puts the host's anchor there).
+ * - An anchor defined twice (YAML allows it silently): bootstrap finds anchors by name, and with
+ *   two `&a` a secret can be encrypted to the wrong host. Refused with both lines named.
+ * - An empty file (or only comments): no host can be registered in it; we never overwrite it.
  * - A rule with neither `path_regex` nor any key: it matches every file and encrypts to no one.
  * - `yaml` warnings (an unresolved tag, an ambiguous `*a:` alias): each is a doubt about what the
  *   file means, and a text splice on a file two parsers may read differently is not safe. The one

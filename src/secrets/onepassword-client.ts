@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { usageError } from '../errors.js';
-import type { OpAuth, OpClient } from './onepassword.js';
+import type { OpAuth, OpClient } from './onepassword-items.js';
 
 /** The paths @1password/sdk 0.5 searches (dist/shared_lib_core.js), per platform. */
 export function desktopLibraryPaths(platform: NodeJS.Platform, home: string): string[] {

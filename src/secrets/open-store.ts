@@ -10,7 +10,8 @@ import { registerSecret } from '../redact.js';
 import { loadAdminIdentity } from './age-identity.js';
 import { LocalVault } from './local-vault.js';
 import { TOKEN_HINT } from './onepassword-errors.js';
-import { OnePasswordStore, type OpAuth, type OpClientFactory } from './onepassword.js';
+import { OnePasswordStore } from './onepassword.js';
+import type { OpAuth, OpClientFactory } from './onepassword-items.js';
 import type { SecretStore } from './store.js';
 
 export interface OpenStoreOptions {

@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { buildFingerprint, buildOpenSshPrivateKey, buildPublicLine } from '../../src/keys/ssh-key.js';
-import type { OpAuth, OpClient, OpField, OpItem, OpItemCreateParams } from '../../src/secrets/onepassword.js';
+import type { OpAuth, OpClient, OpField, OpItem, OpItemCreateParams } from '../../src/secrets/onepassword-items.js';
 
 // Same class names as the SDK's (the backend tells them apart by constructor name).
 export class RateLimitExceededError extends Error {}
