@@ -25,8 +25,12 @@ export function startTmuxCli(name: string, args: string[], env: Record<string, s
   const envs = Object.entries(env).map(([k, v]) => `${k}=${q(v)}`).join(' ');
   // A Ctrl-C during a run reaches the whole foreground group: the shell traps it (a handler, not
   // an ignore, so the CLI does not inherit it) to live on and print EXIT.
-  const cmd = `trap 'true' INT; cd ${q(REPO_ROOT)} && env ${envs} ${q(process.execPath)} --import tsx src/bin.ts ${args.map(q).join(' ')}; echo EXIT=$?; sleep 120`;
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '200', '-y', '50', cmd]);
+  // CI=true (set by CI runners and inherited by the tmux server) means "never prompt" to the CLI;
+  // this pane is a person's terminal, so it is unset.
+  const cmd = `trap 'true' INT; cd ${q(REPO_ROOT)} && env -u CI ${envs} ${q(process.execPath)} --import tsx src/bin.ts ${args.map(q).join(' ')}; echo EXIT=$?; sleep 120`;
+  // remain-on-exit: should the shell die, the pane (and the server) stays, so the failure shows
+  // the screen and tmux's "Pane is dead (status …)" instead of "no server running".
+  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '200', '-y', '50', cmd, ';', 'set-option', '-t', name, 'remain-on-exit', 'on']);
   const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-500', '-t', name], { encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '').join('\n');
   const waitFor = async (re: RegExp, what = String(re), tries = 300) => {
     for (let i = 0; i < tries; i++) {

@@ -6,6 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
@@ -41,7 +42,10 @@ function newFlake(): string {
 
 function wizard(flake: string, extra: string[] = []): TmuxCli {
   const home = join(tmp.dir, `home${n}`);
-  mkdirSync(home, { recursive: true });
+  // The operator's own age key (the default local vault encrypts to it), so an accepted install
+  // gets past the keys step and holds in preflight instead of failing there.
+  mkdirSync(join(home, '.config/sops/age'), { recursive: true });
+  execFileSync('age-keygen', ['-o', join(home, '.config/sops/age/keys.txt')], { stdio: 'ignore' });
   return startTmuxCli(`nb-wizard-${process.pid}-${n}`, ['new-host', '--flake', flake, '-i', sshd.clientKeyPath, '--host-key', sshd.fingerprint, ...extra], {
     HOME: home,
     SSH_AUTH_SOCK: '',
@@ -111,7 +115,7 @@ test('every question answered: the layout names its default, swap is in GiB like
     t.type('Down', 'Down');
     await t.waitFor(/❯ quit/);
     t.type('Enter');
-    assert.equal(await t.exitCode(), 130);
+    assert.equal(await t.exitCode(), 130, t.screen());
     assert.match(t.screen(), /stopped at the review: nothing was changed/);
     assert.deepEqual(withoutPin(flake), before, 'nothing was written');
   } finally {
@@ -131,11 +135,11 @@ test('a mistyped confirmation keeps every answer: asked again, then accepted; Ct
     await t.waitFor(/"wbe1" is not web1; nothing was changed\. Try again \(2 tries left\)/);
     assert.deepEqual(withoutPin(flake), before, 'nothing written by the mistyped confirmation');
     await t.answer(/\? Type the host name \(web1\) to continue:\s*$/, 'web1');
-    // Accepted: the install starts (the host files are the first thing it writes), and holds in
-    // preflight on the sleeping nix shim, long before the target.
-    await t.waitFor(/write the host files into the flake/, 'the first install step', 300);
+    // Accepted: the install starts (the host files are the first thing it writes, then the keys),
+    // and holds in preflight on the sleeping nix shim, long before the target.
+    await t.waitFor(/✔ write the host files into the flake[\s\S]*✔ create or reuse the host's keys[\s\S]*build the system and check the flake/, 'preflight', 300);
     t.type('C-c');
-    assert.equal(await t.exitCode(), 130);
+    assert.equal(await t.exitCode(), 130, t.screen());
     assert.doesNotMatch(t.screen(), /nixos-anywhere must not run/);
     assert.ok(existsSync(join(flake, 'hosts/web1/disko.nix')), 'the host files are written after the confirmation, by design');
   } finally {
@@ -151,7 +155,7 @@ test('three mistyped confirmations go back to the review, not out of the wizard'
     for (const typo of ['web2', 'web', 'WEB1']) await t.answer(/\? Type the host name \(web1\) to continue:\s*$/, typo);
     await t.waitFor(/"WEB1" is not web1; nothing was changed\. Back to the review\.\n\? Install with these answers\?/);
     t.type('C-c');
-    assert.equal(await t.exitCode(), 130);
+    assert.equal(await t.exitCode(), 130, t.screen());
     assert.match(t.screen(), /nothing was changed/);
   } finally {
     t.kill();
@@ -165,7 +169,7 @@ test('Ctrl-C at the first prompt exits 130, says nothing was changed, and leaves
   try {
     await t.waitFor(/\? Host name/);
     t.type('C-c');
-    assert.equal(await t.exitCode(), 130);
+    assert.equal(await t.exitCode(), 130, t.screen());
     assert.match(t.screen(), /cancelled at the prompt: nothing was changed/);
     assert.deepEqual(snapshotTree(flake), before);
   } finally {
