@@ -3,8 +3,8 @@
  * their own. Heavier ports (secret store, S3) are created from config by factories in the command
  * that needs them, so `bootstrap --help` never loads the AWS or 1Password SDKs.
  */
-import type { Output } from './cli/ui.js';
-import type { Prompter } from './cli/prompter.js';
+import type { Output } from './ports/output.js';
+import type { Prompter } from './ports/prompter.js';
 import type { Runner } from './exec/run.js';
 
 export interface Clock {

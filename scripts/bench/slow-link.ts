@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Output } from '../../src/cli/ui.js';
-import { createPrompter } from '../../src/cli/prompter.js';
+import { Output } from '../../src/ports/output.js';
+import { createPrompter } from '../../src/ports/prompter.js';
 import { runCommand } from '../../src/exec/run.js';
 import { buildFingerprint } from '../../src/ssh/host-keys.js';
 import { HostKeyPolicy } from '../../src/ssh/host-key-policy.js';

@@ -5,8 +5,8 @@
  * bridge included). Target: 8 hosts in at most 1.3 × the time of 1. Needs root (skips otherwise).
  */
 import { readFileSync } from 'node:fs';
-import { createPrompter } from '../../src/cli/prompter.js';
-import { Output } from '../../src/cli/ui.js';
+import { createPrompter } from '../../src/ports/prompter.js';
+import { Output } from '../../src/ports/output.js';
 import { systemClock, type AppContext } from '../../src/context.js';
 import { runCommand } from '../../src/exec/run.js';
 import { runStatus } from '../../src/workflow/status/index.js';

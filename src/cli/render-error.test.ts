@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failure, usageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { Output } from './ui.js';
+import { Output } from '../ports/output.js';
 import { buildErrorJson, exitCodeFor, renderErrorJson, wantsJson } from './render-error.js';
 
 describe('error as JSON', () => {

@@ -5,7 +5,7 @@
 import { isBootstrapError, messageOf } from '../errors.js';
 import { escapeControls } from '../probe/sanitize.js';
 import { redact } from '../redact.js';
-import type { Output } from './ui.js';
+import type { Output } from '../ports/output.js';
 
 export function renderError(out: Output, e: unknown, debug: boolean): void {
   // A message may echo user input (a target, a file's value): control characters in it are shown

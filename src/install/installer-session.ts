@@ -7,7 +7,7 @@
  *
  * Stopping means the whole process group: the script's ssh loops and sleeps go with it.
  */
-import type { Task } from '../cli/ui.js';
+import type { Task } from '../ports/output.js';
 import type { Runner } from '../exec/run.js';
 import { CommandFailed } from '../exec/run.js';
 import { BootstrapError, failure, isBootstrapError } from '../errors.js';

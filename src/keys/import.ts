@@ -8,7 +8,7 @@
  */
 import { usageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import type { SecretSource } from '../cli/secret-input.js';
+import type { SecretSource } from '../secrets/secret-input.js';
 import type { SecretStore } from '../secrets/store.js';
 import { buildAgeIdentityFromSsh, buildAgeRecipientFromSsh, recipientOfIdentity } from './age-key.js';
 import { hostSecretNames, SHARED_ADMIN_AGE_NAME } from './host-keys.js';

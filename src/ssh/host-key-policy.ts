@@ -14,8 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { buildKnownHostsPath, writePinnedKey } from './known-hosts-file.js';
 import { join } from 'node:path';
 import { BootstrapError, failure, usageError } from '../errors.js';
-import type { Output } from '../cli/ui.js';
-import type { Prompter } from '../cli/prompter.js';
+import type { Output } from '../ports/output.js';
+import type { Prompter } from '../ports/prompter.js';
 import {
   buildPinnedKnownHosts,
   keyLabel,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdir, stat } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { Output } from '../cli/ui.js';
+import { Output } from '../ports/output.js';
 import { failure, isBootstrapError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { withTempDir } from '../../test/helpers/tmp.js';

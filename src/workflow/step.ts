@@ -7,7 +7,7 @@
  * said so, it finished in an earlier run, or it comes before --from).
  */
 import { randomBytes } from 'node:crypto';
-import type { Output, Task } from '../cli/ui.js';
+import type { Output, Task } from '../ports/output.js';
 import type { Clock } from '../context.js';
 import { isBootstrapError, messageOf, usageError, failure } from '../errors.js';
 import { acquireHostLock, type HostLock, type LockPorts } from './host-lock.js';

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createHealthLab, type HealthLab, type HealthHost, type LabCache } from './health-lab.js';
 import type { HealthReport } from '../../src/health/report.js';
 import { captureCtx } from '../storage/capture.js';
-import { createPrompter } from '../../src/cli/prompter.js';
+import { createPrompter } from '../../src/ports/prompter.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseTarget } from '../../src/ssh/target.js';
 import { printInstallSummary } from '../../src/workflow/install/summary.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Task } from '../../src/cli/ui.js';
+import type { Task } from '../../src/ports/output.js';
 import { isBootstrapError } from '../../src/errors.js';
 import { runCommand } from '../../src/exec/run.js';
 import { InstallerSession, type SessionOptions } from '../../src/install/installer-session.js';

@@ -1,5 +1,5 @@
 /** An in-process AppContext slice whose output is captured, for workflow tests and leak scans. */
-import { Output } from '../../src/cli/ui.js';
+import { Output } from '../../src/ports/output.js';
 import { runCommand } from '../../src/exec/run.js';
 import { systemClock, type AppContext } from '../../src/context.js';
 

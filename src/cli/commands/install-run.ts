@@ -1,5 +1,6 @@
 import { usageError } from '../../errors.js';
-import { buildAnswersFromArgs, mergeAnswers, readAnswersFile, type InstallAnswers } from '../../workflow/install/answers.js';
+import { mergeAnswers, readAnswersFile, type InstallAnswers } from '../../workflow/install/answers.js';
+import { buildAnswersFromArgs } from '../install-flags.js';
 import { parseHostList, runFleet } from '../../workflow/fleet/index.js';
 import { runNewHost } from '../../workflow/new-host/index.js';
 import { runRebuild } from '../../workflow/rebuild/index.js';

@@ -22,7 +22,7 @@ export const keysCommands: CommandSpec[] = [
       FLAKE_OPTION,
     ],
     examples: ['bootstrap keys ensure web1', 'bootstrap keys ensure web1 --luks --json', 'bootstrap keys ensure web1 --rotate --dry-run'],
-    load: () => import('../../keys/ensure-command.js'),
+    load: () => import('./keys-ensure-run.js'),
   },
   {
     name: 'keys import',
@@ -49,7 +49,7 @@ export const keysCommands: CommandSpec[] = [
       'ssh root@web1 cat /etc/ssh/ssh_host_ed25519_key | bootstrap keys import web1 --ssh-key -',
       'bootstrap keys import --shared-admin-age ~/fleet-admin-age.txt',
     ],
-    load: () => import('../../keys/import-command.js'),
+    load: () => import('./keys-import-run.js'),
   },
   {
     name: 'keys show',
@@ -57,6 +57,6 @@ export const keysCommands: CommandSpec[] = [
     positionals: [HOST],
     options: [JSON_OPTION, FLAKE_OPTION],
     examples: ['bootstrap keys show web1 --json'],
-    load: () => import('../../keys/show-command.js'),
+    load: () => import('./keys-show-run.js'),
   },
 ];

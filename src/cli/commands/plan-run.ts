@@ -6,7 +6,7 @@ import type { PlanAnswers } from '../../render/plan.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runPlan } from '../../workflow/plan/index.js';
 import type { ReportSource } from '../../workflow/plan/read-report.js';
-import { buildSshArgs } from '../ssh-options.js';
+import { buildSshArgs } from '../ssh-flags.js';
 import { resolveRunLoginKeys } from '../../workflow/install/login.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {

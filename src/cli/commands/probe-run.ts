@@ -12,7 +12,7 @@ import { failure, usageError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildProbeSummary } from '../../probe/summary.js';
 import { runReadReport } from '../../workflow/plan/read-report.js';
-import { buildSshFromChoices } from '../ssh-options.js';
+import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
 
 /**
  * Where trusted host keys are pinned: the flake's .bootstrap/ (--flake, or the current directory

@@ -28,7 +28,7 @@ export const secretsCommands: CommandSpec[] = [
       'pass show b2/app-key | bootstrap secrets set storage/b2/secret-access-key',
       'bootstrap secrets set hosts/web1/restic-password < old-repo-password.txt',
     ],
-    load: async () => ({ run: (await import('../../secrets/set-command.js')).runSetCommand }),
+    load: async () => ({ run: (await import('./secrets-set-run.js')).runSetCommand }),
   },
   {
     name: 'secrets list',
@@ -36,6 +36,6 @@ export const secretsCommands: CommandSpec[] = [
     positionals: [],
     options: [JSON_OPTION, FLAKE_OPTION],
     examples: ['bootstrap secrets list', 'bootstrap secrets list --json'],
-    load: async () => ({ run: (await import('../../secrets/set-command.js')).runListCommand }),
+    load: async () => ({ run: (await import('./secrets-set-run.js')).runListCommand }),
   },
 ];

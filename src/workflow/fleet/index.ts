@@ -6,8 +6,8 @@
  */
 import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createPrompter } from '../../cli/prompter.js';
-import { Output } from '../../cli/ui.js';
+import { createPrompter } from '../../ports/prompter.js';
+import { Output } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
 import { isBootstrapError, messageOf, usageError } from '../../errors.js';

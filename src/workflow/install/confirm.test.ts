@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Output } from '../../cli/ui.js';
-import type { Prompter } from '../../cli/prompter.js';
+import { Output } from '../../ports/output.js';
+import type { Prompter } from '../../ports/prompter.js';
 import { isBootstrapError } from '../../errors.js';
 import type { InstallDisk } from '../../render/install-disk.js';
 import { confirmsDisk, runConfirmWipe } from './confirm.js';

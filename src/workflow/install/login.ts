@@ -7,7 +7,7 @@ import { hostDir } from '../../config/host-dir.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Task } from '../../cli/ui.js';
+import type { Task } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
 import { failure, messageOf } from '../../errors.js';
 import { CommandFailed } from '../../exec/run.js';

@@ -8,7 +8,7 @@ import { hostDir } from '../../config/host-dir.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Task } from '../../cli/ui.js';
+import type { Task } from '../../ports/output.js';
 import { whichOnPath } from '../../doctor/checks.js';
 import { CommandFailed } from '../../exec/run.js';
 import { failure } from '../../errors.js';

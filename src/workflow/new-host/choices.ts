@@ -6,7 +6,7 @@
 import { DISKO_LAYOUTS, findLayout, type BootMode, type LayoutInfo, type LayoutName } from '../../render/disko/index.js';
 import type { Profile } from '../../profiles/schema.js';
 import { planLayout } from '../../render/plan-choices.js';
-import type { Choice } from '../../cli/prompter.js';
+import type { Choice } from '../../ports/prompter.js';
 
 /** The value of the "← back" choice (and what a step returns to go back). */
 export const BACK = '\u0000back';

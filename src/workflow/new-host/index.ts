@@ -8,7 +8,7 @@ import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
-import { buildSshFromChoices } from '../../cli/ssh-options.js';
+import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
 import { isBootstrapError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { loadProfiles } from '../../profiles/load.js';

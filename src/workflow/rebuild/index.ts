@@ -9,7 +9,7 @@ import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
-import { buildSshFromChoices } from '../../cli/ssh-options.js';
+import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
 import { failure, usageError } from '../../errors.js';
 import { readManifest } from '../../manifest/manifest.js';
 import type { Manifest, ManifestDisk } from '../../manifest/schema.js';

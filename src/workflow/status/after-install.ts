@@ -4,7 +4,7 @@
  * It never fails the install: an unreachable host or a failing check is in the report, and the
  * caller turns a failing report into INSTALL_HEALTH_EXIT.
  */
-import { createPrompter } from '../../cli/prompter.js';
+import { createPrompter } from '../../ports/prompter.js';
 import type { AppContext } from '../../context.js';
 import { messageOf } from '../../errors.js';
 import { readManifest } from '../../manifest/manifest.js';

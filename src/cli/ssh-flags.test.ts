@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommandArgs } from './args.js';
-import { createPrompter } from './prompter.js';
-import { Output } from './ui.js';
+import { createPrompter } from '../ports/prompter.js';
+import { Output } from '../ports/output.js';
 import { SSH_OPTIONS } from './commands/probe.js';
-import { buildSshArgs, parseTimeoutSeconds } from './ssh-options.js';
+import { buildSshArgs } from './ssh-flags.js';
+import { parseTimeoutSeconds } from '../ssh/ssh-choices.js';
 
 test('--timeout: seconds, fractions allowed, default 10 s', () => {
   assert.equal(parseTimeoutSeconds(undefined), 10_000);

@@ -5,15 +5,15 @@
  * argv and is never printed.
  */
 import { resolve } from 'node:path';
-import type { AppContext } from '../context.js';
-import type { ParsedArgs } from '../cli/args.js';
-import { readAllInput } from '../cli/secret-input.js';
-import type { Config } from '../config/schema.js';
-import { loadConfig } from '../config/load.js';
-import { quote, usageError } from '../errors.js';
-import { registerSecret } from '../redact.js';
-import { buildSecretNames } from '../storage/s3-settings.js';
-import { openSecretStore } from './open-store.js';
+import type { AppContext } from '../../context.js';
+import type { ParsedArgs } from '../args.js';
+import { readAllInput } from '../../secrets/secret-input.js';
+import type { Config } from '../../config/schema.js';
+import { loadConfig } from '../../config/load.js';
+import { quote, usageError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
+import { buildSecretNames } from '../../storage/s3-settings.js';
+import { openSecretStore } from '../../secrets/open-store.js';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 

@@ -1,10 +1,10 @@
 /** `bootstrap keys show HOST`: public values only, never a private one. */
 import { resolve } from 'node:path';
-import type { CommandModule } from '../cli/spec.js';
-import { loadConfig } from '../config/load.js';
-import { openSecretStore } from '../secrets/open-store.js';
-import { readHostKeyRef } from './host-key-ref.js';
-import { assertHostName, readHostPublicKeys } from './host-keys.js';
+import type { CommandModule } from '../spec.js';
+import { loadConfig } from '../../config/load.js';
+import { openSecretStore } from '../../secrets/open-store.js';
+import { readHostKeyRef } from '../../keys/host-key-ref.js';
+import { assertHostName, readHostPublicKeys } from '../../keys/host-keys.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const host = args.positional(0, 'HOST');

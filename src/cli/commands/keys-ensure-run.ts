@@ -3,14 +3,14 @@
  * its recipients (.sops.yaml / secrets.nix). Prints public values and references only.
  */
 import { resolve } from 'node:path';
-import type { CommandModule } from '../cli/spec.js';
-import { loadConfig } from '../config/load.js';
-import { checkRecipientFiles, runRegisterRecipients } from '../recipients/register.js';
-import { openSecretStore } from '../secrets/open-store.js';
-import { readHostKeyRef } from './host-key-ref.js';
-import { assertHostName, ensureHostKeys } from './host-keys.js';
-import { withFlakeLock } from '../workflow/flake-lock.js';
-import { buildSeparateKeyOptions } from '../workflow/install/context.js';
+import type { CommandModule } from '../spec.js';
+import { loadConfig } from '../../config/load.js';
+import { checkRecipientFiles, runRegisterRecipients } from '../../recipients/register.js';
+import { openSecretStore } from '../../secrets/open-store.js';
+import { readHostKeyRef } from '../../keys/host-key-ref.js';
+import { assertHostName, ensureHostKeys } from '../../keys/host-keys.js';
+import { withFlakeLock } from '../../workflow/flake-lock.js';
+import { buildSeparateKeyOptions } from '../../workflow/install/context.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const host = args.positional(0, 'HOST');

@@ -1,7 +1,7 @@
 /** A note said while a terminal task line is open is printed above it, and the line drawn again. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Output } from './ui.js';
+import { Output } from './output.js';
 
 test('notes during a task do not interleave with its line', () => {
   let err = '';

@@ -5,16 +5,16 @@
  * and never printed: output holds fingerprints, recipients and store references only.
  */
 import { resolve } from 'node:path';
-import type { CommandModule } from '../cli/spec.js';
-import { readAllInput, readSecretFileFlag, stdinOnce } from '../cli/secret-input.js';
-import { loadConfig } from '../config/load.js';
-import { isBootstrapError, usageError } from '../errors.js';
-import { checkRecipientFiles, checkSharedKeyFile, runRegisterRecipients, runRegisterSharedKey, type RegisterInput, type RegisterReport } from '../recipients/register.js';
-import { openSecretStore } from '../secrets/open-store.js';
-import { withFlakeLock } from '../workflow/flake-lock.js';
-import { buildSeparateKeyOptions } from '../workflow/install/context.js';
-import { assertHostName, readHostPublicKeys, readSeparateAgeKey, SHARED_ADMIN_AGE_NAME } from './host-keys.js';
-import { applyKeyImport, parseImportedAgeKey, parseImportedSshKey, planKeyImport, type ParsedImport } from './import.js';
+import type { CommandModule } from '../spec.js';
+import { readAllInput, readSecretFileFlag, stdinOnce } from '../../secrets/secret-input.js';
+import { loadConfig } from '../../config/load.js';
+import { isBootstrapError, usageError } from '../../errors.js';
+import { checkRecipientFiles, checkSharedKeyFile, runRegisterRecipients, runRegisterSharedKey, type RegisterInput, type RegisterReport } from '../../recipients/register.js';
+import { openSecretStore } from '../../secrets/open-store.js';
+import { withFlakeLock } from '../../workflow/flake-lock.js';
+import { buildSeparateKeyOptions } from '../../workflow/install/context.js';
+import { assertHostName, readHostPublicKeys, readSeparateAgeKey, SHARED_ADMIN_AGE_NAME } from '../../keys/host-keys.js';
+import { applyKeyImport, parseImportedAgeKey, parseImportedSshKey, planKeyImport, type ParsedImport } from '../../keys/import.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const host = args.positionals[0];

@@ -1,15 +1,14 @@
 /**
- * The SSH flags every target-reaching command shares (SSH_OPTIONS in commands/probe.ts) → the
- * target value and the SshOptions of src/ssh/session.ts, with one host key policy for the run.
+ * SSH choices (from flags, an answers file or a manifest) → the target value and the SshOptions of
+ * session.ts, with one host key policy for the run. The flags themselves are read in cli/ssh-flags.ts.
  */
 import { resolve } from 'node:path';
 import type { AppContext } from '../context.js';
 import { usageError } from '../errors.js';
-import type { ParsedArgs } from './args.js';
-import { parseFingerprint } from '../ssh/host-keys.js';
-import { HostKeyPolicy } from '../ssh/host-key-policy.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, type SshOptions } from '../ssh/session.js';
-import { parseTarget, type SshTarget } from '../ssh/target.js';
+import { parseFingerprint } from './host-keys.js';
+import { HostKeyPolicy } from './host-key-policy.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type SshOptions } from './session.js';
+import { parseTarget, type SshTarget } from './target.js';
 
 /** `--timeout SECONDS` (fractions allowed) → milliseconds. */
 export function parseTimeoutSeconds(raw: string | undefined): number {
@@ -58,17 +57,4 @@ export function buildSshFromChoices(ctx: Pick<AppContext, 'out' | 'prompts' | 'e
       ...(c.passwordEnv ? { passwordEnv: c.passwordEnv } : {}),
     },
   };
-}
-
-/** Parse TARGET and the SSH flags. The host key policy pins `--host-key` for this target. */
-export function buildSshArgs(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, args: ParsedArgs, targetText: string): SshArgs {
-  return buildSshFromChoices(ctx, {
-    target: targetText,
-    identity: args.string('identity'),
-    hostKey: args.string('host-key'),
-    acceptNewHostKey: args.bool('accept-new-host-key'),
-    timeout: args.string('timeout'),
-    passwordEnv: args.string('password-env'),
-    flakeDir: resolve(ctx.cwd, args.string('flake') ?? '.'),
-  });
 }

@@ -1,0 +1,21 @@
+/**
+ * The SSH flags every target-reaching command shares (SSH_OPTIONS in commands/probe.ts), read
+ * into the plain choices of ssh/ssh-choices.ts.
+ */
+import { resolve } from 'node:path';
+import type { AppContext } from '../context.js';
+import type { ParsedArgs } from './args.js';
+import { buildSshFromChoices, type SshArgs } from '../ssh/ssh-choices.js';
+
+/** Parse TARGET and the SSH flags. The host key policy pins `--host-key` for this target. */
+export function buildSshArgs(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, args: ParsedArgs, targetText: string): SshArgs {
+  return buildSshFromChoices(ctx, {
+    target: targetText,
+    identity: args.string('identity'),
+    hostKey: args.string('host-key'),
+    acceptNewHostKey: args.bool('accept-new-host-key'),
+    timeout: args.string('timeout'),
+    passwordEnv: args.string('password-env'),
+    flakeDir: resolve(ctx.cwd, args.string('flake') ?? '.'),
+  });
+}
