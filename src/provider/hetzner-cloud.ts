@@ -2,8 +2,10 @@
  * Hetzner Cloud backend (issue 13), https://docs.hetzner.cloud/ :
  * - auth: `Authorization: Bearer TOKEN` (a project API token; writes need "Read & Write");
  * - errors: `{"error": {"code": "…", "message": "…", "details": …}}` with the HTTP status
- *   (401 unauthorized, 403 forbidden / token_readonly, 404 not_found, 409 conflict / uniqueness_error,
- *   423 locked (another action runs on the server), 429 rate_limit_exceeded, 5xx);
+ *   (401 unauthorized, 403 forbidden, token_readonly, 404 not_found, 409 conflict (retry) /
+ *   uniqueness_error (not), 423 locked (another action runs on the server: retry) / protected (not),
+ *   429 rate_limit_exceeded, 5xx). As hcloud-go's retry policy: 409 and 423 are retried only for
+ *   the codes conflict and locked, since both statuses carry other, final codes;
  * - rate limit: RateLimit-Limit / RateLimit-Remaining / RateLimit-Reset (unix time) headers; a 429
  *   waits Retry-After when sent, else until RateLimit-Reset (bounded, http.ts);
  * - actions: enable_rescue, reset, poweron, disable_rescue answer 201 `{"action": {id, status}}`;
@@ -63,9 +65,11 @@ export function mapHetznerCloudError(res: HttpResponse, what: string): Error {
   const said = describeResponse(res, [code, message].filter(Boolean).join(': ') || undefined);
   const m = `${LABEL}: ${what} failed (${said})`;
   if (res.status === 401) return failure('provider-unauthorized', m, 'the API token is wrong or revoked: create one in the Cloud Console (Security → API Tokens) and store it with `bootstrap secrets set NAME/token`');
-  if (res.status === 403 && code === 'token_readonly') return failure('provider-forbidden', m, 'the API token is read-only: a rescue needs a "Read & Write" token of the server\'s project');
+  if (code === 'token_readonly') return failure('provider-forbidden', m, 'the API token is read-only: a rescue needs a "Read & Write" token of the server\'s project');
   if (res.status === 403) return failure('provider-forbidden', m, 'the token may not do this (protected server, project limits); see the message');
   if (res.status === 404) return failure('provider-not-found', m, 'the server (or action) is not in the token\'s project: check [provider] server and that the token belongs to the server\'s project');
+  if (code === 'uniqueness_error') return failure('provider-conflict', m, 'a resource of that name or fingerprint already exists in the project (an SSH key named nixos-bootstrap …?): remove or rename it in the Cloud Console, then run again with --resume');
+  if (code === 'protected') return failure('provider-protected', m, 'the server is protected against this action: lift the protection in the Cloud Console (Server → Protection) or run without it');
   if (res.status === 409 || res.status === 423) return failure('provider-locked', m, 'another action is running on the server; wait for it to finish, then run again with --resume');
   if (res.status === 429) return failure('provider-rate-limited', m, 'the project\'s API rate limit is used up; wait a few minutes and run again with --resume');
   return failure('provider-error', m, 'Hetzner Cloud failed; check https://status.hetzner.com and run again with --resume');
@@ -94,7 +98,7 @@ export class HetznerCloudProvider implements RescueProvider {
       ...(o.ca ? { ca: o.ca } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       now: () => o.clock.now().getTime(),
-      busy: (res) => res.status === 423 || (res.status === 409 && apiError(res).code === 'conflict'),
+      busy: (res) => (res.status === 423 && apiError(res).code === 'locked') || (res.status === 409 && apiError(res).code === 'conflict'),
       retryAfter: rateLimitResetWait,
     };
   }

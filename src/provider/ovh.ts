@@ -4,7 +4,8 @@
  *   X-Ovh-Timestamp (the API's clock: GET /auth/time once, then the offset), X-Ovh-Signature =
  *   "$1$" + SHA1_HEX(AS + "+" + CK + "+" + METHOD + "+" + FULL_URL + "+" + BODY + "+" + TIMESTAMP);
  * - errors: `{"errorCode"?, "httpCode"?, "message", "class"?}` (400 INVALID_SIGNATURE, 403
- *   NOT_GRANTED_CALL / INVALID_CREDENTIAL, 404 Client::NotFound, 409 a task already runs, 429, 5xx);
+ *   NOT_GRANTED_CALL / NOT_CREDENTIAL / INVALID_KEY / INVALID_CREDENTIAL as python-ovh maps them,
+ *   404 Client::NotFound, 409 a task already runs, 429, 5xx);
  * - dedicated servers: the rescue is a netboot: PUT /dedicated/server/{sn} {"bootId": <rescue boot
  *   from GET …/boot?bootType=rescue>, "rescueSshKey": <our key>}, POST …/reboot (a task, polled at
  *   GET …/task/{taskId}); the netboot stays until it is set back: bootFromDisk sets the harddisk boot;
@@ -53,6 +54,9 @@ const apiError = (res: HttpResponse) => {
 export function mapOvhError(res: HttpResponse, what: string): Error {
   const { code, message } = apiError(res);
   const m = `${LABEL}: ${what} failed (${describeResponse(res, [code, message].filter(Boolean).join(': ') || undefined)})`;
+  if (code === 'NOT_CREDENTIAL') {
+    return failure('provider-unauthorized', m, 'the consumer key is not validated yet (or was revoked): open the validation URL OVHcloud gave when it was created, or create a new one and store it with `bootstrap secrets set NAME/consumer-key`');
+  }
   if (code === 'INVALID_SIGNATURE' || code === 'INVALID_KEY' || code === 'INVALID_CREDENTIAL' || res.status === 401) {
     return failure('provider-unauthorized', m, 'the application key, secret or consumer key is wrong, expired or revoked: create new ones (https://eu.api.ovh.com/createToken/) and store them with `bootstrap secrets set NAME/application-key` (…/application-secret, …/consumer-key)');
   }

@@ -124,7 +124,7 @@ describe('Hetzner Cloud backend (local HTTPS fake)', () => {
     assert.equal(fake.requests.length, 1);
   });
 
-  test('409 conflict and 423 locked are retried with backoff, bounded; uniqueness_error is not', async () => {
+  test('409 conflict and 423 locked are retried with backoff, bounded; uniqueness_error and protected are not', async () => {
     const s = await api.findServer('web1');
     fake.inject({ method: 'POST', path: /reset$/, status: 409, body: { error: { code: 'conflict', message: 'resource has changed during the request' } } });
     fake.requests.length = 0;
@@ -137,6 +137,18 @@ describe('Hetzner Cloud backend (local HTTPS fake)', () => {
     await assert.rejects(api.reset(s), (e: BootstrapError) => e.code === 'provider-locked' && /locked/.test(e.message) && /--resume/.test(e.hint ?? ''));
     assert.equal(calls().filter((x) => x.startsWith('POST')).length, 4, 'one try and three retries');
     assert.deepEqual(c.waits, [1000, 2000, 4000]);
+    // 423 also carries the final code protected (hcloud-go retries only locked): not retried.
+    fake.reset(); // the 6 locked answers left over
+    fake.inject({ method: 'POST', path: /reset$/, status: 423, body: { error: { code: 'protected', message: 'server is protected' } } });
+    c.waits.length = 0;
+    await assert.rejects(api.reset(s), (e: BootstrapError) => e.code === 'provider-protected' && /HTTP 423: protected/.test(e.message) && /Protection/.test(e.hint ?? ''));
+    assert.equal(calls().filter((x) => x.startsWith('POST')).length, 1, 'protected is final');
+    assert.deepEqual(c.waits, []);
+    fake.inject({ method: 'POST', path: /ssh_keys$/, status: 409, body: { error: { code: 'uniqueness_error', message: 'SSH key with the same name already exists' } } });
+    fake.requests.length = 0;
+    await assert.rejects(api.enableRescue(s, PUB), (e: BootstrapError) => e.code === 'provider-conflict' && /uniqueness_error/.test(e.message));
+    assert.deepEqual(calls().map((x) => x.replace(/\?.*$/, '')), ['GET /v1/ssh_keys', 'POST /v1/ssh_keys'], 'not retried, nothing armed');
+    assert.deepEqual(c.waits, []);
   });
 
   test('429 waits Retry-After, else RateLimit-Reset; bounded; then provider-rate-limited', async () => {

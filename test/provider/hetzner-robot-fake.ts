@@ -51,7 +51,7 @@ export async function startHetznerRobotFake(): Promise<HetznerRobotFake> {
       if (req.headers.authorization !== `Basic ${Buffer.from(`${fake.user}:${fake.password}`).toString('base64')}`) return send(401, err(401, 'UNAUTHORIZED', 'Unauthorized'));
       if (req.method === 'POST' && req.headers['content-type'] !== 'application/x-www-form-urlencoded') return send(400, err(400, 'INVALID_INPUT', 'invalid input', { missing: null, invalid: ['content-type'] }));
       const out = (s: RobotServer) => ({ server_ip: s.server_ip, server_ipv6_net: '2a01:4f8:111:4221::', server_number: s.server_number, server_name: s.server_name, product: 'AX41', dc: 'FSN1-DC1', traffic: 'unlimited', status: s.status, cancelled: false, paid_until: '2027-01-01' });
-      const rescueOut = (s: RobotServer, password: string | null) => ({ rescue: { server_ip: s.server_ip, server_ipv6_net: '2a01:4f8:111:4221::', server_number: s.server_number, os: s.rescue ? 'linux' : ['linux', 'vkvm'], active: s.rescue, password, authorized_key: (s.rescueKeys ?? []).map((fp) => ({ key: { name: fake.keys.find((k) => k.fingerprint === fp)?.name, fingerprint: fp, type: 'ED25519', size: 256 } })), host_key: [], boot_time: null } });
+      const rescueOut = (s: RobotServer, password: string | null) => ({ rescue: { server_ip: s.server_ip, server_ipv6_net: '2a01:4f8:111:4221::', server_number: s.server_number, os: s.rescue ? 'linux' : ['linux', 'vkvm'], arch: s.rescue ? 64 : [64], active: s.rescue, password, authorized_key: (s.rescueKeys ?? []).map((fp) => ({ key: { name: fake.keys.find((k) => k.fingerprint === fp)?.name, fingerprint: fp, type: 'ED25519', size: 256 } })), host_key: [], boot_time: null } });
       let m: RegExpExecArray | null;
       const find = (n: string) => fake.servers.find((s) => s.server_number === Number(n));
       if (req.method === 'GET' && path === '/server') return fake.servers.length ? send(200, fake.servers.map((s) => ({ server: out(s) }))) : send(404, err(404, 'NOT_FOUND', 'No server found'));
@@ -72,7 +72,8 @@ export async function startHetznerRobotFake(): Promise<HetznerRobotFake> {
         if (req.method === 'DELETE') { s.rescue = false; return send(200, rescueOut(s, null)); }
         if (req.method === 'POST') {
           if (formData.get('os') !== 'linux') return send(400, err(400, 'INVALID_INPUT', 'invalid input', { missing: null, invalid: ['os'] }));
-          const fps = formData.getAll('authorized_key[]');
+          // PHP-style arrays, as documented: authorized_key[]=… (community.hrobot sends authorized_key[0]=…, [1]=… for several).
+          const fps = [...formData].filter(([k]) => /^authorized_key\[\d*\]$/.test(k)).map(([, v]) => v);
           if (fps.some((fp) => !fake.keys.some((k) => k.fingerprint === fp))) return send(400, err(400, 'INVALID_INPUT', 'invalid input', { missing: null, invalid: ['authorized_key'] }));
           s.rescue = true;
           s.rescueKeys = fps;

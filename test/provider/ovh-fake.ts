@@ -23,6 +23,8 @@ export interface OvhFake {
   skewSeconds: number;
   rules: Array<{ method: string; path: string }>;
   requests: OvhRequest[]; dedicated: OvhDedicated[]; vps: OvhVps[];
+  /** False: the consumer key was created but never validated (403 NOT_CREDENTIAL). */
+  ckValidated: boolean;
   /** Polls a task stays "doing" before "done" (default 1). */
   pollsUntilDone: number;
   inject(i: OvhInjected): void;
@@ -42,7 +44,7 @@ export async function startOvhFake(): Promise<OvhFake> {
   const fake: OvhFake = {
     url: '', cert, ak: 'ovhAppKey0123456', as: 'ovhAppSecret0123456789abcdefABCDEF', ck: 'ovhConsumerKey0123456789abcdefABCD', skewSeconds: -3700,
     rules: [{ method: 'GET', path: '/*' }, { method: 'PUT', path: '/dedicated/server/*' }, { method: 'POST', path: '/dedicated/server/*' }, { method: 'PUT', path: '/vps/*' }, { method: 'POST', path: '/vps/*' }],
-    requests: [], dedicated: [], vps: [], pollsUntilDone: 1,
+    requests: [], dedicated: [], vps: [], pollsUntilDone: 1, ckValidated: true,
     inject: (i) => injected.push({ times: 1, ...i }),
     reset: () => { injected.length = 0; fake.requests.length = 0; },
     close: async () => {},
@@ -68,6 +70,7 @@ export async function startOvhFake(): Promise<OvhFake> {
       if (method === 'GET' && path === '/auth/time') return send(200, apiNow());
       if (req.headers['x-ovh-application'] !== fake.ak) return send(403, { errorCode: 'INVALID_KEY', httpCode: '403 Forbidden', message: 'Invalid application key' });
       if (req.headers['x-ovh-consumer'] !== fake.ck) return send(403, { errorCode: 'INVALID_CREDENTIAL', httpCode: '403 Forbidden', message: 'This credential does not exist' });
+      if (!fake.ckValidated) return send(403, { errorCode: 'NOT_CREDENTIAL', httpCode: '403 Forbidden', message: 'This credential is not valid' });
       if (!/^\d+$/.test(ts) || Math.abs(Number(ts) - apiNow()) > 180) return send(400, { errorCode: 'QUERY_TIME_OUT', httpCode: '400 Bad Request', message: 'Query out of time' });
       if (!signatureOk) return send(400, { errorCode: 'INVALID_SIGNATURE', httpCode: '400 Bad Request', message: 'Invalid signature' });
       const granted = fake.rules.some((r) => r.method === method && new RegExp('^' + r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$').test(path.split('?')[0]!));

@@ -94,6 +94,15 @@ describe('OVHcloud backend (local HTTPS fake, signatures checked)', () => {
     await assert.rejects(make({ ck: 'not-the-consumer-key-00000000000' }).findServer('ns3001234.ip-203-0-113.eu'), (e: BootstrapError) =>
       e.code === 'provider-unauthorized' && /INVALID_CREDENTIAL/.test(e.message));
     assert.deepEqual(calls(), ['GET /auth/time', 'GET /dedicated/server/ns3001234.ip-203-0-113.eu']);
+    fake.reset();
+    fake.ckValidated = false;
+    try {
+      await assert.rejects(make().findServer('ns3001234.ip-203-0-113.eu'), (e: BootstrapError) =>
+        e.code === 'provider-unauthorized' && /HTTP 403: NOT_CREDENTIAL/.test(e.message) && /not validated/.test(e.hint ?? ''));
+      assert.equal(fake.requests.length, 2, 'not retried');
+    } finally {
+      fake.ckValidated = true;
+    }
   });
 
   test('403 NOT_GRANTED_CALL, 404, 409, 429 with Retry-After (bounded), 5xx on a read retried, a failed task', async () => {
