@@ -2,6 +2,11 @@
  * The one subprocess door. Every ssh, nix, nixos-anywhere, restic, age or sops call goes through
  * `runCommand` with an argv array (never a shell string). Failures raise CommandFailed carrying
  * argv, exit code and a redacted stderr tail.
+ *
+ * Why not zx (issue 14): zx runs every command through `$.shell` (bash -c with a `set -euo
+ * pipefail;` prefix), so argv would become a quoted shell string, and its kill walks the process
+ * tree with `ps`. This runner spawns argv directly and stops the installer's whole process group
+ * (setsid-style `detached`), which is what the phase timeouts and the kill -9 recovery rely on.
  */
 import { spawn } from 'node:child_process';
 import { BootstrapError, failure, isBootstrapError } from '../errors.js';
