@@ -7,8 +7,11 @@ import type { AppContext } from '../context.js';
 import type { ParsedArgs } from './args.js';
 import { buildSshFromChoices, type SshArgs } from '../ssh/ssh-choices.js';
 
-/** Parse TARGET and the SSH flags. The host key policy pins `--host-key` for this target. */
-export function buildSshArgs(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, args: ParsedArgs, targetText: string): SshArgs {
+/**
+ * Parse TARGET and the SSH flags. The host key policy pins `--host-key` for this target, in the
+ * flake's configured stateDir (bootstrap.toml), like every other command.
+ */
+export function buildSshArgs(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, args: ParsedArgs, targetText: string, stateDir?: string): SshArgs {
   return buildSshFromChoices(ctx, {
     target: targetText,
     identity: args.string('identity'),
@@ -17,5 +20,6 @@ export function buildSshArgs(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | '
     timeout: args.string('timeout'),
     passwordEnv: args.string('password-env'),
     flakeDir: resolve(ctx.cwd, args.string('flake') ?? '.'),
+    ...(stateDir ? { stateDir } : {}),
   });
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { flakePath } from './flake-path.js';
+import { DEFAULT_STATE_DIR } from './state-paths.js';
 import { isHostName } from '../host-name.js';
 
 import { secretsSection, sopsSection } from './sections/secrets.js';
@@ -12,7 +13,7 @@ import { backupSection, cacheSection, storageSection } from './sections/storage.
 export const ConfigSchema = z
   .object({
     hostsDir: flakePath('hosts', 'where host directories live, relative to the flake'),
-    stateDir: flakePath('.bootstrap', 'git-ignored journal, locks, logs, known_hosts'),
+    stateDir: flakePath(DEFAULT_STATE_DIR, 'git-ignored journal, locks, logs, known_hosts'),
     hosts: z
       .record(
         z.string().refine(isHostName, { message: 'must be a host name: letters, digits and dashes, starting with a letter' }),

@@ -4,10 +4,11 @@
  * step it is at; a failure names its phase (installer-session.ts runs the call).
  */
 import { chmodSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { CommandFailed } from '../exec/run.js';
 import type { Phase } from '../nix/nixos-anywhere.js';
 import { redact } from '../redact.js';
+import { statePaths } from '../config/state-paths.js';
 
 export interface InstallLog {
   path: string;
@@ -16,9 +17,8 @@ export interface InstallLog {
 }
 
 /** <flake>/.bootstrap/logs/HOST-2026-07-22T07-18-28Z.log */
-export function buildLogPath(flakeDir: string, host: string, now: Date, stateDir = '.bootstrap'): string {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-  return join(flakeDir, stateDir, 'logs', `${host}-${stamp}.log`);
+export function buildLogPath(flakeDir: string, host: string, now: Date, stateDir?: string): string {
+  return statePaths(flakeDir, stateDir).installLog(host, now);
 }
 
 /**

@@ -15,6 +15,7 @@ import { buildNewSopsYaml, matchRule, parseCreationRules, planSopsYaml, planSops
 import { SHARED_ADMIN_AGE_ANCHOR } from '../keys/host-keys.js';
 import { recipientOfIdentity } from '../keys/age-key.js';
 import { homedir } from 'node:os';
+import { DEFAULT_STATE_DIR } from '../config/state-paths.js';
 
 export interface RegisterInput {
   host: string;
@@ -36,7 +37,7 @@ export interface RegisterReport {
   notes: string[];
 }
 
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.bootstrap', 'result', '.direnv']);
+const SKIP_DIRS = new Set(['.git', 'node_modules', DEFAULT_STATE_DIR, 'result', '.direnv']);
 
 /** Flake files under a changed rule (first matching rule wins, as in sops) that hold sops metadata. */
 async function findSopsFiles(flakeDir: string, rules: string[], changed: string[]): Promise<string[]> {

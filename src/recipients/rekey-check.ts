@@ -16,8 +16,9 @@ import { dirname, join, relative } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { AppContext } from '../context.js';
 import { matchRule } from './sops-yaml.js';
+import { DEFAULT_STATE_DIR } from '../config/state-paths.js';
 
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.direnv', 'result', '.bootstrap']);
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.direnv', 'result', DEFAULT_STATE_DIR]);
 
 /** The age recipients a sops file is encrypted for (YAML, JSON, dotenv/INI metadata). Pure. */
 export function parseSopsFileRecipients(text: string): string[] {

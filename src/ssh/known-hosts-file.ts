@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { withFileLock } from '../workflow/flake-lock.js';
 import { buildPinnedKnownHosts, type HostKey } from './host-keys.js';
+import { statePaths } from '../config/state-paths.js';
 
 /** Pin `key` under `name` ("host" or "[host]:port"). Returns false when it was already pinned. */
 export async function writePinnedKey(file: string, name: string, key: HostKey): Promise<boolean> {
@@ -29,6 +30,6 @@ export async function writePinnedKey(file: string, name: string, key: HostKey): 
 }
 
 /** FLAKE/STATEDIR/known_hosts: where pins are kept (HostKeyPolicy writes it, verify and restore read it). */
-export function buildKnownHostsPath(flakeDir: string, stateDir = '.bootstrap'): string {
-  return join(flakeDir, stateDir, 'known_hosts');
+export function buildKnownHostsPath(flakeDir: string, stateDir?: string): string {
+  return statePaths(flakeDir, stateDir).knownHosts;
 }

@@ -5,10 +5,10 @@
  * what happened. Reading is tolerant: a torn last line (a crash mid-write) is skipped.
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { checkHostName } from '../host-name.js';
 import { usageError } from '../errors.js';
 import { redact } from '../redact.js';
+import { statePaths } from '../config/state-paths.js';
 
 export type StepStatus = 'started' | 'done' | 'failed' | 'skipped' | 'interrupted';
 
@@ -35,10 +35,10 @@ export interface Journal {
  * Where a host's journal and lock live. The host name is validated because it becomes a path.
  * @throws usageError 'bad-host-name' when `host` is not a host name (src/host-name.ts)
  */
-export function buildJournalPaths(flakeDir: string, host: string, stateDir = '.bootstrap'): Journal {
+export function buildJournalPaths(flakeDir: string, host: string, stateDir?: string): Journal {
   checkHostName(host);
-  const dir = join(flakeDir, stateDir, 'state', host);
-  return { dir, path: join(dir, 'journal.jsonl'), lockPath: join(dir, 'lock'), host };
+  const paths = statePaths(flakeDir, stateDir);
+  return { dir: paths.hostDir(host), path: paths.journal(host), lockPath: paths.lock(host), host };
 }
 
 /** One journal line. Messages and details pass the redactor here, the single way in. */

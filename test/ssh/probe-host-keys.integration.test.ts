@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
@@ -92,4 +92,22 @@ test('--accept-new-host-key pins into .bootstrap/known_hosts; the next run needs
   const repinned = await probe(dir, '--host-key', sshd.fingerprint);
   assert.equal(repinned.code, 0, repinned.stderr);
   assert.ok(!readFileSync(join(dir, '.bootstrap', 'known_hosts'), 'utf8').includes(pins.split(' ')[2]!.trim()));
+});
+
+test('a flake with its own stateDir: probe and plan --target pin there, where verify and status read, never into .bootstrap', async () => {
+  const dir = flake();
+  writeFileSync(join(dir, 'flake.nix'), '{ outputs = { ... }: { }; }\n');
+  writeFileSync(join(dir, 'bootstrap.toml'), 'stateDir = "var/nb"\n');
+  const r = await probe(dir, '--accept-new-host-key');
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readFileSync(join(dir, 'var/nb/known_hosts'), 'utf8').includes(`[127.0.0.1]:${sshd.port} ssh-ed25519 `));
+  assert.equal(existsSync(join(dir, '.bootstrap')), false, 'no second pin file');
+
+  const other = flake();
+  writeFileSync(join(other, 'flake.nix'), '{ outputs = { ... }: { }; }\n');
+  writeFileSync(join(other, 'bootstrap.toml'), 'stateDir = "var/nb"\n');
+  const plan = await runCli(['plan', 'web1', '--target', sshd.target, '-i', sshd.clientKeyPath, '--accept-new-host-key', '--profile', 'generic-kvm-vps', '--layout', 'single-ext4', '--login-key', `${sshd.clientKeyPath}.pub`, '--flake', other], { env: { HOME: join(other, 'home'), SSH_AUTH_SOCK: undefined } });
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.ok(readFileSync(join(other, 'var/nb/known_hosts'), 'utf8').includes(`[127.0.0.1]:${sshd.port} ssh-ed25519 `));
+  assert.equal(existsSync(join(other, '.bootstrap')), false, 'no second pin file');
 });

@@ -1,5 +1,7 @@
 /** `bootstrap plan`: flags → PlanOptions → runPlan (src/workflow/plan). Wiring only. */
 import type { CommandModule } from '../spec.js';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
 import { parseSize } from '../../render/plan-choices.js';
 import type { PlanAnswers } from '../../render/plan.js';
@@ -23,7 +25,8 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   let target: string | undefined;
   let identityFile: string | undefined;
   if (given[0] === 'target') {
-    const ssh = buildSshArgs(ctx, args, args.string('target')!);
+    const { config } = await loadConfig(resolve(ctx.cwd, args.string('flake') ?? '.'));
+    const ssh = buildSshArgs(ctx, args, args.string('target')!, config.stateDir);
     identityFile = ssh.ssh.identityFile;
     source = { kind: 'target', target: ssh.target, ssh: ssh.ssh };
     target = formatTarget(ssh.target);

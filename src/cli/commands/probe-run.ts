@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import type { CommandModule } from '../spec.js';
-import { assertFlakeDirExists } from '../../config/load.js';
+import { assertFlakeDirExists, loadConfig } from '../../config/load.js';
 import { failure, usageError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildProbeSummary } from '../../probe/summary.js';
@@ -19,17 +19,19 @@ import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
  * when it is a flake), else $XDG_STATE_HOME/nixos-bootstrap, so probing from any directory does
  * not leave a .bootstrap/ behind there.
  */
-async function choosePinDir(ctx: Pick<AppContext, 'cwd' | 'env'>, flake: string | undefined): Promise<string> {
-  if (flake !== undefined) return resolve(ctx.cwd, flake);
+async function choosePinDir(ctx: Pick<AppContext, 'cwd' | 'env'>, flake: string | undefined): Promise<{ flakeDir: string; stateDir?: string }> {
+  // In a flake the pins go to its configured stateDir, where verify and status look for them.
+  const inFlake = async (flakeDir: string) => ({ flakeDir, stateDir: (await loadConfig(flakeDir)).config.stateDir });
+  if (flake !== undefined) return inFlake(resolve(ctx.cwd, flake));
   for (const marker of ['flake.nix', 'bootstrap.toml']) {
     try {
       await access(join(ctx.cwd, marker));
-      return ctx.cwd;
+      return inFlake(ctx.cwd);
     } catch {
       // not a flake here
     }
   }
-  return join(ctx.env.XDG_STATE_HOME || join(ctx.env.HOME || homedir(), '.local/state'), 'nixos-bootstrap');
+  return { flakeDir: join(ctx.env.XDG_STATE_HOME || join(ctx.env.HOME || homedir(), '.local/state'), 'nixos-bootstrap') };
 }
 
 /** --out must name a file in an existing directory: checked before the probe, as bad input. */
@@ -61,7 +63,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       acceptNewHostKey: args.bool('accept-new-host-key'),
       timeout: args.string('timeout'),
       passwordEnv: args.string('password-env'),
-      flakeDir: await choosePinDir(ctx, args.string('flake')),
+      ...(await choosePinDir(ctx, args.string('flake'))),
     });
     report = await runReadReport(ctx, { kind: 'target', target, ssh });
   }

@@ -15,6 +15,7 @@ import { redact } from '../../redact.js';
 import { checkHostName } from '../../render/plan-choices.js';
 import type { InstallAnswers } from '../install/answers.js';
 import { runRebuild } from '../rebuild/index.js';
+import { buildLogStamp, statePaths } from '../../config/state-paths.js';
 
 export interface FleetOptions {
   hosts: string[];
@@ -79,13 +80,14 @@ export function buildFleetTable(results: FleetResult[]): string {
 export async function runFleet(app: AppContext, o: FleetOptions): Promise<FleetResult[]> {
   const flakeDir = resolve(app.cwd, o.flakeDir);
   const { config } = await loadConfig(flakeDir);
-  const logDir = join(flakeDir, config.stateDir, 'logs');
+  const paths = statePaths(flakeDir, config.stateDir);
+  const logDir = paths.logs;
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
-  const stamp = app.clock.now().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = buildLogStamp(app.clock.now());
   app.out.info(`rebuilding ${o.hosts.length} host(s), ${o.parallel} at a time; per-host logs in ${logDir}`);
 
   const results = await runPool(o.hosts, o.parallel, async (host): Promise<FleetResult> => {
-    const logPath = join(logDir, `fleet-${host}-${stamp}.log`);
+    const logPath = paths.fleetLog(host, stamp);
     const { out, close } = hostOutput(app, host, logPath);
     const started = Date.now();
     try {

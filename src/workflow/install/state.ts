@@ -10,6 +10,7 @@ import { parseWith } from '../../config/validate.js';
 import { usageError } from '../../errors.js';
 import { HardwareReportSchema, type HardwareReport } from '../../probe/report.js';
 import { InstallAnswersSchema, buildResumableAnswers, type InstallAnswers } from './answers.js';
+import { statePaths } from '../../config/state-paths.js';
 
 const RunStateSchema = z.object({
   mode: z.enum(['new-host', 'rebuild', 'recover']),
@@ -19,7 +20,7 @@ const RunStateSchema = z.object({
 export type RunState = z.infer<typeof RunStateSchema>;
 
 export function buildStatePath(flakeDir: string, stateDir: string, host: string): string {
-  return join(flakeDir, stateDir, 'state', host, 'run.json');
+  return statePaths(flakeDir, stateDir).runState(host);
 }
 
 export async function saveRunState(path: string, state: { mode: RunState['mode']; answers: InstallAnswers; report: HardwareReport }): Promise<void> {
