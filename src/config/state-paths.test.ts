@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildKnownHostsPath } from '../ssh/known-hosts-file.js';
-import { buildLogPath } from '../install/run-phases.js';
+import { buildLogPath } from '../installer/run-phases.js';
 import { buildJournalPaths } from '../workflow/journal.js';
 import { buildStatePath } from '../workflow/install/state.js';
 import { statePaths } from './state-paths.js';

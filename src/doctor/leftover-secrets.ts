@@ -3,7 +3,7 @@
  * operator's machine) hold host keys and LUKS passphrases until someone wipes them. doctor wipes
  * them, as the next install does, and says what it found.
  */
-import { describeAge, listSecretBases, sweepStaleSecretDirs } from '../install/secret-dir.js';
+import { describeAge, listSecretBases, sweepStaleSecretDirs } from '../installer/secret-dir.js';
 import type { CheckResult } from './checks.js';
 
 export async function leftoverSecretsCheck(env: NodeJS.ProcessEnv): Promise<CheckResult> {

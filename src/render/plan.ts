@@ -17,7 +17,7 @@ import { buildHardwareNix, buildHardwareNixInputFromReport } from './hardware-ni
 import { buildDefaultNix, buildStableJson } from './host-files.js';
 import { buildDiskCandidates, chooseInstallDisks, type InstallDisk } from './install-disk.js';
 import { parseTarget } from '../ssh/target.js';
-import { parseLoginKeyLine } from '../install/login-keys.js';
+import { parseLoginKeyLine } from '../installer/login-keys.js';
 import { checkHostName, checkSecondDiskFits, checkSubvolumesFit, describeUnknownFirmware, planBootChoice, planLayout } from './plan-choices.js';
 
 export interface PlanAnswers {

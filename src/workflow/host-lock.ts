@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { failure } from '../errors.js';
 import { defaultProcessPorts, isSameProcessAlive, readProcessStart, type ProcessPorts } from '../exec/process-info.js';
-import { describeAge, wipeSecretDir } from '../install/secret-dir.js';
+import { describeAge, wipeSecretDir } from '../installer/secret-dir.js';
 
 
 export interface LockInfo {

@@ -7,7 +7,7 @@ import { parseSize } from '../../render/plan-choices.js';
 import type { PlanAnswers } from '../../render/plan.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runPlan } from '../../workflow/plan/index.js';
-import type { ReportSource } from '../../workflow/plan/read-report.js';
+import type { ReportSource } from '../../probe/read-report.js';
 import { buildSshArgs } from '../ssh-flags.js';
 import { resolveRunLoginKeys } from '../../workflow/install/login.js';
 

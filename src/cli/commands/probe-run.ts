@@ -11,7 +11,7 @@ import { assertFlakeDirExists, loadConfig } from '../../config/load.js';
 import { failure, usageError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildProbeSummary } from '../../probe/summary.js';
-import { runReadReport } from '../../workflow/plan/read-report.js';
+import { runReadReport } from '../../probe/read-report.js';
 import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
 
 /**

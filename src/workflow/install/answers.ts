@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parseTomlFile } from '../../config/load.js';
 import { parseWith } from '../../config/validate.js';
 import { usageError } from '../../errors.js';
-import { parsePhaseTimeouts } from '../../install/installer-session.js';
+import { parsePhaseTimeouts } from '../../installer/installer-session.js';
 import { findLayout } from '../../render/disko/index.js';
 import { checkHostName, checkSecondDiskFits, parseSize } from '../../render/plan-choices.js';
 

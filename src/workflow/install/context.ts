@@ -6,9 +6,9 @@
 import type { AppContext } from '../../context.js';
 import type { HostKeys } from '../../keys/host-keys.js';
 import type { NixosAnywhereCommand, Phase } from '../../nix/nixos-anywhere.js';
-import type { InstallerSession } from '../../install/installer-session.js';
-import type { InstallLog } from '../../install/run-phases.js';
-import type { ExtraFilesResult } from '../../install/extra-files.js';
+import type { InstallerSession } from '../../installer/installer-session.js';
+import type { InstallLog } from '../../installer/run-phases.js';
+import type { ExtraFilesResult } from '../../installer/extra-files.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { StepContext } from '../step.js';
 import type { BuildResult } from './preflight-nix.js';

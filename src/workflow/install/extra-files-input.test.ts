@@ -11,7 +11,7 @@ import { isBootstrapError } from '../../errors.js';
 import { ensureHostKeys, ensureSeparateAgeKey, SHARED_ADMIN_AGE_NAME } from '../../keys/host-keys.js';
 import type { SecretStore } from '../../secrets/store.js';
 import { MemorySecretStore } from '../../../test/fakes/memory-store.js';
-import { buildExtraFilesPlan } from '../../install/extra-files.js';
+import { buildExtraFilesPlan } from '../../installer/extra-files.js';
 import { buildKeyOptions, buildSeparateKeyOptions, type IdentityMode, type InstallCtx } from './context.js';
 import { buildExtraFilesInput } from './run-install.js';
 

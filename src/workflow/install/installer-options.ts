@@ -3,7 +3,7 @@
  * --dry-run, so the plan shows exactly what will run.
  */
 import { PHASES, type NixosAnywhereOptions, type Phase } from '../../nix/nixos-anywhere.js';
-import { DEFAULT_PHASE_TIMEOUTS_MS, parsePhaseTimeouts } from '../../install/installer-session.js';
+import { DEFAULT_PHASE_TIMEOUTS_MS, parsePhaseTimeouts } from '../../installer/installer-session.js';
 import type { BuildResult } from './preflight-nix.js';
 import type { PreparedInstall } from './prepare.js';
 

@@ -11,7 +11,7 @@ import type { Task } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
 import { failure, messageOf } from '../../errors.js';
 import { CommandFailed } from '../../exec/run.js';
-import { buildLoginKeysArgv, checkLogin, type LoginCheck, parseEvaluatedLoginKeys, parseLoginKeyLine, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../install/login-keys.js';
+import { buildLoginKeysArgv, checkLogin, type LoginCheck, parseEvaluatedLoginKeys, parseLoginKeyLine, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
 import type { InstallAnswers } from './answers.js';
 import type { InstallCtx } from './context.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { withTempDir } from '../../../test/helpers/tmp.js';
 import { FakeOnePassword } from '../../../test/fakes/onepassword-sdk.js';
 import { ConfigSchema } from '../../config/schema.js';
-import { buildExtraFilesPlan, writeExtraFiles } from '../../install/extra-files.js';
+import { buildExtraFilesPlan, writeExtraFiles } from '../../installer/extra-files.js';
 import { redact } from '../../redact.js';
 import { OnePasswordStore } from '../../secrets/onepassword.js';
 import type { InstallCtx } from './context.js';

@@ -21,7 +21,7 @@ import {
   parseBuildJson,
   parseDiskoDevices,
   type BuiltPaths,
-} from '../../install/build-first.js';
+} from '../../installer/build-first.js';
 import type { InstallCtx } from './context.js';
 
 type C = Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'out' | 'signal' | 'loaded' | 'plan' | 'answers'>;

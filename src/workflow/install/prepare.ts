@@ -9,8 +9,8 @@ import type { LoadedConfig } from '../../config/load.js';
 import type { AppContext } from '../../context.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { buildInstallerArgv, locateNixosAnywhere } from '../../nix/nixos-anywhere.js';
-import { buildEvalDrvArgv, buildSystemBuildArgv } from '../../install/build-first.js';
-import { formatDuration } from '../../install/installer-session.js';
+import { buildEvalDrvArgv, buildSystemBuildArgv } from '../../installer/build-first.js';
+import { formatDuration } from '../../installer/installer-session.js';
 import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts } from './installer-options.js';
 import type { BuildResult } from './preflight-nix.js';
 import type { HardwareReport } from '../../probe/report.js';
@@ -25,7 +25,7 @@ import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/pla
 import type { SshOptions } from '../../ssh/session.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
 import type { InstallAnswers } from './answers.js';
-import type { ResolvedLoginKeys } from '../../install/login-keys.js';
+import type { ResolvedLoginKeys } from '../../installer/login-keys.js';
 import { describeWipe } from './confirm.js';
 import type { IdentityMode, InstallMode } from './context.js';
 

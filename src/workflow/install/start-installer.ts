@@ -5,9 +5,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failure, usageError } from '../../errors.js';
-import { InstallerSession } from '../../install/installer-session.js';
-import { buildGuardPins, buildPinNames, prepareSshGuard } from '../../install/ssh-guard.js';
-import { parsePublicKeyLine } from '../../install/wait-host-key.js';
+import { InstallerSession } from '../../installer/installer-session.js';
+import { buildGuardPins, buildPinNames, prepareSshGuard } from '../../installer/ssh-guard.js';
+import { parsePublicKeyLine } from '../../installer/wait-host-key.js';
 import { buildInstallerArgv, findOnPath, type Phase } from '../../nix/nixos-anywhere.js';
 import { registerSecret } from '../../redact.js';
 import { lookupKnownHost, parseKnownHosts, type HostKey } from '../../ssh/host-keys.js';

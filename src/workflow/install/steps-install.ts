@@ -5,7 +5,7 @@
  * continues at the phase that failed (with a new call for the phases left).
  */
 import { failure } from '../../errors.js';
-import { parsePublicKeyLine, runWaitForProvisionedKey, DEFAULT_HOST_KEY_DEADLINE_MS } from '../../install/wait-host-key.js';
+import { parsePublicKeyLine, runWaitForProvisionedKey, DEFAULT_HOST_KEY_DEADLINE_MS } from '../../installer/wait-host-key.js';
 import type { Phase } from '../../nix/nixos-anywhere.js';
 import type { HostKey } from '../../ssh/host-keys.js';
 import type { Step } from '../step.js';

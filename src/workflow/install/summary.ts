@@ -10,7 +10,7 @@ import { INSTALL_HEALTH_EXIT, runInstallHealth } from '../status/after-install.j
 import { readHostPublicKeys } from '../../keys/host-keys.js';
 import { openSecretStore } from '../../secrets/open-store.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
-import type { LoginCheck } from '../../install/login-keys.js';
+import type { LoginCheck } from '../../installer/login-keys.js';
 import { buildBuiltPath } from './preflight-nix.js';
 import { buildLoginCheckPath, loadLoginCheck } from './login.js';
 import { buildStatePath } from './state.js';

@@ -13,7 +13,7 @@ import { isBootstrapError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { loadProfiles } from '../../profiles/load.js';
 import { formatTarget } from '../../ssh/target.js';
-import { runReadReport } from '../plan/read-report.js';
+import { runReadReport } from '../../probe/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
 import { checkAnswers, mergeAnswers, type InstallAnswers, type InstallRunFlags } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';

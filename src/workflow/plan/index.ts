@@ -17,7 +17,7 @@ import { applyFilePlan, planFiles, type FilePlanEntry } from '../../render/file-
 import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/plan.js';
 import { buildPlanJson, buildPlanText } from '../../render/plan-print.js';
 import { buildFlakeHint, isHostPickedUp } from './flake-hint.js';
-import { runReadReport, type ReportSource } from './read-report.js';
+import { runReadReport, type ReportSource } from '../../probe/read-report.js';
 
 export interface PlanOptions {
   host: string;

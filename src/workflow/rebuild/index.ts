@@ -16,7 +16,7 @@ import type { Manifest, ManifestDisk } from '../../manifest/schema.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildDiskCandidates, formatBytes, matchDisk, type DiskMatch } from '../../render/install-disk.js';
 import { formatTarget } from '../../ssh/target.js';
-import { runReadReport } from '../plan/read-report.js';
+import { runReadReport } from '../../probe/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
 import { checkAnswers, mergeAnswers, type InstallAnswers, type InstallRunFlags } from '../install/answers.js';
 import { runConfirmWipe } from '../install/confirm.js';

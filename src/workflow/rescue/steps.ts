@@ -8,12 +8,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { failure, messageOf, usageError } from '../../errors.js';
-import { pinHostKey } from '../../install/wait-host-key.js';
+import { pinHostKey } from '../../installer/wait-host-key.js';
 import type { OperatorKey } from '../../provider/ssh-key.js';
 import type { ProviderServer, RescueProvider } from '../../provider/types.js';
 import { keyLabel, lookupKnownHost, parseKnownHosts, type HostKey } from '../../ssh/host-keys.js';
 import { formatTarget, knownHostsName, type SshTarget } from '../../ssh/target.js';
-import { fetchHostKey } from '../../ssh/wait-host-key.js';
+import { fetchHostKey } from '../../ssh/fetch-host-key.js';
 import type { Step, StepContext } from '../step.js';
 
 export interface RescueCtx extends StepContext {

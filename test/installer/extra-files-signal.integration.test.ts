@@ -55,7 +55,7 @@ test('SIGINT with a main.ts-like handler: directory removed, the run unwinds and
 test('kill -9 leaves the directory (nothing can run), the next sweep wipes it: zeros first, then gone', async () => {
   const { linkSync, mkdtempSync, readFileSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const { listSecretBases, sweepStaleSecretDirs } = await import('../../src/install/secret-dir.js');
+  const { listSecretBases, sweepStaleSecretDirs } = await import('../../src/installer/secret-dir.js');
   const r = await runAndSignal('bare', 'SIGKILL');
   const outside = mkdtempSync(join(r.info.dir, '..', 'nb-test-link-'));
   try {

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../src/context.js';
 import { isBootstrapError } from '../../src/errors.js';
-import { buildKnownHostsPath, parsePublicKeyLine, runWaitForProvisionedKey } from '../../src/install/wait-host-key.js';
+import { buildKnownHostsPath, parsePublicKeyLine, runWaitForProvisionedKey } from '../../src/installer/wait-host-key.js';
 import { parseTarget } from '../../src/ssh/target.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { withTempDir } from '../helpers/tmp.js';

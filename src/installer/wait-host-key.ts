@@ -4,7 +4,7 @@
  * flake's .bootstrap/known_hosts. A different key is a failure that names both fingerprints; keys
  * listed in `tolerate` (the kexec installer's, seen earlier in this run) only mean "not yet".
  *
- * Each attempt is a bare handshake (src/ssh/wait-host-key.ts fetchHostKey): no login, so no
+ * Each attempt is a bare handshake (src/ssh/fetch-host-key.ts): no login, so no
  * credentials are needed to prove who answers. Clock and sleep are injected so tests do not wait.
  */
 import type { Clock } from '../context.js';
@@ -12,7 +12,7 @@ import { failure, messageOf, usageError } from '../errors.js';
 import { buildHostKey, buildHostKeyAlgorithms, keyLabel, type HostKey } from '../ssh/host-keys.js';
 import { writePinnedKey } from '../ssh/known-hosts-file.js';
 import { formatTarget, knownHostsName, type SshTarget } from '../ssh/target.js';
-import { fetchHostKey } from '../ssh/wait-host-key.js';
+import { fetchHostKey } from '../ssh/fetch-host-key.js';
 
 /** ssh2's host key algorithms; the expected key's type is moved to the front. */
 const DEFAULT_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];

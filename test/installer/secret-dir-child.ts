@@ -4,8 +4,8 @@
  * argv[2] = "bare" (no other signal handler) or "main-like" (a handler like src/main.ts's, which
  * aborts the run and lets it unwind).
  */
-import { writeExtraFiles } from '../../src/install/extra-files.js';
-import { withSecretDir } from '../../src/install/secret-dir.js';
+import { writeExtraFiles } from '../../src/installer/extra-files.js';
+import { withSecretDir } from '../../src/installer/secret-dir.js';
 
 const mode = process.argv[2] ?? 'bare';
 const controller = new AbortController();

@@ -4,15 +4,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { AppContext } from '../../context.js';
-import { parseWith } from '../../config/validate.js';
-import { usageError } from '../../errors.js';
-import { facterToReport } from '../../probe/facter.js';
-import { HardwareReportSchema, type HardwareReport } from '../../probe/report.js';
-import { runProbe, type ProbeOptions } from '../../probe/run-probe.js';
-import { sanitizeStrings } from '../../probe/sanitize.js';
-import { planAuth } from '../../ssh/auth.js';
-import { formatTarget, type SshTarget } from '../../ssh/target.js';
+import type { AppContext } from '../context.js';
+import { parseWith } from '../config/validate.js';
+import { usageError } from '../errors.js';
+import { facterToReport } from './facter.js';
+import { HardwareReportSchema, type HardwareReport } from './report.js';
+import { runProbe, type ProbeOptions } from './run-probe.js';
+import { sanitizeStrings } from './sanitize.js';
+import { planAuth } from '../ssh/auth.js';
+import { formatTarget, type SshTarget } from '../ssh/target.js';
 
 export type ReportSource =
   | { kind: 'target'; target: SshTarget; ssh: ProbeOptions }
