@@ -4,6 +4,7 @@
  *   /run  holds current-system, booted-system, secrets → secrets.d/1, agenix → agenix.d/1, the age key
  *   /nix  holds a fake store (the system's activate script, the sops-nix manifest) and the profile links
  *   /etc  is a copy of the real one plus nix/nix.conf, nix/netrc and a NixOS os-release
+ *   /root is empty (no ~/.bashrc of the machine running the lab in every session)
  * are real files in per-host directories, and `systemctl`, `timedatectl`, `findmnt`, `swapon`,
  * `lsblk` and `df` are shims first on PATH printing what the case arranges. Binary caches are tiny
  * HTTP servers on the namespace bridge answering /nix-cache-info (one can be stopped). The flake
@@ -92,8 +93,12 @@ function writeShims(dir: string, s: HealthHostSpec): void {
   writeExe(join(dir, 'df'), "#!/bin/sh\nprintf 'Filesystem 1024-blocks Used Available Capacity Mounted on\\n/dev/vda2 40000000 12000000 27000000 31%% /\\n'\n");
 }
 
-/** The private /run, /nix and /etc of one host. */
+/** The private /run, /nix, /etc and /root of one host. */
 function writeHostFs(fs: string, s: HealthHostSpec, running: string, gateway: string): void {
+  // root's home as on a fresh NixOS host: no ~/.bashrc. sshd runs every command through root's login
+  // shell, and bash sources ~/.bashrc for it, so the build machine's own (pyenv init: ~1 s of CPU)
+  // would otherwise run on every exec of every lab host.
+  mkdirSync(join(fs, 'root'), { recursive: true, mode: 0o700 });
   const run = join(fs, 'run');
   const nix = join(fs, 'nix');
   const etc = join(fs, 'etc');
@@ -229,7 +234,10 @@ export async function createHealthLab(): Promise<HealthLab> {
         shimDir: join(dir, 'shims'),
         hostname: spec.name,
         authorizedKeysFile: authorized,
-        mounts: [{ target: '/run', source: join(fs, 'run') }, { target: '/nix', source: join(fs, 'nix') }, { target: '/etc', source: join(fs, 'etc') }],
+        mounts: [
+          { target: '/run', source: join(fs, 'run') }, { target: '/nix', source: join(fs, 'nix') }, { target: '/etc', source: join(fs, 'etc') },
+          { target: '/root', source: join(fs, 'root') },
+        ],
       });
       hostCount.n++;
       writeFlakeHost(spec.name, net.target, spec, built);

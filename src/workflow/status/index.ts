@@ -100,15 +100,21 @@ export async function buildHealthTarget(
   };
 }
 
-export async function runStatus(app: AppContext, o: StatusOptions, round?: number): Promise<{ reports: HealthReport[]; exitCode: number }> {
+/** Collects one host's report (runHealthReport; a fake in tests). */
+export type HealthCollector = (ports: AppContext, t: HealthTarget, opts: { includeFacts: boolean }) => Promise<HealthReport>;
+
+export async function runStatus(app: AppContext, o: StatusOptions, round?: number, collect: HealthCollector = runHealthReport): Promise<{ reports: HealthReport[]; exitCode: number }> {
   const flakeDir = resolve(app.cwd, o.flakeDir);
   await assertFlakeDirExists(flakeDir);
   const loaded = await loadConfig(flakeDir);
   const hosts = o.hosts === 'all' ? await listFlakeHosts(loaded) : o.hosts;
   if (!hosts.length) throw usageError('no-hosts', `${loaded.config.hostsDir}/ of ${flakeDir} holds no host manifest`, 'install a host with `bootstrap new-host` first, or pass --flake DIR');
   // Bad input first: every named host must have a readable manifest before anything is reached.
-  const manifests = new Map<string, Manifest>();
-  for (const h of hosts) manifests.set(h, await readManifest(flakeDir, h));
+  // Read all at once; the error is the first bad host's in the order given, as read one by one.
+  const read = await Promise.allSettled(hosts.map((h) => readManifest(flakeDir, h)));
+  const bad = read.find((r) => r.status === 'rejected');
+  if (bad) throw bad.reason;
+  const manifests = new Map<string, Manifest>(hosts.map((h, i) => [h, (read[i] as PromiseFulfilledResult<Manifest>).value]));
 
   const quiet = { ...app, prompts: createPrompter(false) };
   const reports = await runPool(hosts, o.parallel, async (host): Promise<HealthReport> => {
@@ -121,7 +127,7 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
       const err = e as { code?: string; message?: string; hint?: string };
       return errorReport(host, m.target, err.code ?? 'internal', err.message ?? String(e), err.hint, app.clock.now());
     }
-    const r = await runHealthReport(app, t, { includeFacts: o.json });
+    const r = await collect(app, t, { includeFacts: o.json });
     app.out.debug(`${host} (${formatTarget(t.target)}): ${r.status} in ${r.seconds} s`);
     return r;
   });
