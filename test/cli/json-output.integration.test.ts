@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { startSshd, type Sshd } from './helpers/sshd.js';
-import { makeTempDir } from './helpers/tmp.js';
-import { snapshotTree } from './helpers/tree-snapshot.js';
+import { runCli } from '../helpers/cli.js';
+import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 let sshd: Sshd;
 let tmp: { dir: string; cleanup: () => Promise<void> };

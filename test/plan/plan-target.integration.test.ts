@@ -6,10 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { runCli } from './helpers/cli.js';
-import { startSshd, type Sshd } from './helpers/sshd.js';
-import { makeTempDir } from './helpers/tmp.js';
-import { parseManifest } from '../src/manifest/manifest.js';
+import { runCli } from '../helpers/cli.js';
+import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { parseManifest } from '../../src/manifest/manifest.js';
 
 let sshd: Sshd;
 let tmp: { dir: string; cleanup: () => Promise<void> };
