@@ -4,7 +4,7 @@
  *
  * The rules are 1Password's (https://developer.1password.com/docs/cli/secret-reference-syntax)
  * as the SDK's own `Secrets.validateSecretReference` (@1password/sdk 0.5) applies them, checked
- * against it in test/onepassword-reference.test.ts:
+ * against it in test/secrets/onepassword-reference.test.ts:
  *   - the scheme is `op://`, lowercase;
  *   - 3 or 4 parts split on `/`: vault, item, optional section, field (a file name works as field);
  *   - names hold ASCII letters, digits, `-`, `_`, `.` and spaces ("web1 ssh host key"); a name with

@@ -12,7 +12,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fingerprintOfPub, nextHostKey } from './sshd.js';
+import { fingerprintOfPub, keygen, nextHostKey, waitListening } from './sshd.js';
 
 export interface Mount { target: string; source: string }
 
@@ -106,22 +106,6 @@ function pickSubnet(): number {
     if (!used.includes(`10.231.${x}.`)) return x;
   }
   throw new Error('no free 10.231.X.0/24 subnet');
-}
-
-function keygen(path: string): void {
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'netns-test', '-f', path]);
-}
-
-function waitListening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`sshd did not start: ${err.trim()}`)), 10_000);
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      if (/Server listening on/.test(err)) { clearTimeout(timer); resolve(); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`sshd exited ${code}: ${err.trim()}`)); });
-  });
 }
 
 /** The shell that prepares the private mounts, then execs sshd (argv, no user text inside). */
@@ -232,7 +216,7 @@ export async function createNetnsLab(labOpts: NetnsLabOptions = {}): Promise<Net
       ip('-n', ns, 'route', 'add', 'default', 'via', `10.231.${x}.1`);
 
       const clientKeyPath = join(dir, 'client_ed25519');
-      keygen(clientKeyPath);
+      keygen(clientKeyPath, 'netns-test');
       copyFileSync(`${clientKeyPath}.pub`, join(dir, 'authorized_keys'));
       let hostKeyPath = opts.hostKey?.file ?? join(dir, 'host_ed25519');
       /** Put this key (or a fresh one) at the fixed path sshd reads (opts.hostKey). */
@@ -242,7 +226,7 @@ export async function createNetnsLab(labOpts: NetnsLabOptions = {}): Promise<Net
         if (keyPath) {
           copyFileSync(keyPath, hostKeyPath);
           copyFileSync(`${keyPath}.pub`, `${hostKeyPath}.pub`);
-        } else keygen(hostKeyPath);
+        } else keygen(hostKeyPath, 'netns-test');
       };
       if (opts.hostKeyPath || !existsSync(hostKeyPath)) installKey(opts.hostKeyPath);
       let port = opts.port ?? 22;

@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSy
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { makeTempDir } from './tmp.js';
 
 export interface Sshd {
   dir: string;
@@ -59,14 +61,15 @@ export function nextHostKey(dir: string, keyPath?: string): string {
   return next;
 }
 
-function keygen(path: string): void {
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', path]);
+export function keygen(path: string, comment = 'test'): void {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
 }
 
-function waitListening(child: ChildProcess): Promise<void> {
+/** Resolves once sshd (-D -e) says it listens; rejects when it exits first or after 10 s. */
+export function waitListening(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`sshd did not start: ${err}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`sshd did not start: ${err.trim()}`)), 10_000);
     child.stderr!.on('data', (c: Buffer) => {
       err += c.toString();
       if (/Server listening on/.test(err)) {
@@ -170,4 +173,38 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     },
   };
   return sshd;
+}
+
+export interface SshdLab {
+  /** The running sshd (valid inside the file's tests). */
+  readonly sshd: Sshd;
+  /** A temporary directory for the file's tests. */
+  readonly dir: string;
+}
+
+/**
+ * One sshd and one temporary directory for a whole test file: started before its first test,
+ * both removed after its last, also when a test, or the start itself, fails. `setup` runs once
+ * both are there (root-level before() hooks of one file are not ordered after this one's).
+ */
+export function useSshdLab(tmpPrefix: string, opts: SshdOptions & { setup?: (dir: string) => Promise<void> } = {}): SshdLab {
+  let sshd: Sshd | undefined;
+  let tmp: { dir: string; cleanup: () => Promise<void> } | undefined;
+  before(async () => {
+    tmp = await makeTempDir(tmpPrefix);
+    sshd = await startSshd(opts);
+    await opts.setup?.(tmp.dir);
+  });
+  after(async () => {
+    await sshd?.stop();
+    await tmp?.cleanup();
+  });
+  return {
+    get sshd() { return sshd ?? notStarted(); },
+    get dir() { return tmp?.dir ?? notStarted(); },
+  };
+}
+
+function notStarted(): never {
+  throw new Error('the sshd lab is not started: use it inside a test');
 }

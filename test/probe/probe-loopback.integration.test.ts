@@ -2,34 +2,24 @@
  * `bootstrap probe` for real: the CLI probes this machine through a real sshd on 127.0.0.1, and
  * the report is checked against what we can know independently (lsblk, uname -m, /proc/meminfo).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HardwareReportSchema, type HardwareReport } from '../../src/probe/report.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { useSshdLab } from '../helpers/sshd.js';
 
-let sshd: Sshd;
-let tmp: { dir: string; cleanup: () => Promise<void> };
-before(async () => {
-  sshd = await startSshd();
-  tmp = await makeTempDir('nb-probe-');
-});
-after(async () => {
-  await sshd?.stop();
-  await tmp?.cleanup();
-});
+const lab = useSshdLab('nb-probe-');
 
-const env = () => ({ HOME: tmp.dir, SSH_AUTH_SOCK: undefined });
+const env = () => ({ HOME: lab.dir, SSH_AUTH_SOCK: undefined });
 
 interface LsblkDevice { name: string; size: number; type: string }
 
 test('probe --json reports this machine: arch, memory and disk sizes match local tools', async () => {
-  const out = join(tmp.dir, 'report.json');
-  const r = await runCli(['probe', sshd.target, '-i', sshd.clientKeyPath, '--host-key', sshd.fingerprint, '--json', '--out', out, '--flake', tmp.dir], { env: env() });
+  const out = join(lab.dir, 'report.json');
+  const r = await runCli(['probe', lab.sshd.target, '-i', lab.sshd.clientKeyPath, '--host-key', lab.sshd.fingerprint, '--json', '--out', out, '--flake', lab.dir], { env: env() });
   assert.equal(r.code, 0, r.stderr);
   const report: HardwareReport = HardwareReportSchema.parse(JSON.parse(r.stdout));
   assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), JSON.parse(r.stdout), '--out writes the same report');
@@ -60,7 +50,7 @@ test('probe --json reports this machine: arch, memory and disk sizes match local
 });
 
 test('probe without --json prints a short summary: a host line and one line per disk', async () => {
-  const r = await runCli(['probe', sshd.target, '-i', sshd.clientKeyPath, '--host-key', sshd.fingerprint, '--flake', tmp.dir], { env: env() });
+  const r = await runCli(['probe', lab.sshd.target, '-i', lab.sshd.clientKeyPath, '--host-key', lab.sshd.fingerprint, '--flake', lab.dir], { env: env() });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0]!, /^host\s+\S+\s+(x86_64|aarch64)-linux\s+(bios|uefi)\s+virt=\S+/);

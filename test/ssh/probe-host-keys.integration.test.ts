@@ -3,34 +3,24 @@
  * --host-key right and wrong, first contact without a terminal, --accept-new-host-key pinning into
  * the flake's .bootstrap/known_hosts, and a key swapped between two connections.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { useSshdLab } from '../helpers/sshd.js';
 
-let sshd: Sshd;
-let tmp: { dir: string; cleanup: () => Promise<void> };
 let n = 0;
-before(async () => {
-  sshd = await startSshd();
-  tmp = await makeTempDir('nb-hostkeys-');
-});
-after(async () => {
-  await sshd?.stop();
-  await tmp?.cleanup();
-});
+const lab = useSshdLab('nb-hostkeys-');
 
 /** A fresh flake directory (--flake) with its own HOME, so no pin leaks between tests. */
 function flake(): string {
-  const d = join(tmp.dir, `flake${n++}`);
+  const d = join(lab.dir, `flake${n++}`);
   mkdirSync(join(d, 'home'), { recursive: true });
   return d;
 }
 const probe = (dir: string, ...extra: string[]): Promise<CliResult> =>
-  runCli(['probe', sshd.target, '-i', sshd.clientKeyPath, '--json', '--flake', dir, ...extra], { env: { HOME: join(dir, 'home'), SSH_AUTH_SOCK: undefined } });
+  runCli(['probe', lab.sshd.target, '-i', lab.sshd.clientKeyPath, '--json', '--flake', dir, ...extra], { env: { HOME: join(dir, 'home'), SSH_AUTH_SOCK: undefined } });
 
 function assertOneLineError(r: CliResult): string {
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
@@ -41,10 +31,10 @@ function assertOneLineError(r: CliResult): string {
 
 test('--host-key with the right fingerprint probes and pins', async () => {
   const dir = flake();
-  const r = await probe(dir, '--host-key', sshd.fingerprint);
+  const r = await probe(dir, '--host-key', lab.sshd.fingerprint);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).source, 'probe');
-  assert.match(readFileSync(join(dir, '.bootstrap', 'known_hosts'), 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 `));
+  assert.match(readFileSync(join(dir, '.bootstrap', 'known_hosts'), 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${lab.sshd.port} ssh-ed25519 `));
 });
 
 test('--host-key with a wrong fingerprint is refused, exit 1', async () => {
@@ -53,7 +43,7 @@ test('--host-key with a wrong fingerprint is refused, exit 1', async () => {
   const r = await probe(dir, '--host-key', wrong);
   assert.equal(r.code, 1);
   const line = assertOneLineError(r);
-  assert.ok(line.includes(wrong) && line.includes(sshd.fingerprint), line);
+  assert.ok(line.includes(wrong) && line.includes(lab.sshd.fingerprint), line);
   assert.match(line, /not the pinned/);
   // Under --json the same error is the document on stdout, for scripts.
   assert.deepEqual((JSON.parse(r.stdout) as { ok: boolean; error: { code: string } }).error.code, 'host-key-mismatch');
@@ -64,7 +54,7 @@ test('first contact without a terminal and without flags: exit 2, the fingerprin
   const r = await probe(flake());
   assert.equal(r.code, 2);
   const line = assertOneLineError(r);
-  assert.ok(line.includes(sshd.fingerprint), line);
+  assert.ok(line.includes(lab.sshd.fingerprint), line);
   assert.match(r.stderr, /hint: .*--host-key SHA256:.*--accept-new-host-key/);
 });
 
@@ -73,23 +63,23 @@ test('--accept-new-host-key pins into .bootstrap/known_hosts; the next run needs
   const first = await probe(dir, '--accept-new-host-key');
   assert.equal(first.code, 0, first.stderr);
   const pins = readFileSync(join(dir, '.bootstrap', 'known_hosts'), 'utf8');
-  assert.ok(pins.includes(`[127.0.0.1]:${sshd.port} ssh-ed25519 `));
+  assert.ok(pins.includes(`[127.0.0.1]:${lab.sshd.port} ssh-ed25519 `));
 
   const second = await probe(dir);
   assert.equal(second.code, 0, second.stderr);
 
-  const oldFp = sshd.fingerprint;
-  await sshd.restartWithHostKey();
+  const oldFp = lab.sshd.fingerprint;
+  await lab.sshd.restartWithHostKey();
   const swapped = await probe(dir);
   assert.equal(swapped.code, 1);
   const line = assertOneLineError(swapped);
-  assert.ok(line.includes(oldFp) && line.includes(sshd.fingerprint), `names both fingerprints: ${line}`);
+  assert.ok(line.includes(oldFp) && line.includes(lab.sshd.fingerprint), `names both fingerprints: ${line}`);
   assert.ok(line.includes(join(dir, '.bootstrap', 'known_hosts')), 'says where the old key is recorded');
   assert.match(swapped.stderr, /hint: .*--host-key SHA256:/);
   assert.equal(readFileSync(join(dir, '.bootstrap', 'known_hosts'), 'utf8'), pins, 'the pin is unchanged');
 
   // The documented way forward: pin the new key explicitly.
-  const repinned = await probe(dir, '--host-key', sshd.fingerprint);
+  const repinned = await probe(dir, '--host-key', lab.sshd.fingerprint);
   assert.equal(repinned.code, 0, repinned.stderr);
   assert.ok(!readFileSync(join(dir, '.bootstrap', 'known_hosts'), 'utf8').includes(pins.split(' ')[2]!.trim()));
 });

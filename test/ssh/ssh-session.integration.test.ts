@@ -2,7 +2,7 @@
  * The SSH layer against a real OpenSSH sshd on 127.0.0.1: exec with stdin, host key trust and
  * pinning, the one-run allowance and the wait for an expected key, and the error mapping.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,25 +14,15 @@ import { systemClock } from '../../src/context.js';
 import { HostKeyPolicy } from '../../src/ssh/host-key-policy.js';
 import { openSession, withSession, type SessionPorts } from '../../src/ssh/session.js';
 import { parseTarget } from '../../src/ssh/target.js';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { useSshdLab } from '../helpers/sshd.js';
 
-let sshd: Sshd;
-let tmp: { dir: string; cleanup: () => Promise<void> };
 let n = 0;
 
-before(async () => {
-  sshd = await startSshd();
-  tmp = await makeTempDir('nb-ssh-');
-});
-after(async () => {
-  await sshd?.stop();
-  await tmp?.cleanup();
-});
+const lab = useSshdLab('nb-ssh-');
 
 /** A fresh flake dir and HOME per test, so pins from one test never help another. */
 function world(prompts: Prompter = createPrompter(false)) {
-  const base = join(tmp.dir, `w${n++}`);
+  const base = join(lab.dir, `w${n++}`);
   const home = join(base, 'home');
   const flake = join(base, 'flake');
   mkdirSync(join(home, '.ssh'), { recursive: true });
@@ -53,14 +43,14 @@ function fakePrompter(answer: boolean, asked: string[]): Prompter {
   };
 }
 
-const target = () => parseTarget(sshd.target);
+const target = () => parseTarget(lab.sshd.target);
 
 test('exec returns stdout, stderr and exit code, with stdin, several commands on one connection', async () => {
   const w = world();
   const hostKeys = new HostKeyPolicy(w.ports, { flakeDir: w.flake });
-  hostKeys.pin(target(), sshd.fingerprint);
-  await withSession(w.ports, target(), { hostKeys, identityFile: sshd.clientKeyPath }, async (s) => {
-    assert.equal(s.hostKey.fingerprint, sshd.fingerprint);
+  hostKeys.pin(target(), lab.sshd.fingerprint);
+  await withSession(w.ports, target(), { hostKeys, identityFile: lab.sshd.clientKeyPath }, async (s) => {
+    assert.equal(s.hostKey.fingerprint, lab.sshd.fingerprint);
     const r = await s.exec('cat; echo oops >&2; exit 3', { stdin: 'hello over stdin\n' });
     assert.equal(r.stdout, 'hello over stdin\n');
     assert.equal(r.stderr, 'oops\n');
@@ -68,16 +58,16 @@ test('exec returns stdout, stderr and exit code, with stdin, several commands on
     const r2 = await s.exec('uname -s');
     assert.equal(r2.stdout.trim(), 'Linux');
   });
-  assert.match(readFileSync(w.pinFile, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 `));
+  assert.match(readFileSync(w.pinFile, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${lab.sshd.port} ssh-ed25519 `));
 });
 
 test('unknown key without a terminal: usage error with the fingerprint and the flags', async () => {
   const w = world();
   const hostKeys = new HostKeyPolicy(w.ports, { flakeDir: w.flake });
-  await assert.rejects(openSession(w.ports, target(), { hostKeys, identityFile: sshd.clientKeyPath }), (e: any) => {
+  await assert.rejects(openSession(w.ports, target(), { hostKeys, identityFile: lab.sshd.clientKeyPath }), (e: any) => {
     assert.equal(e.code, 'unknown-host-key');
     assert.equal(e.kind, 'usage');
-    assert.ok(e.message.includes(sshd.fingerprint));
+    assert.ok(e.message.includes(lab.sshd.fingerprint));
     assert.match(e.hint, /--host-key SHA256:.*--accept-new-host-key/);
     return true;
   });
@@ -88,14 +78,14 @@ test('interactive: yes pins the key, no refuses', async () => {
   const asked: string[] = [];
   const yes = world(fakePrompter(true, asked));
   const hostKeys = new HostKeyPolicy(yes.ports, { flakeDir: yes.flake });
-  await withSession(yes.ports, target(), { hostKeys, identityFile: sshd.clientKeyPath }, async () => {});
+  await withSession(yes.ports, target(), { hostKeys, identityFile: lab.sshd.clientKeyPath }, async () => {});
   assert.equal(asked.length, 1);
-  assert.ok(yes.err.join('').includes(sshd.fingerprint), 'fingerprint shown before the question');
+  assert.ok(yes.err.join('').includes(lab.sshd.fingerprint), 'fingerprint shown before the question');
   assert.ok(readFileSync(yes.pinFile, 'utf8').includes('ssh-ed25519'));
 
   const no = world(fakePrompter(false, asked));
   await assert.rejects(
-    openSession(no.ports, target(), { hostKeys: new HostKeyPolicy(no.ports, { flakeDir: no.flake }), identityFile: sshd.clientKeyPath }),
+    openSession(no.ports, target(), { hostKeys: new HostKeyPolicy(no.ports, { flakeDir: no.flake }), identityFile: lab.sshd.clientKeyPath }),
     { code: 'host-key-declined' },
   );
 });
@@ -103,27 +93,27 @@ test('interactive: yes pins the key, no refuses', async () => {
 test('a key known from ~/.ssh/known_hosts is trusted and copied into the flake pins; hashed entries work', async () => {
   const w = world();
   const userFile = join(w.home, '.ssh', 'known_hosts');
-  writeFileSync(userFile, readFileSync(sshd.knownHostsPath));
+  writeFileSync(userFile, readFileSync(lab.sshd.knownHostsPath));
   execFileSync('ssh-keygen', ['-q', '-H', '-f', userFile], { stdio: 'ignore' });
   const hostKeys = new HostKeyPolicy(w.ports, { flakeDir: w.flake });
-  await withSession(w.ports, target(), { hostKeys, identityFile: sshd.clientKeyPath }, async () => {});
-  assert.ok(readFileSync(w.pinFile, 'utf8').includes(`[127.0.0.1]:${sshd.port}`));
+  await withSession(w.ports, target(), { hostKeys, identityFile: lab.sshd.clientKeyPath }, async () => {});
+  assert.ok(readFileSync(w.pinFile, 'utf8').includes(`[127.0.0.1]:${lab.sshd.port}`));
 });
 
 test('accept-new pins; a changed key is refused naming both keys; allowKeyOnce lets one run through', async () => {
   const w = world();
   const first = new HostKeyPolicy(w.ports, { flakeDir: w.flake, acceptNew: true });
-  await withSession(w.ports, target(), { hostKeys: first, identityFile: sshd.clientKeyPath }, async () => {});
-  const oldFp = sshd.fingerprint;
+  await withSession(w.ports, target(), { hostKeys: first, identityFile: lab.sshd.clientKeyPath }, async () => {});
+  const oldFp = lab.sshd.fingerprint;
   const pinned = readFileSync(w.pinFile, 'utf8');
   // The pin is what ssh(1) reads through UserKnownHostsFile.
-  execFileSync('ssh', ['-p', String(sshd.port), '-i', sshd.clientKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+  execFileSync('ssh', ['-p', String(lab.sshd.port), '-i', lab.sshd.clientKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
     '-o', `UserKnownHostsFile=${w.pinFile}`, '-o', 'StrictHostKeyChecking=yes', 'root@127.0.0.1', 'true'], { stdio: 'ignore' });
 
-  await sshd.restartWithHostKey();
-  const newFp = sshd.fingerprint;
+  await lab.sshd.restartWithHostKey();
+  const newFp = lab.sshd.fingerprint;
   const again = new HostKeyPolicy(w.ports, { flakeDir: w.flake, acceptNew: true });
-  await assert.rejects(openSession(w.ports, target(), { hostKeys: again, identityFile: sshd.clientKeyPath }), (e: any) => {
+  await assert.rejects(openSession(w.ports, target(), { hostKeys: again, identityFile: lab.sshd.clientKeyPath }), (e: any) => {
     assert.equal(e.code, 'host-key-changed');
     assert.equal(e.kind, 'failure');
     assert.ok(e.message.includes(oldFp) && e.message.includes(newFp), e.message);
@@ -133,12 +123,12 @@ test('accept-new pins; a changed key is refused naming both keys; allowKeyOnce l
   });
 
   again.allowKeyOnce(target(), newFp);
-  await withSession(w.ports, target(), { hostKeys: again, identityFile: sshd.clientKeyPath }, async () => {});
+  await withSession(w.ports, target(), { hostKeys: again, identityFile: lab.sshd.clientKeyPath }, async () => {});
   assert.equal(readFileSync(w.pinFile, 'utf8'), pinned, 'a one-run allowance is never persisted');
 
   const repin = new HostKeyPolicy(w.ports, { flakeDir: w.flake });
   repin.pin(target(), newFp);
-  await withSession(w.ports, target(), { hostKeys: repin, identityFile: sshd.clientKeyPath }, async () => {});
+  await withSession(w.ports, target(), { hostKeys: repin, identityFile: lab.sshd.clientKeyPath }, async () => {});
   const after = readFileSync(w.pinFile, 'utf8');
   assert.ok(!after.includes(pinned.trim().split(' ')[2]!), 'the re-pin replaced the old key');
   assert.ok(w.err.join('').includes(oldFp), 'the override is reported');
@@ -147,13 +137,13 @@ test('accept-new pins; a changed key is refused naming both keys; allowKeyOnce l
 test('errors: refused auth, refused connection, timeout, abort', async () => {
   const w = world();
   const hostKeys = new HostKeyPolicy(w.ports, { flakeDir: w.flake, acceptNew: true });
-  const wrongKey = join(tmp.dir, 'wrong_key');
+  const wrongKey = join(lab.dir, 'wrong_key');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrongKey]);
   await assert.rejects(openSession(w.ports, target(), { hostKeys, identityFile: wrongKey }), (e: any) =>
     e.code === 'ssh-auth-failed' && e.message.includes(wrongKey) && /-i FILE/.test(e.hint));
 
   const closed = parseTarget('root@127.0.0.1:1');
-  await assert.rejects(openSession(w.ports, closed, { hostKeys, identityFile: sshd.clientKeyPath }), { code: 'ssh-connection-refused' });
+  await assert.rejects(openSession(w.ports, closed, { hostKeys, identityFile: lab.sshd.clientKeyPath }), { code: 'ssh-connection-refused' });
 
   // A listener that never speaks SSH: only the deadline ends the wait.
   const net = await import('node:net');
@@ -162,10 +152,10 @@ test('errors: refused auth, refused connection, timeout, abort', async () => {
   try {
     const port = (silent.address() as { port: number }).port;
     const t = parseTarget(`root@127.0.0.1:${port}`);
-    await assert.rejects(openSession(w.ports, t, { hostKeys, identityFile: sshd.clientKeyPath, timeoutMs: 500 }), (e: any) =>
+    await assert.rejects(openSession(w.ports, t, { hostKeys, identityFile: lab.sshd.clientKeyPath, timeoutMs: 500 }), (e: any) =>
       e.code === 'ssh-timeout' && /within 0\.5 s/.test(e.message));
     const ac = new AbortController();
-    const p = openSession({ ...w.ports, signal: ac.signal }, t, { hostKeys, identityFile: sshd.clientKeyPath });
+    const p = openSession({ ...w.ports, signal: ac.signal }, t, { hostKeys, identityFile: lab.sshd.clientKeyPath });
     setTimeout(() => ac.abort(), 100);
     await assert.rejects(p, { code: 'interrupted' });
   } finally {
@@ -175,16 +165,16 @@ test('errors: refused auth, refused connection, timeout, abort', async () => {
 
 test('login without -i: the default key file, then ssh-agent', async () => {
   const w = world();
-  copyFileSync(sshd.clientKeyPath, join(w.home, '.ssh', 'id_ed25519'));
+  copyFileSync(lab.sshd.clientKeyPath, join(w.home, '.ssh', 'id_ed25519'));
   const hostKeys = new HostKeyPolicy(w.ports, { flakeDir: w.flake, acceptNew: true });
   await withSession(w.ports, target(), { hostKeys }, async (s) => assert.equal((await s.exec('echo ok')).stdout, 'ok\n'));
 
   const a = world();
-  const sock = join(tmp.dir, `agent-${n}.sock`);
+  const sock = join(lab.dir, `agent-${n}.sock`);
   const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
-    execFileSync('ssh-add', ['-q', sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    execFileSync('ssh-add', ['-q', lab.sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
     const ports = { ...a.ports, env: { HOME: a.home, SSH_AUTH_SOCK: sock } };
     const policy = new HostKeyPolicy(ports, { flakeDir: a.flake, acceptNew: true });
     await withSession(ports, target(), { hostKeys: policy }, async (s) => assert.equal((await s.exec('echo agent')).stdout, 'agent\n'));

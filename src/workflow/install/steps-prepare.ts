@@ -13,6 +13,8 @@ import { checkRecordableRefs, ensureHostKeys, ensureSeparateAgeKey, generateLuks
 import { buildAgeRecipientFromSsh } from '../../keys/age-key.js';
 import { runProbe } from '../../probe/run-probe.js';
 import { matchDisk } from '../../render/install-disk.js';
+import type { HardwareReport } from '../../probe/report.js';
+import type { HostPlan } from '../../render/plan.js';
 import { readManifest, buildManifestToml, MANIFEST_FILE } from '../../manifest/manifest.js';
 import { checkRecipientFiles, runRegisterRecipients } from '../../recipients/register.js';
 import { applyFilePlan, planFiles } from '../../render/file-plan.js';
@@ -126,6 +128,20 @@ export const recipientsStep: Step<C> = {
   },
 };
 
+/**
+ * The planned disk(s) must still be on the target: each found by by-id or path, with the same size
+ * and serial (matchDisk). Pure.
+ * @throws failure 'disk-changed' naming the disk, before anything is wiped
+ */
+export function checkPlannedDisks(host: string, plan: Pick<HostPlan, 'installDisk' | 'secondDisk'>, now: HardwareReport): void {
+  for (const d of [plan.installDisk, ...(plan.secondDisk ? [plan.secondDisk] : [])]) {
+    const m = matchDisk(d, now);
+    if (m.kind !== 'same') {
+      throw failure('disk-changed', `the install disk ${d.byId ?? d.path} ${m.kind === 'missing' ? `is no longer on ${host}` : `changed on ${host} (${m.what})`}; nothing was wiped`, 'probe again and re-plan (`bootstrap plan HOST --target … --write`), then run the install again');
+    }
+  }
+}
+
 export const preflightStep: Step<C> = {
   id: 'preflight',
   title: 'build the system and check the flake, the target memory and its disk before wiping',
@@ -142,13 +158,7 @@ export const preflightStep: Step<C> = {
     // plan may come from a report of an earlier run), and compare by-id or path, size and serial.
     const want = c.plan.installDisk;
     progress.update('reading the target disks again');
-    const now = await runProbe(c.app, c.target, c.ssh);
-    for (const d of [want, ...(c.plan.secondDisk ? [c.plan.secondDisk] : [])]) {
-      const m = matchDisk(d, now);
-      if (m.kind !== 'same') {
-        throw failure('disk-changed', `the install disk ${d.byId ?? d.path} ${m.kind === 'missing' ? `is no longer on ${c.host}` : `changed on ${c.host} (${m.what})`}; nothing was wiped`, 'probe again and re-plan (`bootstrap plan HOST --target … --write`), then run the install again');
-      }
-    }
+    checkPlannedDisks(c.host, c.plan, await runProbe(c.app, c.target, c.ssh));
     // The keys pinned for the target: the installer must present them, and verify tolerates them.
     const pinned = await readPinnedTargetKeys(c);
     for (const k of [...pinned].sort((a, b) => Number(b.type === 'ssh-ed25519') - Number(a.type === 'ssh-ed25519'))) c.earlierKeys.add(k.fingerprint);

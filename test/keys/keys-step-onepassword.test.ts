@@ -8,13 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/load.js';
-import { buildManifestToml, readManifest } from '../src/manifest/manifest.js';
-import { OnePasswordStore } from '../src/secrets/onepassword.js';
-import { keysStep } from '../src/workflow/install/steps-prepare.js';
-import type { InstallCtx } from '../src/workflow/install/context.js';
-import { FakeOnePassword } from './fakes/onepassword-sdk.js';
-import { withTempDir } from './helpers/tmp.js';
+import { loadConfig } from '../../src/config/load.js';
+import { buildManifestToml, readManifest } from '../../src/manifest/manifest.js';
+import { OnePasswordStore } from '../../src/secrets/onepassword.js';
+import { keysStep } from '../../src/workflow/install/steps-prepare.js';
+import type { InstallCtx } from '../../src/workflow/install/context.js';
+import { FakeOnePassword } from '../fakes/onepassword-sdk.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 async function runKeysStep(flake: string, fake: FakeOnePassword): Promise<void> {
   const loaded = await loadConfig(flake);

@@ -7,11 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../src/exec/run.js';
-import { runCli, type CliResult } from './helpers/cli.js';
-import { startS3rver, type LocalS3 } from './helpers/s3.js';
-import { makeTempDir } from './helpers/tmp.js';
-import { snapshotTree } from './helpers/tree-snapshot.js';
+import { runCommand } from '../../src/exec/run.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { startS3rver, type LocalS3 } from '../helpers/s3.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 // s3rver checks the key id (S3RVER) but not signatures, so a distinctive secret works and is easy to scan for.
 const SECRET = 'leakcanary-s3-secret-7d41e0';

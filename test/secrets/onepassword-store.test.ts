@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureHostKeys, readHostPublicKeys } from '../src/keys/host-keys.js';
-import { generateSshKeyPair, parseOpenSshPrivateKey } from '../src/keys/ssh-key.js';
-import { planDesktopAuthProblem } from '../src/secrets/onepassword-client.js';
-import { OnePasswordStore } from '../src/secrets/onepassword.js';
-import { buildItemTitle, buildPkcs8Pem } from '../src/secrets/onepassword-items.js';
-import { planOnePasswordAuth } from '../src/secrets/open-store.js';
-import { FakeOnePassword } from './fakes/onepassword-sdk.js';
+import { ensureHostKeys, readHostPublicKeys } from '../../src/keys/host-keys.js';
+import { generateSshKeyPair, parseOpenSshPrivateKey } from '../../src/keys/ssh-key.js';
+import { planDesktopAuthProblem } from '../../src/secrets/onepassword-client.js';
+import { OnePasswordStore } from '../../src/secrets/onepassword.js';
+import { buildItemTitle, buildPkcs8Pem } from '../../src/secrets/onepassword-items.js';
+import { planOnePasswordAuth } from '../../src/secrets/open-store.js';
+import { FakeOnePassword } from '../fakes/onepassword-sdk.js';
 
 const sleeps: number[] = [];
 function storeFor(fake: FakeOnePassword, token = fake.validToken, vault = 'Infra'): OnePasswordStore {
@@ -114,7 +114,7 @@ test('credentials: token required, token shape checked, desktop app detection ex
 const WHERE = 'hosts/web1/bootstrap.toml [secrets] sshHostKey';
 
 test('item titles with spaces: the recorded reference is one the manifest accepts', async () => {
-  const { checkSecretRef } = await import('../src/manifest/schema.js');
+  const { checkSecretRef } = await import('../../src/manifest/schema.js');
   const fake = new FakeOnePassword();
   const { keys } = await ensureHostKeys(storeFor(fake), 'web1', { luks: true });
   assert.equal(keys.ssh.ref, 'op://Infra/web1 ssh host key/private key');
@@ -220,7 +220,7 @@ test('existing items: missing item or field, a wrong key, a mismatched public ha
 
 const live = process.env.OP_SERVICE_ACCOUNT_TOKEN && process.env.OP_TEST_VAULT;
 test('live 1Password round trip (needs OP_SERVICE_ACCOUNT_TOKEN and OP_TEST_VAULT)', { skip: live ? false : 'OP_SERVICE_ACCOUNT_TOKEN / OP_TEST_VAULT not set' }, async () => {
-  const { createSdkClient } = await import('../src/secrets/onepassword-client.js');
+  const { createSdkClient } = await import('../../src/secrets/onepassword-client.js');
   const store = new OnePasswordStore({ vault: process.env.OP_TEST_VAULT!, auth: { kind: 'token', token: process.env.OP_SERVICE_ACCOUNT_TOKEN! }, factory: createSdkClient });
   const host = `nbtest${Date.now().toString(36)}`;
   const { keys } = await ensureHostKeys(store, host, { luks: true });

@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, REPO_ROOT } from './helpers/cli.js';
-import { withTempDir } from './helpers/tmp.js';
-import { evalFileJson, evalModuleJson, parseNix, withNixFiles } from './helpers/nix.js';
+import { runCli, REPO_ROOT } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
+import { evalFileJson, evalModuleJson, parseNix, withNixFiles } from '../helpers/nix.js';
 
 const REPORT = (name: string) => `${REPO_ROOT}test/fixtures/reports/${name}.json`;
 const FACTER = (name: string) => `${REPO_ROOT}test/fixtures/facter/${name}.json`;

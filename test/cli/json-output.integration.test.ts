@@ -4,27 +4,16 @@
  * 127.0.0.1), and an error under --json is `{"ok":false,"error":{code,message,hint}}` on stdout
  * with the same exit code, while stderr keeps the human message.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { startSshd, type Sshd } from './helpers/sshd.js';
-import { makeTempDir } from './helpers/tmp.js';
-import { snapshotTree } from './helpers/tree-snapshot.js';
+import { runCli } from '../helpers/cli.js';
+import { useSshdLab } from '../helpers/sshd.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
-let sshd: Sshd;
-let tmp: { dir: string; cleanup: () => Promise<void> };
-before(async () => {
-  sshd = await startSshd();
-  tmp = await makeTempDir('nb-json-');
-  await writeFile(join(tmp.dir, 'flake.nix'), '{ outputs = { ... }: { }; }\n');
-});
-after(async () => {
-  await sshd?.stop();
-  await tmp?.cleanup();
-});
+const lab = useSshdLab('nb-json-', { setup: (dir) => writeFile(join(dir, 'flake.nix'), '{ outputs = { ... }: { }; }\n') });
 
 function localDisk(): string {
   const lsblk = JSON.parse(execFileSync('lsblk', ['-J', '-b', '-d', '-o', 'NAME,TYPE,RM,RO,TRAN'], { encoding: 'utf8' })) as { blockdevices: Array<{ name: string; type: string; rm: boolean | string; ro: boolean | string; tran: string | null }> };
@@ -38,11 +27,11 @@ interface ErrorDoc { ok: false; error: { code: string; message: string; hint: st
 test('new-host --dry-run --json prints one document: plan, wipe, steps, installer argv, time limits', async () => {
   const disk = localDisk();
   // .bootstrap/known_hosts pins the target's key at first contact (the probe); nothing else may appear.
-  const flakeTree = () => snapshotTree(tmp.dir).filter((e) => !e.path.startsWith('.bootstrap'));
+  const flakeTree = () => snapshotTree(lab.dir).filter((e) => !e.path.startsWith('.bootstrap'));
   const before = flakeTree();
-  const common = ['new-host', 'web1', '--target', sshd.target, '-i', sshd.clientKeyPath, '--host-key', sshd.fingerprint, '--profile', 'generic-kvm-vps', '--disk', disk,
-    '--phase-timeout', 'install=2h', '--flake', tmp.dir, '--dry-run'];
-  const env = { HOME: tmp.dir, SSH_AUTH_SOCK: undefined };
+  const common = ['new-host', 'web1', '--target', lab.sshd.target, '-i', lab.sshd.clientKeyPath, '--host-key', lab.sshd.fingerprint, '--profile', 'generic-kvm-vps', '--disk', disk,
+    '--phase-timeout', 'install=2h', '--flake', lab.dir, '--dry-run'];
+  const env = { HOME: lab.dir, SSH_AUTH_SOCK: undefined };
   const r = await runCli([...common, '--json'], { env });
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as {
@@ -55,7 +44,7 @@ test('new-host --dry-run --json prints one document: plan, wipe, steps, installe
   assert.equal(j.dryRun, true);
   assert.equal(j.mode, 'new-host');
   assert.equal(j.host, 'web1');
-  assert.equal(j.target, `root@127.0.0.1:${sshd.port}`);
+  assert.equal(j.target, `root@127.0.0.1:${lab.sshd.port}`);
   assert.equal(j.plan.profile, 'generic-kvm-vps');
   assert.ok(j.plan.files.some((f) => f.path === 'hosts/web1/disko.nix' && f.action === 'create' && f.content.includes('disko')));
   assert.equal(j.wipe.disks[0]!.path, j.plan.installDisk.path, 'the disk to wipe is the plan\'s install disk');
@@ -80,7 +69,7 @@ test('new-host --dry-run --json prints one document: plan, wipe, steps, installe
 
 test('an error under --json is a document on stdout, the same exit code, and the message on stderr', async () => {
   // Bad input (exit 2): a flag the command does not know, caught before the command runs.
-  const bad = await runCli(['cache', 'setup', '--server', 'cache1', '--no-such-flag', '--json', '--flake', tmp.dir]);
+  const bad = await runCli(['cache', 'setup', '--server', 'cache1', '--no-such-flag', '--json', '--flake', lab.dir]);
   assert.equal(bad.code, 2, bad.stderr);
   const badDoc = JSON.parse(bad.stdout) as ErrorDoc;
   assert.equal(badDoc.ok, false);
@@ -90,15 +79,15 @@ test('an error under --json is a document on stdout, the same exit code, and the
   assert.match(bad.stderr, /^error: .*no-such-flag/m, 'stderr keeps the human message');
 
   // Bad input inside the command (exit 2): a host name the workflow refuses.
-  const host = await runCli(['backup', 'setup', 'Bad_Host!', '--json', '--flake', tmp.dir]);
+  const host = await runCli(['backup', 'setup', 'Bad_Host!', '--json', '--flake', lab.dir]);
   assert.equal(host.code, 2, host.stderr);
   const hostDoc = JSON.parse(host.stdout) as ErrorDoc;
   assert.equal(hostDoc.ok, false);
   assert.equal(hostDoc.error.code, 'bad-host-name', host.stdout);
 
   // A failure (exit 1): the target cannot be reached.
-  const fail = await runCli(['new-host', 'web2', '--target', 'root@127.0.0.1:1', '--profile', 'generic-kvm-vps', '--flake', tmp.dir, '--dry-run', '--json', '--timeout', '2', '--host-key', 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
-    { env: { HOME: tmp.dir, SSH_AUTH_SOCK: undefined } });
+  const fail = await runCli(['new-host', 'web2', '--target', 'root@127.0.0.1:1', '--profile', 'generic-kvm-vps', '--flake', lab.dir, '--dry-run', '--json', '--timeout', '2', '--host-key', 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    { env: { HOME: lab.dir, SSH_AUTH_SOCK: undefined } });
   assert.equal(fail.code, 1, fail.stderr);
   const failDoc = JSON.parse(fail.stdout) as ErrorDoc;
   assert.equal(failDoc.ok, false);
@@ -107,7 +96,7 @@ test('an error under --json is a document on stdout, the same exit code, and the
   assert.ok(fail.stderr.includes('error: '), 'stderr keeps the human message');
 
   // Without --json the same error stays text: stdout is empty.
-  const plain = await runCli(['cache', 'setup', '--server', 'cache1', '--no-such-flag', '--flake', tmp.dir]);
+  const plain = await runCli(['cache', 'setup', '--server', 'cache1', '--no-such-flag', '--flake', lab.dir]);
   assert.equal(plain.code, 2);
   assert.equal(plain.stdout, '');
 

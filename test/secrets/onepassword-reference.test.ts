@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseOpReference } from '../src/secrets/op-reference.js';
-import { validateWithRealSdk } from './fakes/onepassword-sdk.js';
+import { parseOpReference } from '../../src/secrets/op-reference.js';
+import { validateWithRealSdk } from '../fakes/onepassword-sdk.js';
 
 const CASES = [
   'op://vault/item/field', 'op://Infra/web1 ssh host key/private key', 'op://Management/PagerDuty/Admin/email', 'op://dev/Stripe/publishable-key',

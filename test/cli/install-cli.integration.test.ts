@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli } from './helpers/cli.js';
-import { withTempDir } from './helpers/tmp.js';
+import { runCli } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 const noStack = (s: string) => assert.doesNotMatch(s, /\n\s+at /);
 
@@ -91,7 +91,7 @@ test('bad installer settings are refused before any connection, in flags and ans
 });
 
 test('a .sops.yaml bootstrap cannot extend stops new-host and rebuild before the target is reached or a file written', async () => {
-  const { snapshotTree } = await import('./helpers/tree-snapshot.js');
+  const { snapshotTree } = await import('../helpers/tree-snapshot.js');
   await withTempDir(async (dir) => {
     writeFileSync(join(dir, 'flake.nix'), '{ }\n');
     writeFileSync(join(dir, '.sops.yaml'), 'keys:\n  - &admin age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\ncreation_rules: 5\n');

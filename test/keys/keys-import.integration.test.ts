@@ -8,12 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../src/exec/run.js';
-import { buildAgeIdentityFromSsh, buildAgeRecipientFromSsh } from '../src/keys/age-key.js';
-import { parseOpenSshPrivateKey } from '../src/keys/ssh-key.js';
-import { runCli, type CliResult } from './helpers/cli.js';
-import { withTempDir } from './helpers/tmp.js';
-import { snapshotTree } from './helpers/tree-snapshot.js';
+import { runCommand } from '../../src/exec/run.js';
+import { buildAgeIdentityFromSsh, buildAgeRecipientFromSsh } from '../../src/keys/age-key.js';
+import { parseOpenSshPrivateKey } from '../../src/keys/ssh-key.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 interface Flake {
   dir: string;

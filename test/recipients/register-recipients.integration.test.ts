@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LoadedConfig } from '../src/config/load.js';
-import { ConfigSchema } from '../src/config/schema.js';
-import { failure } from '../src/errors.js';
-import type { Runner } from '../src/exec/run.js';
-import { runRegisterRecipients } from '../src/recipients/register.js';
-import { withTempDir } from './helpers/tmp.js';
+import type { LoadedConfig } from '../../src/config/load.js';
+import { ConfigSchema } from '../../src/config/schema.js';
+import { failure } from '../../src/errors.js';
+import type { Runner } from '../../src/exec/run.js';
+import { runRegisterRecipients } from '../../src/recipients/register.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 const R = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHwCmaXGGnQvm1sBuw6E9nhf8FG8ftnMHUxFFq3IhQOM root@web1';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli } from './helpers/cli.js';
-import { withTempDir } from './helpers/tmp.js';
+import { runCli } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 test('doctor reports tools found on PATH and exits 0 when nothing required is missing', async () => {
   await withTempDir(async (dir) => {

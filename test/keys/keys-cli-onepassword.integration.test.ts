@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSshKeyPair } from '../src/keys/ssh-key.js';
-import { buildPkcs8Pem } from '../src/secrets/onepassword-items.js';
-import { FakeOnePassword } from './fakes/onepassword-sdk.js';
-import { REPO_ROOT, runCli, type CliResult } from './helpers/cli.js';
-import { withTempDir } from './helpers/tmp.js';
+import { generateSshKeyPair } from '../../src/keys/ssh-key.js';
+import { buildPkcs8Pem } from '../../src/secrets/onepassword-items.js';
+import { FakeOnePassword } from '../fakes/onepassword-sdk.js';
+import { REPO_ROOT, runCli, type CliResult } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 interface Setup {
   flake: string;

@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../src/exec/run.js';
-import { buildAgeIdentityFromSsh } from '../src/keys/age-key.js';
-import { parseOpenSshPrivateKey } from '../src/keys/ssh-key.js';
-import { runCli, type CliResult } from './helpers/cli.js';
-import { withTempDir } from './helpers/tmp.js';
+import { runCommand } from '../../src/exec/run.js';
+import { buildAgeIdentityFromSsh } from '../../src/keys/age-key.js';
+import { parseOpenSshPrivateKey } from '../../src/keys/ssh-key.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 const SOPS_YAML = `# admins first, then hosts
 keys:

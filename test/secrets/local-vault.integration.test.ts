@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../src/exec/run.js';
-import { loadAdminIdentity } from '../src/secrets/age-identity.js';
-import { LocalVault } from '../src/secrets/local-vault.js';
-import { withTempDir } from './helpers/tmp.js';
+import { runCommand } from '../../src/exec/run.js';
+import { loadAdminIdentity } from '../../src/secrets/age-identity.js';
+import { LocalVault } from '../../src/secrets/local-vault.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 async function keygen(file: string): Promise<string> {
   await runCommand(['age-keygen', '-o', file]);

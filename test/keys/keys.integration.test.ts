@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../src/exec/run.js';
-import { buildAgeIdentityFromSsh, buildAgeRecipientFromSsh, generateAgeKey } from '../src/keys/age-key.js';
-import { buildOpenSshPrivateKey, generateSshKeyPair, parseOpenSshPrivateKey } from '../src/keys/ssh-key.js';
-import { withTempDir } from './helpers/tmp.js';
+import { runCommand } from '../../src/exec/run.js';
+import { buildAgeIdentityFromSsh, buildAgeRecipientFromSsh, generateAgeKey } from '../../src/keys/age-key.js';
+import { buildOpenSshPrivateKey, generateSshKeyPair, parseOpenSshPrivateKey } from '../../src/keys/ssh-key.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 test('ssh-keygen -y reads our private key and prints our public key', async () => {
   await withTempDir(async (dir) => {

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isInsideFlake } from '../src/config/flake-path.js';
-import { runCli } from './helpers/cli.js';
-import { withTempDir } from './helpers/tmp.js';
+import { isInsideFlake } from '../../src/config/flake-path.js';
+import { runCli } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 test('isInsideFlake: relative paths that stay inside', () => {
   for (const ok of ['hosts', '.bootstrap', 'secrets/bootstrap', 'a/../b', './state']) assert.equal(isInsideFlake(ok), true, ok);

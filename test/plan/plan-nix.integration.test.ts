@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadProfiles } from '../src/profiles/load.js';
-import { buildHostPlan } from '../src/render/plan.js';
-import { evalExprJson, evalFileJson, evalModuleJson, parseNix, withNixFiles } from './helpers/nix.js';
-import { PLAN_SCENARIOS } from './helpers/plan-scenarios.js';
-import { loadReport } from './helpers/reports.js';
+import { loadProfiles } from '../../src/profiles/load.js';
+import { buildHostPlan } from '../../src/render/plan.js';
+import { evalExprJson, evalFileJson, evalModuleJson, parseNix, withNixFiles } from '../helpers/nix.js';
+import { PLAN_SCENARIOS } from '../helpers/plan-scenarios.js';
+import { loadReport } from '../helpers/reports.js';
 
 const profiles = await loadProfiles();
 type Attrs = Record<string, any>;
@@ -55,8 +55,8 @@ for (const s of PLAN_SCENARIOS) {
 test('real Nix: login keys go into a new default.nix as root\'s authorized keys, and the plan names them', async () => {
   const { execFileSync } = await import('node:child_process');
   const { readFileSync } = await import('node:fs');
-  const { withTempDir } = await import('./helpers/tmp.js');
-  const { buildPlanText } = await import('../src/render/plan-print.js');
+  const { withTempDir } = await import('../helpers/tmp.js');
+  const { buildPlanText } = await import('../../src/render/plan-print.js');
   await withTempDir(async (tmp) => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'me@laptop', '-f', join(tmp, 'k')]);
     const line = readFileSync(join(tmp, 'k.pub'), 'utf8').trim();

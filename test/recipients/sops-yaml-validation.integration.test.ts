@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../src/exec/run.js';
-import { runCli, type CliResult } from './helpers/cli.js';
-import { withTempDir } from './helpers/tmp.js';
+import { runCommand } from '../../src/exec/run.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 interface Flake {
   dir: string;
