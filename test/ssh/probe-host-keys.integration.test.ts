@@ -90,14 +90,14 @@ test('a flake with its own stateDir: probe and plan --target pin there, where ve
   writeFileSync(join(dir, 'bootstrap.toml'), 'stateDir = "var/nb"\n');
   const r = await probe(dir, '--accept-new-host-key');
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(readFileSync(join(dir, 'var/nb/known_hosts'), 'utf8').includes(`[127.0.0.1]:${sshd.port} ssh-ed25519 `));
+  assert.ok(readFileSync(join(dir, 'var/nb/known_hosts'), 'utf8').includes(`[127.0.0.1]:${lab.sshd.port} ssh-ed25519 `));
   assert.equal(existsSync(join(dir, '.bootstrap')), false, 'no second pin file');
 
   const other = flake();
   writeFileSync(join(other, 'flake.nix'), '{ outputs = { ... }: { }; }\n');
   writeFileSync(join(other, 'bootstrap.toml'), 'stateDir = "var/nb"\n');
-  const plan = await runCli(['plan', 'web1', '--target', sshd.target, '-i', sshd.clientKeyPath, '--accept-new-host-key', '--profile', 'generic-kvm-vps', '--layout', 'single-ext4', '--login-key', `${sshd.clientKeyPath}.pub`, '--flake', other], { env: { HOME: join(other, 'home'), SSH_AUTH_SOCK: undefined } });
+  const plan = await runCli(['plan', 'web1', '--target', lab.sshd.target, '-i', lab.sshd.clientKeyPath, '--accept-new-host-key', '--profile', 'generic-kvm-vps', '--layout', 'single-ext4', '--login-key', `${lab.sshd.clientKeyPath}.pub`, '--flake', other], { env: { HOME: join(other, 'home'), SSH_AUTH_SOCK: undefined } });
   assert.equal(plan.code, 0, plan.stderr);
-  assert.ok(readFileSync(join(other, 'var/nb/known_hosts'), 'utf8').includes(`[127.0.0.1]:${sshd.port} ssh-ed25519 `));
+  assert.ok(readFileSync(join(other, 'var/nb/known_hosts'), 'utf8').includes(`[127.0.0.1]:${lab.sshd.port} ssh-ed25519 `));
   assert.equal(existsSync(join(other, '.bootstrap')), false, 'no second pin file');
 });
