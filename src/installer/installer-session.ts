@@ -10,19 +10,14 @@
 import type { Task } from '../ports/output.js';
 import type { Runner } from '../exec/run.js';
 import { CommandFailed } from '../exec/run.js';
-import { BootstrapError, failure, isBootstrapError } from '../errors.js';
+import { failure, isBootstrapError } from '../errors.js';
 import type { Phase } from '../nix/nixos-anywhere.js';
-import { PHASES } from '../nix/nixos-anywhere.js';
 import type { InstallLog } from './run-phases.js';
 import { parseStepLine, PhaseFailed } from './run-phases.js';
 import type { GuardEvent } from './ssh-guard.js';
 
-export const DEFAULT_PHASE_TIMEOUTS_MS: Record<Phase, number> = {
-  kexec: 15 * 60_000, // login, the kexec image download, the installer's boot
-  disko: 20 * 60_000,
-  install: 90 * 60_000, // the closure upload over a slow link
-  reboot: 10 * 60_000,
-};
+// The phase table (ids, titles, default limits) and the --phase-timeout parser live in nix/phases.ts.
+export { DEFAULT_PHASE_TIMEOUTS_MS, parsePhaseTimeouts } from '../nix/phases.js';
 
 /** Which phase a `### … ###` line of nixos-anywhere.sh belongs to. Pure. */
 export function phaseOfStep(step: string): Phase | 'done' | undefined {
@@ -235,23 +230,3 @@ export function formatDuration(ms: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
-/** `kexec=20m`, `install=2h`, `disko=900` (seconds) → milliseconds per phase. */
-export function parsePhaseTimeouts(entries: Record<string, string | number>): Partial<Record<Phase, number>> {
-  const out: Partial<Record<Phase, number>> = {};
-  for (const [phase, raw] of Object.entries(entries)) {
-    if (!(PHASES as readonly string[]).includes(phase)) {
-      throw new BootstrapError('usage', 'bad-phase-timeout', `no install phase "${phase}" to time`, { hint: `use one of ${PHASES.join(', ')}, e.g. --phase-timeout install=2h` });
-    }
-    out[phase as Phase] = parseDuration(String(raw), phase);
-  }
-  return out;
-}
-
-function parseDuration(raw: string, phase: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|min|h)?$/.exec(raw.trim());
-  const n = m ? Number(m[1]) * ({ s: 1, m: 60, min: 60, h: 3600 }[m[2] ?? 's'] ?? 1) : NaN;
-  if (!(n >= 1 && n <= 48 * 3600)) {
-    throw new BootstrapError('usage', 'bad-phase-timeout', `the timeout of phase ${phase} must be a duration from 1s to 48h, got "${raw}"`, { hint: 'e.g. --phase-timeout install=90m or kexec=900 (seconds)' });
-  }
-  return Math.round(n * 1000);
-}

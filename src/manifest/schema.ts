@@ -5,6 +5,7 @@
  * filled by later commands. Secrets appear only as references, never as values.
  */
 import { z } from 'zod';
+import { PHASES } from '../nix/phases.js';
 import { OP_SCHEME, parseOpReference, showOpReference } from '../secrets/op-reference.js';
 
 const DiskRecord = z
@@ -102,7 +103,7 @@ export const ManifestSchema = z
         diskEncryptionKey: SecretRef.optional(),
         postKexecPort: z.number().int().min(1).max(65535).optional().describe("the port the kexec installer's sshd listens on (default 22)"),
         phaseTimeouts: z
-          .partialRecord(z.enum(['kexec', 'disko', 'install', 'reboot']), z.string())
+          .partialRecord(z.enum(PHASES), z.string())
           .optional()
           .describe('per-phase time limits, e.g. { install = "2h" }'),
       })

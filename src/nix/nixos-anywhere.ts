@@ -20,8 +20,8 @@ import { delimiter, join } from 'node:path';
 import { failure, usageError } from '../errors.js';
 import { sshDestination, type SshTarget } from '../ssh/target.js';
 
-export const PHASES = ['kexec', 'disko', 'install', 'reboot'] as const;
-export type Phase = (typeof PHASES)[number];
+import type { Phase } from './phases.js';
+export { PHASES, type Phase } from './phases.js';
 export type BuildOn = 'auto' | 'local' | 'remote';
 
 export interface NixosAnywhereOptions {

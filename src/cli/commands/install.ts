@@ -1,29 +1,27 @@
 /** `bootstrap new-host`, `rebuild`, `recover`: install a host end to end. Wiring only. */
 import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
+import { INSTALL_STEP_IDS } from '../../workflow/install/step-ids.js';
+import { choiceOption, choiceOptions } from '../install-flags.js';
 import { PLAN_CHOICE_OPTIONS } from './plan.js';
 import { SSH_OPTIONS } from './probe.js';
-
-const CHOICES = PLAN_CHOICE_OPTIONS;
 
 /** Issue 13: boot the host into its provider's rescue system first (the manifest's [provider]). */
 const VIA_RESCUE: OptionSpec = { name: 'via-rescue', type: 'boolean', description: "first boot the host into its provider's rescue system through the provider API ([provider] in its manifest; see `bootstrap rescue`); adds the steps rescue-enable, rescue-reset, rescue-wait, rescue-boot-disk before write" };
 
+/** How an install command runs that is not an answer (see NOT_ANSWERS in install-flags.test.ts). */
+const ANSWERS: OptionSpec = { name: 'answers', type: 'string', placeholder: 'FILE', description: 'answers file (TOML or JSON, keys as the flags in camelCase)' };
+const RESUME: OptionSpec = { name: 'resume', type: 'boolean', description: 'continue after the last finished step of the last run' };
+const FROM: OptionSpec = { name: 'from', type: 'string', placeholder: 'STEP', description: `restart at a step (${INSTALL_STEP_IDS.join(', ')})` };
+
+/** The install choices every install command takes (flags and help from workflow/install/choices.ts), with how it runs. */
 const RUN: OptionSpec[] = [
-  { name: 'copy-host-keys', type: 'boolean', description: "keep the target's current host keys instead of provisioning ours" },
-  { name: 'login-key', type: 'string', multiple: true, placeholder: 'KEY|FILE.pub', description: 'a public key that may log in as root on the installed host (default: the -i key\'s .pub, else the ssh-agent\'s keys)' },
-  { name: 'skip-rekey', type: 'boolean', description: "install even when some of the host's secrets are not encrypted for it yet (sops updatekeys / agenix --rekey)" },
-  { name: 'allow-no-login', type: 'boolean', description: 'install even when no user of the host has an authorized SSH key' },
-  { name: 'build-on', type: 'string', placeholder: 'auto|local|remote', description: 'where nixos-anywhere builds the system' },
-  { name: 'no-disko-deps', type: 'boolean', description: 'let disko use the installer tools (saves memory on small machines)' },
-  { name: 'answers', type: 'string', placeholder: 'FILE', description: 'answers file (TOML or JSON, keys as the flags in camelCase)' },
-  { name: 'yes', short: 'y', type: 'boolean', description: 'do not ask; a wipe also needs --confirm-disk (rebuild: the manifest disk)' },
-  { name: 'confirm-disk', type: 'string', placeholder: 'BY-ID', description: 'the disk that may be wiped, for scripts' },
-  { name: 'resume', type: 'boolean', description: 'continue after the last finished step of the last run' },
-  { name: 'from', type: 'string', placeholder: 'STEP', description: 'restart at a step (write, keys, recipients, preflight, kexec, disko, install, reboot, verify, restore)' },
-  { name: 'wait-timeout', type: 'string', placeholder: 'SECONDS', description: 'how long to wait for the rebooted host (default 600)' },
-  { name: 'post-kexec-port', type: 'string', placeholder: 'PORT', description: "the port the kexec installer's sshd listens on (default 22)" },
-  { name: 'phase-timeout', type: 'string', multiple: true, placeholder: 'PHASE=DURATION', description: 'time limit of an installer phase (defaults kexec=15m disko=20m install=90m reboot=10m)' },
+  ...choiceOptions('copyHostKeys', 'loginKeys', 'skipRekey', 'allowNoLogin', 'buildOn', 'noDiskoDeps'),
+  ANSWERS,
+  ...choiceOptions('yes', 'confirmDisk'),
+  RESUME,
+  FROM,
+  ...choiceOptions('waitTimeout', 'postKexecPort', 'phaseTimeouts'),
   DRY_RUN_OPTION,
   FLAKE_OPTION,
   JSON_OPTION,
@@ -39,7 +37,7 @@ export const installCommands: CommandSpec[] = [
       'shows the plan and the disk it will erase, and acts only after you type the host name\n' +
       '(scripts: --yes --confirm-disk BY-ID). Every step is journaled; --resume continues a failed run.',
     positionals: [{ name: 'HOST', description: 'host name, e.g. web1 (asked when missing)' }],
-    options: [{ name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: 'the machine to install' }, ...CHOICES, ...RUN],
+    options: [choiceOption('target'), ...PLAN_CHOICE_OPTIONS, ...RUN],
     examples: [
       'bootstrap new-host web1 --target root@203.0.113.7',
       'bootstrap new-host --answers web1.toml --yes --confirm-disk /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_123',
@@ -55,7 +53,7 @@ export const installCommands: CommandSpec[] = [
       "is gone or its size or serial changed. With --hosts, rebuilds a fleet in parallel with per-host logs.",
     positionals: [{ name: 'HOST', description: 'host to rebuild (or --hosts a,b,c)' }],
     options: [
-      { name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: "override the manifest's target" },
+      choiceOption('target', "override the manifest's target"),
       { name: 'hosts', type: 'string', placeholder: 'A,B,C', description: 'rebuild several hosts (implies --yes)' },
       { name: 'parallel', type: 'string', placeholder: 'N', description: 'with --hosts: how many at a time (default 4)' },
       ...RUN,
@@ -69,8 +67,8 @@ export const installCommands: CommandSpec[] = [
     summary: 'disaster recovery: reinstall a host on the same or new hardware, restore its backups, verify',
     positionals: [{ name: 'HOST', description: 'host to recover', required: true }],
     options: [
-      { name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: 'the new machine (default: the manifest target)' },
-      ...CHOICES.filter((c) => c.name === 'disk' || c.name === 'second-disk'),
+      choiceOption('target', 'the new machine (default: the manifest target)'),
+      ...choiceOptions('disk', 'secondDisk'),
       ...RUN,
       VIA_RESCUE,
     ],

@@ -3,12 +3,14 @@ import type { CommandModule } from '../spec.js';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
-import { parseSize } from '../../render/plan-choices.js';
 import type { PlanAnswers } from '../../render/plan.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runPlan } from '../../workflow/plan/index.js';
 import type { ReportSource } from '../../probe/read-report.js';
 import { buildSshArgs } from '../ssh-flags.js';
+import { readChoiceFlags } from '../install-flags.js';
+import { buildPlanChoices } from '../../workflow/install/choice-maps.js';
+import { PLAN_CHOICE_KEYS } from './plan.js';
 import { resolveRunLoginKeys } from '../../workflow/install/login.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
@@ -33,20 +35,11 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   } else {
     source = { kind: given[0]!, file: args.string(given[0]!)! };
   }
-  const swap = args.string('swap');
-  const answers: PlanAnswers = {
-    layout: args.string('layout'),
-    disk: args.string('disk'),
-    secondDisk: args.string('second-disk'),
-    profile: args.string('profile'),
-    swap: swap === undefined ? undefined : parseSize(swap),
-    hibernate: args.has('hibernate') ? args.bool('hibernate') : undefined,
-    encrypt: args.has('encrypt') ? args.bool('encrypt') : undefined,
-    subvolumes: args.strings('subvolume').length ? args.strings('subvolume') : undefined,
-    target,
-  };
+  // The hardware choices and login keys, read and mapped as for an install (workflow/install/choices.ts).
+  const flags = readChoiceFlags(args, [...PLAN_CHOICE_KEYS, 'loginKeys']);
+  const answers: PlanAnswers = { ...buildPlanChoices(flags), target };
   // Who may log into the host, for a new default.nix: resolved (and checked) before any probe.
-  const login = await resolveRunLoginKeys(ctx, args.strings('login-key').length ? { loginKeys: args.strings('login-key') } : {}, identityFile);
+  const login = await resolveRunLoginKeys(ctx, flags, identityFile);
   if (login.keys.length) Object.assign(answers, { loginKeys: login.keys.map((k) => k.line), ...(login.from ? { loginFrom: login.from } : {}) });
   await runPlan(ctx, { host, source, answers, flakeDir: args.string('flake') ?? '.', json: args.bool('json'), write: args.bool('write') });
   return 0;

@@ -1,19 +1,12 @@
 /** `bootstrap plan HOST`: the files a host needs, from its hardware. Wiring only. */
 import { FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
+import { choiceOption, choiceOptions } from '../install-flags.js';
 import { SSH_OPTIONS } from './probe.js';
 
-/** The hardware choices a plan takes; new-host, rebuild and recover take the same flags. */
-export const PLAN_CHOICE_OPTIONS: OptionSpec[] = [
-  { name: 'profile', type: 'string', placeholder: 'NAME', description: 'hardware profile (default: the best match)' },
-  { name: 'layout', type: 'string', placeholder: 'NAME', description: 'disk layout (default: the profile\'s)' },
-  { name: 'disk', type: 'string', placeholder: 'ID', description: 'install disk: by-id path, kernel name or /dev path (needed when several fit)' },
-  { name: 'second-disk', type: 'string', placeholder: 'ID', description: 'second disk for two-disk layouts' },
-  { name: 'swap', type: 'string', placeholder: 'SIZE', description: 'swap size, e.g. 8G or 0 (default: from memory)' },
-  { name: 'hibernate', type: 'boolean', description: 'swap large enough to hibernate, used as the resume device' },
-  { name: 'encrypt', type: 'boolean', description: 'encrypted layout (LUKS); default layout luks-btrfs' },
-  { name: 'subvolume', type: 'string', multiple: true, placeholder: 'NAME[=PATH]', description: 'extra btrfs subvolume' },
-];
+/** The hardware choices a plan takes; new-host takes the same flags (workflow/install/choices.ts). */
+export const PLAN_CHOICE_KEYS = ['profile', 'layout', 'disk', 'secondDisk', 'swap', 'hibernate', 'encrypt', 'subvolumes'] as const;
+export const PLAN_CHOICE_OPTIONS: OptionSpec[] = choiceOptions(...PLAN_CHOICE_KEYS);
 
 export const planCommands: CommandSpec[] = [
   {
@@ -25,11 +18,11 @@ export const planCommands: CommandSpec[] = [
       'The report comes from exactly one of --target (probe over SSH), --report or --facter.',
     positionals: [{ name: 'HOST', description: 'host name: one lowercase label, e.g. web1', required: true }],
     options: [
-      { name: 'target', short: 't', type: 'string', placeholder: 'USER@HOST[:PORT]', description: 'probe this machine over SSH' },
+      choiceOption('target', 'probe this machine over SSH'),
       { name: 'report', type: 'string', placeholder: 'FILE', description: 'a saved report (`bootstrap probe TARGET --json -o FILE`)' },
       { name: 'facter', type: 'string', placeholder: 'FILE', description: 'a nixos-facter report' },
       ...PLAN_CHOICE_OPTIONS,
-      { name: 'login-key', type: 'string', multiple: true, placeholder: 'KEY|FILE.pub', description: "a public key that may log in as root, put in a new default.nix (default: the -i key's .pub, else the ssh-agent's keys)" },
+      choiceOption('loginKeys', "a public key that may log in as root, put in a new default.nix (default: the -i key's .pub, else the ssh-agent's keys)"),
       { name: 'write', type: 'boolean', description: 'write the files into the flake' },
       FLAKE_OPTION,
       JSON_OPTION,

@@ -1,15 +1,10 @@
 /** `bootstrap probe`: read a target's hardware over one SSH round trip. Wiring only. */
 import { JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
+import { choiceOptions } from '../install-flags.js';
 
-/** SSH connection flags shared by every command that reaches a target. */
-export const SSH_OPTIONS: OptionSpec[] = [
-  { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa)' },
-  { name: 'host-key', type: 'string', placeholder: 'SHA256:…', description: 'pin the target host key fingerprint without asking' },
-  { name: 'accept-new-host-key', type: 'boolean', description: 'trust an unknown host key on first contact (for scripts)' },
-  { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout in seconds, fractions allowed (default 10)' },
-  { name: 'password-env', type: 'string', placeholder: 'VAR', description: 'read an SSH password from this environment variable (installer ISOs)' },
-];
+/** SSH connection flags shared by every command that reaches a target (the SSH install choices). */
+export const SSH_OPTIONS: OptionSpec[] = choiceOptions('identity', 'hostKey', 'acceptNewHostKey', 'timeout', 'passwordEnv');
 
 export const probeCommands: CommandSpec[] = [
   {

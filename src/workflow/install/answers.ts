@@ -9,41 +9,12 @@ import { z } from 'zod';
 import { parseTomlFile } from '../../config/load.js';
 import { parseWith } from '../../config/validate.js';
 import { usageError } from '../../errors.js';
-import { parsePhaseTimeouts } from '../../installer/installer-session.js';
-import { findLayout } from '../../render/disko/index.js';
-import { checkHostName, checkSecondDiskFits, parseSize } from '../../render/plan-choices.js';
+import { parsePhaseTimeouts } from '../../nix/phases.js';
+import { CHOICE_KEYS, flagOf, INSTALL_CHOICES, type ChoiceKey } from './choices.js';
 
-export const InstallAnswersSchema = z
-  .object({
-    host: z.string().describe('host name, e.g. web1'),
-    target: z.string().describe('user@host[:port] of the machine to install'),
-    identity: z.string().describe('SSH private key to log in with'),
-    hostKey: z.string().describe('SHA256 fingerprint of the target host key (pins without asking)'),
-    acceptNewHostKey: z.boolean().describe('trust an unknown target host key on first contact'),
-    timeout: z.number().positive().describe('SSH connect timeout in seconds'),
-    passwordEnv: z.string().describe('environment variable holding an SSH password'),
-    profile: z.string(),
-    layout: z.string(),
-    disk: z.string().describe('install disk: by-id path, kernel name or /dev path'),
-    secondDisk: z.string(),
-    swap: z.string().describe('swap size, e.g. 8G or 0'),
-    hibernate: z.boolean(),
-    encrypt: z.boolean(),
-    subvolumes: z.array(z.string()),
-    loginKeys: z.array(z.string()).describe("public keys (or .pub files) that may log in as root on the installed host; default: the -i key's .pub, else the ssh-agent's keys"),
-    skipRekey: z.boolean().describe('install even when some of the host\'s secrets are not encrypted for it yet'),
-    allowNoLogin: z.boolean().describe('install even when no user of the host has an authorized SSH key'),
-    copyHostKeys: z.boolean().describe("keep the target's current host keys instead of provisioning ours"),
-    buildOn: z.enum(['auto', 'local', 'remote']),
-    noDiskoDeps: z.boolean(),
-    yes: z.boolean().describe('do not ask; needs confirmDisk for a wipe'),
-    confirmDisk: z.string().describe('the by-id path (or /dev path) of the disk that may be wiped'),
-    waitTimeout: z.number().positive().describe('seconds to wait for the rebooted host (default 600)'),
-    postKexecPort: z.number().int().min(1).max(65535).describe("the port the kexec installer's sshd listens on (default 22)"),
-    phaseTimeouts: z.record(z.string(), z.union([z.string(), z.number()])).describe('per-phase time limits, e.g. { install = "2h" }'),
-  })
-  .partial()
-  .strict();
+/** The answers schema, derived from the choice table (choices.ts): every key optional, no other key. */
+const shape = Object.fromEntries(CHOICE_KEYS.map((k) => [k, INSTALL_CHOICES[k].schema])) as { [K in ChoiceKey]: (typeof INSTALL_CHOICES)[K]['schema'] };
+export const InstallAnswersSchema = z.object(shape).partial().strict();
 
 export type InstallAnswers = z.infer<typeof InstallAnswersSchema>;
 
@@ -75,11 +46,11 @@ export async function readAnswersFile(cwd: string, file: string): Promise<Instal
  * layout, phase timeouts) are bad input as soon as they are read: refused before any connection,
  * not when the plan first needs them. Also run on the merged answers (file, flags, manifest).
  */
-export function checkAnswers(a: InstallAnswers, where: (key: string) => string = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`): InstallAnswers {
-  if (a.host !== undefined) checkHostName(a.host);
-  if (a.swap !== undefined) parseSize(a.swap, where('swap'));
-  if (a.layout !== undefined) checkSecondDiskFits(findLayout(a.layout), a.secondDisk);
-  if (a.phaseTimeouts) parsePhaseTimeouts(a.phaseTimeouts);
+export function checkAnswers(a: InstallAnswers, where: (key: ChoiceKey) => string = (key) => `--${flagOf(key).name}`): InstallAnswers {
+  for (const key of CHOICE_KEYS) {
+    const check = INSTALL_CHOICES[key].check as ((v: unknown, all: InstallAnswers, where: string) => void) | undefined;
+    if (check && a[key] !== undefined) check(a[key], a, where(key));
+  }
   return a;
 }
 
@@ -90,10 +61,9 @@ export function mergeAnswers(...layers: InstallAnswers[]): InstallAnswers {
   return out as InstallAnswers;
 }
 
-/** What may be saved for --resume: no confirmation (it must be given again), nothing secret. */
+/** What may be saved for --resume: every answer but those the choice table marks neverSaved (confirmations). */
 export function buildResumableAnswers(a: InstallAnswers): InstallAnswers {
-  const { yes: _yes, confirmDisk: _confirm, ...rest } = a;
-  return rest;
+  return Object.fromEntries(Object.entries(a).filter(([k]) => !INSTALL_CHOICES[k as ChoiceKey]?.neverSaved)) as InstallAnswers;
 }
 
 /** How an install command runs, besides its answers: shared by new-host, rebuild and recover. */

@@ -16,7 +16,6 @@ import type { BuildResult } from './preflight-nix.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { loadProfiles } from '../../profiles/load.js';
 import { planFiles, type FilePlanEntry } from '../../render/file-plan.js';
-import { parseSize } from '../../render/plan-choices.js';
 import { buildPlanJson, buildPlanText, type PlanContext } from '../../render/plan-print.js';
 import { buildPlanContext } from './plan-context.js';
 import type { InstallDisk } from '../../render/install-disk.js';
@@ -25,6 +24,7 @@ import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/pla
 import type { SshOptions } from '../../ssh/session.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
 import type { InstallAnswers } from './answers.js';
+import { buildPlanChoices } from './choice-maps.js';
 import type { ResolvedLoginKeys } from '../../installer/login-keys.js';
 import { describeWipe } from './confirm.js';
 import type { IdentityMode, InstallMode } from './context.js';
@@ -47,22 +47,12 @@ export interface PreparedInstall {
   context?: PlanContext;
 }
 
-/** Install answers → plan answers. Pure. */
+/** Install answers → plan answers (the choice table's plan mapping, choice-maps.ts). Pure. */
 export function buildPlanAnswers(a: InstallAnswers, target: SshTarget, identity: IdentityMode): PlanAnswers {
-  return {
-    ...(a.layout ? { layout: a.layout } : {}),
-    ...(a.disk ? { disk: a.disk } : {}),
-    ...(a.secondDisk ? { secondDisk: a.secondDisk } : {}),
-    ...(a.profile ? { profile: a.profile } : {}),
-    ...(a.swap !== undefined ? { swap: parseSize(a.swap) } : {}),
-    ...(a.hibernate !== undefined ? { hibernate: a.hibernate } : {}),
-    ...(a.subvolumes ? { subvolumes: a.subvolumes } : {}),
-    ...(a.encrypt !== undefined ? { encrypt: a.encrypt } : {}),
-    target: formatTarget(target),
-    identity,
-    ...(a.postKexecPort !== undefined ? { postKexecPort: a.postKexecPort } : {}),
-    ...(a.phaseTimeouts ? { phaseTimeouts: Object.fromEntries(Object.entries(a.phaseTimeouts).map(([k, v]) => [k, String(v)])) } : {}),
-  };
+  // An empty profile, layout or disk answer counts as not given here, as it always has (the
+  // wizard then lets the plan choose); `bootstrap plan` passes such a flag on and refuses it.
+  const given = Object.fromEntries(Object.entries(a).filter(([, v]) => v !== '')) as InstallAnswers;
+  return { ...buildPlanChoices(given), target: formatTarget(target), identity };
 }
 
 export async function runPreparePlan(o: {

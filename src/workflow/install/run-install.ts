@@ -26,19 +26,22 @@ import type { PreparedInstall } from './prepare.js';
 import { diskoStep, installStep, kexecStep, rebootStep, verifyStep } from './steps-install.js';
 import { keysStep, preflightStep, recipientsStep, writeStep } from './steps-prepare.js';
 import { restoreStep } from './steps-restore.js';
+import { INSTALL_STEP_IDS, type InstallStepId } from './step-ids.js';
 
-export const INSTALL_STEPS: readonly Step<InstallCtx>[] = [
-  writeStep, // files first: the flake check in preflight evaluates what was written
-  keysStep, // identity before install: secrets must decrypt on first boot
-  recipientsStep,
-  preflightStep, // the last step that changes nothing on the target
-  kexecStep,
-  diskoStep, // the wipe
-  installStep,
-  rebootStep,
-  verifyStep, // the installed system presents the expected key
-  restoreStep, // recover only
-];
+/** The steps by id; their order is INSTALL_STEP_IDS (step-ids.ts), which help also lists. */
+const STEPS_BY_ID: Record<InstallStepId, Step<InstallCtx>> = {
+  write: writeStep,
+  keys: keysStep,
+  recipients: recipientsStep,
+  preflight: preflightStep,
+  kexec: kexecStep,
+  disko: diskoStep,
+  install: installStep,
+  reboot: rebootStep,
+  verify: verifyStep,
+  restore: restoreStep,
+};
+export const INSTALL_STEPS: readonly Step<InstallCtx>[] = INSTALL_STEP_IDS.map((id) => STEPS_BY_ID[id]);
 
 export interface InstallRunOptions {
   resume?: boolean;

@@ -6,7 +6,7 @@
  */
 import { failure } from '../../errors.js';
 import { parsePublicKeyLine, runWaitForProvisionedKey, DEFAULT_HOST_KEY_DEADLINE_MS } from '../../installer/wait-host-key.js';
-import type { Phase } from '../../nix/nixos-anywhere.js';
+import { phaseTitle, type Phase } from '../../nix/phases.js';
 import type { HostKey } from '../../ssh/host-keys.js';
 import type { Step } from '../step.js';
 import type { InstallCtx } from './context.js';
@@ -14,13 +14,14 @@ import type { InstallCtx } from './context.js';
 type C = InstallCtx;
 
 /**
- * A phase of the one installer call: the first phase step that runs starts the call with every
- * phase left; each step then waits until the script moves past its phase.
+ * A phase of the one installer call, titled as in the phase table (nix/phases.ts): the first
+ * phase step that runs starts the call with every phase left; each step then waits until the
+ * script moves past its phase.
  */
-function phaseStep(phase: Phase, title: string): Step<C> {
+function phaseStep(phase: Phase): Step<C> {
   return {
     id: phase,
-    title,
+    title: phaseTitle(phase),
     async run(c, progress) {
       const session = await c.installerSession(phase);
       await session.phase(phase, progress);
@@ -29,10 +30,10 @@ function phaseStep(phase: Phase, title: string): Step<C> {
   };
 }
 
-export const kexecStep = phaseStep('kexec', 'boot the NixOS installer (kexec)');
-export const diskoStep = phaseStep('disko', 'partition and format the disk (disko)');
-export const installStep = phaseStep('install', 'install NixOS');
-export const rebootStep = phaseStep('reboot', 'reboot into the installed system');
+export const kexecStep = phaseStep('kexec');
+export const diskoStep = phaseStep('disko');
+export const installStep = phaseStep('install');
+export const rebootStep = phaseStep('reboot');
 
 /** The key the installed system must present: ours, or with --copy-host-keys the target's own. */
 async function expectedKey(c: C): Promise<HostKey> {

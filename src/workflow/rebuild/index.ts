@@ -12,13 +12,14 @@ import { loadConfig } from '../../config/load.js';
 import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
 import { failure, usageError } from '../../errors.js';
 import { readManifest } from '../../manifest/manifest.js';
-import type { Manifest, ManifestDisk } from '../../manifest/schema.js';
+import type { ManifestDisk } from '../../manifest/schema.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildDiskCandidates, formatBytes, matchDisk, type DiskMatch } from '../../render/install-disk.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runReadReport } from '../../probe/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
-import { checkAnswers, mergeAnswers, type InstallAnswers, type InstallRunFlags } from '../install/answers.js';
+import { checkAnswers, mergeAnswers, type InstallRunFlags } from '../install/answers.js';
+import { buildAnswersFromManifest } from '../install/choice-maps.js';
 import { runConfirmWipe } from '../install/confirm.js';
 import { printDryRun, printPrepared, runPreparePlan } from '../install/prepare.js';
 import { INSTALL_STEPS, runInstall } from '../install/run-install.js';
@@ -31,25 +32,6 @@ export interface RebuildOptions extends InstallRunFlags {
   host: string;
   /** Boot the host into its provider's rescue system first (issue 13, src/workflow/rescue). */
   viaRescue?: boolean;
-}
-
-/** The manifest's choices as answers. Pure. */
-export function buildAnswersFromManifest(m: Manifest): InstallAnswers {
-  return {
-    host: m.host,
-    ...(m.target ? { target: m.target } : {}),
-    profile: m.profile,
-    layout: m.layout.name,
-    disk: m.installDisk.byId ?? m.installDisk.path,
-    ...(m.secondDisk ? { secondDisk: m.secondDisk.byId ?? m.secondDisk.path } : {}),
-    ...(m.layout.swapBytes !== undefined ? { swap: String(m.layout.swapBytes) } : {}),
-    ...(m.layout.hibernate !== undefined ? { hibernate: m.layout.hibernate } : {}),
-    ...(m.layout.encrypt !== undefined ? { encrypt: m.layout.encrypt } : {}),
-    ...(m.layout.subvolumes ? { subvolumes: m.layout.subvolumes } : {}),
-    ...(m.install?.identity === 'copy-target-keys' ? { copyHostKeys: true } : {}),
-    ...(m.install?.postKexecPort !== undefined ? { postKexecPort: m.install.postKexecPort } : {}),
-    ...(m.install?.phaseTimeouts ? { phaseTimeouts: m.install.phaseTimeouts } : {}),
-  };
 }
 
 /** How the manifest's disk compares with the probed machine. Pure. */

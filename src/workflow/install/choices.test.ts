@@ -1,0 +1,74 @@
+/** The choice table's derivations below the CLI: what --resume saves, the checks, the manifest read back. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isBootstrapError } from '../../errors.js';
+import { ManifestSchema } from '../../manifest/schema.js';
+import { buildResumableAnswers, checkAnswers, InstallAnswersSchema, type InstallAnswers } from './answers.js';
+import { buildAnswersFromManifest, buildPlanChoices } from './choice-maps.js';
+import { CHOICE_KEYS, INSTALL_CHOICES } from './choices.js';
+import { INSTALL_STEPS } from './run-install.js';
+import { INSTALL_STEP_IDS } from './step-ids.js';
+import { DEFAULT_PHASE_TIMEOUTS_MS, PHASE_TABLE, PHASES } from '../../nix/phases.js';
+
+/** An answer for every choice, valid for the schema. */
+const ALL: InstallAnswers = InstallAnswersSchema.parse({
+  host: 'web1', target: 'root@h', identity: 'id', hostKey: 'SHA256:x', acceptNewHostKey: true, timeout: 3, passwordEnv: 'PW', profile: 'generic-vm', layout: 'btrfs-raid1',
+  disk: 'vda', secondDisk: 'vdb', swap: '1G', hibernate: false, encrypt: false, subvolumes: ['a'], loginKeys: ['k'], skipRekey: true, allowNoLogin: true, copyHostKeys: true,
+  buildOn: 'local', noDiskoDeps: true, yes: true, confirmDisk: '/dev/vda', waitTimeout: 60, postKexecPort: 2222, phaseTimeouts: { install: '2h' },
+});
+
+test('the sample gives every choice, so the tests below see them all', () => {
+  assert.deepEqual(Object.keys(ALL), CHOICE_KEYS);
+});
+
+test('--resume saves every answer but the confirmations (yes, confirm-disk)', () => {
+  const saved = buildResumableAnswers(ALL);
+  assert.deepEqual(CHOICE_KEYS.filter((k) => !(k in saved)), ['yes', 'confirmDisk']);
+  assert.deepEqual(saved, Object.fromEntries(Object.entries(ALL).filter(([k]) => k !== 'yes' && k !== 'confirmDisk')));
+});
+
+test("checks name the file's key for an answers file and the flag otherwise", () => {
+  const message = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      assert.ok(isBootstrapError(e) && e.kind === 'usage');
+      return e.message;
+    }
+    assert.fail('not refused');
+  };
+  assert.equal(message(() => checkAnswers({ swap: 'lots' }, (k) => `web1.toml: ${k}`)), 'web1.toml: swap "lots" is not a size');
+  assert.equal(message(() => checkAnswers({ swap: 'lots' })), '--swap "lots" is not a size');
+  assert.match(message(() => checkAnswers({ host: 'Web_1' })), /host/);
+  assert.match(message(() => checkAnswers({ layout: 'single-ext4', secondDisk: 'vdb' })), /layout single-ext4 uses one disk, so --second-disk vdb has no place/);
+  assert.match(message(() => checkAnswers({ phaseTimeouts: { boot: '1h' } })), /no install phase "boot"/);
+  assert.deepEqual(checkAnswers(ALL), ALL, 'good answers pass unchanged');
+});
+
+test('the plan takes the hardware and installer choices, in its own units', () => {
+  assert.deepEqual(buildPlanChoices(ALL), {
+    profile: 'generic-vm', layout: 'btrfs-raid1', disk: 'vda', secondDisk: 'vdb', swap: 1024 ** 3, hibernate: false, encrypt: false, subvolumes: ['a'],
+    postKexecPort: 2222, phaseTimeouts: { install: '2h' },
+  });
+  assert.deepEqual(buildPlanChoices({ phaseTimeouts: { disko: 900 } }), { phaseTimeouts: { disko: '900' } }, 'seconds from a file become text, as the manifest keeps them');
+});
+
+test('a manifest gives back only what it records; a provisioned identity is no --copy-host-keys', () => {
+  const m = ManifestSchema.parse({
+    version: 1, host: 'web1', profile: 'generic-vm', layout: { name: 'single-ext4' }, installDisk: { path: '/dev/vda', sizeBytes: 1 }, install: { identity: 'provisioned' },
+  });
+  assert.deepEqual(buildAnswersFromManifest(m), { host: 'web1', profile: 'generic-vm', layout: 'single-ext4', disk: '/dev/vda' });
+  const full = ManifestSchema.parse({ ...m, install: { identity: 'copy-target-keys', postKexecPort: 2222 }, secondDisk: { byId: '/dev/disk/by-id/b', path: '/dev/vdb', sizeBytes: 1 } });
+  assert.deepEqual(buildAnswersFromManifest(full), { host: 'web1', profile: 'generic-vm', layout: 'single-ext4', disk: '/dev/vda', secondDisk: '/dev/disk/by-id/b', copyHostKeys: true, postKexecPort: 2222 });
+});
+
+test('the install runs its steps in the declared order, the phases titled and timed by the phase table', () => {
+  assert.deepEqual(INSTALL_STEPS.map((s) => s.id), [...INSTALL_STEP_IDS]);
+  assert.deepEqual(PHASES, ['kexec', 'disko', 'install', 'reboot']);
+  for (const p of PHASE_TABLE) {
+    assert.equal(INSTALL_STEPS.find((s) => s.id === p.id)?.title, p.title, p.id);
+    assert.equal(DEFAULT_PHASE_TIMEOUTS_MS[p.id], p.defaultTimeoutMs);
+  }
+  assert.equal(INSTALL_CHOICES.phaseTimeouts.flag.kind === 'repeatable' && INSTALL_CHOICES.phaseTimeouts.flag.help, 'time limit of an installer phase (defaults kexec=15m disko=20m install=90m reboot=10m)');
+  assert.equal(ManifestSchema.shape.install.safeParse({ phaseTimeouts: { boot: '1h' } }).success, false, 'the manifest takes only phase names');
+});
