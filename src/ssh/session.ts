@@ -84,6 +84,8 @@ export async function openSession(ports: SessionPorts, target: SshTarget, opts: 
       reject(mapSshError(policyError ?? e, ectx));
     }
     ports.signal.addEventListener('abort', onAbort, { once: true });
+    // An abort while the pins were read (above) fired no event we listened to.
+    if (ports.signal.aborted) return onAbort();
 
     client.on('error', (e: Error & { level?: string }) => {
       // ssh2 reports a failed agent as an error, then goes on with the next method.

@@ -158,6 +158,15 @@ test('errors: refused auth, refused connection, timeout, abort', async () => {
     const p = openSession({ ...w.ports, signal: ac.signal }, t, { hostKeys, identityFile: lab.sshd.clientKeyPath });
     setTimeout(() => ac.abort(), 100);
     await assert.rejects(p, { code: 'interrupted' });
+    // An abort while the pins are being read (a slow disk, a busy machine) is not lost either.
+    const early = new AbortController();
+    const slowPins = Object.create(hostKeys) as typeof hostKeys;
+    slowPins.knownTypes = async (target) => {
+      early.abort();
+      return hostKeys.knownTypes(target);
+    };
+    // Ended by the abort, not by the 10 s connect deadline (that would be ssh-timeout).
+    await assert.rejects(openSession({ ...w.ports, signal: early.signal }, t, { hostKeys: slowPins, identityFile: lab.sshd.clientKeyPath }), { code: 'interrupted' });
   } finally {
     silent.close();
   }
