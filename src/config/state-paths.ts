@@ -19,6 +19,8 @@ export interface StatePaths {
   knownHosts: string;
   /** <root>/logs */
   logs: string;
+  /** The lock for files hosts share (.sops.yaml, secrets.nix): <root>/flake.lock */
+  flakeLock: string;
   /** A host's journal, lock and resume state: <root>/state/HOST (the name must be checked first). */
   hostDir(host: string): string;
   journal(host: string): string;
@@ -38,6 +40,7 @@ export function statePaths(flakeDir: string, stateDir: string = DEFAULT_STATE_DI
     root,
     knownHosts: join(root, 'known_hosts'),
     logs,
+    flakeLock: join(root, 'flake.lock'),
     hostDir,
     journal: (host) => join(hostDir(host), 'journal.jsonl'),
     lock: (host) => join(hostDir(host), 'lock'),

@@ -5,7 +5,8 @@
  * file, retried for a bounded time, taken over when its owner is dead.
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { statePaths } from '../config/state-paths.js';
 import { failure } from '../errors.js';
 import { isProcessAlive } from '../exec/process-info.js';
 
@@ -34,7 +35,7 @@ async function acquireFile(path: string, waitMs: number): Promise<void> {
 
 /** Run `fn` while holding the flake's shared-files lock. */
 export function withFlakeLock<T>(flakeDir: string, stateDir: string, fn: () => Promise<T>, waitMs = 60_000): Promise<T> {
-  return withFileLock(join(flakeDir, stateDir, 'flake.lock'), fn, waitMs);
+  return withFileLock(statePaths(flakeDir, stateDir).flakeLock, fn, waitMs);
 }
 
 /** Run `fn` while holding the lock file `path` (its directory is created 0700). */

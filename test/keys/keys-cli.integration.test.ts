@@ -59,8 +59,10 @@ async function tree(dir: string): Promise<Record<string, string>> {
   const walk = async (d: string) => {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out[p.slice(dir.length)] = await readFile(p, 'utf8');
+      if (e.isDirectory()) {
+        out[`${p.slice(dir.length)}/`] = '(directory)'; // an empty directory is a change too
+        await walk(p);
+      } else out[p.slice(dir.length)] = await readFile(p, 'utf8');
     }
   };
   await walk(dir);

@@ -29,7 +29,9 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     ...buildSeparateKeyOptions(loaded.config.sops),
     dryRun,
   });
-  const reg = await withFlakeLock(loaded.flakeDir, loaded.config.stateDir, () =>
+  // A dry run writes nothing, not even the lock file (and its .bootstrap/ directory).
+  const locked = <T>(fn: () => Promise<T>) => (dryRun ? fn() : withFlakeLock(loaded.flakeDir, loaded.config.stateDir, fn));
+  const reg = await locked(() =>
     runRegisterRecipients(ctx, loaded, { host, recipient: keys.age.recipient, separateRecipient: keys.separateAge?.recipient, separateShared: keys.separateAge?.shared, sshPublicKey: keys.ssh.publicKey }, dryRun),
   );
 
