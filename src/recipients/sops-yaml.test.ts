@@ -187,3 +187,14 @@ test('no rule names the host: its own rule goes first, with the keys of the rule
   // Registered again: now a rule names it, nothing changes.
   assert.equal(planSopsYaml(plan.content, { host: 'web1', recipient: H }).changed, false);
 });
+
+test('a rule for the host behind a broader one is flagged: sops would encrypt its secrets file without the host', () => {
+  const A = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq';
+  const shadowed = `keys:\n  - &admin ${A}\ncreation_rules:\n  - path_regex: .*\\.yaml$\n    age: *admin\n  - path_regex: hosts/web1/secrets\\.yaml$\n    key_groups:\n      - age:\n          - *admin\n`;
+  const p = planSopsYaml(shadowed, { host: 'web1', recipient: R });
+  assert.deepEqual(p.rules, ['hosts/web1/secrets\\.yaml$'], 'the host is still added to its own rule');
+  assert.ok(p.notes.some((n) => n.includes('first rule that matches it, ".*\\.yaml$", which does not list web1') && n.includes('move "hosts/web1/secrets\\.yaml$" above it')), p.notes.join('\n'));
+  // In the right order: nothing to say.
+  const ordered = `keys:\n  - &admin ${A}\ncreation_rules:\n  - path_regex: hosts/web1/secrets\\.yaml$\n    key_groups:\n      - age:\n          - *admin\n  - path_regex: .*\\.yaml$\n    age: *admin\n`;
+  assert.ok(!planSopsYaml(ordered, { host: 'web1', recipient: R }).notes.some((n) => n.includes('first rule that matches')));
+});

@@ -171,6 +171,8 @@ export function planSopsYaml(text: string, input: SopsHostInput, file = '.sops.y
       rules.push(regex);
     }
   }
+  const shadow = findShadowingRule(isSeq(ruleSeq) ? ruleSeq.items.filter(isMap) : [], `${input.hostDir ?? `hosts/${host}`}/secrets.yaml`, rules);
+  if (shadow) notes.push(`sops encrypts ${shadow.path} with the first rule that matches it, "${shadow.first}", which does not list ${host}: move "${shadow.own}" above it in ${file}, or ${host} cannot decrypt its own secrets`);
   if (rules.length === 0 && notes.length === 0 && input.anchor === undefined) {
     // No rule names the host: give it its own rule, first (sops uses the first matching rule), for
     // its secrets file, readable by whoever the rule that matched that file so far lets read it.
@@ -218,6 +220,25 @@ function planHostRule(text: string, ruleSeq: unknown, dir: string, anchor: strin
   const aliases = isSeq(age) ? age.items.filter((i) => isAlias(i)).map((i) => `*${(i as { source: string }).source}`) : [];
   const lines = [`${indent}- path_regex: ${regex}`, `${indent}  key_groups:`, `${indent}    - age:`, ...[...aliases, `*${anchor}`].map((a) => `${indent}        - ${a}`)];
   return { splice: { at: lineStart, insert: `${lines.join('\n')}\n` }, regex, ...(before ? { from: String(before.get('path_regex')) } : {}) };
+}
+
+/**
+ * sops uses the FIRST creation rule whose path_regex matches a file. A rule for the host placed
+ * after a broader one (`.*\.yaml$`) never applies to the host's secrets file: say so.
+ */
+function findShadowingRule(all: YAMLMap[], path: string, hostRules: string[]): { path: string; first: string; own: string } | undefined {
+  const matches = (r: YAMLMap) => {
+    const re = r.get('path_regex');
+    try {
+      return typeof re === 'string' && new RegExp(re).test(path);
+    } catch {
+      return false;
+    }
+  };
+  const own = all.find((r) => matches(r) && hostRules.includes(String(r.get('path_regex'))));
+  const first = all.find(matches);
+  if (!own || !first || first === own || hostRules.includes(String(first.get('path_regex')))) return undefined;
+  return { path, first: String(first.get('path_regex')), own: String(own.get('path_regex')) };
 }
 
 function applySplices(text: string, splices: Splice[]): string {
