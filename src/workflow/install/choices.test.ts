@@ -72,3 +72,12 @@ test('the install runs its steps in the declared order, the phases titled and ti
   assert.equal(INSTALL_CHOICES.phaseTimeouts.flag.kind === 'repeatable' && INSTALL_CHOICES.phaseTimeouts.flag.help, 'time limit of an installer phase (defaults kexec=15m disko=20m install=90m reboot=10m)');
   assert.equal(ManifestSchema.shape.install.safeParse({ phaseTimeouts: { boot: '1h' } }).success, false, 'the manifest takes only phase names');
 });
+
+test('a question without a terminal names the flag that answers it, from the choice table', async () => {
+  const { flagHint } = await import('./choices.js');
+  assert.equal(flagHint('host'), 'HOST (the first argument)');
+  assert.match(flagHint('disk'), /^--disk \S+$/);
+  assert.equal(flagHint('encrypt'), '--encrypt');
+  assert.match(flagHint('subvolumes'), /^--subvolume \S+$/);
+  assert.match(flagHint('target'), /^--target \S+$/);
+});

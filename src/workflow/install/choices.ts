@@ -177,6 +177,13 @@ export function flagOf(key: ChoiceKey): ChoiceFlag {
   return INSTALL_CHOICES[key].flag;
 }
 
+/** How a question names what answers it without a terminal: "--disk DISK", "HOST (the first argument)". */
+export function flagHint(key: ChoiceKey): string {
+  const f = flagOf(key);
+  if (f.kind === 'positional') return `${f.name} (the first argument)`;
+  return 'placeholder' in f ? `--${f.name} ${f.placeholder}` : `--${f.name}`;
+}
+
 function parseBuildOn(text: string): (typeof BUILD_ON)[number] {
   if (!(BUILD_ON as readonly string[]).includes(text)) throw usageError('bad-flag', `--build-on must be auto, local or remote, got "${text}"`);
   return text as (typeof BUILD_ON)[number];

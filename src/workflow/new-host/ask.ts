@@ -18,6 +18,7 @@ import { messageOf } from '../../errors.js';
 import type { InstallAnswers } from '../install/answers.js';
 import { askLoginKeys } from '../install/login.js';
 import { BACK, buildLayoutQuestion, encryptedVariantOf, parseSubvolumeList, plainLayoutOf, supportsSubvolumes, type Back } from './choices.js';
+import { flagHint } from '../install/choices.js';
 
 export { BACK } from './choices.js';
 
@@ -82,7 +83,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
     given: (a) => a.host !== undefined,
     show: async (_, a) => a.host ?? '',
     async ask(ctx, a) {
-      const host = (await ctx.app.prompts.input({ message: 'Host name (as in nixosConfigurations):', flag: 'HOST (the first argument)', ...(a.host ? { default: a.host } : {}), validate: valid(checkHostName) })).trim();
+      const host = (await ctx.app.prompts.input({ message: 'Host name (as in nixosConfigurations):', flag: flagHint('host'), ...(a.host ? { default: a.host } : {}), validate: valid(checkHostName) })).trim();
       await ctx.checkHost?.(host);
       return { ...a, host };
     },
@@ -93,7 +94,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
     given: (a) => a.target !== undefined,
     show: async (_, a) => a.target ?? '',
     async ask(ctx, a, o) {
-      const v = await ctx.app.prompts.input({ message: `Target machine (user@host[:port])${backHint(o.canGoBack)}:`, flag: '--target USER@HOST[:PORT]', ...(a.target ? { default: a.target } : {}), validate: backable(o.canGoBack, (t) => parseTarget(t)) });
+      const v = await ctx.app.prompts.input({ message: `Target machine (user@host[:port])${backHint(o.canGoBack)}:`, flag: flagHint('target'), ...(a.target ? { default: a.target } : {}), validate: backable(o.canGoBack, (t) => parseTarget(t)) });
       return wentBack(o.canGoBack, v) ? BACK : { ...a, target: v.trim() };
     },
   },
@@ -121,7 +122,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
       const fallback = a.profile ?? ranked[0]?.profile.name;
       const v = await ctx.app.prompts.select({
         message: ranked.length === 0 ? 'No hardware profile matches this machine. Pick the closest:' : 'Hardware profile:',
-        flag: '--profile',
+        flag: flagHint('profile'),
         choices: [...choices, ...backChoice(o.canGoBack)],
         ...(fallback ? { default: fallback } : {}),
       });
@@ -139,7 +140,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
       const disks = buildDiskCandidates(await ctx.report(a)).candidates;
       const v = await ctx.app.prompts.select({
         message: 'Install disk (it will be erased):',
-        flag: '--disk',
+        flag: flagHint('disk'),
         choices: [...disks.map((d) => ({ value: d.byId[0] ?? d.path, name: `${d.byId[0] ?? d.path}  ${formatBytes(d.sizeBytes)} ${d.model ?? ''}`.trim() })), ...backChoice(o.canGoBack)],
         ...(a.disk ? { default: a.disk } : {}),
       });
@@ -156,7 +157,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
       const { layout: _l, encrypt: _e0, ...open } = a;
       const { report, profile, usable } = await machine(ctx, open);
       const q = buildLayoutQuestion({ profile, usableDisks: usable, boot: planBootChoice(profile, report).boot, ...(a.layout ? { current: a.layout } : {}), ...(a.encrypt ? { encrypt: true } : {}) });
-      const v = await ctx.app.prompts.select({ message: q.message, flag: '--layout', choices: [...q.choices, ...backChoice(o.canGoBack)], default: q.default });
+      const v = await ctx.app.prompts.select({ message: q.message, flag: flagHint('layout'), choices: [...q.choices, ...backChoice(o.canGoBack)], default: q.default });
       if (v === BACK) return BACK;
       // A plain layout for now (the machine's default as it is, encrypted or not); the encryption
       // question that follows picks between it and its encrypted variant.
@@ -184,7 +185,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
       const encrypted = encryptedVariantOf(plain)!;
       const v = await ctx.app.prompts.select({
         message: `Encrypt the disk with LUKS (a passphrase kept in the secret store unlocks it at boot)?`,
-        flag: '--encrypt',
+        flag: flagHint('encrypt'),
         choices: [{ value: 'no', name: `no (${plain.name})` }, { value: 'yes', name: `yes (${encrypted.name})` }, ...backChoice(o.canGoBack)],
         default: current.encrypted ? 'yes' : 'no',
       });
@@ -206,7 +207,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
       const def = planSwapBytes(mem, { hibernate: a.hibernate ?? false });
       const v = await ctx.app.prompts.input({
         message: `Swap size, e.g. 8G or 512M, 0 for none (default for ${formatBytes(mem)} of memory: ${def > 0 ? formatBytes(def) : 'none'})${backHint(o.canGoBack)}:`,
-        flag: '--swap',
+        flag: flagHint('swap'),
         default: a.swap ?? (def > 0 ? formatBytes(def) : '0'),
         validate: backable(o.canGoBack, (t) => parseSize(t)),
       });
@@ -225,7 +226,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
       const known = Object.keys(layout.knownSubvolumes);
       const v = await ctx.app.prompts.input({
         message: `Extra btrfs subvolumes besides root, home, nix and log: comma-separated NAME or NAME=/mount/point${known.length ? ` (known: ${known.join(', ')})` : ''}, empty for none${backHint(o.canGoBack)}:`,
-        flag: '--subvolume',
+        flag: flagHint('subvolumes'),
         ...(a.subvolumes?.length ? { default: a.subvolumes.join(', ') } : {}),
         validate: backable(o.canGoBack, (t) => parseSubvolumes(parseSubvolumeList(t), layout)),
       });
