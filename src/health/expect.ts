@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
+import type { SecretsMode } from '../config/sections/secrets-mode.js';
 import type { Manifest } from '../manifest/schema.js';
 import { findLayout, parseSubvolumes } from '../render/disko/index.js';
 import { buildStatePath } from '../workflow/install/state.js';
@@ -32,7 +33,7 @@ export interface HealthExpectations {
     /** Planned swap in bytes; null when the manifest does not say. */
     swapBytes: number | null;
   } | null;
-  secrets: { mode: 'sops' | 'agenix' | 'none'; keyFiles: string[] };
+  secrets: { mode: SecretsMode; keyFiles: string[] };
   /** The cache bootstrap configured for this host ([cache] in its manifest). */
   cache: { substituter: string; publicKey: string | null } | null;
   backupConfigured: boolean;

@@ -17,6 +17,7 @@ import { parseDocument } from 'yaml';
 import type { AppContext } from '../context.js';
 import { matchRule } from './sops-yaml.js';
 import { DEFAULT_STATE_DIR } from '../config/state-paths.js';
+import type { SecretsMode } from '../config/sections/secrets-mode.js';
 
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.direnv', 'result', DEFAULT_STATE_DIR]);
 
@@ -139,7 +140,7 @@ export interface DecryptCheck {
 /** The host's secrets, per [sops] mode: which would not decrypt on first boot, and the fix. */
 export async function checkHostDecrypts(
   ctx: Pick<AppContext, 'run' | 'signal'>,
-  o: { flakeDir: string; mode: 'sops' | 'agenix' | 'none'; sopsFile: string; agenixFile: string; recipient: string; sshPublicKey: string },
+  o: { flakeDir: string; mode: SecretsMode; sopsFile: string; agenixFile: string; recipient: string; sshPublicKey: string },
 ): Promise<DecryptCheck> {
   if (o.mode === 'sops') {
     const yaml = await readFile(join(o.flakeDir, o.sopsFile), 'utf8').catch(() => undefined);

@@ -6,7 +6,8 @@
 import { nixModule, nixRaw, toNix, type NixAttrs, type NixRaw } from '../nix/serialize.js';
 import type { PlannedFile } from '../render/file-plan.js';
 import { buildCaTrust, type HostCaCert } from './ca-cert.js';
-import { buildSecretDeclarations, buildSecretPath, type SecretMechanism } from './host-secrets.js';
+import type { SecretsMode } from '../config/sections/secrets-mode.js';
+import { buildSecretDeclarations, buildSecretPath, secretsModeHeaderWord } from './host-secrets.js';
 import { endpointUrl, type S3Settings } from './s3-settings.js';
 import type { S3Credentials } from './s3-client.js';
 
@@ -21,7 +22,7 @@ export interface AtticServerPlan {
   /** Public URL of atticd, ending in "/": exposed to clients in cache-config responses. */
   apiEndpoint?: string;
   listen: string;
-  secrets: SecretMechanism;
+  secretsMode: SecretsMode;
   /** The storage entry's private CA, rendered next to attic.nix and trusted system-wide. */
   caCert?: HostCaCert;
 }
@@ -62,7 +63,7 @@ export function buildAtticSettings(p: AtticServerPlan): NixAttrs {
  */
 export function buildAtticdService(p: AtticServerPlan): NixRaw {
   const common = toNix({ enable: true, settings: buildAtticSettings(p) });
-  const path = toNix(buildSecretPath(p.secrets, ATTIC_ENV_SECRET));
+  const path = toNix(buildSecretPath(p.secretsMode, ATTIC_ENV_SECRET));
   return nixRaw(
     `${common}
 // (
@@ -86,13 +87,13 @@ export function buildAtticModule(p: AtticServerPlan): PlannedFile {
     args: ['config', 'options', '...'],
     header: [
       `atticd for the fleet's binary cache on ${p.host}. Rendered by \`bootstrap cache setup\`; regenerated, edit bootstrap.toml instead.`,
-      `Storage: ${p.s3.provider} bucket ${p.s3.bucket}. Secrets (signing key, S3 key) come from the ${p.secrets} secret "${ATTIC_ENV_SECRET}".`,
+      `Storage: ${p.s3.provider} bucket ${p.s3.bucket}. Secrets (signing key, S3 key) come from the ${secretsModeHeaderWord(p.secretsMode)} secret "${ATTIC_ENV_SECRET}".`,
       'Works with nixpkgs\' services.atticd and attic\'s own module, old (credentialsFile) and new (environmentFile).',
       ...(p.caCert ? [`The S3 endpoint's private CA (${p.caCert.fileName}) is added to the system trust store atticd reads.`] : []),
     ],
     body: {
       services: { atticd: buildAtticdService(p) },
-      ...buildSecretDeclarations(p.secrets, [ATTIC_ENV_SECRET]),
+      ...buildSecretDeclarations(p.secretsMode, [ATTIC_ENV_SECRET]),
       ...buildCaTrust(p.caCert),
     },
   });

@@ -10,7 +10,8 @@
  */
 import { nixModule, type NixAttrs } from '../nix/serialize.js';
 import type { PlannedFile } from '../render/file-plan.js';
-import { buildSecretDeclarations, buildSecretPath, type SecretMechanism } from './host-secrets.js';
+import type { SecretsMode } from '../config/sections/secrets-mode.js';
+import { buildSecretDeclarations, buildSecretPath, secretsModeHeaderWord } from './host-secrets.js';
 import { buildCaTrust, type HostCaCert } from './ca-cert.js';
 
 export const RESTIC_PASSWORD_SECRET = 'restic-password';
@@ -32,7 +33,7 @@ export interface BackupPlan {
   onCalendar: string;
   pruneOpts: string[];
   release: string;
-  secrets: SecretMechanism;
+  secretsMode: SecretsMode;
   /** The storage entry's private CA, rendered next to backup.nix and trusted system-wide (restic reads the system bundle). */
   caCert?: HostCaCert;
 }
@@ -70,13 +71,13 @@ export function parseNixpkgsRelease(flakeLock: string): string | undefined {
 
 export function buildBackupSettings(p: BackupPlan): NixAttrs {
   const n = releaseNumber(p.release);
-  const envPath = p.s3 ? buildSecretPath(p.secrets, RESTIC_ENV_SECRET) : undefined;
+  const envPath = p.s3 ? buildSecretPath(p.secretsMode, RESTIC_ENV_SECRET) : undefined;
   const noWhitespace = p.exclude.every((e) => !/\s/.test(e));
   if (n < 2305 && !noWhitespace) throw new TypeError('excludes with spaces need NixOS 23.05 or later (extraBackupArgs is split on spaces)');
   return {
     repository: p.repository,
     initialize: true,
-    passwordFile: buildSecretPath(p.secrets, RESTIC_PASSWORD_SECRET),
+    passwordFile: buildSecretPath(p.secretsMode, RESTIC_PASSWORD_SECRET),
     [n < 2111 ? 's3CredentialsFile' : 'environmentFile']: envPath,
     paths: p.paths,
     exclude: n >= 2305 ? p.exclude : undefined,
@@ -94,12 +95,12 @@ export function buildBackupModule(p: BackupPlan): PlannedFile {
     args: ['config', '...'],
     header: [
       `restic backups of ${p.host}, rendered for NixOS ${p.release} by \`bootstrap backup setup\`; regenerated.`,
-      `Password and S3 keys come from the ${p.secrets} secrets "${RESTIC_PASSWORD_SECRET}" and "${RESTIC_ENV_SECRET}".`,
+      `Password and S3 keys come from the ${secretsModeHeaderWord(p.secretsMode)} secrets "${RESTIC_PASSWORD_SECRET}" and "${RESTIC_ENV_SECRET}".`,
       ...(p.caCert ? [`The S3 endpoint's private CA (${p.caCert.fileName}) is added to the system trust store restic reads.`] : []),
     ],
     body: {
       services: { restic: { backups: { [BACKUP_NAME]: buildBackupSettings(p) } } },
-      ...buildSecretDeclarations(p.secrets, p.s3 ? [RESTIC_PASSWORD_SECRET, RESTIC_ENV_SECRET] : [RESTIC_PASSWORD_SECRET]),
+      ...buildSecretDeclarations(p.secretsMode, p.s3 ? [RESTIC_PASSWORD_SECRET, RESTIC_ENV_SECRET] : [RESTIC_PASSWORD_SECRET]),
       ...buildCaTrust(p.caCert),
     },
   });

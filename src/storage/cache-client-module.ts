@@ -1,11 +1,12 @@
 /**
  * Pure: the client side of the cache for one host, rendered into hosts/HOST/cache.nix (never the
- * user's nix.conf, which is what `attic use` edits). A private cache also gets a netrc file from
- * the host's secret mechanism, since attic takes the token as the netrc password.
+ * user's nix.conf, which is what `attic use` edits). A private cache also gets a netrc file,
+ * delivered as the host's secrets mode says, since attic takes the token as the netrc password.
  */
 import { nixModule, type NixAttrs } from '../nix/serialize.js';
 import type { PlannedFile } from '../render/file-plan.js';
-import { buildSecretDeclarations, buildSecretPath, type SecretMechanism } from './host-secrets.js';
+import type { SecretsMode } from '../config/sections/secrets-mode.js';
+import { buildSecretDeclarations, buildSecretPath } from './host-secrets.js';
 
 export const CACHE_NETRC_SECRET = 'attic-netrc';
 
@@ -19,7 +20,7 @@ export interface CacheClientPlan {
   publicKey: string;
   /** Private caches need the pull token through netrc. */
   private: boolean;
-  secrets: SecretMechanism;
+  secretsMode: SecretsMode;
 }
 
 // The key name is the cache name (atticd: NixKeypair::generate(cache_name)), so "+" appears too.
@@ -32,14 +33,14 @@ export function buildCacheClientModule(p: CacheClientPlan): PlannedFile {
   const settings: NixAttrs = {
     substituters: [p.substituter],
     'trusted-public-keys': [p.publicKey],
-    'netrc-file': p.private ? buildSecretPath(p.secrets, CACHE_NETRC_SECRET) : undefined,
+    'netrc-file': p.private ? buildSecretPath(p.secretsMode, CACHE_NETRC_SECRET) : undefined,
   };
   const content = nixModule({
     args: ['config', '...'],
     header: [`Binary cache client for ${p.host}. Rendered by \`bootstrap cache create\`; regenerated.`],
     body: {
       nix: { settings },
-      ...(p.private ? buildSecretDeclarations(p.secrets, [CACHE_NETRC_SECRET]) : {}),
+      ...(p.private ? buildSecretDeclarations(p.secretsMode, [CACHE_NETRC_SECRET]) : {}),
     },
   });
   return { path: `${p.hostDir}/cache.nix`, content, owner: 'tool' };

@@ -6,8 +6,8 @@
  *    every restored file back against the snapshot).
  *  - `ssh`: restic runs ON the reinstalled host through the `restic-bootstrap` wrapper that the
  *    NixOS restic module (24.05 and later) builds from backup.nix. The host already has the
- *    password and S3 keys from its secret mechanism, so no secret crosses the SSH connection and
- *    data flows from the bucket straight to the host. Older releases have no wrapper: restore
+ *    password and S3 keys (delivered as its secrets mode says), so no secret crosses the SSH
+ *    connection and data flows from the bucket straight to the host. Older releases have no wrapper: restore
  *    locally and copy, or upgrade the pin.
  */
 import type { AppContext } from '../context.js';

@@ -34,7 +34,7 @@ describe("attic's cache-name rule (attic/src/cache.rs)", () => {
     assert.throws(() => cacheConfigUrl('https://c.example/', 'my.cache'), /not a valid attic cache name/);
   });
   it('renders a client module for a cache whose key carries a "+" name', () => {
-    const f = buildCacheClientModule({ host: 'web1', hostDir: 'hosts/web1', substituter: 'https://c.example/team+main', publicKey: `team+main:${'A'.repeat(43)}=`, private: false, secrets: 'sops' });
+    const f = buildCacheClientModule({ host: 'web1', hostDir: 'hosts/web1', substituter: 'https://c.example/team+main', publicKey: `team+main:${'A'.repeat(43)}=`, private: false, secretsMode: 'sops' });
     assert.match(f.content, /team\+main:/);
   });
 });
@@ -74,7 +74,7 @@ describe('storage CA certificate on the host', () => {
 
 describe('attic.nix for every attic release', () => {
   const s3 = buildS3Settings('m', { provider: 'custom', endpoint: 'https://minio.example:9000', bucket: 'abc' });
-  const plan = { host: 'cache1', hostDir: 'hosts/cache1', s3, listen: '[::]:8080', secrets: 'sops' as const };
+  const plan = { host: 'cache1', hostDir: 'hosts/cache1', s3, listen: '[::]:8080', secretsMode: 'sops' as const };
   it('has an empty [jwt] table (required by attic 2023-11..2024-10, harmless after)', () => {
     assert.deepEqual(buildAtticSettings(plan).jwt, {});
   });

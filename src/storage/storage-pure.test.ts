@@ -41,7 +41,7 @@ describe('S3 settings', () => {
 describe('backup.nix options per NixOS release', () => {
   const plan: BackupPlan = {
     host: 'web1', hostDir: 'hosts/web1', repository: 's3:https://x/b/restic/web1', s3: true, paths: ['/srv'], exclude: ['/srv/cache'],
-    onCalendar: 'daily', pruneOpts: ['--keep-daily 7'], release: '25.05', secrets: 'sops',
+    onCalendar: 'daily', pruneOpts: ['--keep-daily 7'], release: '25.05', secretsMode: 'sops',
   };
   it('uses exclude and runCheck from 24.05', () => {
     const s = buildBackupSettings(plan);

@@ -96,6 +96,10 @@ const SPECIFIC: Array<[string, string[], RegExp?]> = [
   ['doctor', ['--json=1'], /json/],
   ['cache setup', ['--server'], /--server/],
   ['backup setup', ['--paths'], /--paths/],
+  // --secrets takes [sops] mode's values; refused before the secret store is opened.
+  ['cache setup', ['--secrets', 'vault'], /--secrets must be one of sops, agenix, none, got "vault"/],
+  ['cache create', ['--secrets', 'extraFiles'], /--secrets must be one of sops, agenix, none, got "extraFiles"/],
+  ['backup setup', ['--secrets', 'constructor'], /--secrets must be one of sops, agenix, none, got "constructor"/],
 ];
 
 const REBUILD_FLEET: Case[] = [

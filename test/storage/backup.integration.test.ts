@@ -58,7 +58,7 @@ describe('backups with real restic on s3rver over TLS', () => {
     const store = new MemorySecretStore({ 'storage/local/access-key-id': 'S3RVER\n', 'storage/local/secret-access-key': `${SECRET}\n` });
     const ctx = captureCtx();
 
-    const r = await runBackupSetup(ctx, loaded, store, { host: 'web1', secrets: 'sops', createBucket: true, dryRun: false });
+    const r = await runBackupSetup(ctx, loaded, store, { host: 'web1', secretsMode: 'sops', createBucket: true, dryRun: false });
     assert.equal(r.init, 'created');
     assert.equal(r.release, '24.05');
     assert.equal(r.repository, `s3:${s3.endpoint}/fleet-backups/restic/web1`);
@@ -71,7 +71,7 @@ describe('backups with real restic on s3rver over TLS', () => {
     assert.match(ctx.text(), /next: add "restic-password", "restic-env" to web1's sops file/);
 
     // A second setup keeps the password and accepts the initialized repository.
-    const again = await runBackupSetup(ctx, loaded, store, { host: 'web1', secrets: 'sops', createBucket: false, dryRun: false });
+    const again = await runBackupSetup(ctx, loaded, store, { host: 'web1', secretsMode: 'sops', createBucket: false, dryRun: false });
     assert.equal(again.init, 'exists');
     assert.equal(store.values.get('hosts/web1/restic-password'), password);
 

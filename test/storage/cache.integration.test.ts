@@ -49,11 +49,11 @@ describe('attic cache on s3rver with a fake atticd', () => {
     const ctx = captureCtx();
 
     // --dry-run: the plan is printed, nothing is written, no secret is made.
-    await runCacheSetup(ctx, loaded, store, { server: 'cache1', dryRun: true, createBucket: true, setLifecycle: false, secrets: 'sops', keyBits: 2048 });
+    await runCacheSetup(ctx, loaded, store, { server: 'cache1', dryRun: true, createBucket: true, setLifecycle: false, secretsMode: 'sops', keyBits: 2048 });
     assert.equal(store.values.size, 2);
     assert.match(ctx.text(), /would create hosts\/cache1\/attic.nix/);
 
-    const r = await runCacheSetup(ctx, loaded, store, { server: 'cache1', dryRun: false, createBucket: true, setLifecycle: true, secrets: 'sops', keyBits: 2048 });
+    const r = await runCacheSetup(ctx, loaded, store, { server: 'cache1', dryRun: false, createBucket: true, setLifecycle: true, secretsMode: 'sops', keyBits: 2048 });
     assert.deepEqual(r.files, ['hosts/cache1/attic.nix']);
     const key = signingKeyFromPem(store.values.get('attic/cache1/token-rs256-key')!);
     assert.match(key.pem, /^-----BEGIN RSA PRIVATE KEY-----/, 'PKCS#1 PEM as atticd wants');
@@ -77,7 +77,7 @@ describe('attic cache on s3rver with a fake atticd', () => {
     }
 
     // A second setup keeps the key and the tokens.
-    await runCacheSetup(ctx, loaded, store, { server: 'cache1', dryRun: false, createBucket: false, setLifecycle: false, secrets: 'sops', keyBits: 2048 });
+    await runCacheSetup(ctx, loaded, store, { server: 'cache1', dryRun: false, createBucket: false, setLifecycle: false, secretsMode: 'sops', keyBits: 2048 });
     assert.equal(store.values.get('attic/cache1/admin-token'), tokens.admin);
 
     const atticNix = await readFile(join(flake, 'hosts/cache1/attic.nix'), 'utf8');
@@ -98,11 +98,11 @@ describe('attic cache on s3rver with a fake atticd', () => {
     // cache create against the fake atticd (which verifies the admin token).
     attic = await startAtticFake(publicKeyPem(key));
     const fetchImpl = (u: string, init: Parameters<typeof fetch>[1]) => fetch(u, init);
-    const created = await runCacheCreate(ctx, loaded, store, { name: 'main', serverUrl: attic.url, hosts: ['web1'], secrets: 'sops', dryRun: false, fetch: fetchImpl });
+    const created = await runCacheCreate(ctx, loaded, store, { name: 'main', serverUrl: attic.url, hosts: ['web1'], secretsMode: 'sops', dryRun: false, fetch: fetchImpl });
     assert.equal(created.cache.created, true);
     assert.equal(created.cache.publicKey, attic.caches.get('main')!.publicKey);
     assert.equal(attic.caches.get('main')!.isPublic, false);
-    const again = await runCacheCreate(ctx, loaded, store, { name: 'main', serverUrl: attic.url, hosts: ['web1'], secrets: 'sops', dryRun: false, fetch: fetchImpl });
+    const again = await runCacheCreate(ctx, loaded, store, { name: 'main', serverUrl: attic.url, hosts: ['web1'], secretsMode: 'sops', dryRun: false, fetch: fetchImpl });
     assert.equal(again.cache.created, false, 'an existing cache is success');
     assert.deepEqual(attic.log.map((l) => `${l.method} ${l.status} ${l.sub}`), [
       'POST 200 bootstrap-admin', 'GET 200 bootstrap-admin', 'POST 400 bootstrap-admin', 'PATCH 200 bootstrap-admin', 'GET 200 bootstrap-admin',

@@ -73,6 +73,28 @@ describe('storage commands with --json through the CLI, over TLS with a private 
     assert.equal(j.caCert, 'hosts/cache1/storage-ca-minio.pem');
   });
 
+  it('--secrets none and its old alias extra-files give the same result; another value is refused naming the choices', async () => {
+    type Doc = { hostSecrets: { mode: string; names: string[] }; plan: Array<{ path: string; content?: string }> };
+    const none = await cli(['cache', 'setup', '--dry-run', '--json', '--secrets', 'none']);
+    assert.equal(none.code, 0, none.stderr);
+    const old = await cli(['cache', 'setup', '--dry-run', '--json', '--secrets', 'extra-files']);
+    assert.equal(old.code, 0, old.stderr);
+    const a = JSON.parse(none.stdout) as Doc;
+    const b = JSON.parse(old.stdout) as Doc;
+    assert.deepEqual(a.hostSecrets, { mode: 'none', names: ['attic-env'] });
+    assert.deepEqual(b.hostSecrets, a.hostSecrets);
+    assert.deepEqual(b.plan, a.plan);
+    // The module reads the plain file the install delivers; its header keeps the words users committed.
+    assert.match(a.plan[0]!.content!, /come from the extra-files secret "attic-env"/);
+    assert.match(a.plan[0]!.content!, /"\/var\/lib\/bootstrap\/secrets\/attic-env"/);
+
+    const bad = await cli(['backup', 'setup', 'web1', '--secrets', 'vault', '--json']);
+    assert.equal(bad.code, 2, bad.stderr);
+    const doc = JSON.parse(bad.stdout) as { ok: boolean; error: { code: string; message: string } };
+    assert.equal(doc.error.code, 'bad-flag');
+    assert.equal(doc.error.message, '--secrets must be one of sops, agenix, none, got "vault"');
+  });
+
   it('cache setup --json reports what it made; attic.nix trusts the CA and evaluates for old and new attic modules', async () => {
     const r = await cli(['cache', 'setup', '--create-bucket', '--set-lifecycle', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -88,7 +110,7 @@ describe('storage commands with --json through the CLI, over TLS with a private 
     assert.equal(j.signingKey, 'created');
     assert.deepEqual(j.tokens, { admin: 'minted', push: 'minted', pull: 'minted' });
     assert.deepEqual(j.files, ['hosts/cache1/attic.nix', 'hosts/cache1/storage-ca-minio.pem']);
-    assert.deepEqual(j.hostSecrets, { mechanism: 'sops', names: ['attic-env'] });
+    assert.deepEqual(j.hostSecrets, { mode: 'sops', names: ['attic-env'] });
     assert.equal(j.secretRefs.adminToken, 'local:secrets/bootstrap/attic/cache1/admin-token.age');
     for (const ref of Object.values(j.secretRefs as Record<string, string>)) assert.match(ref, /^local:secrets\/bootstrap\/.+\.age$/, 'references, never values');
 
@@ -161,7 +183,7 @@ describe('storage commands with --json through the CLI, over TLS with a private 
     assert.equal(j.init, 'created');
     assert.equal(j.bucketStatus, 'exists');
     assert.deepEqual(j.files, ['hosts/web1/backup.nix', 'hosts/web1/storage-ca-minio.pem']);
-    assert.deepEqual(j.hostSecrets, { mechanism: 'sops', names: ['restic-password', 'restic-env'] });
+    assert.deepEqual(j.hostSecrets, { mode: 'sops', names: ['restic-password', 'restic-env'] });
     assert.deepEqual(Object.keys(j.secretRefs).sort(), ['env', 'password']);
 
     const backupNix = await readFile(join(flake, 'hosts/web1/backup.nix'), 'utf8');

@@ -2,7 +2,7 @@
 import type { CommandModule } from '../spec.js';
 import { loadConfig } from '../../config/load.js';
 import { openSecretStore } from '../../secrets/open-store.js';
-import { checkSecretMechanism, defaultSecretMechanism } from '../../workflow/storage/common.js';
+import { checkSecretsMode, defaultSecretsMode } from '../../workflow/storage/common.js';
 import { runBackupSetup, runBackupStatus } from '../../workflow/storage/backup-setup.js';
 
 const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -10,6 +10,8 @@ const list = (v: string | undefined) => (v === undefined ? undefined : v.split('
 export const runSetupCommand: CommandModule['run'] = async (ctx, args) => {
   const host = args.positional(0, 'HOST');
   const loaded = await loadConfig(args.string('flake') ?? ctx.cwd);
+  // A bad --secrets is refused before the secret store is opened.
+  const secretsMode = checkSecretsMode(args.string('secrets'), defaultSecretsMode(loaded));
   const store = await openSecretStore(loaded, ctx);
   const r = await runBackupSetup(ctx, loaded, store, {
     host,
@@ -18,7 +20,7 @@ export const runSetupCommand: CommandModule['run'] = async (ctx, args) => {
     paths: list(args.string('paths')),
     exclude: list(args.string('exclude')),
     release: args.string('nixpkgs-release'),
-    secrets: checkSecretMechanism(args.string('secrets'), defaultSecretMechanism(loaded)),
+    secretsMode,
     createBucket: args.bool('create-bucket'),
     dryRun: args.bool('dry-run'),
     json: args.bool('json'),

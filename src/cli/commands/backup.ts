@@ -1,7 +1,7 @@
 /** `bootstrap backup setup` and `bootstrap backup status`: restic repositories per host. Wiring only. */
 import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION } from '../args.js';
 import type { CommandSpec } from '../spec.js';
-import { SECRETS_MECHANISM_OPTION } from './cache.js';
+import { SECRETS_MODE_OPTION } from './cache.js';
 
 const STORAGE_OPTIONS = [
   { name: 'storage', type: 'string' as const, placeholder: 'NAME', description: '[storage.NAME] entry (default [backup] storage, or the only one)' },
@@ -23,7 +23,7 @@ export const backupCommands: CommandSpec[] = [
       { name: 'exclude', type: 'string', placeholder: 'PATTERNS', description: 'comma-separated exclude patterns (default [backup] exclude)' },
       { name: 'nixpkgs-release', type: 'string', placeholder: 'YY.MM', description: 'render for this NixOS release instead of the flake.lock pin' },
       { name: 'create-bucket', type: 'boolean', description: 'create the bucket when it does not exist' },
-      SECRETS_MECHANISM_OPTION,
+      SECRETS_MODE_OPTION,
       FLAKE_OPTION,
       DRY_RUN_OPTION,
       JSON_OPTION,

@@ -2,7 +2,7 @@
 import type { CommandModule } from '../spec.js';
 import { loadConfig } from '../../config/load.js';
 import { openSecretStore } from '../../secrets/open-store.js';
-import { checkSecretMechanism, defaultSecretMechanism } from '../../workflow/storage/common.js';
+import { checkSecretsMode, defaultSecretsMode } from '../../workflow/storage/common.js';
 import { runCacheSetup } from '../../workflow/storage/cache-setup.js';
 import { runCacheCreate } from '../../workflow/storage/cache-create.js';
 import { usageError } from '../../errors.js';
@@ -12,6 +12,8 @@ export const runSetupCommand: CommandModule['run'] = async (ctx, args) => {
   const server = args.string('server') ?? loaded.config.cache.server;
   if (!server) throw usageError('missing-server', 'which host runs atticd?', 'pass --server HOST or set [cache] server in bootstrap.toml');
   const dryRun = args.bool('dry-run');
+  // A bad --secrets is refused before the secret store is opened.
+  const secretsMode = checkSecretsMode(args.string('secrets'), defaultSecretsMode(loaded));
   const store = await openSecretStore(loaded, ctx);
   const r = await runCacheSetup(ctx, loaded, store, {
     server,
@@ -21,7 +23,7 @@ export const runSetupCommand: CommandModule['run'] = async (ctx, args) => {
     createBucket: args.bool('create-bucket'),
     setLifecycle: args.bool('set-lifecycle'),
     rotateTokens: args.bool('rotate-tokens'),
-    secrets: checkSecretMechanism(args.string('secrets'), defaultSecretMechanism(loaded)),
+    secretsMode,
     json: args.bool('json'),
   });
   if (args.bool('json')) ctx.out.json(r);
@@ -30,6 +32,8 @@ export const runSetupCommand: CommandModule['run'] = async (ctx, args) => {
 
 export const runCreateCommand: CommandModule['run'] = async (ctx, args) => {
   const loaded = await loadConfig(args.string('flake') ?? ctx.cwd);
+  // A bad --secrets is refused before the secret store is opened.
+  const secretsMode = checkSecretsMode(args.string('secrets'), defaultSecretsMode(loaded));
   const store = await openSecretStore(loaded, ctx);
   const r = await runCacheCreate(ctx, loaded, store, {
     name: args.positionals[0] ?? loaded.config.cache.name,
@@ -37,7 +41,7 @@ export const runCreateCommand: CommandModule['run'] = async (ctx, args) => {
     server: args.string('server'),
     hosts: args.strings('host'),
     ...(args.bool('public') ? { isPublic: true } : {}),
-    secrets: checkSecretMechanism(args.string('secrets'), defaultSecretMechanism(loaded)),
+    secretsMode,
     dryRun: args.bool('dry-run'),
     fetch: (url, init) => fetch(url, init),
   });

@@ -1,10 +1,12 @@
 /** `bootstrap cache setup` and `bootstrap cache create`: the fleet's attic binary cache. Wiring only. */
 import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
+import { SECRETS_MODES } from '../../config/sections/secrets-mode.js';
 
-export const SECRETS_MECHANISM_OPTION: OptionSpec = {
-  name: 'secrets', type: 'string', placeholder: 'sops|agenix|extra-files',
-  description: 'how the host gets secret files (default from [sops] mode: sops)',
+/** --secrets takes [sops] mode's values (checkSecretsMode; its old alias "extra-files" is not advertised). */
+export const SECRETS_MODE_OPTION: OptionSpec = {
+  name: 'secrets', type: 'string', placeholder: SECRETS_MODES.join('|'),
+  description: 'how the host gets secret files: sops, agenix or none (plain files delivered at install); default: [sops] mode',
 };
 
 export const cacheCommands: CommandSpec[] = [
@@ -23,7 +25,7 @@ export const cacheCommands: CommandSpec[] = [
       { name: 'create-bucket', type: 'boolean', description: 'create the bucket when it does not exist' },
       { name: 'set-lifecycle', type: 'boolean', description: 'add the keep-only-last-version lifecycle rule when missing' },
       { name: 'rotate-tokens', type: 'boolean', description: 'mint new admin/push/pull tokens even if they exist' },
-      SECRETS_MECHANISM_OPTION,
+      SECRETS_MODE_OPTION,
       FLAKE_OPTION,
       DRY_RUN_OPTION,
       JSON_OPTION,
@@ -44,7 +46,7 @@ export const cacheCommands: CommandSpec[] = [
       { name: 'server', type: 'string', placeholder: 'HOST', description: 'host that runs atticd (default [cache] server)' },
       { name: 'host', type: 'string', multiple: true, placeholder: 'HOST', description: 'render hosts/HOST/cache.nix for this host' },
       { name: 'public', type: 'boolean', description: 'make the cache public (no pull token needed)' },
-      SECRETS_MECHANISM_OPTION,
+      SECRETS_MODE_OPTION,
       FLAKE_OPTION,
       DRY_RUN_OPTION,
       JSON_OPTION,

@@ -2,7 +2,7 @@
  * The host's service secrets (attic environment, restic password and S3 keys, cache netrc) kept
  * in the secret store by `cache setup` / `backup setup`. With [sops] mode = "none" the rendered
  * modules read them from /var/lib/bootstrap/secrets, and the install puts them there through the
- * --extra-files tree; with sops or agenix the host's own mechanism delivers them.
+ * --extra-files tree; with mode sops or agenix the host decrypts them itself.
  */
 import { ATTIC_ENV_SECRET } from '../../storage/attic-server.js';
 import { RESTIC_ENV_SECRET, RESTIC_PASSWORD_SECRET } from '../../storage/backup-module.js';

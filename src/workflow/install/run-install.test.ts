@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withTempDir } from '../../../test/helpers/tmp.js';
 import { ConfigSchema } from '../../config/schema.js';
+import type { SecretsMode } from '../../config/sections/secrets-mode.js';
 import { failure, isBootstrapError } from '../../errors.js';
 import { Output } from '../../ports/output.js';
 import { buildJournalPaths, readJournal, type JournalEntry } from '../journal.js';
@@ -24,7 +25,7 @@ test('the order of the job: files, keys and recipients, then preflight, then the
   for (const t of TOUCH_TARGET) assert.ok(ids.indexOf('preflight') < ids.indexOf(t), `preflight before ${t}`);
 });
 
-function ctxOf(o: { mode?: InstallMode; sops?: 'sops' | 'agenix' | 'none'; signal?: AbortSignal } = {}) {
+function ctxOf(o: { mode?: InstallMode; sops?: SecretsMode; signal?: AbortSignal } = {}) {
   const log: string[] = [];
   const w = { write: (t: string) => void log.push(t) };
   let t = Date.parse('2026-01-01T00:00:00Z');

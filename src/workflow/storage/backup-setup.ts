@@ -14,7 +14,8 @@ import { usageError } from '../../errors.js';
 import type { SecretStore } from '../../secrets/store.js';
 import { buildBackupModule, DEFAULT_RELEASE, parseNixpkgsRelease, releaseNumber, RESTIC_ENV_SECRET, RESTIC_PASSWORD_SECRET } from '../../storage/backup-module.js';
 import { runBucketCheck } from '../../storage/checks.js';
-import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
+import { hostSecretStoreName } from '../../storage/host-secrets.js';
+import type { SecretsMode } from '../../config/sections/secrets-mode.js';
 import { buildResticEnvFile, buildResticRepo, buildResticRepository, runResticInit, runResticSnapshots, type ResticRepo, type Snapshot } from '../../storage/restic.js';
 import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
 import { buildCaCertFile } from '../../storage/ca-cert.js';
@@ -27,7 +28,8 @@ export interface BackupSetupOptions {
   paths?: string[];
   exclude?: string[];
   release?: string;
-  secrets: SecretMechanism;
+  /** How the host gets its secret files: --secrets, else bootstrap.toml's [sops] mode. */
+  secretsMode: SecretsMode;
   createBucket: boolean;
   dryRun: boolean;
   /** --json: a dry run's file contents go into the result, not onto stdout. */
@@ -56,7 +58,7 @@ export interface BackupSetupResult {
   /** Secret store references (never values). */
   secretRefs: Record<string, string>;
   /** The host secrets the host must receive, and how. */
-  hostSecrets: { mechanism: SecretMechanism; names: string[] };
+  hostSecrets: { mode: SecretsMode; names: string[] };
   /** The private CA rendered next to backup.nix, if the storage entry has one. */
   caCert?: string;
 }
@@ -113,13 +115,13 @@ export async function runBackupSetup(ctx: Pick<AppContext, 'out' | 'run' | 'sign
   const planned = [
     buildBackupModule({
       host, hostDir: dir, repository, s3: storage.provider !== 'local', paths, exclude,
-      onCalendar: section.onCalendar, pruneOpts: section.pruneOpts, release, secrets: o.secrets, ...(ca ? { caCert: ca } : {}),
+      onCalendar: section.onCalendar, pruneOpts: section.pruneOpts, release, secretsMode: o.secretsMode, ...(ca ? { caCert: ca } : {}),
     }),
     ...(ca ? [buildCaCertFile(dir, ca)] : []),
   ];
   const base = {
     host, storage: storage.name, repository, release, releaseSource: source, paths, exclude, dryRun: o.dryRun,
-    hostSecrets: { mechanism: o.secrets, names: storage.provider === 'local' ? [RESTIC_PASSWORD_SECRET] : [RESTIC_PASSWORD_SECRET, RESTIC_ENV_SECRET] },
+    hostSecrets: { mode: o.secretsMode, names: storage.provider === 'local' ? [RESTIC_PASSWORD_SECRET] : [RESTIC_PASSWORD_SECRET, RESTIC_ENV_SECRET] },
     ...(ca ? { caCert: `${dir}/${ca.fileName}` } : {}),
   };
   ctx.out.info(`rendering for NixOS ${release} (from ${source}); repository ${repository}`);
@@ -148,8 +150,8 @@ export async function runBackupSetup(ctx: Pick<AppContext, 'out' | 'run' | 'sign
   const applied = await runApplyFilePlan(ctx, loaded.flakeDir, planned, { dryRun: false });
   ctx.out.info(`import ./backup.nix from ${dir}/default.nix; secrets kept at ${Object.values(refs).join(', ')}`);
   const names = [RESTIC_PASSWORD_SECRET, ...(refs.env ? [RESTIC_ENV_SECRET] : [])];
-  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, host, names, dir)}`);
-  return { ...base, init, ...(bucketStatus ? { bucketStatus } : {}), files: applied.written, plan: applied.files, secretRefs: refs, hostSecrets: { mechanism: o.secrets, names } };
+  ctx.out.info(`next: ${buildDeliveryHint(o.secretsMode, host, names, dir)}`);
+  return { ...base, init, ...(bucketStatus ? { bucketStatus } : {}), files: applied.written, plan: applied.files, secretRefs: refs, hostSecrets: { mode: o.secretsMode, names } };
 }
 
 export async function runBackupStatus(ctx: Pick<AppContext, 'out' | 'run' | 'signal'>, loaded: LoadedConfig, store: SecretStore, o: { host: string; storage?: string; bucket?: string }): Promise<{ repository: string; snapshots: Snapshot[] }> {

@@ -11,7 +11,8 @@ import type { PlannedFile } from '../../render/file-plan.js';
 import type { SecretStore } from '../../secrets/store.js';
 import { checkCacheName, runCreateCache, type CacheInfo, type FetchLike } from '../../storage/attic-api.js';
 import { buildCacheClientModule, buildCacheNetrc, CACHE_NETRC_SECRET } from '../../storage/cache-client-module.js';
-import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
+import { hostSecretStoreName } from '../../storage/host-secrets.js';
+import type { SecretsMode } from '../../config/sections/secrets-mode.js';
 import { atticSecretNames } from './cache-setup.js';
 import { checkHostName, runApplyFilePlan, type FileResult } from './common.js';
 
@@ -21,7 +22,8 @@ export interface CacheCreateOptions {
   server?: string;
   hosts: string[];
   isPublic?: boolean;
-  secrets: SecretMechanism;
+  /** How the host gets its secret files: --secrets, else bootstrap.toml's [sops] mode. */
+  secretsMode: SecretsMode;
   dryRun: boolean;
   fetch: FetchLike;
 }
@@ -68,7 +70,7 @@ export async function runCacheCreate(ctx: Pick<AppContext, 'out' | 'signal'>, lo
       if (!pull) throw usageError('missing-pull-token', `no pull token (${names.tokens.pull})`, `run \`bootstrap cache setup --server ${server}\``);
       netrcRefs[host] = await store.put(hostSecretStoreName(host, CACHE_NETRC_SECRET), buildCacheNetrc(cache.substituterEndpoint, pull), { kind: 'note' });
     }
-    files.push(buildCacheClientModule({ host, hostDir: hostDir(loaded.config, host), substituter: cache.substituterEndpoint, publicKey: cache.publicKey, private: !isPublic, secrets: o.secrets }));
+    files.push(buildCacheClientModule({ host, hostDir: hostDir(loaded.config, host), substituter: cache.substituterEndpoint, publicKey: cache.publicKey, private: !isPublic, secretsMode: o.secretsMode }));
   }
   const applied = await runApplyFilePlan(ctx, loaded.flakeDir, files, { dryRun: false });
   return { name, serverUrl, hosts, dryRun: false, cache, files: applied.written, plan: applied.files, netrcRefs };

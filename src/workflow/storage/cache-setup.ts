@@ -12,7 +12,8 @@ import type { SecretStore } from '../../secrets/store.js';
 import { buildAtticEnvFile, buildAtticModule, ATTIC_ENV_SECRET } from '../../storage/attic-server.js';
 import { buildAtticClaims, buildRolePermissions, generateSigningKey, mintAtticToken, signingKeyFromPem, type SigningKey, type TokenRole } from '../../storage/attic-tokens.js';
 import { runBucketCheck, runLifecycleCheck, runProbeObject } from '../../storage/checks.js';
-import { hostSecretStoreName, type SecretMechanism } from '../../storage/host-secrets.js';
+import { hostSecretStoreName } from '../../storage/host-secrets.js';
+import type { SecretsMode } from '../../config/sections/secrets-mode.js';
 import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
 import { checkCacheName } from '../../storage/attic-api.js';
 import { buildCaCertFile } from '../../storage/ca-cert.js';
@@ -26,7 +27,8 @@ export interface CacheSetupOptions {
   dryRun: boolean;
   createBucket: boolean;
   setLifecycle: boolean;
-  secrets: SecretMechanism;
+  /** How the host gets its secret files: --secrets, else bootstrap.toml's [sops] mode. */
+  secretsMode: SecretsMode;
   /** Re-mint tokens even when they exist (after a key rotation). */
   rotateTokens?: boolean;
   /** RSA modulus size; tests use 2048 for speed. */
@@ -60,7 +62,7 @@ export interface CacheSetupResult {
   /** Secret store references (never values). */
   secretRefs: Record<string, string>;
   /** The host secrets the host must receive, and how. */
-  hostSecrets: { mechanism: SecretMechanism; names: string[] };
+  hostSecrets: { mode: SecretsMode; names: string[] };
   /** The private CA rendered next to attic.nix, if the storage entry has one. */
   caCert?: string;
 }
@@ -91,13 +93,13 @@ export async function runCacheSetup(ctx: Pick<AppContext, 'out' | 'clock'>, load
   const ca = await loadHostCaCert(storage);
   const dir = hostDir(loaded.config, server);
   const planned = [
-    buildAtticModule({ host: server, hostDir: dir, s3: storage, listen: section.listen, secrets: o.secrets, ...(section.url ? { apiEndpoint: section.url } : {}), ...(ca ? { caCert: ca } : {}) }),
+    buildAtticModule({ host: server, hostDir: dir, s3: storage, listen: section.listen, secretsMode: o.secretsMode, ...(section.url ? { apiEndpoint: section.url } : {}), ...(ca ? { caCert: ca } : {}) }),
     ...(ca ? [buildCaCertFile(dir, ca)] : []),
   ];
   const names = atticSecretNames(server);
   const base = {
     server, cache: cacheName, storage: storage.name, bucket: storage.bucket, endpoint: storage.isAws ? undefined : endpointUrl(storage), dryRun: o.dryRun,
-    hostSecrets: { mechanism: o.secrets, names: [ATTIC_ENV_SECRET] },
+    hostSecrets: { mode: o.secretsMode, names: [ATTIC_ENV_SECRET] },
     ...(ca ? { caCert: `${dir}/${ca.fileName}` } : {}),
   };
 
@@ -145,6 +147,6 @@ export async function runCacheSetup(ctx: Pick<AppContext, 'out' | 'clock'>, load
 
   const applied = await runApplyFilePlan(ctx, loaded.flakeDir, planned, { dryRun: false });
   ctx.out.info(`import ./attic.nix from ${dir}/default.nix`);
-  ctx.out.info(`next: ${buildDeliveryHint(o.secrets, server, [ATTIC_ENV_SECRET], dir)}`);
+  ctx.out.info(`next: ${buildDeliveryHint(o.secretsMode, server, [ATTIC_ENV_SECRET], dir)}`);
   return { ...base, files: applied.written, plan: applied.files, bucketStatus, lifecycle, signingKey: created ? 'created' : 'kept', tokens, secretRefs: refs };
 }

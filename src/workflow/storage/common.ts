@@ -4,23 +4,30 @@ import type { LoadedConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
 import { applyFilePlan, planFiles, type FileAction, type PlannedFile } from '../../render/file-plan.js';
 import { readHostCaCert, resolveCaPath, type HostCaCert } from '../../storage/ca-cert.js';
-import { SECRET_MECHANISMS, type SecretMechanism } from '../../storage/host-secrets.js';
+import { SECRETS_MODES, type SecretsMode } from '../../config/sections/secrets-mode.js';
 import { buildLocalStorage, buildS3Settings, resolveStorageName, type LocalStorage, type S3Settings } from '../../storage/s3-settings.js';
 
 export { checkHostName } from '../../host-name.js';
 
-export function checkSecretMechanism(value: string | undefined, fallback: SecretMechanism): SecretMechanism {
+/**
+ * Old `--secrets` values still accepted, and the mode each means. "extra-files" was the flag's name
+ * for mode "none" before the flag took the config's values (issue 14); scripts written against it
+ * keep working. Not advertised in help or errors.
+ */
+export const SECRETS_FLAG_ALIASES: ReadonlyMap<string, SecretsMode> = new Map([['extra-files', 'none']]);
+
+/** `--secrets VALUE`: one of [sops] mode's values (or an old alias); unset, the config's mode. */
+export function checkSecretsMode(value: string | undefined, fallback: SecretsMode): SecretsMode {
   if (value === undefined) return fallback;
-  if (!(SECRET_MECHANISMS as readonly string[]).includes(value)) {
-    throw usageError('bad-flag', `--secrets must be one of ${SECRET_MECHANISMS.join(', ')}, got "${value}"`);
-  }
-  return value as SecretMechanism;
+  if ((SECRETS_MODES as readonly string[]).includes(value)) return value as SecretsMode;
+  const alias = SECRETS_FLAG_ALIASES.get(value);
+  if (alias !== undefined) return alias;
+  throw usageError('bad-flag', `--secrets must be one of ${SECRETS_MODES.join(', ')}, got "${value}"`);
 }
 
-/** The host secret mechanism bootstrap.toml implies: [sops] mode sops → sops, agenix → agenix, none → extra-files. */
-export function defaultSecretMechanism(loaded: LoadedConfig): SecretMechanism {
-  const mode = loaded.config.sops.mode;
-  return mode === 'agenix' ? 'agenix' : mode === 'none' ? 'extra-files' : 'sops';
+/** The secrets mode when --secrets is not given: bootstrap.toml's [sops] mode. */
+export function defaultSecretsMode(loaded: LoadedConfig): SecretsMode {
+  return loaded.config.sops.mode;
 }
 
 export function resolveStorage(loaded: LoadedConfig, wanted: string | undefined, bucket: string | undefined, purpose: string): S3Settings | LocalStorage {
@@ -71,13 +78,13 @@ export async function runApplyFiles(ctx: Pick<AppContext, 'out'>, flakeDir: stri
 
 /**
  * How the host gets each secret the rendered module reads, in words the user can act on. The
- * values stay in the secret store; only extra-files delivery is automatic (at install time).
+ * values stay in the secret store; only mode "none" delivers them by itself (at install time).
  */
 /** `dir`: the host's folder in the flake (hostDir). */
-export function buildDeliveryHint(mech: SecretMechanism, host: string, names: string[], dir: string): string {
+export function buildDeliveryHint(mode: SecretsMode, host: string, names: string[], dir: string): string {
   const list = names.map((n) => `"${n}"`).join(', ');
-  switch (mech) {
-    case 'extra-files':
+  switch (mode) {
+    case 'none':
       return `${list} reach ${host} at install: \`bootstrap new-host\`/\`rebuild\` put them in /var/lib/bootstrap/secrets through --extra-files`;
     case 'sops':
       return `add ${list} to ${host}'s sops file (sops.defaultSopsFile, e.g. ${dir}/secrets.yaml) with the values from the secret store, e.g. \`sops set --value-file FILE '["NAME"]' VALUE_FILE\` (sops 3.10+), then deploy`;

@@ -1,0 +1,15 @@
+/**
+ * How a host receives its secret files: bootstrap.toml's `[sops] mode`. One idea, one name, one
+ * set of values (issue 14): the config's enum is the only declaration; the storage renderers, the
+ * storage workflows and the `--secrets` flag of `cache setup|create` and `backup setup` use it.
+ *   sops    sops-nix decrypts them on the host (config.sops.secrets."NAME".path)
+ *   agenix  agenix decrypts them on the host (config.age.secrets."NAME".path)
+ *   none    no decryption on the host: plain files, delivered at install time
+ */
+import { z } from 'zod';
+
+export const secretsModeSchema = z.enum(['sops', 'agenix', 'none']);
+
+export type SecretsMode = z.infer<typeof secretsModeSchema>;
+
+export const SECRETS_MODES: readonly SecretsMode[] = secretsModeSchema.options;
