@@ -206,14 +206,7 @@ function planHostRule(text: string, ruleSeq: unknown, dir: string, anchor: strin
   const regex = `${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/secrets\\.ya?ml$`;
   // The rule that covered the host's secrets file so far, and the aliases of its first age list.
   const rules = ruleSeq.items.filter(isMap);
-  const before = rules.find((r) => {
-    const re = r.get('path_regex');
-    try {
-      return typeof re === 'string' && new RegExp(re).test(`${dir}/secrets.yaml`);
-    } catch {
-      return false;
-    }
-  });
+  const before = rules.find((r) => ruleMatchesPath(r, `${dir}/secrets.yaml`));
   const groups = before?.get('key_groups', true);
   const firstGroup = isSeq(groups) && isMap(groups.items[0]) ? groups.items[0] : undefined;
   const age = firstGroup?.get('age', true);
@@ -222,19 +215,22 @@ function planHostRule(text: string, ruleSeq: unknown, dir: string, anchor: strin
   return { splice: { at: lineStart, insert: `${lines.join('\n')}\n` }, regex, ...(before ? { from: String(before.get('path_regex')) } : {}) };
 }
 
+/** Whether a creation rule's path_regex matches `path` (a regex sops could not compile matches nothing). */
+function ruleMatchesPath(rule: YAMLMap, path: string): boolean {
+  const re = rule.get('path_regex');
+  try {
+    return typeof re === 'string' && new RegExp(re).test(path);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * sops uses the FIRST creation rule whose path_regex matches a file. A rule for the host placed
  * after a broader one (`.*\.yaml$`) never applies to the host's secrets file: say so.
  */
 function findShadowingRule(all: YAMLMap[], path: string, hostRules: string[]): { path: string; first: string; own: string } | undefined {
-  const matches = (r: YAMLMap) => {
-    const re = r.get('path_regex');
-    try {
-      return typeof re === 'string' && new RegExp(re).test(path);
-    } catch {
-      return false;
-    }
-  };
+  const matches = (r: YAMLMap) => ruleMatchesPath(r, path);
   const own = all.find((r) => matches(r) && hostRules.includes(String(r.get('path_regex'))));
   const first = all.find(matches);
   if (!own || !first || first === own || hostRules.includes(String(first.get('path_regex')))) return undefined;

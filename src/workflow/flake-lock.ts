@@ -38,6 +38,14 @@ export function withFlakeLock<T>(flakeDir: string, stateDir: string, fn: () => P
   return withFileLock(statePaths(flakeDir, stateDir).flakeLock, fn, waitMs);
 }
 
+/**
+ * Run `fn` under the flake lock, except in a dry run: it writes nothing, so it takes no lock and
+ * creates no lock file (nor the state directory it lives in).
+ */
+export function withFlakeLockUnlessDryRun<T>(dryRun: boolean, flakeDir: string, stateDir: string, fn: () => Promise<T>): Promise<T> {
+  return dryRun ? fn() : withFlakeLock(flakeDir, stateDir, fn);
+}
+
 /** Run `fn` while holding the lock file `path` (its directory is created 0700). */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, waitMs = 60_000): Promise<T> {
   const dir = dirname(path);

@@ -9,7 +9,7 @@ import { checkRecipientFiles, runRegisterRecipients } from '../../recipients/reg
 import { openSecretStore } from '../../secrets/open-store.js';
 import { readHostKeyRef } from '../../keys/host-key-ref.js';
 import { assertHostName, ensureHostKeys } from '../../keys/host-keys.js';
-import { withFlakeLock } from '../../workflow/flake-lock.js';
+import { withFlakeLockUnlessDryRun } from '../../workflow/flake-lock.js';
 import { buildSeparateKeyOptions } from '../../workflow/install/context.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
@@ -29,9 +29,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     ...buildSeparateKeyOptions(loaded.config.sops),
     dryRun,
   });
-  // A dry run writes nothing, not even the lock file (and its .bootstrap/ directory).
-  const locked = <T>(fn: () => Promise<T>) => (dryRun ? fn() : withFlakeLock(loaded.flakeDir, loaded.config.stateDir, fn));
-  const reg = await locked(() =>
+  const reg = await withFlakeLockUnlessDryRun(dryRun, loaded.flakeDir, loaded.config.stateDir, () =>
     runRegisterRecipients(ctx, loaded, { host, recipient: keys.age.recipient, separateRecipient: keys.separateAge?.recipient, separateShared: keys.separateAge?.shared, sshPublicKey: keys.ssh.publicKey }, dryRun),
   );
 

@@ -11,7 +11,7 @@ import { loadConfig } from '../../config/load.js';
 import { isBootstrapError, usageError } from '../../errors.js';
 import { checkRecipientFiles, checkSharedKeyFile, runRegisterRecipients, runRegisterSharedKey, type RegisterInput, type RegisterReport } from '../../recipients/register.js';
 import { openSecretStore } from '../../secrets/open-store.js';
-import { withFlakeLock } from '../../workflow/flake-lock.js';
+import { withFlakeLockUnlessDryRun } from '../../workflow/flake-lock.js';
 import { buildSeparateKeyOptions } from '../../workflow/install/context.js';
 import { assertHostName, readHostPublicKeys, readSeparateAgeKey, SHARED_ADMIN_AGE_NAME } from '../../keys/host-keys.js';
 import { applyKeyImport, parseImportedAgeKey, parseImportedSshKey, planKeyImport, type ParsedImport } from '../../keys/import.js';
@@ -78,8 +78,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     } else notes.push(`${host} has no SSH host key in the store yet, so nothing was registered; \`bootstrap keys ensure ${host}\` creates it and registers both`);
   }
   // The shared files' lock guards writes; a dry run writes nothing, so it leaves no .bootstrap/ behind.
-  const locked = <T>(fn: () => Promise<T>) => (dryRun ? fn() : withFlakeLock(loaded.flakeDir, loaded.config.stateDir, fn));
-  const reg: RegisterReport = await locked(async () => {
+  const reg: RegisterReport = await withFlakeLockUnlessDryRun(dryRun, loaded.flakeDir, loaded.config.stateDir, async () => {
     const total: RegisterReport = { files: [], ran: [], manual: [], notes: [] };
     const merge = (r: RegisterReport) => {
       total.files = [...new Set([...total.files, ...r.files])];
