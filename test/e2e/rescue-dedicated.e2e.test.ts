@@ -9,18 +9,16 @@
  * in after/finally hooks, also on failure.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parseOperatorKey } from '../../src/provider/ssh-key.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import type { CliResult } from '../helpers/cli.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { fingerprintOfPub } from '../helpers/sshd.js';
-import { robotServer, startHetznerRobotFake } from '../provider/hetzner-robot-fake.js';
+import { startHetznerRobotFake } from '../provider/hetzner-robot-fake.js';
 import { OVH_DISK_BOOT, OVH_RESCUE_BOOT, startOvhFake } from '../provider/ovh-fake.js';
+import { armOvh, armRobot, OVH_SERVICE, rescueKeys } from './rescue-fixtures.js';
 import { answersToml, assertInstalled, assertNoLeaks, makeFlake, readTree, useInstallerLab, type Flake } from './harness.js';
 
 const skip = netnsSkipReason();
@@ -29,12 +27,8 @@ const ALL_STEPS = ['rescue-enable', 'rescue-reset', 'rescue-wait', 'rescue-boot-
 
 describe('rebuild --via-rescue end to end: Hetzner Robot and OVHcloud fakes, namespace targets, the real nixos-anywhere.sh', { skip: skip ?? false, timeout: 12 * 60_000 }, () => {
   const lab = useInstallerLab();
-  const keys = mkdtempSync(join(tmpdir(), 'nb-rescue-ded-keys-'));
-  after(() => rmSync(keys, { recursive: true, force: true }));
-  const rescueKey = (n: string) => {
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `rescue-${n}`, '-f', join(keys, n)]);
-    return { path: join(keys, n), fingerprint: fingerprintOfPub(readFileSync(join(keys, `${n}.pub`), 'utf8')), blob: readFileSync(join(keys, `${n}.pub`), 'utf8').split(' ')[1]! };
-  };
+  const keys = rescueKeys();
+  after(() => keys.cleanup());
 
   /** A web1 installed by new-host (the operator's starting point), its target, and its installed key. */
   async function installedWeb1(): Promise<{ t: LabTarget; f: Flake; installedFp: string }> {
@@ -48,13 +42,6 @@ describe('rebuild --via-rescue end to end: Hetzner Robot and OVHcloud fakes, nam
       throw e;
     }
     return { t, f, installedFp: t.fingerprint };
-  }
-
-  async function storeSecrets(f: Flake, pairs: Array<[string, string]>): Promise<void> {
-    for (const [name, value] of pairs) {
-      const set = await runCli(['secrets', 'set', name, '--flake', f.dir], { env: f.env, input: `${value}\n` });
-      assert.equal(set.code, 0, set.stderr);
-    }
   }
 
   /** --yes with a provider that does not expose the rescue key and no --host-key: refused, exit 2. */
@@ -87,13 +74,9 @@ describe('rebuild --via-rescue end to end: Hetzner Robot and OVHcloud fakes, nam
     const robot = await startHetznerRobotFake();
     const pending: Promise<void>[] = [];
     try {
-      f.env.BOOTSTRAP_TEST_HROBOT_URL = robot.url; // the fake's base URL (tests only)
-      f.env.NODE_EXTRA_CA_CERTS = robot.cert.certPath; // trust its self-signed certificate
-      robot.servers.push(robotServer(321, 'web1', t.ip));
-      const rk = rescueKey('robot');
-      robot.onReset = (_s, authorized) => { pending.push(t.bootRescue({ authorizedKeys: authorized.map((k) => k.data), hostKeyPath: rk.path })); };
+      const rk = keys.make('robot');
+      await armRobot(robot, f, t, rk, 'web1', pending);
       appendFileSync(join(f.dir, 'hosts/web1/bootstrap.toml'), '\n[provider]\nkind = "hetzner-robot"\nserver = "web1"\ncredentials = "providers/robot"\n');
-      await storeSecrets(f, [['providers/robot/user', robot.user], ['providers/robot/password', robot.password]]);
       await t.breakSsh();
       assert.equal(t.state().phase, 'broken', 'web1 no longer answers SSH');
 
@@ -132,15 +115,10 @@ describe('rebuild --via-rescue end to end: Hetzner Robot and OVHcloud fakes, nam
     const ovh = await startOvhFake();
     const pending: Promise<void>[] = [];
     try {
-      f.env.BOOTSTRAP_TEST_OVH_URL = ovh.url;
-      f.env.NODE_EXTRA_CA_CERTS = ovh.cert.certPath;
-      const sn = 'ns3001234.ip-203-0-113.eu';
-      ovh.dedicated.push({ name: sn, ip: t.ip, bootId: OVH_DISK_BOOT, rescueSshKey: null, reboots: 0 });
-      const rk = rescueKey('ovh');
-      // The fake calls this when the reboot task starts: with the rescue netboot, the lab boots its rescue.
-      ovh.onReboot = (_n, intoRescue, key) => { if (intoRescue && key) pending.push(t.bootRescue({ authorizedKeys: [key], hostKeyPath: rk.path })); };
+      const sn = OVH_SERVICE;
+      const rk = keys.make('ovh');
+      await armOvh(ovh, f, t, rk, pending);
       appendFileSync(join(f.dir, 'hosts/web1/bootstrap.toml'), `\n[provider]\nkind = "ovh"\nendpoint = "ovh-eu"\nserver = "${sn}"\ncredentials = "providers/ovh"\n`);
-      await storeSecrets(f, [['providers/ovh/application-key', ovh.ak], ['providers/ovh/application-secret', ovh.as], ['providers/ovh/consumer-key', ovh.ck]]);
       await t.breakSsh();
       assert.equal(t.state().phase, 'broken', 'web1 no longer answers SSH');
 

@@ -7,16 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { fingerprintOfPub } from '../helpers/sshd.js';
 import { fakeServer, startHetznerCloudFake, type HetznerCloudFake } from '../provider/hetzner-cloud-fake.js';
-import { robotServer, startHetznerRobotFake } from '../provider/hetzner-robot-fake.js';
+import { startHetznerRobotFake } from '../provider/hetzner-robot-fake.js';
 import { OVH_DISK_BOOT, startOvhFake } from '../provider/ovh-fake.js';
+import { armOvh, armRobot, OVH_SERVICE, rescueKeys, storeSecrets } from './rescue-fixtures.js';
 import { answersToml, assertInstalled, assertNoLeaks, makeFlake, readTree, useInstallerLab } from './harness.js';
 
 const skip = netnsSkipReason();
@@ -24,13 +22,10 @@ const skip = netnsSkipReason();
 describe('rescue end to end: provider API fakes, namespace targets, the real nixos-anywhere.sh', { skip: skip ?? false, timeout: 10 * 60_000 }, () => {
   const lab = useInstallerLab();
   let fake: HetznerCloudFake;
-  const keys = mkdtempSync(join(tmpdir(), 'nb-rescue-keys-'));
-  const rescueKey = (n: string) => {
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `rescue-${n}`, '-f', join(keys, n)]);
-    return { path: join(keys, n), fingerprint: fingerprintOfPub(readFileSync(join(keys, `${n}.pub`), 'utf8')) };
-  };
+  const keys = rescueKeys();
+  const rescueKey = keys.make;
   before(async () => { fake = await startHetznerCloudFake(); });
-  after(async () => { await fake?.close(); rmSync(keys, { recursive: true, force: true }); });
+  after(async () => { await fake?.close(); keys.cleanup(); });
 
   test('a broken web1 is reset into rescue through the API, installed, verified; --yes without a trusted key is refused first', async () => {
     const t = await lab().addTarget();
@@ -49,8 +44,7 @@ describe('rescue end to end: provider API fakes, namespace targets, the real nix
         pending.push(t.bootRescue({ authorizedKeys: registered.map((k) => k.public_key), hostKeyPath: nextRescue.path }));
       };
       appendFileSync(join(f.dir, 'hosts/web1/bootstrap.toml'), '\n[provider]\nkind = "hetzner-cloud"\nserver = "web1"\ncredentials = "providers/hcloud"\n');
-      const set = await runCli(['secrets', 'set', 'providers/hcloud/token', '--flake', f.dir], { env: f.env, input: `${fake.token}\n` });
-      assert.equal(set.code, 0, set.stderr);
+      await storeSecrets(f, [['providers/hcloud/token', fake.token]]);
       await t.breakSsh();
 
       // --yes, and Hetzner Cloud does not expose the rescue key: refused before any API call.
@@ -142,17 +136,10 @@ describe('rescue end to end: provider API fakes, namespace targets, the real nix
     const robot = await startHetznerRobotFake();
     const pending: Promise<void>[] = [];
     try {
-      f.env.BOOTSTRAP_TEST_HROBOT_URL = robot.url;
-      f.env.NODE_EXTRA_CA_CERTS = robot.cert.certPath;
-      robot.servers.push(robotServer(321, 'db1', t.ip));
       const rk = rescueKey('robot');
-      robot.onReset = (_s, registered) => { pending.push(t.bootRescue({ authorizedKeys: registered.map((k) => k.data), hostKeyPath: rk.path })); };
+      await armRobot(robot, f, t, rk, 'db1', pending);
       mkdirSync(join(f.dir, 'hosts/db1'), { recursive: true });
       writeFileSync(join(f.dir, 'hosts/db1/bootstrap.toml'), `version = 1\nhost = "db1"\ntarget = "root@${t.ip}"\nprofile = "hetzner-dedicated"\n\n[layout]\nname = "ext4"\n\n[installDisk]\npath = "/dev/sda"\nsizeBytes = 1000\n\n[provider]\nkind = "hetzner-robot"\nserver = "${t.ip}"\ncredentials = "providers/robot"\n`);
-      for (const [name, value] of [['providers/robot/user', robot.user], ['providers/robot/password', robot.password]] as const) {
-        const set = await runCli(['secrets', 'set', name, '--flake', f.dir], { env: f.env, input: `${value}\n` });
-        assert.equal(set.code, 0, set.stderr);
-      }
       await t.breakSsh();
       const r = await f.cli(['rescue', 'db1', '--yes', '-i', t.clientKeyPath, '--host-key', rk.fingerprint, '--wait-timeout', '60']);
       assert.equal(r.code, 0, r.stderr);
@@ -179,18 +166,11 @@ describe('rescue end to end: provider API fakes, namespace targets, the real nix
     const ovh = await startOvhFake();
     const pending: Promise<void>[] = [];
     try {
-      f.env.BOOTSTRAP_TEST_OVH_URL = ovh.url;
-      f.env.NODE_EXTRA_CA_CERTS = ovh.cert.certPath;
-      const sn = 'ns3001234.ip-203-0-113.eu';
-      ovh.dedicated.push({ name: sn, ip: t.ip, bootId: OVH_DISK_BOOT, rescueSshKey: null, reboots: 0 });
+      const sn = OVH_SERVICE;
       const rk = rescueKey('ovh');
-      ovh.onReboot = (_n, intoRescue, key) => { if (intoRescue && key) pending.push(t.bootRescue({ authorizedKeys: [key], hostKeyPath: rk.path })); };
+      await armOvh(ovh, f, t, rk, pending);
       mkdirSync(join(f.dir, 'hosts/db2'), { recursive: true });
       writeFileSync(join(f.dir, 'hosts/db2/bootstrap.toml'), `version = 1\nhost = "db2"\ntarget = "root@${t.ip}"\nprofile = "generic-bare-metal"\n\n[layout]\nname = "ext4"\n\n[installDisk]\npath = "/dev/sda"\nsizeBytes = 1000\n\n[provider]\nkind = "ovh"\nendpoint = "ovh-eu"\nserver = "${sn}"\ncredentials = "providers/ovh"\n`);
-      for (const [name, value] of [['providers/ovh/application-key', ovh.ak], ['providers/ovh/application-secret', ovh.as], ['providers/ovh/consumer-key', ovh.ck]] as const) {
-        const set = await runCli(['secrets', 'set', name, '--flake', f.dir], { env: f.env, input: `${value}\n` });
-        assert.equal(set.code, 0, set.stderr);
-      }
       await t.breakSsh();
       const r = await f.cli(['rescue', 'db2', '--yes', '-i', t.clientKeyPath, '--host-key', rk.fingerprint, '--wait-timeout', '60', '--json']);
       assert.equal(r.code, 0, r.stderr);
