@@ -5,12 +5,18 @@
  * - POST parameters are application/x-www-form-urlencoded, answers are JSON;
  * - errors: `{"error": {"status", "code", "message"}}` (404 SERVER_NOT_FOUND / NOT_FOUND,
  *   409 RESET_MANUAL_ACTIVE …, 400 INVALID_INPUT with missing/invalid); the request limit is a
- *   403 with code RATE_LIMIT_EXCEEDED, max_request and interval (seconds): waited out, bounded;
+ *   403 with code RATE_LIMIT_EXCEEDED, max_request and interval (seconds): waited out when the
+ *   interval is short, refused at once with the time to retry when it is long (the boot, reset
+ *   and key calls count per hour: waiting a minute only burns the next requests);
  *   503 during maintenance (retried on reads);
  * - rescue: POST /boot/{server-number}/rescue os=linux&authorized_key[]=MD5-FINGERPRINT (keys
  *   deposited with POST /key name=…&data=…, found by fingerprint in GET /key); it answers the root
- *   password, which we do not need (our key logs in) and never keep. The activation holds for the
- *   next boot only; bootFromDisk deletes it (DELETE /boot/{n}/rescue) if it is somehow still active.
+ *   password, which we do not need (our key logs in) and never keep. Robot refuses it with 409
+ *   BOOT_ALREADY_ENABLED while any boot configuration (an earlier rescue, an installimage, vnc …)
+ *   is active, so the active ones (GET /boot/{n}) are deleted first (DELETE /boot/{n}/{kind}), as
+ *   ansible-collections/community.hrobot's boot module does; a re-arm also gets our key that way.
+ *   The activation holds for the next boot only; bootFromDisk deletes it (DELETE /boot/{n}/rescue)
+ *   if it is somehow still active.
  * - reset: POST /reset/{server-number} type=hw, when GET /reset/{n} offers it (sw needs a working OS,
  *   power only presses the button).
  * The rescue's own host key is not something this backend can vouch for: the user confirms it.
@@ -28,6 +34,8 @@ export const HETZNER_ROBOT_URL_ENV = 'BOOTSTRAP_TEST_HROBOT_URL';
 
 interface ApiServer { server_ip: string | null; server_ipv6_net?: string | null; server_number: number; server_name: string; status: string }
 interface ApiRescue { active: boolean; password?: string | null; os?: string | string[] }
+/** The boot configurations GET /boot/{n} reports (each null when the server does not offer it). */
+export const ROBOT_BOOT_KINDS = ['rescue', 'linux', 'vnc', 'windows', 'plesk', 'cpanel'] as const;
 
 export interface HetznerRobotOptions {
   user: string;
@@ -50,17 +58,31 @@ const apiError = (res: HttpResponse) => {
 };
 
 /** The error a failed call becomes. Pure. */
-export function mapHetznerRobotError(res: HttpResponse, what: string): Error {
-  const { code, message, fields } = apiError(res);
+export function mapHetznerRobotError(res: HttpResponse, what: string, nowMs?: number): Error {
+  const { code, message, fields, interval } = apiError(res);
   const said = describeResponse(res, [code, message, fields.length ? fields.join(', ') : undefined].filter(Boolean).join(': ') || undefined);
   const m = `${LABEL}: ${what} failed (${said})`;
   if (res.status === 401) return failure('provider-unauthorized', m, 'the web-service user or password is wrong (Robot → Settings → Web service and app settings); Robot blocks this IP for 10 minutes after 3 failed logins, so fix the credentials before trying again');
-  if (res.status === 403 && code === 'RATE_LIMIT_EXCEEDED') return failure('provider-rate-limited', m, 'the Robot request limit is used up; wait for its interval and run again with --resume');
+  if (res.status === 403 && code === 'RATE_LIMIT_EXCEEDED') return failure('provider-rate-limited', m, rateLimitHint(interval, maxRequests(res), nowMs));
   if (res.status === 403) return failure('provider-forbidden', m, 'the web-service user may not do this for this server');
   if (res.status === 404) return failure('provider-not-found', m, 'the server is not in this Robot account (check [provider] server: a server number, name or IPv4 address), or the function is not available for it');
+  if (res.status === 409 && code === 'BOOT_ALREADY_ENABLED') return failure('provider-boot-active', m, 'another boot configuration became active on the server while this run cleared them (someone else armed one in Robot?); check Robot → the server → Rescue / Linux, then run again with --resume');
   if (res.status === 409) return failure('provider-locked', m, 'another operation (a manual reset, an order) is in progress on the server; wait, then run again with --resume');
   if (res.status === 400) return failure('provider-bad-request', m, 'Robot refused the request; see the message');
   return failure('provider-error', m, 'Hetzner Robot failed (503: maintenance); check https://status.hetzner.com and run again with --resume');
+}
+
+const maxRequests = (res: HttpResponse): number | undefined => {
+  const n = (res.body as { error?: { max_request?: unknown } } | undefined)?.error?.max_request;
+  return typeof n === 'number' ? n : undefined;
+};
+
+/** When to retry after Robot's 403 RATE_LIMIT_EXCEEDED: its window is `interval` seconds. Pure. */
+function rateLimitHint(interval: number | undefined, max: number | undefined, nowMs: number | undefined): string {
+  if (interval === undefined) return 'the Robot request limit is used up; wait for its interval and run again with --resume';
+  const span = interval >= 3600 && interval % 3600 === 0 ? `${interval / 3600} h` : interval >= 60 ? `${Math.round(interval / 60)} min` : `${interval} s`;
+  const until = nowMs === undefined ? '' : ` (by ${new Date(nowMs + interval * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC at the latest)`;
+  return `the Robot request limit is used up${max !== undefined ? ` (${max} requests per ${span} for this call)` : ` (its window is ${span})`}; run again with --resume once the window has passed${until}`;
 }
 
 const form = (pairs: Array<[string, string]>) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
@@ -72,7 +94,10 @@ export class HetznerRobotProvider implements RescueProvider {
   private readonly http: HttpClientOptions;
   private readonly auth: string;
 
+  private readonly now: () => number;
+
   constructor(o: HetznerRobotOptions) {
+    this.now = () => o.clock.now().getTime();
     registerSecret(o.password);
     this.auth = `Basic ${Buffer.from(`${o.user}:${o.password}`).toString('base64')}`;
     registerSecret(this.auth.slice('Basic '.length));
@@ -94,7 +119,7 @@ export class HetznerRobotProvider implements RescueProvider {
   private async call<T>(what: string, r: HttpRequest, okStatuses: number[] = []): Promise<T | undefined> {
     const res = await sendRequest(this.http, { ...r, headers: { authorization: this.auth, ...(r.body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) } });
     if (okStatuses.includes(res.status)) return undefined;
-    if (res.status < 200 || res.status > 299) throw mapHetznerRobotError(res, what);
+    if (res.status < 200 || res.status > 299) throw mapHetznerRobotError(res, what, this.now());
     return res.body as T;
   }
 
@@ -122,8 +147,17 @@ export class HetznerRobotProvider implements RescueProvider {
     return key.md5;
   }
 
+  /** Delete every active boot configuration (Robot activates one at a time). Returns their kinds. */
+  private async clearBootConfigs(server: ProviderServer): Promise<string[]> {
+    const r = await this.call<{ boot: Partial<Record<string, { active?: boolean } | null>> }>(`reading the boot configuration of ${server.name}`, { method: 'GET', path: `/boot/${server.id}` });
+    const active = ROBOT_BOOT_KINDS.filter((k) => r!.boot[k]?.active === true);
+    for (const kind of active) await this.call(`deactivating the ${kind} boot configuration of ${server.name}`, { method: 'DELETE', path: `/boot/${server.id}/${kind}` });
+    return active;
+  }
+
   async enableRescue(server: ProviderServer, publicKey: string): Promise<RescueGrant> {
     const fp = await this.keyFingerprint(publicKey);
+    await this.clearBootConfigs(server);
     const r = await this.call<{ rescue: ApiRescue }>(`activating rescue on ${server.name}`, {
       method: 'POST',
       path: `/boot/${server.id}/rescue`,

@@ -4,6 +4,7 @@
  *
  * Retries (bounded, `maxRetries`, default 3): 429 waits Retry-After (seconds or an HTTP date) or
  * the caller's `retryAfter(headers)` (Hetzner Cloud's RateLimit-Reset), capped at `maxWaitMs`;
+ * a wait the caller's `waitFor(res)` names beyond `maxWaitMs` is not waited: the response returns;
  * 5xx and what `busy(res)` calls busy (a locked resource: Hetzner 409 conflict / 423 locked)
  * back off 1 s, 2 s, 4 s. Only idempotent requests are retried on 5xx unless the caller says so:
  * a POST that failed with a 5xx may have happened. Transport errors are retried the same way.
@@ -133,6 +134,9 @@ export async function sendRequest(o: HttpClientOptions, r: HttpRequest): Promise
     }
     let wait = 1000 * 2 ** attempt;
     const told = res ? o.waitFor?.(res) : undefined;
+    // A provider that names a window longer than we would wait (Robot: an hour) is answered at
+    // once: sleeping maxWaitMs and asking again only spends requests of the next window.
+    if (res && told !== undefined && told > (o.maxWaitMs ?? 60_000)) return res;
     if (told !== undefined) wait = told;
     else if (res?.status === 429) {
       const after = parseRetryAfter(res.headers['retry-after'] as string | undefined, now()) ?? o.retryAfter?.(res.headers, now());

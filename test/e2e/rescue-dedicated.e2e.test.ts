@@ -89,7 +89,7 @@ describe('rebuild --via-rescue end to end: Hetzner Robot and OVHcloud fakes, nam
 
       const op = parseOperatorKey(readFileSync(`${t.clientKeyPath}.pub`, 'utf8'), 'client key');
       assert.deepEqual(robot.requests.map((q) => `${q.method} ${q.path}`), [
-        'GET /server', 'GET /key', 'POST /key', 'POST /boot/321/rescue', 'GET /reset/321', 'POST /reset/321', 'GET /boot/321/rescue',
+        'GET /server', 'GET /key', 'POST /key', 'GET /boot/321', 'POST /boot/321/rescue', 'GET /reset/321', 'POST /reset/321', 'GET /boot/321/rescue',
       ]);
       const basic = `Basic ${Buffer.from(`${robot.user}:${robot.password}`).toString('base64')}`;
       assert.ok(robot.requests.every((q) => q.headers.authorization === basic), 'every call with Basic auth');

@@ -138,6 +138,9 @@ describe('rescue end to end: provider API fakes, namespace targets, the real nix
     try {
       const rk = rescueKey('robot');
       await armRobot(robot, f, t, rk, 'db1', pending);
+      // As on a real account after an earlier attempt whose reset never came: rescue is still armed,
+      // and Robot answers a second activation with 409 BOOT_ALREADY_ENABLED.
+      robot.servers[0]!.rescue = true;
       mkdirSync(join(f.dir, 'hosts/db1'), { recursive: true });
       writeFileSync(join(f.dir, 'hosts/db1/bootstrap.toml'), `version = 1\nhost = "db1"\ntarget = "root@${t.ip}"\nprofile = "hetzner-dedicated"\n\n[layout]\nname = "ext4"\n\n[installDisk]\npath = "/dev/sda"\nsizeBytes = 1000\n\n[provider]\nkind = "hetzner-robot"\nserver = "${t.ip}"\ncredentials = "providers/robot"\n`);
       await t.breakSsh();
@@ -145,7 +148,9 @@ describe('rescue end to end: provider API fakes, namespace targets, the real nix
       assert.equal(r.code, 0, r.stderr);
       await Promise.all(pending);
       assert.match(r.stdout, new RegExp(`host key ${rk.fingerprint.replace(/[+/]/g, '.')} is pinned`));
-      assert.deepEqual(robot.requests.map((q) => `${q.method} ${q.path}`), ['GET /server', 'GET /key', 'POST /key', 'POST /boot/321/rescue', 'GET /reset/321', 'POST /reset/321', 'GET /boot/321/rescue']);
+      assert.deepEqual(robot.requests.map((q) => `${q.method} ${q.path}`), [
+        'GET /server', 'GET /key', 'POST /key', 'GET /boot/321', 'DELETE /boot/321/rescue', 'POST /boot/321/rescue', 'GET /reset/321', 'POST /reset/321', 'GET /boot/321/rescue',
+      ]);
       assert.equal(t.state().phase, 'rescue');
       // The rescue really lets in the -i key (the one deposited through the API), and only the pinned key is trusted.
       const out = execFileSync('ssh', ['-i', t.clientKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${join(f.dir, '.bootstrap/known_hosts')}`,

@@ -2,6 +2,11 @@
  * A local HTTPS fake of the Hetzner Robot web-service calls the rescue makes, from the documented
  * shapes (https://robot.hetzner.com/doc/webservice/en.html): Basic auth, form-urlencoded POSTs,
  * `{"error": {status, code, message}}` errors, the 403 RATE_LIMIT_EXCEEDED limit with interval.
+ * Boot configurations as a real account has them: one active at a time; POST /boot/{n}/rescue
+ * while any is active (an earlier rescue, an installimage `linux`) answers 409 BOOT_ALREADY_ENABLED
+ * (the code the docs list for it; the message text is ours), GET /boot/{n} lists them all (shape
+ * from community.hrobot's tests/unit/plugins/modules/test_boot.py: rescue, linux, vnc objects,
+ * windows/plesk/cpanel null when not offered), DELETE /boot/{n}/{kind} deactivates one.
  * Records every request; `inject` answers the next matching request with a failure.
  */
 import { createHash } from 'node:crypto';
@@ -10,7 +15,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { makeSelfSignedCert, type TestCert } from './tls.js';
 
 export interface RobotRequest { method: string; path: string; headers: IncomingHttpHeaders; body: string; form: URLSearchParams }
-export interface RobotServer { server_number: number; server_name: string; server_ip: string; status: string; rescue: boolean; resetTypes: string[]; resets: string[]; rescueKeys?: string[] }
+export interface RobotServer { server_number: number; server_name: string; server_ip: string; status: string; rescue: boolean; resetTypes: string[]; resets: string[]; rescueKeys?: string[]; linuxInstall?: boolean }
 export interface RobotKey { name: string; fingerprint: string; type: string; size: number; data: string }
 export interface RobotInjected { method?: string; path?: RegExp; status: number; body?: unknown; times?: number }
 
@@ -65,12 +70,25 @@ export async function startHetznerRobotFake(): Promise<HetznerRobotFake> {
         fake.keys.push(k);
         return send(201, { key: { ...k, created_at: '2026-11-30 12:00:00' } });
       }
+      const linuxOut = (s: RobotServer) => ({ dist: s.linuxInstall ? 'Debian 12 base' : ['Debian 12 base', 'Ubuntu 24.04 LTS base'], arch: s.linuxInstall ? 64 : [64], lang: s.linuxInstall ? 'en' : ['en'], active: s.linuxInstall === true, password: s.linuxInstall ? 'kD8fLinuxInstallPw' : null, authorized_key: [], host_key: [] });
+      if ((m = /^\/boot\/(\d+)$/.exec(path)) && req.method === 'GET') {
+        const s = find(m[1]!);
+        if (!s) return send(404, err(404, 'SERVER_NOT_FOUND', 'Server not found'));
+        return send(200, { boot: { rescue: rescueOut(s, null).rescue, linux: linuxOut(s), vnc: { dist: ['Debian-12'], arch: [64], lang: ['en_US'], active: false, password: null }, windows: null, plesk: null, cpanel: null } });
+      }
+      if ((m = /^\/boot\/(\d+)\/linux$/.exec(path)) && req.method === 'DELETE') {
+        const s = find(m[1]!);
+        if (!s) return send(404, err(404, 'SERVER_NOT_FOUND', 'Server not found'));
+        s.linuxInstall = false;
+        return send(200, { linux: linuxOut(s) });
+      }
       if ((m = /^\/boot\/(\d+)\/rescue$/.exec(path))) {
         const s = find(m[1]!);
         if (!s) return send(404, err(404, 'SERVER_NOT_FOUND', 'Server not found'));
         if (req.method === 'GET') return send(200, rescueOut(s, null));
         if (req.method === 'DELETE') { s.rescue = false; return send(200, rescueOut(s, null)); }
         if (req.method === 'POST') {
+          if (s.rescue || s.linuxInstall) return send(409, err(409, 'BOOT_ALREADY_ENABLED', 'A boot configuration is already active'));
           if (formData.get('os') !== 'linux') return send(400, err(400, 'INVALID_INPUT', 'invalid input', { missing: null, invalid: ['os'] }));
           // PHP-style arrays, as documented: authorized_key[]=… (community.hrobot sends authorized_key[0]=…, [1]=… for several).
           const fps = [...formData].filter(([k]) => /^authorized_key\[\d*\]$/.test(k)).map(([, v]) => v);

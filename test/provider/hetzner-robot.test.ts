@@ -54,15 +54,15 @@ describe('Hetzner Robot backend (local HTTPS fake)', () => {
     const s = await api.findServer('321');
     fake.reset();
     const grant = await api.enableRescue(s, PUB);
-    assert.deepEqual(calls(), ['GET /key', 'POST /key', 'POST /boot/321/rescue']);
+    assert.deepEqual(calls(), ['GET /key', 'POST /key', 'GET /boot/321', 'POST /boot/321/rescue']);
     assert.equal(fake.requests[1]!.headers['content-type'], 'application/x-www-form-urlencoded');
     assert.deepEqual([...fake.requests[1]!.form], [['name', `nixos-bootstrap ${KEY.md5.replace(/:/g, '').slice(0, 12)}`], ['data', KEY.line]]);
-    assert.equal(fake.requests[2]!.body, `os=linux&authorized_key%5B%5D=${encodeURIComponent(KEY.md5)}`);
+    assert.equal(fake.requests[3]!.body, `os=linux&authorized_key%5B%5D=${encodeURIComponent(KEY.md5)}`);
     assert.equal(grant.keyAuthorized, true);
     assert.equal(redact(`pw ${grant.rootPassword}`), 'pw [REDACTED]');
     fake.reset();
     await api.enableRescue(s, PUB);
-    assert.deepEqual(calls(), ['GET /key', 'POST /boot/321/rescue'], 'the key is deposited once');
+    assert.deepEqual(calls(), ['GET /key', 'GET /boot/321', 'DELETE /boot/321/rescue', 'POST /boot/321/rescue'], 'the key is deposited once; the armed rescue is deleted, then armed again');
 
     fake.reset();
     assert.match(await api.bootFromDisk(s), /still active: deleted/);
@@ -82,6 +82,29 @@ describe('Hetzner Robot backend (local HTTPS fake)', () => {
     assert.deepEqual(fake.servers[1]!.resets, [], 'no power-button press: it would only shut a hung machine down');
   });
 
+  test('re-arming: an armed rescue or an installimage makes Robot answer 409 BOOT_ALREADY_ENABLED; the active configurations are deleted first, then rescue is armed', async () => {
+    const s = await api.findServer('321');
+    fake.servers[0]!.rescue = true; // armed by an earlier run whose reset never happened
+    fake.reset();
+    await api.enableRescue(s, PUB);
+    assert.deepEqual(calls(), ['GET /key', 'POST /key', 'GET /boot/321', 'DELETE /boot/321/rescue', 'POST /boot/321/rescue']);
+    assert.equal(fake.servers[0]!.rescue, true);
+    assert.deepEqual(fake.servers[0]!.rescueKeys, [KEY.md5], 'armed with our key, not the earlier activation\'s');
+
+    fake.servers[0]!.rescue = false;
+    fake.servers[0]!.linuxInstall = true;
+    fake.reset();
+    await api.enableRescue(s, PUB);
+    assert.deepEqual(calls(), ['GET /key', 'GET /boot/321', 'DELETE /boot/321/linux', 'POST /boot/321/rescue'], 'an armed installimage is another boot configuration: deleted too');
+    assert.equal(fake.servers[0]!.linuxInstall, false);
+
+    // Armed again between our read and our POST (someone in Robot): its own error, not "run again" into the same 409.
+    fake.servers[0]!.rescue = false;
+    fake.reset();
+    fake.inject({ method: 'POST', path: /^\/boot\/321\/rescue$/, status: 409, body: { error: { status: 409, code: 'BOOT_ALREADY_ENABLED', message: 'A boot configuration is already active' } } });
+    await assert.rejects(api.enableRescue(s, PUB), (e: BootstrapError) => e.code === 'provider-boot-active' && /BOOT_ALREADY_ENABLED/.test(e.message) && /Robot/.test(e.hint ?? ''));
+  });
+
   test('401 is not retried (Robot blocks the IP after 3 failures) and says so', async () => {
     await assert.rejects(make('wrong-password-xxxxxxxxxxxxxx').findServer('321'), (e: BootstrapError) =>
       e.code === 'provider-unauthorized' && /HTTP 401: UNAUTHORIZED/.test(e.message) && /blocks this IP for 10 minutes/.test(e.hint ?? ''));
@@ -97,10 +120,12 @@ describe('Hetzner Robot backend (local HTTPS fake)', () => {
     assert.deepEqual(waits, [5000]);
     waits = [];
     fake.reset();
+    // Robot's windows are per hour (200 GET /server, 500 boot …): a minute's wait only burns the next window's requests.
     fake.inject({ method: 'GET', status: 403, body: { error: { status: 403, code: 'RATE_LIMIT_EXCEEDED', max_request: 200, interval: 3600, message: 'rate limit exceeded' } }, times: 9 });
-    await assert.rejects(api.findServer('321'), (e: BootstrapError) => e.code === 'provider-rate-limited');
-    assert.equal(fake.requests.length, 4);
-    assert.deepEqual(waits, [60000, 60000, 60000]);
+    await assert.rejects(api.findServer('321'), (e: BootstrapError) =>
+      e.code === 'provider-rate-limited' && /200 requests per 1 h/.test(e.hint ?? '') && /by 1970-01-01 01:00 UTC at the latest/.test(e.hint ?? '') && /--resume/.test(e.hint ?? ''));
+    assert.equal(fake.requests.length, 1, 'not asked again within the hour');
+    assert.deepEqual(waits, [], 'no wait: the answer says when to retry');
     fake.reset();
     await assert.rejects(api.findServer('999'), (e: BootstrapError) => e.code === 'provider-not-found' && /SERVER_NOT_FOUND/.test(e.message));
     const s = await api.findServer('321');
