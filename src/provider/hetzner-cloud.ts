@@ -3,7 +3,8 @@
  * - auth: `Authorization: Bearer TOKEN` (a project API token; writes need "Read & Write");
  * - errors: `{"error": {"code": "…", "message": "…", "details": …}}` with the HTTP status
  *   (401 unauthorized, 403 forbidden, token_readonly, 404 not_found, 409 conflict (retry) /
- *   uniqueness_error (not), 423 locked (another action runs on the server: retry) / protected (not),
+ *   uniqueness_error (not), 423 locked (another action runs on the server: retry), protected (not:
+ *   documented with 403, the status the API sends it with; read by its code whatever the status),
  *   429 rate_limit_exceeded, 5xx). As hcloud-go's retry policy: 409 and 423 are retried only for
  *   the codes conflict and locked, since both statuses carry other, final codes;
  * - rate limit: RateLimit-Limit / RateLimit-Remaining / RateLimit-Reset (unix time) headers; a 429
@@ -66,10 +67,11 @@ export function mapHetznerCloudError(res: HttpResponse, what: string): Error {
   const m = `${LABEL}: ${what} failed (${said})`;
   if (res.status === 401) return failure('provider-unauthorized', m, 'the API token is wrong or revoked: create one in the Cloud Console (Security → API Tokens) and store it with `bootstrap secrets set NAME/token`');
   if (code === 'token_readonly') return failure('provider-forbidden', m, 'the API token is read-only: a rescue needs a "Read & Write" token of the server\'s project');
-  if (res.status === 403) return failure('provider-forbidden', m, 'the token may not do this (protected server, project limits); see the message');
+  // Before the generic 403: the docs list protected as a 403, so a status test alone would never reach it.
+  if (code === 'protected') return failure('provider-protected', m, 'the server is protected against this action: lift the protection in the Cloud Console (Server → Protection) or run without it');
+  if (res.status === 403) return failure('provider-forbidden', m, 'the token may not do this (project limits, a resource unavailable); see the message');
   if (res.status === 404) return failure('provider-not-found', m, 'the server (or action) is not in the token\'s project: check [provider] server and that the token belongs to the server\'s project');
   if (code === 'uniqueness_error') return failure('provider-conflict', m, 'a resource of that name or fingerprint already exists in the project (an SSH key named nixos-bootstrap …?): remove or rename it in the Cloud Console, then run again with --resume');
-  if (code === 'protected') return failure('provider-protected', m, 'the server is protected against this action: lift the protection in the Cloud Console (Server → Protection) or run without it');
   if (res.status === 409 || res.status === 423) return failure('provider-locked', m, 'another action is running on the server; wait for it to finish, then run again with --resume');
   if (res.status === 429) return failure('provider-rate-limited', m, 'the project\'s API rate limit is used up; wait a few minutes and run again with --resume');
   return failure('provider-error', m, 'Hetzner Cloud failed; check https://status.hetzner.com and run again with --resume');

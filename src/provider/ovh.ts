@@ -5,10 +5,16 @@
  *   "$1$" + SHA1_HEX(AS + "+" + CK + "+" + METHOD + "+" + FULL_URL + "+" + BODY + "+" + TIMESTAMP);
  * - errors: `{"errorCode"?, "httpCode"?, "message", "class"?}` (400 INVALID_SIGNATURE, 403
  *   NOT_GRANTED_CALL / NOT_CREDENTIAL / INVALID_KEY / INVALID_CREDENTIAL as python-ovh maps them,
- *   404 Client::NotFound, 409 a task already runs, 429, 5xx);
- * - dedicated servers: the rescue is a netboot: PUT /dedicated/server/{sn} {"bootId": <rescue boot
- *   from GET …/boot?bootType=rescue>, "rescueSshKey": <our key>}, POST …/reboot (a task, polled at
- *   GET …/task/{taskId}); the netboot stays until it is set back: bootFromDisk sets the harddisk boot;
+ *   404 Client::NotFound, 409 a task already runs, 429, 460 the service expired (python-ovh's
+ *   ResourceExpiredError), 5xx). INVALID_SIGNATURE is also what a body the API could not match to
+ *   its signature gets (OVH signs the exact bytes), so its hint names both causes;
+ * - dedicated servers: the rescue is a netboot: PUT /dedicated/server/{sn} {"bootId": <rescue boot>,
+ *   "rescueSshKey": <our key>}, POST …/reboot (a task, polled at GET …/task/{taskId}); the netboot
+ *   stays until it is set back: bootFromDisk sets the harddisk boot. GET …/boot?bootType=rescue lists
+ *   several ids in no stated order (the customer rescue, WinRescue — Windows, password by mail — and
+ *   retired images); each is read (GET …/boot/{id}: {bootId, bootType, kernel, description}) and the
+ *   one whose kernel is the customer rescue (`rescue-customer`, or its versioned `rescueNN-customer`)
+ *   is taken, one whose description announces its removal last; none is an error, never a guess;
  * - VPS: PUT /vps/{sn} {"netbootMode": "rescue"}, POST /vps/{sn}/reboot (task at GET
  *   /vps/{sn}/tasks/{id}); OVH mails the VPS rescue's root password (no key through the API):
  *   log in with --password-env; bootFromDisk sets netbootMode "local".
@@ -57,7 +63,11 @@ export function mapOvhError(res: HttpResponse, what: string): Error {
   if (code === 'NOT_CREDENTIAL') {
     return failure('provider-unauthorized', m, 'the consumer key is not validated yet (or was revoked): open the validation URL OVHcloud gave when it was created, or create a new one and store it with `bootstrap secrets set NAME/consumer-key`');
   }
-  if (code === 'INVALID_SIGNATURE' || code === 'INVALID_KEY' || code === 'INVALID_CREDENTIAL' || res.status === 401) {
+  if (code === 'INVALID_SIGNATURE') {
+    return failure('provider-unauthorized', m, 'the application secret or consumer key does not match the application key — or the request body was not the one signed (a proxy rewriting requests, a malformed body): check the stored keys (`bootstrap secrets set NAME/application-secret`, …/consumer-key); if `bootstrap doctor` accepts them, the request was altered on its way');
+  }
+  if (res.status === 460) return failure('provider-expired', m, 'the service has expired (or is suspended) at OVHcloud: renew it in the control panel (Billing → My services), then run again with --resume');
+  if (code === 'INVALID_KEY' || code === 'INVALID_CREDENTIAL' || res.status === 401) {
     return failure('provider-unauthorized', m, 'the application key, secret or consumer key is wrong, expired or revoked: create new ones (https://eu.api.ovh.com/createToken/) and store them with `bootstrap secrets set NAME/application-key` (…/application-secret, …/consumer-key)');
   }
   if (res.status === 403) return failure('provider-forbidden', m, 'the consumer key is not granted this call: create one whose rights include GET, PUT and POST on /dedicated/server/* (or /vps/*); `bootstrap doctor` lists what is missing');
@@ -68,6 +78,21 @@ export function mapOvhError(res: HttpResponse, what: string): Error {
 }
 
 type Family = 'dedicated' | 'vps';
+
+/** GET /dedicated/server/{sn}/boot/{bootId}. */
+export interface OvhBoot { bootId: number; bootType?: string; kernel?: string; description?: string }
+
+/**
+ * The customer rescue among `boots`: kernel `rescue-customer` or a versioned `rescueNN-customer`;
+ * one whose description announces its removal ("[REMOVAL ON …]") only when no other is offered.
+ * Never WinRescue (Windows, password by mail) or a `-pro` image. Undefined when none. Pure.
+ */
+export function pickRescueBoot(boots: OvhBoot[]): number | undefined {
+  const customer = boots.filter((b) => /^rescue\d*-customer$/.test(b.kernel ?? ''));
+  const retiring = (b: OvhBoot) => /removal on/i.test(b.description ?? '');
+  const sorted = [...customer].sort((a, b) => Number(retiring(a)) - Number(retiring(b)) || (a.kernel ?? '').localeCompare(b.kernel ?? '') || a.bootId - b.bootId);
+  return sorted[0]?.bootId;
+}
 const DONE = new Set(['done']);
 const FAILED = new Set(['cancelled', 'customerError', 'ovhError', 'error']);
 
@@ -153,10 +178,23 @@ export class OvhProvider implements RescueProvider {
     return this.families.get(server.id) ?? 'dedicated';
   }
 
-  private async bootId(server: ProviderServer, type: 'rescue' | 'harddisk'): Promise<number> {
+  private async bootIds(server: ProviderServer, type: 'rescue' | 'harddisk'): Promise<number[]> {
     const ids = await this.call<number[]>(`listing the ${type} boots of ${server.name}`, 'GET', `/dedicated/server/${encodeURIComponent(server.id)}/boot?bootType=${type}`);
     if (!ids.length) throw failure('provider-no-boot', `${LABEL}: ${server.name} offers no ${type} boot`, 'check the server in the OVHcloud control panel');
-    return ids[0]!;
+    return ids;
+  }
+
+  /** The customer rescue among the offered rescue boots (read one by one; see the header). */
+  private async rescueBootId(server: ProviderServer): Promise<number> {
+    const sn = encodeURIComponent(server.id);
+    const boots: OvhBoot[] = [];
+    for (const id of await this.bootIds(server, 'rescue')) boots.push(await this.call<OvhBoot>(`reading boot ${id} of ${server.name}`, 'GET', `/dedicated/server/${sn}/boot/${id}`));
+    const picked = pickRescueBoot(boots);
+    if (picked === undefined) {
+      throw failure('provider-no-boot', `${LABEL}: ${server.name} offers no customer rescue boot (offered: ${boots.map((b) => `${b.kernel ?? '?'} (${b.bootId})`).join(', ')})`,
+        'the Linux customer rescue (kernel rescue-customer) is the one that takes our SSH key; WinRescue and retired images do not. Check the server\'s netboot options in the OVHcloud control panel, or ask OVHcloud support');
+    }
+    return picked;
   }
 
   private async waitTask(path: string, what: string): Promise<void> {
@@ -177,7 +215,7 @@ export class OvhProvider implements RescueProvider {
       await this.call(`setting the rescue netboot of ${server.name}`, 'PUT', `/vps/${sn}`, { netbootMode: 'rescue' });
       return { keyAuthorized: false }; // the root password of a VPS rescue arrives by mail
     }
-    const bootId = await this.bootId(server, 'rescue');
+    const bootId = await this.rescueBootId(server);
     await this.call(`setting the rescue netboot of ${server.name}`, 'PUT', `/dedicated/server/${sn}`, { bootId, rescueSshKey: publicKey.trim().split(/\s+/).slice(0, 2).join(' ') });
     return { keyAuthorized: true };
   }
@@ -198,7 +236,7 @@ export class OvhProvider implements RescueProvider {
       await this.call(`setting the local netboot of ${server.name}`, 'PUT', `/vps/${sn}`, { netbootMode: 'local' });
       return 'netboot set back to local: the next boot is from disk';
     }
-    const bootId = await this.bootId(server, 'harddisk');
+    const bootId = (await this.bootIds(server, 'harddisk'))[0]!;
     await this.call(`setting the disk boot of ${server.name}`, 'PUT', `/dedicated/server/${sn}`, { bootId });
     return `netboot set back to the hard disk (boot ${bootId}): the next boot is from disk`;
   }

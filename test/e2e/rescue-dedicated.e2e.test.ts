@@ -17,7 +17,7 @@ import type { CliResult } from '../helpers/cli.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { startHetznerRobotFake } from '../provider/hetzner-robot-fake.js';
-import { OVH_DISK_BOOT, OVH_RESCUE_BOOT, startOvhFake } from '../provider/ovh-fake.js';
+import { OVH_BOOTS, OVH_DISK_BOOT, OVH_RESCUE_BOOT, startOvhFake } from '../provider/ovh-fake.js';
 import { armOvh, armRobot, OVH_SERVICE, rescueKeys } from './rescue-fixtures.js';
 import { answersToml, assertInstalled, assertNoLeaks, makeFlake, readTree, useInstallerLab, type Flake } from './harness.js';
 
@@ -131,7 +131,7 @@ describe('rebuild --via-rescue end to end: Hetzner Robot and OVHcloud fakes, nam
 
       const d = `/dedicated/server/${sn}`;
       assert.deepEqual(ovh.requests.map((q) => `${q.method} ${q.path.replace(/task\/\d+$/, 'task/N')}`), [
-        'GET /auth/time', `GET ${d}`, `GET ${d}/boot?bootType=rescue`, `PUT ${d}`, `POST ${d}/reboot`, `GET ${d}/task/N`, `GET ${d}/boot?bootType=harddisk`, `PUT ${d}`,
+        'GET /auth/time', `GET ${d}`, `GET ${d}/boot?bootType=rescue`, ...OVH_BOOTS.filter((b) => b.bootType === 'rescue').map((b) => `GET ${d}/boot/${b.bootId}`), `PUT ${d}`, `POST ${d}/reboot`, `GET ${d}/task/N`, `GET ${d}/boot?bootType=harddisk`, `PUT ${d}`,
       ]);
       assert.equal(ovh.requests[0]!.headers['x-ovh-signature'], undefined, '/auth/time is not signed');
       for (const q of ovh.requests.slice(1)) {

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { fakeServer, startHetznerCloudFake, type HetznerCloudFake } from '../provider/hetzner-cloud-fake.js';
 import { startHetznerRobotFake } from '../provider/hetzner-robot-fake.js';
-import { OVH_DISK_BOOT, startOvhFake } from '../provider/ovh-fake.js';
+import { OVH_BOOTS, OVH_DISK_BOOT, startOvhFake } from '../provider/ovh-fake.js';
 import { armOvh, armRobot, OVH_SERVICE, rescueKeys, storeSecrets } from './rescue-fixtures.js';
 import { answersToml, assertInstalled, assertNoLeaks, makeFlake, readTree, useInstallerLab } from './harness.js';
 
@@ -183,7 +183,7 @@ describe('rescue end to end: provider API fakes, namespace targets, the real nix
       assert.equal((JSON.parse(r.stdout) as { rescueHostKey: { fingerprint: string } }).rescueHostKey.fingerprint, rk.fingerprint);
       const d = `/dedicated/server/${sn}`;
       assert.deepEqual(ovh.requests.map((q) => `${q.method} ${q.path.replace(/task\/\d+/, 'task/N')}`), [
-        'GET /auth/time', `GET ${d}`, `GET ${d}/boot?bootType=rescue`, `PUT ${d}`, `POST ${d}/reboot`, `GET ${d}/task/N`, `GET ${d}/boot?bootType=harddisk`, `PUT ${d}`,
+        'GET /auth/time', `GET ${d}`, `GET ${d}/boot?bootType=rescue`, ...OVH_BOOTS.filter((b) => b.bootType === 'rescue').map((b) => `GET ${d}/boot/${b.bootId}`), `PUT ${d}`, `POST ${d}/reboot`, `GET ${d}/task/N`, `GET ${d}/boot?bootType=harddisk`, `PUT ${d}`,
       ]);
       assert.ok(ovh.requests.slice(1).every((q) => q.signatureOk), 'every call signed as documented');
       assert.equal(ovh.dedicated[0]!.bootId, OVH_DISK_BOOT, 'the next boot is from disk again');

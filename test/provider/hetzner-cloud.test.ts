@@ -143,6 +143,11 @@ describe('Hetzner Cloud backend (local HTTPS fake)', () => {
     c.waits.length = 0;
     await assert.rejects(api.reset(s), (e: BootstrapError) => e.code === 'provider-protected' && /HTTP 423: protected/.test(e.message) && /Protection/.test(e.hint ?? ''));
     assert.equal(calls().filter((x) => x.startsWith('POST')).length, 1, 'protected is final');
+    // The status the docs give it (https://docs.hetzner.cloud/#errors: protected, 403): the same error and hint.
+    fake.reset();
+    fake.inject({ method: 'POST', path: /reset$/, status: 403, body: { error: { code: 'protected', message: 'server is protected', details: {} } } });
+    await assert.rejects(api.reset(s), (e: BootstrapError) => e.code === 'provider-protected' && /HTTP 403: protected/.test(e.message) && /Protection/.test(e.hint ?? ''));
+    assert.equal(calls().filter((x) => x.startsWith('POST')).length, 1, 'protected is final');
     assert.deepEqual(c.waits, []);
     fake.inject({ method: 'POST', path: /ssh_keys$/, status: 409, body: { error: { code: 'uniqueness_error', message: 'SSH key with the same name already exists' } } });
     fake.requests.length = 0;

@@ -6,6 +6,12 @@
  * clock (`apiTime`, served unauthenticated at GET /auth/time — deliberately off from the local
  * clock, so a client that skips /auth/time fails). Errors in the documented shape
  * {errorCode, httpCode, message} / {class, message}.
+ * A dedicated server offers several rescue netboots, listed in no particular order with WinRescue
+ * first (GET …/boot?bootType=rescue), each read at GET …/boot/{id} ({bootId, bootType, kernel,
+ * description}; kernels and descriptions as OVHcloud's guides and API clients show them:
+ * `rescue-customer` "Customer rescue system (Linux)", `WinRescue` (Windows, password by mail), the
+ * retired `rescue64-pro`). Only the customer rescue boots with the key set in `rescueSshKey`: a reboot
+ * into another one comes up without it, as on the real service.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
@@ -23,6 +29,8 @@ export interface OvhFake {
   skewSeconds: number;
   rules: Array<{ method: string; path: string }>;
   requests: OvhRequest[]; dedicated: OvhDedicated[]; vps: OvhVps[];
+  /** The netboots every dedicated server offers (OVH_BOOTS unless a test changes them). */
+  boots: Array<{ bootId: number; bootType: string; kernel: string; description: string }>;
   /** False: the consumer key was created but never validated (403 NOT_CREDENTIAL). */
   ckValidated: boolean;
   /** Polls a task stays "doing" before "done" (default 1). */
@@ -33,8 +41,17 @@ export interface OvhFake {
   close(): Promise<void>;
 }
 
-export const OVH_RESCUE_BOOT = 22;
+export const OVH_RESCUE_BOOT = 1156;
+export const OVH_WINRESCUE_BOOT = 1157;
+export const OVH_LEGACY_RESCUE_BOOT = 1122;
 export const OVH_DISK_BOOT = 1;
+/** The boots a dedicated server offers, in the order GET …/boot lists their ids. */
+export const OVH_BOOTS = [
+  { bootId: OVH_WINRESCUE_BOOT, bootType: 'rescue', kernel: 'WinRescue', description: 'Windows rescue system (WinPE)' },
+  { bootId: OVH_LEGACY_RESCUE_BOOT, bootType: 'rescue', kernel: 'rescue64-pro', description: 'Rescue 64 bits' },
+  { bootId: OVH_RESCUE_BOOT, bootType: 'rescue', kernel: 'rescue-customer', description: 'Customer rescue system (Linux)' },
+  { bootId: OVH_DISK_BOOT, bootType: 'harddisk', kernel: 'hd', description: 'Boot from the hard disk' },
+];
 
 export async function startOvhFake(): Promise<OvhFake> {
   const cert = makeSelfSignedCert();
@@ -44,7 +61,7 @@ export async function startOvhFake(): Promise<OvhFake> {
   const fake: OvhFake = {
     url: '', cert, ak: 'ovhAppKey0123456', as: 'ovhAppSecret0123456789abcdefABCDEF', ck: 'ovhConsumerKey0123456789abcdefABCD', skewSeconds: -3700,
     rules: [{ method: 'GET', path: '/*' }, { method: 'PUT', path: '/dedicated/server/*' }, { method: 'POST', path: '/dedicated/server/*' }, { method: 'PUT', path: '/vps/*' }, { method: 'POST', path: '/vps/*' }],
-    requests: [], dedicated: [], vps: [], pollsUntilDone: 1, ckValidated: true,
+    requests: [], dedicated: [], vps: [], boots: OVH_BOOTS.map((b) => ({ ...b })), pollsUntilDone: 1, ckValidated: true,
     inject: (i) => injected.push({ times: 1, ...i }),
     reset: () => { injected.length = 0; fake.requests.length = 0; },
     close: async () => {},
@@ -86,17 +103,21 @@ export async function startOvhFake(): Promise<OvhFake> {
         if (method === 'GET' && rest === '') return send(200, { name: d.name, ip: d.ip, bootId: d.bootId, state: 'ok', monitoring: true, rescueMail: null, rescueSshKey: d.rescueSshKey, os: 'debian12_64' });
         if (method === 'PUT' && rest === '') {
           const b = JSON.parse(body) as { bootId?: number; rescueSshKey?: string };
-          if (b.bootId !== undefined) { if (![OVH_RESCUE_BOOT, OVH_DISK_BOOT].includes(b.bootId)) return send(400, { class: 'Client::BadRequest', message: 'Invalid bootId' }); d.bootId = b.bootId; }
+          if (b.bootId !== undefined) { if (!fake.boots.some((x) => x.bootId === b.bootId)) return send(400, { class: 'Client::BadRequest', message: 'Invalid bootId' }); d.bootId = b.bootId; }
           if (b.rescueSshKey !== undefined) d.rescueSshKey = b.rescueSshKey;
           return send(200, null);
         }
-        if (method === 'GET' && rest === '/boot?bootType=rescue') return send(200, [OVH_RESCUE_BOOT]);
-        if (method === 'GET' && rest === '/boot?bootType=harddisk') return send(200, [OVH_DISK_BOOT]);
+        if (method === 'GET' && (m = /^\/boot\?bootType=(\w+)$/.exec(rest))) return send(200, fake.boots.filter((x) => x.bootType === m![1]).map((x) => x.bootId));
+        if (method === 'GET' && (m = /^\/boot\/(\d+)$/.exec(rest))) {
+          const boot = fake.boots.find((x) => x.bootId === Number(m![1]));
+          return boot ? send(200, boot) : send(404, { class: 'Client::NotFound', message: `The requested object (bootId = ${m[1]}) does not exist` });
+        }
         if (method === 'POST' && rest === '/reboot') {
           d.reboots++;
           const id = nextTask++;
           tasks.set(id, 0);
-          fake.onReboot?.(d.name, d.bootId === OVH_RESCUE_BOOT, d.rescueSshKey);
+          // Only the customer rescue takes rescueSshKey; WinRescue and old images boot without it.
+          fake.onReboot?.(d.name, fake.boots.find((x) => x.bootId === d.bootId)?.kernel === 'rescue-customer', d.rescueSshKey);
           return send(200, { taskId: id, function: 'hardReboot', status: 'init', comment: null, startDate: new Date().toISOString(), doneDate: null, lastUpdate: new Date().toISOString() });
         }
         if (method === 'GET' && (m = /^\/task\/(\d+)$/.exec(rest))) {

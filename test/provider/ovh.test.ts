@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { BootstrapError } from '../../src/errors.js';
-import { buildOvhSignature, OvhProvider, ruleCovers } from '../../src/provider/ovh.js';
-import { OVH_DISK_BOOT, OVH_RESCUE_BOOT, startOvhFake, type OvhFake } from './ovh-fake.js';
+import { buildOvhSignature, mapOvhError, OvhProvider, pickRescueBoot, ruleCovers } from '../../src/provider/ovh.js';
+import { OVH_BOOTS, OVH_DISK_BOOT, OVH_LEGACY_RESCUE_BOOT, OVH_RESCUE_BOOT, OVH_WINRESCUE_BOOT, startOvhFake, type OvhFake } from './ovh-fake.js';
 
 const PUB = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFqk1yVv1o5rtdQmzX0E0a5y7vQ1r2Y7gQxwB2pZt0cE operator@laptop';
 
@@ -20,6 +20,33 @@ test('buildOvhSignature is the documented SHA1 over AS+CK+METHOD+URL+BODY+TSTAMP
   assert.ok(ruleCovers({ method: 'PUT', path: '/dedicated/server/*' }, { method: 'PUT', path: '/dedicated/server/*' }));
   assert.ok(!ruleCovers({ method: 'PUT', path: '/vps/*' }, { method: 'PUT', path: '/dedicated/server/*' }));
   assert.ok(!ruleCovers({ method: 'GET', path: '/dedicated/server/*' }, { method: 'PUT', path: '/dedicated/server/*' }));
+});
+
+test('pickRescueBoot takes the customer rescue by its kernel, whatever the order; never WinRescue or a -pro image', () => {
+  const win = { bootId: 1157, bootType: 'rescue', kernel: 'WinRescue', description: 'Windows rescue system (WinPE)' };
+  const pro = { bootId: 1122, bootType: 'rescue', kernel: 'rescue64-pro', description: 'Rescue 64 bits' };
+  const customer = { bootId: 1156, bootType: 'rescue', kernel: 'rescue-customer', description: 'Customer rescue system (Linux)' };
+  assert.equal(pickRescueBoot([win, pro, customer]), 1156);
+  assert.equal(pickRescueBoot([customer, win]), 1156);
+  assert.equal(pickRescueBoot([win, pro]), undefined, 'no customer rescue: no guess');
+  assert.equal(pickRescueBoot([]), undefined);
+  // A customer rescue announced for removal is taken only when it is the only one.
+  const retiring = { bootId: 46371, bootType: 'rescue', kernel: 'rescue-customer', description: 'Customer rescue system (Debian-10-based)[REMOVAL ON 2025-06-23]' };
+  const current = { bootId: 2001, bootType: 'rescue', kernel: 'rescue12-customer', description: 'Customer rescue system (Debian 12)' };
+  assert.equal(pickRescueBoot([retiring, win, current]), 2001);
+  assert.equal(pickRescueBoot([win, retiring]), 46371);
+});
+
+test('mapOvhError: INVALID_SIGNATURE names a changed body too; 460 is an expired service', () => {
+  const res = (status: number, body: unknown) => ({ status, headers: {}, body, text: JSON.stringify(body) });
+  const sig = mapOvhError(res(400, { errorCode: 'INVALID_SIGNATURE', httpCode: '400 Bad Request', message: 'Invalid signature' }), 'setting the rescue netboot') as BootstrapError;
+  assert.equal(sig.code, 'provider-unauthorized');
+  assert.match(sig.hint ?? '', /application-secret/);
+  assert.match(sig.hint ?? '', /body was not the one signed/);
+  const expired = mapOvhError(res(460, { message: 'This service is expired' }), 'reading dedicated server ns1') as BootstrapError;
+  assert.equal(expired.code, 'provider-expired');
+  assert.match(expired.message, /HTTP 460/);
+  assert.match(expired.hint ?? '', /renew it/);
 });
 
 describe('OVHcloud backend (local HTTPS fake, signatures checked)', () => {
@@ -37,6 +64,7 @@ describe('OVHcloud backend (local HTTPS fake, signatures checked)', () => {
     fake.reset();
     fake.dedicated.splice(0, fake.dedicated.length, { name: 'ns3001234.ip-203-0-113.eu', ip: '203.0.113.20', bootId: OVH_DISK_BOOT, rescueSshKey: null, reboots: 0 });
     fake.vps.splice(0, fake.vps.length, { name: 'vps-1a2b3c4d.vps.ovh.net', netbootMode: 'local', reboots: 0 });
+    fake.boots = OVH_BOOTS.map((b) => ({ ...b }));
     fake.rules = [{ method: 'GET', path: '/*' }, { method: 'PUT', path: '/dedicated/server/*' }, { method: 'POST', path: '/dedicated/server/*' }, { method: 'PUT', path: '/vps/*' }, { method: 'POST', path: '/vps/*' }];
     fake.pollsUntilDone = 2;
     waits = [];
@@ -54,7 +82,8 @@ describe('OVHcloud backend (local HTTPS fake, signatures checked)', () => {
     assert.equal(fake.dedicated[0]!.bootId, OVH_DISK_BOOT);
     const sn = '/dedicated/server/ns3001234.ip-203-0-113.eu';
     assert.deepEqual(calls(), [
-      'GET /auth/time', `GET ${sn}`, `GET ${sn}/boot?bootType=rescue`, `PUT ${sn}`, `POST ${sn}/reboot`, `GET ${sn}/task/5000`, `GET ${sn}/task/5000`,
+      'GET /auth/time', `GET ${sn}`, `GET ${sn}/boot?bootType=rescue`, `GET ${sn}/boot/${OVH_WINRESCUE_BOOT}`, `GET ${sn}/boot/${OVH_LEGACY_RESCUE_BOOT}`, `GET ${sn}/boot/${OVH_RESCUE_BOOT}`,
+      `PUT ${sn}`, `POST ${sn}/reboot`, `GET ${sn}/task/5000`, `GET ${sn}/task/5000`,
       `GET ${sn}/boot?bootType=harddisk`, `PUT ${sn}`,
     ].map((c) => c.replace(/task\/5000/, `task/${fake.requests.find((r) => r.path.includes('/task/'))!.path.split('/').pop()}`)));
     assert.equal(fake.requests[0]!.headers['x-ovh-signature'], undefined, '/auth/time is not signed');
@@ -64,8 +93,8 @@ describe('OVHcloud backend (local HTTPS fake, signatures checked)', () => {
       assert.equal(r.headers['x-ovh-consumer'], fake.ck);
       assert.ok(Math.abs(Number(r.headers['x-ovh-timestamp']) - (Math.floor(Date.now() / 1000) + fake.skewSeconds)) < 60, 'the timestamp follows the API clock, not ours');
     }
-    assert.deepEqual(JSON.parse(fake.requests[3]!.body), { bootId: OVH_RESCUE_BOOT, rescueSshKey: PUB.split(' ').slice(0, 2).join(' ') });
-    assert.equal(fake.requests[3]!.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(fake.requests[6]!.body), { bootId: OVH_RESCUE_BOOT, rescueSshKey: PUB.split(' ').slice(0, 2).join(' ') });
+    assert.equal(fake.requests[6]!.headers['content-type'], 'application/json');
     assert.deepEqual(waits, [2000]);
   });
 
@@ -85,6 +114,21 @@ describe('OVHcloud backend (local HTTPS fake, signatures checked)', () => {
     assert.deepEqual(JSON.parse(fake.requests[3]!.body), { netbootMode: 'rescue' });
     assert.deepEqual(JSON.parse(fake.requests[7]!.body), { netbootMode: 'local' });
     assert.ok(fake.requests.slice(1).every((r) => r.signatureOk));
+  });
+
+  test('dedicated: a server offering no customer rescue (WinRescue and a retired image only) is refused before anything is set', async () => {
+    fake.boots = fake.boots.filter((b) => b.kernel !== 'rescue-customer');
+    const s = await api.findServer('ns3001234.ip-203-0-113.eu');
+    await assert.rejects(api.enableRescue(s, PUB), (e: BootstrapError) =>
+      e.code === 'provider-no-boot' && /WinRescue \(1157\), rescue64-pro \(1122\)/.test(e.message) && /rescue-customer/.test(e.hint ?? ''));
+    assert.ok(!calls().some((c) => c.startsWith('PUT')), 'the netboot is left alone');
+    assert.equal(fake.dedicated[0]!.bootId, OVH_DISK_BOOT);
+  });
+
+  test('460: an expired service says so (not the generic failure), and is not retried', async () => {
+    fake.inject({ method: 'GET', path: /^\/dedicated\/server\/ns3001234/, status: 460, body: { message: 'This service is expired' } });
+    await assert.rejects(api.findServer('ns3001234.ip-203-0-113.eu'), (e: BootstrapError) => e.code === 'provider-expired' && /renew/.test(e.hint ?? ''));
+    assert.deepEqual(calls(), ['GET /auth/time', 'GET /dedicated/server/ns3001234.ip-203-0-113.eu']);
   });
 
   test('a wrong secret is an invalid signature; a wrong consumer key is refused; neither is retried', async () => {
