@@ -43,7 +43,9 @@ export function isBootstrapError(e: unknown): e is BootstrapError {
  * in it is visible and the error stays one line; a long value is cut.
  */
 export function quote(value: string, max = 80): string {
-  return JSON.stringify(value.length > max ? `${value.slice(0, max - 10)}…` : value);
+  // JSON escapes C0 controls but not DEL or the C1 range (U+0080–U+009F: U+009B is a CSI to
+  // terminals that honour 8-bit controls): those are escaped too.
+  return JSON.stringify(value.length > max ? `${value.slice(0, max - 10)}…` : value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The message of anything thrown, without a stack. */

@@ -22,6 +22,20 @@ for (const [input, want] of ok) {
   });
 }
 
+test('a user name of 32 characters is a user name; 33 is no login anywhere', () => {
+  assert.equal(parseTarget(`${'u'.repeat(32)}@h`).user.length, 32);
+  for (const input of [`${'u'.repeat(33)}@h`, `${'a'.repeat(300)}@127.0.0.1`]) {
+    assert.throws(() => parseTarget(input), (e: unknown) => e instanceof BootstrapError && e.kind === 'usage' && e.code === 'bad-target' && /characters long: no SSH server has a login over 32/.test(e.message));
+  }
+});
+
+test('control characters anywhere are named as such; surrounding blanks are still trimmed', () => {
+  for (const input of ['root\u0007@h', 'root@h\u0000', 'root@\u009b31mh', 'root@h\u007f', 'ro\u001bot@h']) {
+    assert.throws(() => parseTarget(input), (e: unknown) => e instanceof BootstrapError && e.code === 'bad-target' && /control character/.test(e.message) && !/[\u0000-\u001f\u007f-\u009f]/.test(e.message), JSON.stringify(input));
+  }
+  assert.equal(parseTarget('\troot@h \n').host, 'h');
+});
+
 const bad = ['', 'root@', '-oProxyCommand=x', 'root@host:0', 'root@host:70000', 'root@host:ab', 'ro ot@host', 'root@[::1', 'root@[::1]x', 'root@bad_host!', 'root@[nothex]:22', '@host'];
 for (const input of bad) {
   test(`parseTarget rejects ${JSON.stringify(input)} with a usage error`, () => {

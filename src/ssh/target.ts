@@ -1,7 +1,10 @@
 /**
  * An SSH target is an immutable value parsed once from `user@host[:port]`. IPv6 literals go in
  * brackets (`root@[2a01:4f8::1]:22`); a bare IPv6 literal without a port is accepted too.
- * Values are validated strictly because they reach argv of ssh and nixos-anywhere.
+ * Values are validated strictly because they reach argv of ssh and nixos-anywhere, and a value no
+ * SSH server could accept is bad input here, before anything resolves or connects: a user name
+ * longer than 32 characters (useradd(8): "Usernames may only be up to 32 characters long", the
+ * size of utmp's ut_user) or with control characters, a host name over 253 characters (RFC 1035).
  */
 import { isIPv6 } from 'node:net';
 import { quote, usageError } from '../errors.js';
@@ -14,6 +17,10 @@ export interface SshTarget {
 }
 
 const USER_RE = /^[a-z_][a-z0-9_.-]*\$?$/i;
+/** useradd(8)'s limit, which every Linux login (and so every SSH user) is under. */
+export const MAX_USER_LENGTH = 32;
+// C0 controls, DEL and C1 controls: named as such, so the message says why (not only "invalid").
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 const IPV6_RE = /^[0-9a-f:.]+(%[a-z0-9_.-]+)?$/i;
 
@@ -29,6 +36,7 @@ export function isIpv6(host: string): boolean {
 }
 
 export function parseTarget(input: string, opts: { identityFile?: string; defaultUser?: string } = {}): SshTarget {
+  if (CONTROL_RE.test(input.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''))) bad(input, 'it contains a control character');
   let rest = input.trim();
   if (rest === '') bad(input, 'it is empty');
   if (rest.startsWith('ssh://')) rest = rest.slice('ssh://'.length).replace(/\/$/, '');
@@ -40,6 +48,7 @@ export function parseTarget(input: string, opts: { identityFile?: string; defaul
   if (at >= 0) {
     user = rest.slice(0, at);
     rest = rest.slice(at + 1);
+    if (user.length > MAX_USER_LENGTH) bad(input, `the user name is ${user.length} characters long: no SSH server has a login over ${MAX_USER_LENGTH}`);
     if (!USER_RE.test(user)) bad(input, `${quote(user)} is not a valid user name`);
   }
 

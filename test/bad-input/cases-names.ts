@@ -32,6 +32,12 @@ export const BAD_TARGETS: Array<[string, string]> = [
   ['IPv6 bad digits', 'root@[zzzz::1]:22'],
   ['IPv6 empty brackets', 'root@[]:22'],
   ['IPv6 port 0', 'root@[::1]:0'],
+  ['33-char user', `${'u'.repeat(33)}@127.0.0.1`],
+  ['300-char user', `${LONG}@127.0.0.1`],
+  ['300-char user, host name', `${LONG}@web1.example.com`],
+  ['BEL in user', 'ro\u0007ot@127.0.0.1'],
+  ['SOH in host', 'root@127.0.0.1\u0001'], // (a NUL cannot be in argv at all)
+  ['C1 CSI in host', 'root@h\u009b2J'],
   ['user with ;', 'ro;ot@127.0.0.1'],
   ['user with $()', '$(id)@127.0.0.1'],
   ['user with backtick', '`id`@127.0.0.1'],
