@@ -157,7 +157,7 @@ export class HetznerRobotProvider implements RescueProvider {
 
   async enableRescue(server: ProviderServer, publicKey: string): Promise<RescueGrant> {
     const fp = await this.keyFingerprint(publicKey);
-    await this.clearBootConfigs(server);
+    const replaced = await this.clearBootConfigs(server);
     const r = await this.call<{ rescue: ApiRescue }>(`activating rescue on ${server.name}`, {
       method: 'POST',
       path: `/boot/${server.id}/rescue`,
@@ -165,7 +165,7 @@ export class HetznerRobotProvider implements RescueProvider {
     });
     if (r!.rescue.password) registerSecret(r!.rescue.password);
     if (r!.rescue.active !== true) throw failure('provider-action-failed', `${LABEL}: rescue on ${server.name} is not active after activating it`, 'check the server in Robot, then run again with --resume');
-    return { keyAuthorized: true, ...(r!.rescue.password ? { rootPassword: r!.rescue.password } : {}) };
+    return { keyAuthorized: true, ...(r!.rescue.password ? { rootPassword: r!.rescue.password } : {}), ...(replaced.length ? { replaced } : {}) };
   }
 
   async reset(server: ProviderServer): Promise<void> {

@@ -29,6 +29,8 @@ export interface RescueGrant {
    * console log), when the provider exposes one.
    */
   hostKeyFingerprint?: string;
+  /** Boot configurations that were active and had to be deleted first (Robot: an earlier rescue, an installimage). */
+  replaced?: string[];
 }
 
 export interface CredentialCheck {

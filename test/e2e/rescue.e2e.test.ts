@@ -148,6 +148,7 @@ describe('rescue end to end: provider API fakes, namespace targets, the real nix
       assert.equal(r.code, 0, r.stderr);
       await Promise.all(pending);
       assert.match(r.stdout, new RegExp(`host key ${rk.fingerprint.replace(/[+/]/g, '.')} is pinned`));
+      assert.match(r.stdout + r.stderr, /the active rescue boot configuration of db1 was deleted to arm the rescue/);
       assert.deepEqual(robot.requests.map((q) => `${q.method} ${q.path}`), [
         'GET /server', 'GET /key', 'POST /key', 'GET /boot/321', 'DELETE /boot/321/rescue', 'POST /boot/321/rescue', 'GET /reset/321', 'POST /reset/321', 'GET /boot/321/rescue',
       ]);

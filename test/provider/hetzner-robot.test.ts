@@ -86,7 +86,7 @@ describe('Hetzner Robot backend (local HTTPS fake)', () => {
     const s = await api.findServer('321');
     fake.servers[0]!.rescue = true; // armed by an earlier run whose reset never happened
     fake.reset();
-    await api.enableRescue(s, PUB);
+    assert.deepEqual((await api.enableRescue(s, PUB)).replaced, ['rescue']);
     assert.deepEqual(calls(), ['GET /key', 'POST /key', 'GET /boot/321', 'DELETE /boot/321/rescue', 'POST /boot/321/rescue']);
     assert.equal(fake.servers[0]!.rescue, true);
     assert.deepEqual(fake.servers[0]!.rescueKeys, [KEY.md5], 'armed with our key, not the earlier activation\'s');
@@ -94,7 +94,7 @@ describe('Hetzner Robot backend (local HTTPS fake)', () => {
     fake.servers[0]!.rescue = false;
     fake.servers[0]!.linuxInstall = true;
     fake.reset();
-    await api.enableRescue(s, PUB);
+    assert.deepEqual((await api.enableRescue(s, PUB)).replaced, ['linux'], 'named, so the user learns the installimage is gone');
     assert.deepEqual(calls(), ['GET /key', 'GET /boot/321', 'DELETE /boot/321/linux', 'POST /boot/321/rescue'], 'an armed installimage is another boot configuration: deleted too');
     assert.equal(fake.servers[0]!.linuxInstall, false);
 

@@ -80,6 +80,8 @@ export const rescueEnableStep: Step<RescueCtx> = {
     const grant = await p.enableRescue(server, c.operatorKey.line);
     // OVH VPS: the API takes no key; the rescue's root password arrives by mail. The wait below
     // needs no login; the install then logs in with that password (--password-env).
+    // An active boot configuration had to go first (Robot holds one at a time): say which, since an installimage armed by hand is lost.
+    if (grant.replaced?.length) c.app.out.warn(`${p.label}: the active ${grant.replaced.join(' and ')} boot configuration of ${server.name} was deleted to arm the rescue`);
     if (!grant.keyAuthorized) c.app.out.warn(`${p.label} does not take an SSH key for this server's rescue: its root password arrives by mail; log in with it (export it, then --password-env VAR)`);
     const state: RescueState = { serverId: server.id, ...(grant.hostKeyFingerprint ? { trustedFingerprint: grant.hostKeyFingerprint } : {}) };
     await writeFile(c.statePath, JSON.stringify(state) + '\n', { mode: 0o600 });
