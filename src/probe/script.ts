@@ -4,6 +4,7 @@
  * The text lives in probe.sh beside this file (scripts/build.mjs copies it into dist/).
  */
 import { readFileSync } from 'node:fs';
+import { codeAsset } from '../package-files.js';
 
 /**
  * The remote command line. Plain `sh -s` works under any login shell (bash, dash, busybox ash,
@@ -15,6 +16,6 @@ let cached: string | undefined;
 
 /** The probe script text, read once from probe.sh next to this module (src/ under tsx, dist/ when built). */
 export function loadProbeScript(): string {
-  cached ??= readFileSync(new URL('./probe.sh', import.meta.url), 'utf8');
+  cached ??= readFileSync(codeAsset('probe/probe.sh'), 'utf8');
   return cached;
 }

@@ -1,11 +1,11 @@
 /** `bootstrap cache setup` and `bootstrap cache create`: the fleet's attic binary cache. Wiring only. */
 import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
-import { SECRETS_MODES } from '../../config/sections/secrets-mode.js';
+import { SECRETS_MODES } from '../../config/sections/secrets-mode-names.js';
 
 /** --secrets takes [sops] mode's values (checkSecretsMode; its old alias "extra-files" is not advertised). */
 export const SECRETS_MODE_OPTION: OptionSpec = {
-  name: 'secrets', type: 'string', placeholder: SECRETS_MODES.join('|'),
+  name: 'secrets', type: 'string', placeholder: SECRETS_MODES.join('|'), choices: SECRETS_MODES,
   description: 'how the host gets secret files: sops, agenix or none (plain files delivered at install); default: [sops] mode',
 };
 

@@ -2,7 +2,7 @@
 import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
 import { INSTALL_STEP_IDS } from '../../workflow/install/step-ids.js';
-import { choiceOption, choiceOptions } from '../install-flags.js';
+import { choiceOption, choiceOptions } from '../choice-options.js';
 import { PLAN_CHOICE_OPTIONS } from './plan.js';
 import { SSH_OPTIONS } from './probe.js';
 

@@ -7,9 +7,8 @@
  *   none    no decryption on the host: plain files, delivered at install time
  */
 import { z } from 'zod';
+import { SECRETS_MODES } from './secrets-mode-names.js';
 
-export const secretsModeSchema = z.enum(['sops', 'agenix', 'none']);
+export { SECRETS_MODES, type SecretsMode } from './secrets-mode-names.js';
 
-export type SecretsMode = z.infer<typeof secretsModeSchema>;
-
-export const SECRETS_MODES: readonly SecretsMode[] = secretsModeSchema.options;
+export const secretsModeSchema = z.enum(SECRETS_MODES);
