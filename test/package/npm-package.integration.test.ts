@@ -62,6 +62,27 @@ test('the packed tarball ships only what runs, installs offline outside the chec
     assert.match(pkg.engines?.node ?? '', /^>=\s*20/);
     assert.equal(pkg.license, 'MIT');
 
+    // What --help and --version load: the static imports reachable from dist/bin.js (esbuild's
+    // metafile of the build prepack ran). No npm package (zod, ssh2, …) and no command's implementation.
+    const meta = JSON.parse(readFileSync(join(src, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, { imports: Array<{ path: string; kind: string; external?: boolean }>; inputs: Record<string, unknown> }> };
+    const reached = new Set<string>();
+    const queue = ['dist/bin.js'];
+    const externals = new Set<string>();
+    while (queue.length) {
+      const f = queue.pop()!;
+      if (reached.has(f)) continue;
+      reached.add(f);
+      for (const i of meta.outputs[f]?.imports ?? []) {
+        if (i.kind !== 'import-statement') continue;
+        if (i.external) externals.add(i.path);
+        else queue.push(i.path);
+      }
+    }
+    assert.deepEqual([...externals].filter((x) => !x.startsWith('node:')), [], 'npm packages loaded before any command runs');
+    const modules = [...reached].flatMap((f) => Object.keys(meta.outputs[f]?.inputs ?? {}));
+    assert.ok(modules.includes('src/cli/help.ts') && modules.includes('src/cli/commands/plan.ts'), modules.join(' '));
+    assert.deepEqual(modules.filter((m) => /-run\.ts$|\/workflow\/install\/choices\.ts$|\/render\//.test(m)), [], 'implementations loaded for help');
+
     const app = join(tmp, 'fresh');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), '{ "name": "fresh", "version": "1.0.0", "private": true }\n');
