@@ -1,7 +1,7 @@
 /** `bootstrap cache setup` and `bootstrap cache create`: the fleet's attic binary cache. Wiring only. */
 import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
-import { SECRETS_MODES } from '../../config/sections/secrets-mode-names.js';
+import { SECRETS_MODES } from '../../config/sections/secrets-mode.js';
 
 /** --secrets takes [sops] mode's values (checkSecretsMode; its old alias "extra-files" is not advertised). */
 export const SECRETS_MODE_OPTION: OptionSpec = {
