@@ -1,7 +1,8 @@
 /**
  * The install flags, from the choice table (workflow/install/choices.ts): their OptionSpecs for
- * the command specs (choice-options.ts, which the specs import), and one generic reader of them into InstallAnswers, the same object an
- * answers file fills (workflow/install/answers.ts).
+ * the command specs (choice-options.ts, which the specs import without this file's zod), and one
+ * generic reader of them into InstallAnswers, the same object an answers file fills
+ * (workflow/install/answers.ts).
  */
 import { checkAnswers, type InstallAnswers } from '../workflow/install/answers.js';
 import { CHOICE_KEYS, flagOf, type ChoiceKey } from '../workflow/install/choice-flags.js';
