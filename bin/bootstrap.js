@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`, run by `npm ci` via "prepare").
+// Thin launcher: the bundled CLI lives in dist/ (built by `npm run build`; `npm pack` builds it first
+// through "prepack", so an installed package has it).
 import { existsSync } from 'node:fs';
 const entry = new URL('../dist/bin.js', import.meta.url);
 if (!existsSync(entry)) {

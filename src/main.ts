@@ -3,6 +3,7 @@
  * chooses an exit code.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseCommandArgs } from './cli/args.js';
 import { COMMANDS, commandsInGroup, findCommand } from './cli/commands.js';
 import { commandHelp, groupHelp, topLevelHelp } from './cli/help.js';
@@ -12,10 +13,11 @@ import { colorWanted, Output } from './ports/output.js';
 import { systemClock, type AppContext } from './context.js';
 import { usageError } from './errors.js';
 import { runCommand } from './exec/run.js';
+import { PACKAGE_ROOT } from './package-files.js';
 
 function version(): string {
   try {
-    return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
+    return JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version as string;
   } catch {
     return 'unknown';
   }
@@ -63,7 +65,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 0;
     }
     if (argv[0] === '--version' || argv[0] === '-V') {
-      out.data(version());
+      const { versionReport } = await import('./cli/version.js');
+      out.data(await versionReport(version(), env, runCommand));
       return 0;
     }
     const found = findCommand(argv);

@@ -11,6 +11,8 @@ export interface OptionSpec {
   short?: string;
   multiple?: boolean;
   placeholder?: string;
+  /** The fixed values it takes (completions offer them); free text when unset. */
+  choices?: readonly string[];
   description: string;
 }
 

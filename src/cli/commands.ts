@@ -13,6 +13,7 @@ import { backupCommands } from './commands/backup.js';
 import { secretsCommands } from './commands/secrets.js';
 import { statusCommands } from './commands/status.js';
 import { rescueCommands } from './commands/rescue.js';
+import { completionCommands } from './commands/completion.js';
 
 export const COMMANDS: CommandSpec[] = [
   ...installCommands,
@@ -25,6 +26,7 @@ export const COMMANDS: CommandSpec[] = [
   ...backupCommands,
   ...statusCommands,
   ...rescueCommands,
+  ...completionCommands,
 ];
 
 /** Longest registered name that prefixes argv ("keys ensure web1" → "keys ensure"). */

@@ -15,7 +15,7 @@ export function topLevelHelp(commands: CommandSpec[], version: string): string {
     '',
     'Global options:',
     formatOptions(GLOBAL_OPTIONS),
-    '      --version   print the version',
+    '      --version   print the versions of bootstrap, node, the pinned nixos-anywhere and nix',
     '',
     'Run `bootstrap <command> --help` for a command\'s options.',
   ].join('\n');

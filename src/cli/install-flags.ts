@@ -1,30 +1,14 @@
 /**
  * The install flags, from the choice table (workflow/install/choices.ts): their OptionSpecs for
- * the command specs, and one generic reader of them into InstallAnswers, the same object an
- * answers file fills (workflow/install/answers.ts).
+ * the command specs (choice-options.ts, which the specs import without this file's zod), and one
+ * generic reader of them into InstallAnswers, the same object an answers file fills
+ * (workflow/install/answers.ts).
  */
 import { checkAnswers, type InstallAnswers } from '../workflow/install/answers.js';
-import { CHOICE_KEYS, flagOf, type ChoiceKey } from '../workflow/install/choices.js';
-import type { OptionSpec, ParsedArgs } from './args.js';
+import { CHOICE_KEYS, flagOf, type ChoiceKey } from '../workflow/install/choice-flags.js';
+import type { ParsedArgs } from './args.js';
 
-/** A choice's flag as an OptionSpec; `help` replaces its help line where a command means it differently. */
-export function choiceOption(key: ChoiceKey, help?: string): OptionSpec {
-  const f = flagOf(key);
-  if (f.kind === 'positional') throw new Error(`install choice ${key} is the ${f.name} argument, not a flag`);
-  return {
-    name: f.name,
-    type: f.kind === 'boolean' ? 'boolean' : 'string',
-    ...(f.short ? { short: f.short } : {}),
-    ...(f.kind === 'repeatable' ? { multiple: true } : {}),
-    ...(f.kind === 'boolean' ? {} : { placeholder: f.placeholder }),
-    description: help ?? f.help,
-  };
-}
-
-/** Several choices' flags, in the order given (the order help shows them). */
-export function choiceOptions(...keys: ChoiceKey[]): OptionSpec[] {
-  return keys.map((k) => choiceOption(k));
-}
+export { choiceOption, choiceOptions } from './choice-options.js';
 
 /**
  * The answers given as flags, for the choices in `keys` (default: all). A flag the command does not

@@ -2,10 +2,11 @@
  * `bootstrap doctor`: what is missing locally and how to fix it. Each check is a small function
  * over the ports; the command prints them as a table or JSON. Checks never print secret values.
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, realpath } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import { messageOf } from '../errors.js';
+import { compareVersions, describePin, MIN_NIX_VERSION, NIXOS_ANYWHERE_FLAKE, NIXOS_ANYWHERE_PIN, nixosAnywhereVersionFromPath, parseNixVersion } from '../nix/pinned-installer.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'missing';
 
@@ -59,17 +60,74 @@ export const nodeCheck: Check = async () => {
     : { name: 'node', status: 'missing', detail: `v${process.versions.node} is too old`, fix: 'install Node.js 20 or newer', required: true };
 };
 
-/** nixos-anywhere runs from PATH, else through `nix run`; one of the two is needed to install. */
+const NIX_FIX = "install Nix ≥ 2.16 (https://nixos.org/download; Debian's nix-bin is 2.8) and put it first on PATH";
+
+/** The nix on PATH and its version (undefined when it printed none or did not run). */
+async function findNix(ctx: Pick<AppContext, 'run' | 'env'>): Promise<{ path: string; version: string | undefined; error?: string } | undefined> {
+  const path = await whichOnPath('nix', ctx.env);
+  if (!path) return undefined;
+  try {
+    const r = await ctx.run(['nix', '--version'], { check: false, timeoutMs: 10_000 });
+    return { path, version: parseNixVersion(r.stdout + r.stderr) };
+  } catch (e) {
+    return { path, version: undefined, error: messageOf(e) };
+  }
+}
+
+/** True when `version` is one nixos-anywhere works with (≥ 2.16; NixOS/nix#8480). Pure. */
+export function nixIsRecentEnough(version: string): boolean {
+  return compareVersions(version, MIN_NIX_VERSION) >= 0;
+}
+
+/**
+ * nix ≥ 2.16: nixos-anywhere's own package pins it, because nix-copy-closure hangs when ssh has a
+ * ControlPath (NixOS/nix#8480). Not required (probe, plan and keys work without nix), but an
+ * older one is flagged, not passed: the install would fail half-way.
+ */
+export const nixCheck: Check = async (ctx) => {
+  const nix = await findNix(ctx);
+  if (!nix) return { name: 'nix', status: 'warn', detail: 'not found on PATH (needed to check nixosConfigurations and to run nixos-anywhere)', fix: NIX_FIX, required: false };
+  if (nix.error) return { name: 'nix', status: 'warn', detail: `found at ${nix.path} but did not run: ${nix.error}`, fix: NIX_FIX, required: false };
+  if (!nix.version) return { name: 'nix', status: 'warn', detail: `found at ${nix.path} but printed no version`, fix: NIX_FIX, required: false };
+  if (!nixIsRecentEnough(nix.version)) {
+    return {
+      name: 'nix',
+      status: 'warn',
+      detail: `nix ${nix.version} (${nix.path}) is older than ${MIN_NIX_VERSION}, which nixos-anywhere needs (NixOS/nix#8480): probe, plan and keys work, install does not`,
+      fix: NIX_FIX,
+      required: false,
+    };
+  }
+  return { name: 'nix', status: 'ok', detail: `nix ${nix.version} (${nix.path})`, required: false };
+};
+
+/** nixos-anywhere runs from PATH, else the pinned revision through `nix run`; one of the two is needed to install. */
 export const installerCheck: Check = async (ctx) => {
   const na = await whichOnPath('nixos-anywhere', ctx.env);
-  if (na) return { name: 'nixos-anywhere', status: 'ok', detail: na, required: false };
-  const nix = await whichOnPath('nix', ctx.env);
-  if (nix) return { name: 'nixos-anywhere', status: 'ok', detail: 'not on PATH; will run through `nix run github:nix-community/nixos-anywhere`', required: false };
+  if (na) {
+    const version = nixosAnywhereVersionFromPath(await realpath(na).catch(() => na));
+    if (version && version !== NIXOS_ANYWHERE_PIN.version) {
+      return {
+        name: 'nixos-anywhere',
+        status: 'warn',
+        detail: `${na}: ${version}, not the tested ${describePin()}`,
+        fix: `remove it from PATH (bootstrap then runs the pinned one through nix run), or install the pinned one: nix profile install ${NIXOS_ANYWHERE_FLAKE}`,
+        required: false,
+      };
+    }
+    return { name: 'nixos-anywhere', status: 'ok', detail: `${na} (${version ?? 'version unknown: not a Nix store path'}; tested with ${describePin()})`, required: false };
+  }
+  const nix = await findNix(ctx);
+  if (nix?.version && nixIsRecentEnough(nix.version)) {
+    return { name: 'nixos-anywhere', status: 'ok', detail: `not on PATH; will run through \`nix run ${NIXOS_ANYWHERE_FLAKE}\` (pinned ${NIXOS_ANYWHERE_PIN.describe})`, required: false };
+  }
   return {
     name: 'nixos-anywhere',
     status: 'warn',
-    detail: 'neither nixos-anywhere nor nix is on PATH: probe, plan and keys work, install does not',
-    fix: 'install Nix (https://nixos.org/download) or put nixos-anywhere on PATH',
+    detail: nix
+      ? `not on PATH, and nix ${nix.version ?? '(version unknown)'} cannot run the pinned ${NIXOS_ANYWHERE_PIN.describe} (needs nix ≥ ${MIN_NIX_VERSION}): probe, plan and keys work, install does not`
+      : 'neither nixos-anywhere nor nix is on PATH: probe, plan and keys work, install does not',
+    fix: `${NIX_FIX}, or put nixos-anywhere on PATH (nix profile install ${NIXOS_ANYWHERE_FLAKE})`,
     required: false,
   };
 };
@@ -78,7 +136,7 @@ export const BASE_CHECKS: Check[] = [
   nodeCheck,
   toolCheck({ name: 'ssh', argv: ['ssh', '-V'], required: true, fix: 'install OpenSSH (Debian: apt-get install openssh-client)', why: 'nixos-anywhere drives the target with it' }),
   toolCheck({ name: 'ssh-keygen', argv: ['ssh-keygen'], required: false, fix: 'install OpenSSH (Debian: apt-get install openssh-client)', why: 'used to check keys by hand' }),
-  toolCheck({ name: 'nix', argv: ['nix', '--version'], required: false, fix: 'install Nix (https://nixos.org/download)', why: 'needed to check nixosConfigurations and to run nixos-anywhere' }),
+  nixCheck,
   installerCheck,
   toolCheck({ name: 'age', argv: ['age', '--version'], required: false, fix: 'install age (Debian: apt-get install age)', why: 'optional: the vault works without it; handy to read vault files by hand' }),
   toolCheck({ name: 'sops', argv: ['sops', '--version'], required: false, fix: 'install sops (nix profile install nixpkgs#sops)', why: 'to re-encrypt secrets after adding a host; otherwise the command is printed' }),

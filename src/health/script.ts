@@ -4,6 +4,7 @@
  * script.sh beside this module (scripts/build.mjs copies *.sh into dist/).
  */
 import { readFileSync } from 'node:fs';
+import { codeAsset } from '../package-files.js';
 
 export const HEALTH_COMMAND = 'sh -s';
 
@@ -11,7 +12,7 @@ let cached: string | undefined;
 
 /** The health script text, read once from script.sh next to this module. */
 export function loadHealthScript(): string {
-  cached ??= readFileSync(new URL('./script.sh', import.meta.url), 'utf8');
+  cached ??= readFileSync(codeAsset('health/script.sh'), 'utf8');
   return cached;
 }
 

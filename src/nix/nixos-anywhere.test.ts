@@ -11,10 +11,12 @@ import {
   addStorePaths,
   addTarget,
   buildInstallerArgv,
+  installerVersionWarning,
   locateNixosAnywhere,
   PHASES,
   type NixosAnywhereOptions,
 } from './nixos-anywhere.js';
+import { compareVersions, MIN_NIX_VERSION, NIXOS_ANYWHERE_PIN, nixosAnywhereVersionFromPath, parseNixVersion } from './pinned-installer.js';
 
 const target = parseTarget('root@203.0.113.7:2222');
 const base: NixosAnywhereOptions = {
@@ -81,10 +83,35 @@ test('values that would be read as flags or break the flake URI are usage errors
 
 test('locate: PATH first, then nix run, else missing-tool with a hint', () => {
   const env = { PATH: '/a:/b' };
-  assert.deepEqual(locateNixosAnywhere(env, (p) => p === '/b/nixos-anywhere'), { prefix: ['/b/nixos-anywhere'], via: 'path' });
+  assert.deepEqual(locateNixosAnywhere(env, (p) => p === '/b/nixos-anywhere', (p) => p), { prefix: ['/b/nixos-anywhere'], via: 'path' });
   assert.deepEqual(locateNixosAnywhere(env, (p) => p === '/a/nix'), {
-    prefix: ['/a/nix', '--extra-experimental-features', 'nix-command flakes', 'run', 'github:nix-community/nixos-anywhere', '--'],
+    // Pinned: the revision the tests run, never whatever upstream main is today.
+    prefix: ['/a/nix', '--extra-experimental-features', 'nix-command flakes', 'run', 'github:nix-community/nixos-anywhere/91fc9b70fc295258c366cce8627efb6f185fd9fb', '--'],
     via: 'nix-run',
   });
   assert.throws(() => locateNixosAnywhere(env, () => false), (e) => isBootstrapError(e) && e.code === 'missing-tool' && /nix run/.test(e.hint ?? ''));
+});
+
+test('locate: the version of a nixos-anywhere on PATH comes from its store path; another one than the pin is warned about', () => {
+  const env = { PATH: '/home/me/.nix-profile/bin' };
+  const inStore = (v: string) => (p: string) => (p.endsWith('/nixos-anywhere') ? `/nix/store/${'a'.repeat(32)}-nixos-anywhere-${v}/bin/nixos-anywhere` : p);
+  const old = locateNixosAnywhere(env, (p) => p.endsWith('/nixos-anywhere'), inStore('1.9.0'));
+  assert.equal(old.version, '1.9.0');
+  assert.match(installerVersionWarning(old) ?? '', /nixos-anywhere on PATH is 1\.9\.0 .*tested with 1\.13\.0-98-g91fc9b7/);
+  const same = locateNixosAnywhere(env, (p) => p.endsWith('/nixos-anywhere'), inStore(NIXOS_ANYWHERE_PIN.version));
+  assert.equal(installerVersionWarning(same), undefined);
+  // Outside the store nothing names the version: no warning (doctor says it is unknown).
+  const plain = locateNixosAnywhere(env, (p) => p.endsWith('/nixos-anywhere'), (p) => p);
+  assert.equal(plain.version, undefined);
+  assert.equal(installerVersionWarning(plain), undefined);
+});
+
+test('pin: nix versions compare numerically (2.8 < 2.16), and store paths give versions', () => {
+  assert.equal(parseNixVersion('nix (Nix) 2.8.0'), '2.8.0');
+  assert.equal(parseNixVersion('nix (Nix) 2.24.10\n'), '2.24.10');
+  assert.equal(parseNixVersion('something else'), undefined);
+  assert.ok(compareVersions('2.8.0', MIN_NIX_VERSION) < 0);
+  assert.ok(compareVersions('2.16', MIN_NIX_VERSION) === 0);
+  assert.ok(compareVersions('2.24.10', MIN_NIX_VERSION) > 0);
+  assert.equal(nixosAnywhereVersionFromPath('/usr/local/bin/nixos-anywhere'), undefined);
 });

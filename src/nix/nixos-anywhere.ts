@@ -15,10 +15,11 @@
  * --ssh-option and ssh(1) keeps the first value it sees, so host keys are pinned by the ssh guard
  * put ahead of ssh on the tool's PATH (src/install/ssh-guard.ts), not by options here.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { failure, usageError } from '../errors.js';
 import { sshDestination, type SshTarget } from '../ssh/target.js';
+import { NIXOS_ANYWHERE_FLAKE, NIXOS_ANYWHERE_PIN, nixosAnywhereVersionFromPath } from './pinned-installer.js';
 
 import type { Phase } from './phases.js';
 export { PHASES, type Phase } from './phases.js';
@@ -173,9 +174,11 @@ export function buildInstallerArgv(prefix: readonly string[], o: NixosAnywhereOp
 }
 
 export interface NixosAnywhereCommand {
-  /** argv prefix: ["/usr/bin/nixos-anywhere"] or ["nix", …, "run", "github:…", "--"]. */
+  /** argv prefix: ["/usr/bin/nixos-anywhere"] or ["nix", …, "run", "github:…/REV", "--"]. */
   prefix: string[];
   via: 'path' | 'nix-run';
+  /** The version of the one on PATH when its store path names it (via 'path' only). */
+  version?: string;
 }
 
 function defaultIsExecutable(path: string): boolean {
@@ -194,20 +197,38 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv, isExecutable = 
   return undefined;
 }
 
-export const NIXOS_ANYWHERE_FLAKE = 'github:nix-community/nixos-anywhere';
+export { NIXOS_ANYWHERE_FLAKE } from './pinned-installer.js';
+
+function defaultRealpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
 
 /**
- * nixos-anywhere from PATH, else through `nix run`, else a failure saying how to get either.
+ * nixos-anywhere from PATH, else the pinned revision through `nix run`, else a failure saying how
+ * to get either.
  * @throws failure 'missing-tool'
  */
-export function locateNixosAnywhere(env: NodeJS.ProcessEnv, isExecutable = defaultIsExecutable): NixosAnywhereCommand {
+export function locateNixosAnywhere(env: NodeJS.ProcessEnv, isExecutable = defaultIsExecutable, realpath = defaultRealpath): NixosAnywhereCommand {
   const direct = findOnPath('nixos-anywhere', env, isExecutable);
-  if (direct) return { prefix: [direct], via: 'path' };
+  if (direct) {
+    const version = nixosAnywhereVersionFromPath(realpath(direct));
+    return { prefix: [direct], via: 'path', ...(version ? { version } : {}) };
+  }
   const nix = findOnPath('nix', env, isExecutable);
   if (nix) return { prefix: [nix, '--extra-experimental-features', 'nix-command flakes', 'run', NIXOS_ANYWHERE_FLAKE, '--'], via: 'nix-run' };
   throw failure(
     'missing-tool',
     'neither nixos-anywhere nor nix was found on PATH',
-    'install Nix (https://nixos.org/download) so nixos-anywhere can run through `nix run`, or install nixos-anywhere (nix profile install github:nix-community/nixos-anywhere)',
+    `install Nix ≥ 2.16 (https://nixos.org/download) so the pinned nixos-anywhere can run through \`nix run ${NIXOS_ANYWHERE_FLAKE}\`, or install nixos-anywhere (nix profile install ${NIXOS_ANYWHERE_FLAKE})`,
   );
+}
+
+/** A warning when the nixos-anywhere on PATH is known to be another version than the pinned one. Pure. */
+export function installerVersionWarning(cmd: NixosAnywhereCommand): string | undefined {
+  if (cmd.via !== 'path' || !cmd.version || cmd.version === NIXOS_ANYWHERE_PIN.version) return undefined;
+  return `nixos-anywhere on PATH is ${cmd.version} (${cmd.prefix[0]}); bootstrap is tested with ${NIXOS_ANYWHERE_PIN.describe}: another version may parse flags or boot another kexec image; remove it from PATH and bootstrap runs the pinned one through \`nix run\``;
 }

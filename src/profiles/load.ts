@@ -5,14 +5,14 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseTomlFile } from '../config/load.js';
 import { parseWith } from '../config/validate.js';
 import { usageError } from '../errors.js';
+import { packageFile } from '../package-files.js';
 import { ProfileSchema, type Profile } from './schema.js';
 
-/** src/profiles/ and dist/profiles/ are both two levels below the package root. */
-export const PROFILES_DIR = fileURLToPath(new URL('../../hardware-profiles/', import.meta.url));
+/** hardware-profiles/ of the package (package-files.ts: the same from src/ and from the bundle). */
+export const PROFILES_DIR = packageFile('hardware-profiles') + '/';
 
 /** Parse and validate one profile file's text. */
 export function parseProfile(text: string, file: string): Profile {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -114,5 +114,52 @@ test('doctor wipes the secret directory of a killed run (owner gone) and leaves 
     assert.match(check!.detail, new RegExp(`wiped 1 secret directory left by killed runs: ${killed} \\(2 h old\\)`));
     assert.ok(!existsSync(killed));
     assert.ok(existsSync(live));
+  });
+});
+
+/** A PATH with a fake `nix` printing `version` (doctor only asks it for --version) and ssh. */
+function fakeNixBin(dir: string, version: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'nix'), `#!/bin/sh\necho "nix (Nix) ${version}"\n`);
+  chmodSync(join(bin, 'nix'), 0o755);
+  return bin;
+}
+
+test('doctor flags a nix older than 2.16 (Debian nix-bin 2.8) with a hint, and names the pinned nixos-anywhere for a recent one', async () => {
+  await withTempDir(async (dir) => {
+    const old = fakeNixBin(join(dir, 'old'), '2.8.0');
+    let r = await runCli(['doctor', '--json', '--flake', dir], { env: { PATH: `${old}:/usr/bin:/bin` } });
+    let checks = (JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string; fix?: string }[] }).checks;
+    const nix = checks.find((c) => c.name === 'nix')!;
+    assert.equal(nix.status, 'warn');
+    assert.match(nix.detail, /nix 2\.8\.0 .* older than 2\.16/);
+    assert.match(nix.fix ?? '', /nix-bin is 2\.8/);
+    assert.match(checks.find((c) => c.name === 'nixos-anywhere')!.detail, /cannot run the pinned 1\.13\.0-98-g91fc9b7/);
+
+    const recent = fakeNixBin(join(dir, 'new'), '2.24.10');
+    r = await runCli(['doctor', '--json', '--flake', dir], { env: { PATH: `${recent}:/usr/bin:/bin` } });
+    checks = (JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks;
+    assert.equal(checks.find((c) => c.name === 'nix')!.status, 'ok');
+    const na = checks.find((c) => c.name === 'nixos-anywhere')!;
+    assert.equal(na.status, 'ok');
+    assert.match(na.detail, /nix run github:nix-community\/nixos-anywhere\/91fc9b70fc295258c366cce8627efb6f185fd9fb/);
+  });
+});
+
+test('doctor warns when the nixos-anywhere on PATH is a store path of another version than the pinned one', async () => {
+  await withTempDir(async (dir) => {
+    const bin = fakeNixBin(dir, '2.24.10');
+    // Laid out like a Nix store path, which is where the version of an installed nixos-anywhere shows.
+    const pkg = join(dir, 'nix/store', `${'a'.repeat(32)}-nixos-anywhere-1.9.0`, 'bin');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'nixos-anywhere'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(pkg, 'nixos-anywhere'), 0o755);
+    symlinkSync(join(pkg, 'nixos-anywhere'), join(bin, 'nixos-anywhere'));
+    const r = await runCli(['doctor', '--json', '--flake', dir], { env: { PATH: `${bin}:/usr/bin:/bin` } });
+    const na = (JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string; fix?: string }[] }).checks.find((c) => c.name === 'nixos-anywhere')!;
+    assert.equal(na.status, 'warn');
+    assert.match(na.detail, /1\.9\.0, not the tested 1\.13\.0-98-g91fc9b7/);
+    assert.match(na.fix ?? '', /remove it from PATH/);
   });
 });

@@ -5,7 +5,7 @@ import { SECRETS_MODES } from '../../config/sections/secrets-mode.js';
 
 /** --secrets takes [sops] mode's values (checkSecretsMode; its old alias "extra-files" is not advertised). */
 export const SECRETS_MODE_OPTION: OptionSpec = {
-  name: 'secrets', type: 'string', placeholder: SECRETS_MODES.join('|'),
+  name: 'secrets', type: 'string', placeholder: SECRETS_MODES.join('|'), choices: SECRETS_MODES,
   description: 'how the host gets secret files: sops, agenix or none (plain files delivered at install); default: [sops] mode',
 };
 

@@ -2,7 +2,7 @@
 import { DRY_RUN_OPTION, FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
 import { INSTALL_STEP_IDS } from '../../workflow/install/step-ids.js';
-import { choiceOption, choiceOptions } from '../install-flags.js';
+import { choiceOption, choiceOptions } from '../choice-options.js';
 import { PLAN_CHOICE_OPTIONS } from './plan.js';
 import { SSH_OPTIONS } from './probe.js';
 
@@ -12,7 +12,7 @@ const VIA_RESCUE: OptionSpec = { name: 'via-rescue', type: 'boolean', descriptio
 /** How an install command runs that is not an answer (see NOT_ANSWERS in install-flags.test.ts). */
 const ANSWERS: OptionSpec = { name: 'answers', type: 'string', placeholder: 'FILE', description: 'answers file (TOML or JSON, keys as the flags in camelCase)' };
 const RESUME: OptionSpec = { name: 'resume', type: 'boolean', description: 'continue after the last finished step of the last run' };
-const FROM: OptionSpec = { name: 'from', type: 'string', placeholder: 'STEP', description: `restart at a step (${INSTALL_STEP_IDS.join(', ')})` };
+const FROM: OptionSpec = { name: 'from', type: 'string', placeholder: 'STEP', choices: INSTALL_STEP_IDS, description: `restart at a step (${INSTALL_STEP_IDS.join(', ')})` };
 
 /** The install choices every install command takes (flags and help from workflow/install/choices.ts), with how it runs. */
 const RUN: OptionSpec[] = [

@@ -1,7 +1,7 @@
 /** `bootstrap plan HOST`: the files a host needs, from its hardware. Wiring only. */
 import { FLAKE_OPTION, JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
-import { choiceOption, choiceOptions } from '../install-flags.js';
+import { choiceOption, choiceOptions } from '../choice-options.js';
 import { SSH_OPTIONS } from './probe.js';
 
 /** The hardware choices a plan takes; new-host takes the same flags (workflow/install/choices.ts). */

@@ -1,7 +1,7 @@
 /** `bootstrap probe`: read a target's hardware over one SSH round trip. Wiring only. */
 import { JSON_OPTION, type OptionSpec } from '../args.js';
 import type { CommandSpec } from '../spec.js';
-import { choiceOptions } from '../install-flags.js';
+import { choiceOptions } from '../choice-options.js';
 
 /** SSH connection flags shared by every command that reaches a target (the SSH install choices). */
 export const SSH_OPTIONS: OptionSpec[] = choiceOptions('identity', 'hostKey', 'acceptNewHostKey', 'timeout', 'passwordEnv');

@@ -1,15 +1,12 @@
 /**
  * How a host receives its secret files: bootstrap.toml's `[sops] mode`. One idea, one name, one
- * set of values (issue 14): the config's enum is the only declaration; the storage renderers, the
- * storage workflows and the `--secrets` flag of `cache setup|create` and `backup setup` use it.
+ * set of values (issue 14): this list is the only declaration; the config's enum (sections/secrets.ts),
+ * the storage renderers, the storage workflows and the `--secrets` flag of `cache setup|create` and
+ * `backup setup` use it. Free of zod, so the flag's spec and `--help` do not load it (issue 22).
  *   sops    sops-nix decrypts them on the host (config.sops.secrets."NAME".path)
  *   agenix  agenix decrypts them on the host (config.age.secrets."NAME".path)
  *   none    no decryption on the host: plain files, delivered at install time
  */
-import { z } from 'zod';
+export const SECRETS_MODES = ['sops', 'agenix', 'none'] as const;
 
-export const secretsModeSchema = z.enum(['sops', 'agenix', 'none']);
-
-export type SecretsMode = z.infer<typeof secretsModeSchema>;
-
-export const SECRETS_MODES: readonly SecretsMode[] = secretsModeSchema.options;
+export type SecretsMode = (typeof SECRETS_MODES)[number];

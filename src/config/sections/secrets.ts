@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { SecretRef } from '../../manifest/schema.js';
 import { flakePath } from '../flake-path.js';
-import { secretsModeSchema } from './secrets-mode.js';
+import { SECRETS_MODES } from './secrets-mode.js';
 
 export const secretsSection = z
   .object({
@@ -55,7 +55,7 @@ export const secretsSection = z
 
 export const sopsSection = z
   .object({
-    mode: secretsModeSchema.default('sops').describe('how hosts decrypt their secrets'),
+    mode: z.enum(SECRETS_MODES).default('sops').describe('how hosts decrypt their secrets'),
     file: flakePath('.sops.yaml', 'sops config file, relative to the flake'),
     agenixFile: flakePath('secrets/secrets.nix', 'agenix rules file, relative to the flake'),
     keyPath: z.string().default('/var/lib/sops-nix/key.txt').describe('where the host age identity is installed'),

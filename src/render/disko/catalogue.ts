@@ -4,14 +4,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseTomlFile } from '../../config/load.js';
 import { parseWith } from '../../config/validate.js';
 import { usageError } from '../../errors.js';
+import { packageFile } from '../../package-files.js';
 import { LAYOUT_NAMES, LayoutInfoSchema, type BootMode, type LayoutInfo, type LayoutName } from './types.js';
 
-/** src/render/disko/ and dist/render/disko/ are both three levels below the package root. */
-export const LAYOUTS_DIR = fileURLToPath(new URL('../../../templates/layouts/', import.meta.url));
+/** templates/layouts/ of the package (package-files.ts: the same from src/ and from the bundle). */
+export const LAYOUTS_DIR = packageFile('templates', 'layouts') + '/';
 
 /** Parse one layout data file; the name inside must equal the file name. */
 export function parseLayoutInfo(text: string, file: string): LayoutInfo {

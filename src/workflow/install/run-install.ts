@@ -11,7 +11,7 @@ import { describeSwept, listSecretBases, sweepStaleSecretDirs, withSecretDir } f
 import { readProcessStart } from '../../exec/process-info.js';
 import type { HostLock } from '../host-lock.js';
 import { buildLogPath, openInstallLog } from '../../installer/run-phases.js';
-import { locateNixosAnywhere } from '../../nix/nixos-anywhere.js';
+import { installerVersionWarning, locateNixosAnywhere } from '../../nix/nixos-anywhere.js';
 import { openSecretStore } from '../../secrets/open-store.js';
 import { buildJournalPaths } from '../journal.js';
 import { runSteps, type RunStepsResult, type Step } from '../step.js';
@@ -92,6 +92,8 @@ export async function buildExtraFilesInput(c: Pick<InstallCtx, 'plan' | 'loaded'
 
 export async function runInstall(app: AppContext, p: PreparedInstall, opts: InstallRunOptions = {}): Promise<InstallOutcome> {
   const installer = locateNixosAnywhere(app.env);
+  const otherVersion = installerVersionWarning(installer);
+  if (otherVersion) app.out.warn(otherVersion);
   const stateDir = p.loaded.config.stateDir;
   const log = openInstallLog(buildLogPath(p.flakeDir, p.host, app.clock.now(), stateDir));
   const statePath = buildStatePath(p.flakeDir, stateDir, p.host);

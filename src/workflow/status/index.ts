@@ -4,9 +4,7 @@
  * prompts: a host whose key changed or is unknown is a failure naming the keys. Manifests are
  * read before any connection, so a misspelt host name is bad input (exit 2) and nothing is reached.
  */
-import { hostDir, listMappedHosts } from '../../config/host-dir.js';
-import { isHostName } from '../../host-name.js';
-import { readdir, access } from 'node:fs/promises';
+import { hostDir } from '../../config/host-dir.js';
 import { join, relative, resolve } from 'node:path';
 import { createPrompter } from '../../ports/prompter.js';
 import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
@@ -34,29 +32,9 @@ export interface StatusOptions {
   timeout?: string;
 }
 
-/** Hosts of the flake holding a manifest, sorted: folders of hostsDir, and [hosts.NAME] dir mappings. */
-export async function listFlakeHosts(loaded: LoadedConfig): Promise<string[]> {
-  const dir = join(loaded.flakeDir, loaded.config.hostsDir);
-  let names: string[];
-  try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-  } catch {
-    return [];
-  }
-  // Folders named after their host, and hosts mapped elsewhere with [hosts.NAME] dir.
-  const candidates = new Map<string, string>(names.filter((n) => !Object.hasOwn(loaded.config.hosts, n) && isHostName(n)).map((n) => [n, join(dir, n)]));
-  for (const m of listMappedHosts(loaded.config)) candidates.set(m.host, join(loaded.flakeDir, m.dir));
-  const out: string[] = [];
-  for (const [n, d] of [...candidates].sort(([a], [b]) => a.localeCompare(b))) {
-    try {
-      await access(join(d, MANIFEST_FILE));
-      out.push(n);
-    } catch {
-      /* a host directory without a manifest is not installed by us */
-    }
-  }
-  return out;
-}
+/** Hosts of the flake holding a manifest (moved to manifest/flake-hosts.ts, which completions use too). */
+export { listFlakeHosts } from '../../manifest/flake-hosts.js';
+import { listFlakeHosts } from '../../manifest/flake-hosts.js';
 
 /** Exit code of a status run: 1 when a host fails (or warns, with --strict), else 0. Pure. */
 export function buildStatusExitCode(reports: readonly Pick<HealthReport, 'status'>[], strict: boolean): number {
