@@ -3,13 +3,17 @@
  * buildNpmPackage (test/fixtures/nixpkgs-npm, see ORIGIN.md) and nixos-anywhere's own package
  * (src/default.nix of the pinned revision, ../shared/nix-src); stand-ins only for what needs a
  * store or a network (test/helpers/flake-eval.nix). importNpmLock really reads our
- * package-lock.json, so a lock it cannot use (entries without "resolved" or "integrity") fails here.
+ * package-lock.json (its entries, versions and integrity hashes). The committed lock carries no
+ * "resolved" URLs (this workplace's npm config omits them and our commits name no registry host), so
+ * the evaluation reads a copy of the flake's files whose lock gets them under a placeholder
+ * registry (registry.invalid): what importNpmLock fetches is then checked entry by entry.
  * Nothing is built: whether the package builds and its unit-test check passes is for a machine
  * with Nix ≥ 2.16 and network (`nix build`, `nix flake check`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runCommand } from '../../src/exec/run.js';
 import { NIXOS_ANYWHERE_PIN } from '../../src/nix/pinned-installer.js';
@@ -41,12 +45,26 @@ interface Evaluated {
   systems: string[];
 }
 
-async function evaluate(): Promise<Evaluated> {
+/** The flake's files in a fresh folder, its lock with a `resolved` URL per entry (placeholder registry). */
+function flakeCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nb-flake-'));
+  for (const f of ['flake.nix', 'package.json']) copyFileSync(join(REPO_ROOT, f), join(dir, f));
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; resolved?: string; link?: boolean }> };
+  for (const [key, p] of Object.entries(lock.packages)) {
+    if (key === '' || p.link || p.resolved || !p.version) continue;
+    const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    p.resolved = `https://registry.invalid/${name}/-/${name.split('/').pop()}-${p.version}.tgz`;
+  }
+  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
+  return dir;
+}
+
+async function evaluate(flakeDir: string): Promise<Evaluated> {
   const r = await runCommand(
     [
       'nix-instantiate', '--store', 'dummy://', '--option', 'build-users-group', '', '--eval', '--strict', '--json',
       join(REPO_ROOT, 'test/helpers/flake-eval.nix'),
-      '--arg', 'flakeDir', REPO_ROOT.replace(/\/$/, ''),
+      '--arg', 'flakeDir', flakeDir,
       '--arg', 'nixpkgsLib', NIXPKGS_LIB,
       '--arg', 'npmHelpers', join(REPO_ROOT, 'test/fixtures/nixpkgs-npm'),
       '--arg', 'nixosAnywhereSrc', NIXOS_ANYWHERE_SRC,
@@ -63,8 +81,10 @@ function pathArg(postFixup: string, kind: 'prefix' | 'suffix'): string[] {
   return m ? m[1]!.split(':') : [];
 }
 
-test('flake.nix: the package, wrapper, pinned installer, app, dev shell and check evaluate with nixpkgs\' real npm helpers', { skip: missing.length ? `missing ${missing.join(', ')}` : false }, async () => {
-  const e = await evaluate();
+test('flake.nix: the package, wrapper, pinned installer, app, dev shell and check evaluate with nixpkgs\' real npm helpers', { skip: missing.length ? `missing ${missing.join(', ')}` : false }, async (t) => {
+  const dir = flakeCopy();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const e = await evaluate(dir);
 
   // The installer input is the pinned revision, as source only (its own inputs stay out).
   assert.equal(e.inputs['nixos-anywhere']!.url, `github:nix-community/nixos-anywhere/${NIXOS_ANYWHERE_PIN.rev}`);
@@ -99,7 +119,7 @@ test('flake.nix: the package, wrapper, pinned installer, app, dev shell and chec
 
   // The package, its app and its metadata.
   assert.equal(e.package.name, `nixos-bootstrap-${(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`);
-  assert.equal(e.package.src, REPO_ROOT.replace(/\/$/, ''));
+  assert.equal(e.package.src, dir);
   assert.deepEqual(e.package.npmPackFlags, ['--ignore-scripts']);
   assert.equal(e.package.license, 'MIT');
   assert.equal(e.package.mainProgram, 'bootstrap');
