@@ -4,23 +4,24 @@
  * prompts: a host whose key changed or is unknown is a failure naming the keys. Manifests are
  * read before any connection, so a misspelt host name is bad input (exit 2) and nothing is reached.
  */
-import { hostDir, listMappedHosts } from '../../config/host-dir.js';
-import { isHostName } from '../../host-name.js';
-import { readdir, access } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { hostDir } from '../../config/host-dir.js';
+import { resolve } from 'node:path';
 import { createPrompter } from '../../ports/prompter.js';
-import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
 import type { AppContext } from '../../context.js';
-import { assertFlakeDirExists, loadConfig, type LoadedConfig } from '../../config/load.js';
+import { assertFlakeDirExists, loadConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
 import { readManifest, MANIFEST_FILE } from '../../manifest/manifest.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runHealthReport, type HealthTarget } from '../../health/collect.js';
-import { buildExpectations, readBuiltToplevel, type HealthContext } from '../../health/expect.js';
 import { renderHealthReport, renderHealthTable, type Paint } from '../../health/render.js';
 import { countChecks, type HealthReport } from '../../health/report.js';
-import { runPool } from '../fleet/index.js';
+import { runPool } from '../shared/pool.js';
+import { listFlakeHosts } from '../shared/hosts.js';
+import { buildHealthTarget } from '../shared/health-target.js';
+
+/** Moved below every workflow (issue 21); re-exported for callers that still import them here. */
+export { listFlakeHosts, buildHealthTarget };
 
 export interface StatusOptions {
   /** Host names, or 'all' for every host with a manifest. */
@@ -34,30 +35,6 @@ export interface StatusOptions {
   timeout?: string;
 }
 
-/** Hosts of the flake holding a manifest, sorted: folders of hostsDir, and [hosts.NAME] dir mappings. */
-export async function listFlakeHosts(loaded: LoadedConfig): Promise<string[]> {
-  const dir = join(loaded.flakeDir, loaded.config.hostsDir);
-  let names: string[];
-  try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-  } catch {
-    return [];
-  }
-  // Folders named after their host, and hosts mapped elsewhere with [hosts.NAME] dir.
-  const candidates = new Map<string, string>(names.filter((n) => !Object.hasOwn(loaded.config.hosts, n) && isHostName(n)).map((n) => [n, join(dir, n)]));
-  for (const m of listMappedHosts(loaded.config)) candidates.set(m.host, join(loaded.flakeDir, m.dir));
-  const out: string[] = [];
-  for (const [n, d] of [...candidates].sort(([a], [b]) => a.localeCompare(b))) {
-    try {
-      await access(join(d, MANIFEST_FILE));
-      out.push(n);
-    } catch {
-      /* a host directory without a manifest is not installed by us */
-    }
-  }
-  return out;
-}
-
 /** Exit code of a status run: 1 when a host fails (or warns, with --strict), else 0. Pure. */
 export function buildStatusExitCode(reports: readonly Pick<HealthReport, 'status'>[], strict: boolean): number {
   if (reports.some((r) => r.status === 'fail')) return 1;
@@ -67,37 +44,6 @@ export function buildStatusExitCode(reports: readonly Pick<HealthReport, 'status
 
 function errorReport(host: string, target: string, code: string, message: string, hint: string | undefined, now: Date): HealthReport {
   return { host, target, status: 'fail', collectedAt: now.toISOString(), seconds: 0, checks: [], counts: countChecks([]), error: { code, message, ...(hint ? { hint } : {}) } };
-}
-
-/**
- * What to check on one host: its target and pinned SSH options, and what it should look like.
- * `ports.prompts` must be non-interactive (a changed key is an error, never a question).
- */
-export async function buildHealthTarget(
-  ports: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>,
-  loaded: LoadedConfig,
-  host: string,
-  manifest: Manifest,
-  context: HealthContext,
-  o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string } = {},
-): Promise<HealthTarget> {
-  const targetText = o.target ?? manifest.target!;
-  const { target, ssh } = buildSshFromChoices(ports, {
-    target: targetText,
-    ...(o.identity ? { identity: o.identity } : {}),
-    ...(o.timeout ? { timeout: o.timeout } : {}),
-    ...(o.passwordEnv ? { passwordEnv: o.passwordEnv } : {}),
-    flakeDir: loaded.flakeDir,
-    stateDir: loaded.config.stateDir,
-  });
-  const built = await readBuiltToplevel(loaded.flakeDir, loaded.config.stateDir, host);
-  return {
-    host,
-    target,
-    ssh,
-    expectations: buildExpectations(host, manifest, loaded.config, built, context),
-    pinLabel: relative(loaded.flakeDir, ssh.hostKeys.pinFile) || ssh.hostKeys.pinFile,
-  };
 }
 
 /** Collects one host's report (runHealthReport; a fake in tests). */
