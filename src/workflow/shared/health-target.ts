@@ -9,6 +9,7 @@ import type { LoadedConfig } from '../../config/load.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
 import type { HealthTarget } from '../../health/collect.js';
+import { listDeclaredChecks } from '../../health/declared.js';
 import { buildExpectations, readBuiltToplevel, type HealthContext } from '../../health/expect.js';
 
 /**
@@ -39,5 +40,6 @@ export async function buildHealthTarget(
     ssh,
     expectations: buildExpectations(host, manifest, loaded.config, built, context),
     pinLabel: relative(loaded.flakeDir, ssh.hostKeys.pinFile) || ssh.hostKeys.pinFile,
+    declared: listDeclaredChecks(manifest.health),
   };
 }
