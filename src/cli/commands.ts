@@ -13,6 +13,7 @@ import { backupCommands } from './commands/backup.js';
 import { secretsCommands } from './commands/secrets.js';
 import { statusCommands } from './commands/status.js';
 import { rescueCommands } from './commands/rescue.js';
+import { deployCommands } from './commands/deploy.js';
 
 export const COMMANDS: CommandSpec[] = [
   ...installCommands,
@@ -24,6 +25,7 @@ export const COMMANDS: CommandSpec[] = [
   ...cacheCommands,
   ...backupCommands,
   ...statusCommands,
+  ...deployCommands,
   ...rescueCommands,
 ];
 
