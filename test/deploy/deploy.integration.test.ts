@@ -60,4 +60,69 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     assert.match(st.stdout, /runs the system bootstrap built/);
     assert.match(st.stdout, /unit app\.service is active/);
   });
+
+  test('a deploy whose declared unit fails is rolled back by bootstrap: exit 4, the check named, the host verified on the old generation', async () => {
+    const before = lab.current('web1');
+    const profile = lab.profile('web1');
+    lab.writeConfig('web1', { units: { app: 'echo app cannot open its database >&2; exit 1' } });
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60');
+    assert.equal(r.code, DEPLOY_ROLLED_BACK_EXIT, r.stderr + r.stdout);
+    assert.match(r.stderr, /web1 was rolled back \(by bootstrap\): .*declared\.unit:app\.service \(unit app\.service is failed\)/);
+    assert.match(r.stderr, /runs .* again \(verified over a new connection\)/);
+    assert.equal(lab.current('web1'), before, 'the host runs the previous generation');
+    assert.deepEqual(lab.profile('web1'), profile, 'the boot default did not move');
+    assert.equal(readFileSync(join(lab.hosts.web1!.fs, 'run/lab-units/app.service'), 'utf8').trim(), 'active', "the previous generation's unit runs again");
+    assert.equal(lab.sshRun('web1', 22, 'readlink -f /run/current-system')?.trim(), before);
+    const j = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+    assert.equal(j.code, DEPLOY_ROLLED_BACK_EXIT);
+    const doc = JSON.parse(j.stdout) as { ok: boolean; hosts: Array<{ status: string; rollback: { by: string; current: string }; error: { code: string } }> };
+    assert.equal(doc.ok, false);
+    assert.equal(doc.hosts[0]!.status, 'rolled-back');
+    assert.deepEqual(doc.hosts[0]!.rollback, { by: 'bootstrap', current: before });
+    assert.equal(doc.hosts[0]!.error.code, 'deploy-check-failed');
+  });
+
+  test('a deploy that moves sshd to a port bootstrap cannot reach, with bootstrap killed mid-way, is rolled back by the host\'s own timer', async () => {
+    const before = lab.current('web1');
+    const profile = lab.profile('web1');
+    // The new generation listens on 2222 only; its slow unit keeps the switch busy while bootstrap is killed.
+    lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0', migrate: 'sleep 4' } });
+    const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '6', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
+      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
+    });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      // Wait (bounded) until the host switched, then kill bootstrap before it can check or roll back.
+      const until = Date.now() + 90_000;
+      while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      assert.notEqual(lab.current('web1'), before, 'the host switched to the new generation');
+      child.kill('SIGKILL');
+      await exited;
+      assert.equal(lab.sshRun('web1', 22, 'true'), undefined, 'right after the switch, the old port does not answer');
+      assert.ok(lab.sshRun('web1', 2222, 'true') !== undefined, 'the new generation listens on 2222');
+      // The timer fires 6 s after it was armed; wait (bounded) for the host to answer on 22 again.
+      let back: string | undefined;
+      const deadline = Date.now() + 40_000;
+      while (Date.now() < deadline && (back = lab.sshRun('web1', 22, 'readlink -f /run/current-system')?.trim()) !== before) await new Promise((r) => setTimeout(r, 500));
+      assert.equal(back, before, 'the host answers on the old port with the old generation');
+      assert.deepEqual(lab.profile('web1'), profile, 'the boot default never moved');
+      assert.equal(lab.sshRun('web1', 2222, 'true'), undefined, 'the new port is closed again');
+      const logs = readdirSync(join(lab.hosts.web1!.fs, 'run/lab-systemd')).filter((f) => f.endsWith('.log'));
+      assert.ok(logs.some((f) => /^fired /m.test(readFileSync(join(lab.hosts.web1!.fs, 'run/lab-systemd', f), 'utf8'))), 'the timer fired');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('a canary that rolls back stops the fleet: the other host is not touched', async () => {
+    lab.writeConfig('web1', { units: { app: 'exit 1' } });
+    lab.writeConfig('web2', { ...GOOD, motd: 'web2 would change' });
+    const web2 = lab.current('web2');
+    const r = await cli('deploy', 'web1', 'web2', '--canary', '1', '--parallel', '2', '--confirm-timeout', '60', '--json');
+    assert.equal(r.code, DEPLOY_ROLLED_BACK_EXIT, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout) as { hosts: Array<{ host: string; status: string; error?: { code: string } }> };
+    assert.deepEqual(doc.hosts.map((h) => [h.host, h.status, h.error?.code]), [['web1', 'rolled-back', 'deploy-check-failed'], ['web2', 'skipped', 'canary-failed']]);
+    assert.equal(lab.current('web2'), web2, 'web2 was not deployed');
+    assert.ok(!existsSync(join(lab.flakeDir, '.bootstrap/state/web2/deploy-journal.jsonl')), 'web2 was not even started');
+  });
 });

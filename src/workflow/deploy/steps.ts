@@ -43,6 +43,8 @@ export interface DeployCtx extends StepContext {
   report?: HealthReport;
   /** When the rollback timer was armed (ms): a rollback waits for it at most that long after. */
   armedAt?: number;
+  /** The switch exited non-zero: the deploy fails even when every check passes. */
+  switchError?: string;
 }
 
 const NIX_TIMEOUT_MS = 60 * 60_000;
@@ -134,7 +136,9 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
         return;
       }
       if (sw.code !== 0) {
-        throw failure('switch-failed', `switch-to-configuration switch on ${c.host} exited with ${sw.code ?? sw.signal}: ${sw.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`, 'see the activation output with --debug');
+        // Not thrown yet: the checks name what is wrong (a failed unit is why switch exits 4).
+        c.switchError = `switch-to-configuration switch exited with ${sw.code ?? sw.signal}: ${sw.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`;
+        c.app.out.warn(`${c.host}: ${c.switchError}`);
       }
     },
   },
@@ -146,7 +150,9 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
       const t: HealthTarget = { ...c.health, expectations: { ...c.health.expectations, builtToplevel: c.state.toplevel!, context: 'install' } };
       const r = await runHealthReport(c.app, t, { includeFacts: false });
       c.report = r;
-      if (r.status === 'fail') throw failure('deploy-check-failed', describeFailedReport(r), 'fix the configuration and deploy again');
+      const why = c.switchError ? `${c.switchError}; ` : '';
+      if (r.status === 'fail') throw failure('deploy-check-failed', `${why}${describeFailedReport(r)}`, 'fix the configuration and deploy again');
+      if (c.switchError) throw failure('switch-failed', c.switchError, 'see the activation output on the host (journalctl -b)');
       progress.done(`${r.counts.ok} ok${r.counts.warn ? `, ${r.counts.warn} warn` : ''}`);
     },
   },
