@@ -122,6 +122,8 @@ export async function runDeployHost(app: AppContext, o: { host: string; flakeDir
     }
     try {
       const rollback = await runRollback(c, c.armedAt ?? Date.now());
+      // The host's timer fired before the confirmation: it rolled back, bootstrap only verified.
+      if (error.code === 'deploy-timer-fired') rollback.by = 'timer';
       await saveDeployState(statePath, {});
       return { host: o.host, status: 'rolled-back', seconds: seconds(), toplevel: c.state.toplevel!, previous: c.state.previous!, error, rollback, ...(c.report ? { health: c.report } : {}) };
     } catch (r) {
