@@ -114,6 +114,34 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     }
   });
 
+  test('a deploy killed after its switch is confirmed by --resume, and the killed run\'s timer never fires afterwards', async () => {
+    const before = lab.current('web1');
+    lab.writeConfig('web1', { units: { app: 'exit 0', migrate: 'sleep 4' }, motd: 'resumed' });
+    const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '20', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
+      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
+    });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      const until = Date.now() + 90_000;
+      while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      const next = lab.current('web1');
+      assert.notEqual(next, before, 'the host switched');
+      child.kill('SIGKILL');
+      await exited;
+      const killedAt = Date.now();
+      const r = await cli('deploy', 'web1', '--resume', '--confirm-timeout', '60');
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.equal(lab.current('web1'), next);
+      // Past the killed run's deadline (20 s after it armed, before the kill): still the new system.
+      const wait = killedAt + 24_000 - Date.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      assert.equal(lab.current('web1'), next, "the killed run's timer did not roll the confirmed deploy back");
+      assert.equal(lab.profile('web1').target, next, 'it is the boot default');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
   test('sshd moved to a port bootstrap cannot reach: bootstrap rolls back over the connection it opened before the switch', async () => {
     const before = lab.current('web1');
     lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0' } });

@@ -105,13 +105,16 @@ export async function runDeployHost(app: AppContext, o: { host: string; flakeDir
   const statePath = buildDeployStatePath(o.journal);
   const c: DeployCtx = {
     app, out: app.out, signal: app.signal, clock: app.clock, host: o.host, flakeDir: o.flakeDir, health: o.health, opts: o.opts,
-    state: o.opts.resume || o.from ? await loadDeployState(statePath) : {}, statePath, runId: '',
+    // Always read: a pending unconfirmed switch of an earlier run matters to every later one.
+    state: await loadDeployState(statePath), statePath, runId: '',
   };
   try {
     const runId = buildRunId(app.clock.now());
     c.runId = runId;
     await runSteps(DEPLOY_STEPS, c, { journal: o.journal, resume: o.opts.resume, ...(o.from ? { from: o.from } : {}), runId });
     if (!c.state.unchanged) await saveBuiltToplevel(buildBuiltPath(buildStatePath(o.flakeDir, o.stateDir, o.host)), c.state.toplevel!);
+    // Confirmed: nothing is pending any more.
+    await saveDeployState(statePath, { toplevel: c.state.toplevel! });
     return { host: o.host, status: c.state.unchanged ? 'unchanged' : 'deployed', seconds: seconds(), toplevel: c.state.toplevel!, ...(c.state.previous ? { previous: c.state.previous } : {}), ...(c.report ? { health: c.report } : {}) };
   } catch (e) {
     const error = isBootstrapError(e) ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'internal', message: messageOf(e) };

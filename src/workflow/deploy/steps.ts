@@ -84,7 +84,9 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
       progress.update(c.opts.buildOn === 'remote' ? `evaluating here, building on ${formatTarget(c.health.target)}` : 'nix build');
       const argv = buildToplevelArgv(c.flakeDir, c.host, c.opts.buildOn === 'remote' ? c.health.target : undefined);
       const toplevel = parseToplevelJson(await nix(c, argv, c.opts.buildOn === 'remote' ? nixEnv(c) : {}));
-      c.state = { toplevel };
+      // An earlier run's switch that was never confirmed nor rolled back keeps its timer and the
+      // confirmed system to go back to: this run takes both over (see the switch step).
+      c.state = { toplevel, ...(c.state.unit && c.state.previous ? { unit: c.state.unit, previous: c.state.previous } : {}) };
       await saveDeployState(c.statePath, c.state);
       progress.done(toplevel);
     },
@@ -115,10 +117,12 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
         return;
       }
       if (facts.systemd_run !== 'yes') throw failure('deploy-no-systemd-run', `${c.host} has no systemd-run: the rollback timer cannot be armed`, 'deploy only to NixOS hosts (systemd)');
-      // On --resume the host may run `next` already: the system to go back to is the one recorded before.
-      const previous = c.opts.resume && c.state.previous && c.state.previous !== next ? c.state.previous : facts.current;
-      if (previous === next) throw failure('deploy-no-previous', `${c.host} runs ${next} but its boot default is ${facts.profile}: there is no recorded generation to roll back to`, `confirm it by hand, or deploy another system`);
-      const unit = buildRollbackUnit(c.runId);
+      // A pending earlier run (killed after its switch): the host may run an unconfirmed system, so
+      // the system to go back to is the confirmed one it recorded, and its timer is re-armed under
+      // the same name (the arm script clears it first), so it cannot fire after this confirmation.
+      const pending = c.state.unit !== undefined && c.state.previous !== undefined;
+      const previous = pending ? c.state.previous! : facts.current !== next ? facts.current : facts.profile!;
+      const unit = pending ? c.state.unit! : buildRollbackUnit(c.runId);
       c.state = { toplevel: next, previous, unit };
       await saveDeployState(c.statePath, c.state);
       c.armedAt = Date.now();
