@@ -145,8 +145,10 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
   test('sshd moved to a port bootstrap cannot reach: bootstrap rolls back over the connection it opened before the switch', async () => {
     const before = lab.current('web1');
     lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0' } });
-    const r = await cli('deploy', 'web1', '--confirm-timeout', '60');
+    // Built "on the host" this time (the FAKE nix copies its result there over the pinned ssh).
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--build-on', 'remote');
     assert.equal(r.code, DEPLOY_ROLLED_BACK_EXIT, r.stderr + r.stdout);
+    assert.match(r.stderr, /copy the closure to the host .*skipped: built on the host/);
     assert.match(r.stderr, /web1 was rolled back \(by bootstrap\): the host could not be checked over a new connection: /);
     assert.equal(lab.sshRun('web1', 22, 'readlink -f /run/current-system')?.trim(), before, 'back on port 22 with the old generation');
   });
