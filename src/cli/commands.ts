@@ -14,6 +14,7 @@ import { secretsCommands } from './commands/secrets.js';
 import { statusCommands } from './commands/status.js';
 import { rescueCommands } from './commands/rescue.js';
 import { completionCommands } from './commands/completion.js';
+import { deployCommands } from './commands/deploy.js';
 
 export const COMMANDS: CommandSpec[] = [
   ...installCommands,
@@ -25,6 +26,7 @@ export const COMMANDS: CommandSpec[] = [
   ...cacheCommands,
   ...backupCommands,
   ...statusCommands,
+  ...deployCommands,
   ...rescueCommands,
   ...completionCommands,
 ];

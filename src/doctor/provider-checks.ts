@@ -12,7 +12,7 @@ import type { ProviderSettings } from '../provider/open-provider.js';
 import type { CheckResult } from './checks.js';
 
 export async function providerChecks(ctx: AppContext, loaded: LoadedConfig): Promise<CheckResult[]> {
-  const { listFlakeHosts } = await import('../workflow/status/index.js');
+  const { listFlakeHosts } = await import('../manifest/flake-hosts.js');
   const byAccount = new Map<string, { settings: ProviderSettings; hosts: Array<{ host: string; server: string }> }>();
   for (const host of await listFlakeHosts(loaded)) {
     let p: ProviderSettings | undefined;

@@ -14,6 +14,8 @@ import type { HealthFacts } from './facts.js';
 import { parseHealthOutput } from './parse.js';
 import { countChecks, worstStatus, type HealthReport } from './report.js';
 import { buildHealthInput, HEALTH_COMMAND } from './script.js';
+import { buildDeclaredScript, DECLARED_COMMAND, parseDeclaredOutput, type DeclaredCheck } from './declared.js';
+import type { HealthCheck } from './report.js';
 
 export interface HealthTarget {
   host: string;
@@ -22,6 +24,8 @@ export interface HealthTarget {
   expectations: HealthExpectations;
   /** How the pin file is shown in the identity check (e.g. ".bootstrap/known_hosts"). */
   pinLabel: string;
+  /** The checks the manifest's [health] declares (issue 21), run on the same connection. */
+  declared?: DeclaredCheck[];
 }
 
 export interface CollectOptions {
@@ -34,10 +38,15 @@ export interface CollectOptions {
 const tail = (t: string) => t.trim().split('\n').slice(-2).join(' | ').slice(0, 200);
 
 /** Run the script over one connection; the parsed facts and the key the host presented. Throws BootstrapErrors. */
-export async function runCollectFacts(ports: SessionPorts, t: Pick<HealthTarget, 'target' | 'ssh' | 'expectations'>, opts: CollectOptions = {}): Promise<{ facts: HealthFacts; hostKey: string }> {
+export async function runCollectFacts(ports: SessionPorts, t: Pick<HealthTarget, 'target' | 'ssh' | 'expectations' | 'declared'>, opts: CollectOptions = {}): Promise<{ facts: HealthFacts; hostKey: string; declared: HealthCheck[] }> {
   const input = buildHealthInput(t.expectations.secrets.keyFiles);
-  const { result, hostKey } = await withSession(ports, t.target, t.ssh, async (s) => ({
+  const declared = t.declared ?? [];
+  const { result, hostKey, declaredOut } = await withSession(ports, t.target, t.ssh, async (s) => ({
     result: await s.exec(HEALTH_COMMAND, { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
+    // The declared checks run one after another, each under its own timeout: their sum bounds them.
+    declaredOut: declared.length
+      ? (await s.exec(DECLARED_COMMAND, { stdin: buildDeclaredScript(declared), timeoutMs: 10_000 + declared.reduce((n, c) => n + c.timeout * 1000, 0) })).stdout
+      : '',
     hostKey: s.hostKey.fingerprint,
   }));
   const who = formatTarget(t.target);
@@ -45,7 +54,7 @@ export async function runCollectFacts(ports: SessionPorts, t: Pick<HealthTarget,
     throw failure('health-failed', `the health script on ${who} ${result.code === null ? 'was stopped' : `exited with ${result.code}`}${result.stderr.trim() ? `: ${tail(result.stderr)}` : ''}`, result.code === 127 ? 'the account has no POSIX sh on PATH' : 'run again with --debug');
   }
   try {
-    return { facts: parseHealthOutput(result.stdout), hostKey };
+    return { facts: parseHealthOutput(result.stdout), hostKey, declared: parseDeclaredOutput(declared, declaredOut) };
   } catch (e) {
     throw failure('health-invalid', `the health output of ${who} could not be read: ${messageOf(e).split('\n')[0]}`, 'the login shell may print to stdout or run another command (ForceCommand); run again with --debug', e);
   }
@@ -57,8 +66,8 @@ export async function runHealthReport(ports: SessionPorts & { clock: Clock }, t:
   const collectedAt = ports.clock.now().toISOString();
   const seconds = () => Math.round((Date.now() - started) / 100) / 10;
   try {
-    const { facts, hostKey } = await runCollectFacts(ports, t, opts);
-    const checks = buildHealthChecks(facts, t.expectations, { fingerprint: hostKey, pinFile: t.pinLabel });
+    const { facts, hostKey, declared } = await runCollectFacts(ports, t, opts);
+    const checks = [...buildHealthChecks(facts, t.expectations, { fingerprint: hostKey, pinFile: t.pinLabel }), ...declared];
     return {
       host: t.host, target: formatTarget(t.target), status: worstStatus(checks), collectedAt, seconds: seconds(), hostKey, checks,
       counts: countChecks(checks), ...(opts.includeFacts ? { facts } : {}),

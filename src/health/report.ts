@@ -9,7 +9,7 @@ import { HealthFactsSchema } from './facts.js';
 export const CHECK_STATUSES = ['ok', 'warn', 'fail', 'n/a'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
-export const CHECK_GROUPS = ['system', 'disks', 'identity', 'secrets', 'cache', 'backups', 'time', 'space'] as const;
+export const CHECK_GROUPS = ['system', 'disks', 'identity', 'secrets', 'cache', 'backups', 'time', 'space', 'declared'] as const;
 export type CheckGroup = (typeof CHECK_GROUPS)[number];
 
 export const HealthCheckSchema = z.object({

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { PHASES } from '../nix/phases.js';
+import { HealthSection } from '../config/sections/health.js';
 import { OP_SCHEME, parseOpReference, showOpReference } from '../secrets/op-reference.js';
 
 const DiskRecord = z
@@ -92,6 +93,7 @@ export const ManifestSchema = z
       })
       .strict()
       .optional(),
+    health: HealthSection.optional().describe('checks deploy, status and the after-install report run on the host (issue 21)'),
     provider: ProviderSection.optional().describe('the hosting provider API that can boot the host into rescue (issue 13)'),
     install: z
       .object({

@@ -20,6 +20,7 @@ const COMMANDS: Array<[string, string[], boolean?]> = [
   ['cache create', ['cache', 'create', 'main']],
   ['backup setup', ['backup', 'setup', 'web1']],
   ['backup status', ['backup', 'status', 'web1']],
+  ['deploy', ['deploy', 'web1'], true],
 ];
 
 /** Added to every command. */
@@ -100,6 +101,14 @@ const SPECIFIC: Array<[string, string[], RegExp?]> = [
   ['cache setup', ['--secrets', 'vault'], /--secrets must be one of sops, agenix, none, got "vault"/],
   ['cache create', ['--secrets', 'extraFiles'], /--secrets must be one of sops, agenix, none, got "extraFiles"/],
   ['backup setup', ['--secrets', 'constructor'], /--secrets must be one of sops, agenix, none, got "constructor"/],
+  ['deploy', ['--build-on', 'cloud'], /--build-on takes local or remote/],
+  ['deploy', ['--from', 'nostep'], /there is no step "nostep"/],
+  ['deploy', ['--resume', '--from', 'check'], /--resume and --from/],
+  ['deploy', ['--confirm-timeout', '1'], /--confirm-timeout/],
+  ['deploy', ['--canary', 'x'], /--canary/],
+  ['deploy', ['--all'], /HOST names, --hosts or --all/],
+  ['deploy', ['web1'], /named twice/],
+  ['deploy', ['nosuchhost'], /nosuchhost/],
 ];
 
 const REBUILD_FLEET: Case[] = [

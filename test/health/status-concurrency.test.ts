@@ -12,7 +12,7 @@ import { createPrompter } from '../../src/ports/prompter.js';
 import type { AppContext } from '../../src/context.js';
 import { countChecks, type HealthReport } from '../../src/health/report.js';
 import { buildManifestToml } from '../../src/manifest/manifest.js';
-import { runPool } from '../../src/workflow/fleet/index.js';
+import { runPool } from '../../src/workflow/shared/pool.js';
 import { runStatus, type HealthCollector } from '../../src/workflow/status/index.js';
 import { captureCtx } from '../storage/capture.js';
 

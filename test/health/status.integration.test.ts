@@ -14,7 +14,7 @@ import { createPrompter } from '../../src/ports/prompter.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseTarget } from '../../src/ssh/target.js';
 import { printInstallSummary } from '../../src/workflow/install/summary.js';
-import { INSTALL_HEALTH_EXIT } from '../../src/workflow/status/after-install.js';
+import { INSTALL_HEALTH_EXIT } from '../../src/workflow/install/health.js';
 import type { PreparedInstall } from '../../src/workflow/install/prepare.js';
 import type { InstallOutcome } from '../../src/workflow/install/run-install.js';
 

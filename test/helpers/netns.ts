@@ -36,6 +36,11 @@ export interface NetnsHostOptions {
   sshdConfig?: string[];
   /** More variables for every session (sshd SetEnv), next to PATH. */
   env?: Record<string, string>;
+  /**
+   * Write no `Port` line: the ports come from `sshdConfig` (e.g. an Include the host itself
+   * rewrites before it sends sshd SIGHUP, as the deploy lab's switch-to-configuration does).
+   */
+  portFromConfig?: boolean;
 }
 
 export interface RestartOptions {
@@ -243,7 +248,7 @@ export async function createNetnsLab(labOpts: NetnsLabOptions = {}): Promise<Net
         ];
         writeFileSync(join(dir, 'sshd_config'), [
           ...extraConfig,
-          `Port ${port}`, `ListenAddress ${hostIp}`, `HostKey ${opts.hostKey?.inside ?? hostKeyPath}`, `PidFile ${join(dir, 'sshd.pid')}`,
+          ...(opts.portFromConfig ? [] : [`Port ${port}`]), `ListenAddress ${hostIp}`, `HostKey ${opts.hostKey?.inside ?? hostKeyPath}`, `PidFile ${join(dir, 'sshd.pid')}`,
           `AuthorizedKeysFile ${opts.authorizedKeysFile ?? join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
           'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
           ...(setEnv.length ? [`SetEnv ${setEnv.join(' ')}`] : []),

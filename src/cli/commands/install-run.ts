@@ -1,7 +1,8 @@
 import { usageError } from '../../errors.js';
 import { mergeAnswers, readAnswersFile, type InstallAnswers } from '../../workflow/install/answers.js';
 import { buildAnswersFromArgs } from '../install-flags.js';
-import { parseHostList, runFleet } from '../../workflow/fleet/index.js';
+import { runFleet } from '../../workflow/fleet/index.js';
+import { parseHostList } from '../../workflow/shared/pool.js';
 import { runNewHost } from '../../workflow/new-host/index.js';
 import { runRebuild } from '../../workflow/rebuild/index.js';
 import type { ParsedArgs } from '../args.js';

@@ -1,7 +1,7 @@
 /** `bootstrap status [HOST… | --hosts a,b | --all]`. Wiring only. */
 import { usageError } from '../../errors.js';
 import { checkHostName } from '../../host-name.js';
-import { parseHostList } from '../../workflow/fleet/index.js';
+import { parseHostList } from '../../workflow/shared/pool.js';
 import { runStatus, runStatusWatch } from '../../workflow/status/index.js';
 import type { CommandModule } from '../spec.js';
 

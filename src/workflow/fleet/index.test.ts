@@ -12,7 +12,8 @@ import type { AppContext } from '../../context.js';
 import { isBootstrapError } from '../../errors.js';
 import { Output } from '../../ports/output.js';
 import { createPrompter } from '../../ports/prompter.js';
-import { buildFleetTable, parseHostList, runFleet, runPool, type FleetResult } from './index.js';
+import { buildFleetTable, runFleet, type FleetResult } from './index.js';
+import { parseHostList, runPool } from '../shared/pool.js';
 
 test('host lists: trimmed, empty items dropped; none, a bad name or a duplicate is a usage error', () => {
   assert.deepEqual(parseHostList(' web1, web2 ,,db1 '), ['web1', 'web2', 'db1']);

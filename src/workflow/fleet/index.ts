@@ -4,17 +4,17 @@
  * its own lock and journal; one host's failure never stops the others. The summary says who
  * failed and why, and the exit code is non-zero when anyone did.
  */
-import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createPrompter } from '../../ports/prompter.js';
-import { Output } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
-import { isBootstrapError, messageOf, usageError } from '../../errors.js';
+import { isBootstrapError, messageOf } from '../../errors.js';
 import { redact } from '../../redact.js';
-import { checkHostName } from '../../render/plan-choices.js';
+import { hostOutput } from '../shared/host-output.js';
 import type { InstallAnswers } from '../install/answers.js';
 import { runRebuild } from '../rebuild/index.js';
+import { runPool } from '../shared/pool.js';
 import { buildLogStamp, statePaths } from '../../config/state-paths.js';
 
 export interface FleetOptions {
@@ -34,41 +34,6 @@ export interface FleetResult {
   seconds: number;
   error?: { code: string; message: string };
   log: string;
-}
-
-/** "a,b, c" → ["a","b","c"], validated and without duplicates. Pure. */
-export function parseHostList(text: string): string[] {
-  const hosts = text.split(',').map((h) => h.trim()).filter(Boolean);
-  if (hosts.length === 0) throw usageError('bad-flag', '--hosts needs at least one host name', 'e.g. --hosts web1,web2,db1');
-  for (const h of hosts) checkHostName(h);
-  if (new Set(hosts).size !== hosts.length) throw usageError('bad-flag', '--hosts names a host twice');
-  return hosts;
-}
-
-/** Run `work` over `items` with at most `n` at a time, in order of start. */
-export async function runPool<T, R>(items: readonly T[], n: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  return results;
-}
-
-function hostOutput(app: AppContext, host: string, logPath: string): { out: Output; close: () => void } {
-  const fd = openSync(logPath, 'a', 0o600);
-  const log = (t: string) => writeSync(fd, redact(t));
-  const prefix = (t: string) => t.split(/(?<=\n)/).map((l) => (l === '\n' || l === '' ? l : `[${host}] ${l}`)).join('');
-  const out = new Output(
-    { write: log }, // per-host data (plans) goes to its log only
-    { write: (t) => { log(t); app.out.info(prefix(t.replace(/\r\x1b\[2K/g, '')).replace(/\n$/, '')); }, isTTY: false },
-    { color: false, debug: app.out.debugEnabled },
-  );
-  return { out, close: () => closeSync(fd) };
 }
 
 export function buildFleetTable(results: FleetResult[]): string {

@@ -6,7 +6,7 @@
 import { hostDir } from '../../config/host-dir.js';
 import type { AppContext } from '../../context.js';
 import { renderHealthReport } from '../../health/render.js';
-import { INSTALL_HEALTH_EXIT, runInstallHealth } from '../status/after-install.js';
+import { INSTALL_HEALTH_EXIT, runInstallHealth } from './health.js';
 import { readHostPublicKeys } from '../../keys/host-keys.js';
 import { openSecretStore } from '../../secrets/open-store.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';

@@ -5,20 +5,23 @@
  * read before any connection, so a misspelt host name is bad input (exit 2) and nothing is reached.
  */
 import { hostDir } from '../../config/host-dir.js';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createPrompter } from '../../ports/prompter.js';
-import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
 import type { AppContext } from '../../context.js';
-import { assertFlakeDirExists, loadConfig, type LoadedConfig } from '../../config/load.js';
+import { assertFlakeDirExists, loadConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
 import { readManifest, MANIFEST_FILE } from '../../manifest/manifest.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runHealthReport, type HealthTarget } from '../../health/collect.js';
-import { buildExpectations, readBuiltToplevel, type HealthContext } from '../../health/expect.js';
 import { renderHealthReport, renderHealthTable, type Paint } from '../../health/render.js';
 import { countChecks, type HealthReport } from '../../health/report.js';
-import { runPool } from '../fleet/index.js';
+import { runPool } from '../shared/pool.js';
+import { listFlakeHosts } from '../../manifest/flake-hosts.js';
+import { buildHealthTarget } from '../shared/health-target.js';
+
+/** Moved below every workflow (issue 21); re-exported for callers that still import them here. */
+export { listFlakeHosts, buildHealthTarget };
 
 export interface StatusOptions {
   /** Host names, or 'all' for every host with a manifest. */
@@ -32,10 +35,6 @@ export interface StatusOptions {
   timeout?: string;
 }
 
-/** Hosts of the flake holding a manifest (moved to manifest/flake-hosts.ts, which completions use too). */
-export { listFlakeHosts } from '../../manifest/flake-hosts.js';
-import { listFlakeHosts } from '../../manifest/flake-hosts.js';
-
 /** Exit code of a status run: 1 when a host fails (or warns, with --strict), else 0. Pure. */
 export function buildStatusExitCode(reports: readonly Pick<HealthReport, 'status'>[], strict: boolean): number {
   if (reports.some((r) => r.status === 'fail')) return 1;
@@ -45,37 +44,6 @@ export function buildStatusExitCode(reports: readonly Pick<HealthReport, 'status
 
 function errorReport(host: string, target: string, code: string, message: string, hint: string | undefined, now: Date): HealthReport {
   return { host, target, status: 'fail', collectedAt: now.toISOString(), seconds: 0, checks: [], counts: countChecks([]), error: { code, message, ...(hint ? { hint } : {}) } };
-}
-
-/**
- * What to check on one host: its target and pinned SSH options, and what it should look like.
- * `ports.prompts` must be non-interactive (a changed key is an error, never a question).
- */
-export async function buildHealthTarget(
-  ports: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>,
-  loaded: LoadedConfig,
-  host: string,
-  manifest: Manifest,
-  context: HealthContext,
-  o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string } = {},
-): Promise<HealthTarget> {
-  const targetText = o.target ?? manifest.target!;
-  const { target, ssh } = buildSshFromChoices(ports, {
-    target: targetText,
-    ...(o.identity ? { identity: o.identity } : {}),
-    ...(o.timeout ? { timeout: o.timeout } : {}),
-    ...(o.passwordEnv ? { passwordEnv: o.passwordEnv } : {}),
-    flakeDir: loaded.flakeDir,
-    stateDir: loaded.config.stateDir,
-  });
-  const built = await readBuiltToplevel(loaded.flakeDir, loaded.config.stateDir, host);
-  return {
-    host,
-    target,
-    ssh,
-    expectations: buildExpectations(host, manifest, loaded.config, built, context),
-    pinLabel: relative(loaded.flakeDir, ssh.hostKeys.pinFile) || ssh.hostKeys.pinFile,
-  };
 }
 
 /** Collects one host's report (runHealthReport; a fake in tests). */

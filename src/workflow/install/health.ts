@@ -11,8 +11,8 @@ import { readManifest } from '../../manifest/manifest.js';
 import { runHealthReport } from '../../health/collect.js';
 import { countChecks, type HealthReport } from '../../health/report.js';
 import { formatTarget } from '../../ssh/target.js';
-import type { PreparedInstall } from '../install/prepare.js';
-import { buildHealthTarget } from './index.js';
+import type { PreparedInstall } from './prepare.js';
+import { buildHealthTarget } from '../shared/health-target.js';
 
 /** Exit code of an install whose host was installed but whose health report has failures. */
 export const INSTALL_HEALTH_EXIT = 3;

@@ -1,0 +1,127 @@
+/**
+ * `bootstrap deploy HOST… | --all`: each host through the deploy steps (steps.ts, host.ts), several
+ * at a time (--parallel), canaries first (--canary N: if one of them is not deployed, the others
+ * are not started). Manifests are read before anything is built, so a misspelt host is bad input
+ * and nothing is touched. The exit code says what happened: 0 every host deployed (or already ran
+ * its system), DEPLOY_ROLLED_BACK_EXIT when hosts were rolled back (verified) and none failed
+ * otherwise, 1 when a host failed (an unverified rollback is a failure).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AppContext } from '../../context.js';
+import { assertFlakeDirExists, loadConfig } from '../../config/load.js';
+import { hostDir } from '../../config/host-dir.js';
+import { usageError } from '../../errors.js';
+import { readManifest, MANIFEST_FILE } from '../../manifest/manifest.js';
+import type { Manifest } from '../../manifest/schema.js';
+import { createPrompter } from '../../ports/prompter.js';
+import { renderHealthReport } from '../../health/render.js';
+import { buildLogStamp, statePaths } from '../../config/state-paths.js';
+import { runPool } from '../shared/pool.js';
+import { listFlakeHosts } from '../../manifest/flake-hosts.js';
+import { buildHealthTarget } from '../shared/health-target.js';
+import { hostOutput } from '../shared/host-output.js';
+import { runDeployHost, type DeployHostResult } from './host.js';
+import { buildDeployJournal } from './state.js';
+import { runDeployDryRun } from './dry-run.js';
+
+/** Exit code of a deploy that rolled hosts back (each verified on its previous generation). */
+export const DEPLOY_ROLLED_BACK_EXIT = 4;
+
+export interface DeployOptions {
+  hosts: string[] | 'all';
+  flakeDir: string;
+  parallel: number;
+  canary: number;
+  buildOn: 'local' | 'remote';
+  confirmTimeout: number;
+  resume: boolean;
+  from?: string;
+  dryRun: boolean;
+  json: boolean;
+  identity?: string;
+  timeout?: string;
+}
+
+/** The exit code of a deploy. Pure. */
+export function buildDeployExitCode(results: readonly Pick<DeployHostResult, 'status'>[]): number {
+  if (results.some((r) => r.status === 'failed')) return 1;
+  if (results.some((r) => r.status === 'rolled-back')) return DEPLOY_ROLLED_BACK_EXIT;
+  return 0;
+}
+
+/** The canaries first, then the rest, stopping when a canary was not deployed. */
+export async function runCanaries<R extends { status: string }>(hosts: readonly string[], canary: number, parallel: number, work: (h: string) => Promise<R>, skipped: (h: string) => R): Promise<R[]> {
+  const first = hosts.slice(0, canary);
+  const head = await runPool(first, parallel, work);
+  const rest = hosts.slice(first.length);
+  if (canary > 0 && head.some((r) => r.status !== 'deployed' && r.status !== 'unchanged')) return [...head, ...rest.map(skipped)];
+  return [...head, ...(await runPool(rest, parallel, work))];
+}
+
+export function buildDeployTable(results: readonly DeployHostResult[]): string {
+  const w = Math.max(4, ...results.map((r) => r.host.length)) + 2;
+  const rows = results.map((r) => `${r.host.padEnd(w)}${r.status.padEnd(13)}${`${r.seconds.toFixed(1)}s`.padEnd(9)}${r.error ? r.error.message : r.toplevel ?? ''}`);
+  return [`${'HOST'.padEnd(w)}${'STATUS'.padEnd(13)}${'TIME'.padEnd(9)}DETAIL`, ...rows].join('\n');
+}
+
+export async function runDeploy(app: AppContext, o: DeployOptions): Promise<number> {
+  const flakeDir = resolve(app.cwd, o.flakeDir);
+  await assertFlakeDirExists(flakeDir);
+  const loaded = await loadConfig(flakeDir);
+  const hosts = o.hosts === 'all' ? await listFlakeHosts(loaded) : o.hosts;
+  if (!hosts.length) throw usageError('no-hosts', `${loaded.config.hostsDir}/ of ${flakeDir} holds no host manifest`, 'install a host with `bootstrap new-host` first, or pass --flake DIR');
+  const read = await Promise.allSettled(hosts.map((h) => readManifest(flakeDir, h)));
+  const bad = read.find((r) => r.status === 'rejected');
+  if (bad) throw bad.reason;
+  const manifests = new Map<string, Manifest>(hosts.map((h, i) => [h, (read[i] as PromiseFulfilledResult<Manifest>).value]));
+  for (const [h, m] of manifests) if (!m.target) throw usageError('no-target', `${h}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, h)}/${MANIFEST_FILE}`);
+
+  // Never a question: a changed or unknown host key is an error naming both keys.
+  const quiet = { ...app, prompts: createPrompter(false) };
+  const sshChoices = { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) };
+  if (o.dryRun) return runDeployDryRun(quiet, loaded, hosts, manifests, { buildOn: o.buildOn, json: o.json, parallel: o.parallel, ssh: sshChoices });
+
+  const many = hosts.length > 1;
+  const paths = statePaths(flakeDir, loaded.config.stateDir);
+  mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
+  const stamp = buildLogStamp(app.clock.now());
+  if (many) app.out.info(`deploying ${hosts.length} hosts, ${o.parallel} at a time${o.canary ? `, ${o.canary} canar${o.canary === 1 ? 'y' : 'ies'} first` : ''}; per-host logs in ${paths.logs}`);
+
+  const work = async (host: string): Promise<DeployHostResult> => {
+    const log = many ? hostOutput(app, host, join(paths.logs, `deploy-${host}-${stamp}.log`)) : undefined;
+    const hostApp: AppContext = log ? { ...quiet, out: log.out } : quiet;
+    try {
+      const health = await buildHealthTarget(hostApp, loaded, host, manifests.get(host)!, 'install', sshChoices);
+      const r = await runDeployHost(hostApp, {
+        host, flakeDir, stateDir: loaded.config.stateDir, health, journal: buildDeployJournal(flakeDir, host, loaded.config.stateDir),
+        opts: { buildOn: o.buildOn, confirmTimeout: o.confirmTimeout, resume: o.resume }, ...(o.from ? { from: o.from } : {}),
+      });
+      if (r.status === 'rolled-back') hostApp.out.error(`${host} was rolled back (${r.rollback!.by === 'timer' ? "by the host's timer" : 'by bootstrap'}): ${r.error!.message}`);
+      else if (r.status === 'failed') hostApp.out.error(`${host}: ${r.error!.message}${r.error!.hint ? `\n  hint: ${r.error!.hint}` : ''}`);
+      return r;
+    } catch (e) {
+      const err = e as { code?: string; message?: string; hint?: string };
+      hostApp.out.error(`${host}: ${err.message ?? String(e)}`);
+      return { host, status: 'failed', seconds: 0, error: { code: err.code ?? 'internal', message: err.message ?? String(e), ...(err.hint ? { hint: err.hint } : {}) } };
+    } finally {
+      log?.close();
+    }
+  };
+  const skipped = (host: string): DeployHostResult => ({ host, status: 'skipped', seconds: 0, error: { code: 'canary-failed', message: 'not started: a canary was not deployed' } });
+  const results = await runCanaries(hosts, o.canary, o.parallel, work, skipped);
+  if (app.signal.aborted) return 130;
+  const code = buildDeployExitCode(results);
+  if (o.json) {
+    app.out.json({ ok: code === 0, exitCode: code, hosts: results });
+    return code;
+  }
+  if (many) app.out.data(buildDeployTable(results));
+  else {
+    const r = results[0]!;
+    if (r.health && r.status !== 'deployed' && r.status !== 'unchanged') app.out.data(renderHealthReport(r.health, (c, t) => app.out.paint(c, t), { onlyProblems: true }));
+    if (r.status === 'deployed') app.out.success(`${r.host} runs ${r.toplevel}; it is the boot default`);
+    else if (r.status === 'unchanged') app.out.success(`${r.host} already ran ${r.toplevel}`);
+  }
+  return code;
+}

@@ -1,0 +1,167 @@
+/**
+ * `bootstrap deploy` against the deploy lab (deploy-lab.ts): namespace hosts with a real generation
+ * layout, whose switch-to-configuration really restarts their sshd with the new generation's
+ * ports, and whose rollback timer (the systemd-run shim) really runs in the background until its
+ * deadline. One lab for every case: web1 takes the deploys, web2 joins for the canary.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { netnsSkipReason } from '../helpers/netns.js';
+import { runCli, REPO_ROOT } from '../helpers/cli.js';
+import { createDeployLab, type DeployLab, type HostConfig } from './deploy-lab.js';
+import { DEPLOY_ROLLED_BACK_EXIT } from '../../src/workflow/deploy/index.js';
+
+const skip = netnsSkipReason();
+const GOOD: HostConfig = { units: { app: 'exit 0' } };
+
+describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
+  let lab: DeployLab;
+
+  before(async () => {
+    lab = await createDeployLab();
+    try {
+      await lab.addHost('web1', GOOD, { units: ['app.service'], ports: [22], timeout: 5 });
+      await lab.addHost('web2', GOOD);
+    } catch (e) {
+      await lab.teardown();
+      throw e;
+    }
+  });
+  after(async () => {
+    await lab?.teardown();
+  });
+
+  const cli = (...args: string[]) => runCli([...args, '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], { env: lab.env, timeoutMs: 120_000 });
+
+  test('a good deploy is confirmed: the new generation runs, is the boot default, the timer is gone, status is ok', async () => {
+    const before = lab.current('web1');
+    lab.writeConfig('web1', { ...GOOD, motd: 'deployed once' });
+    const dry = await cli('deploy', 'web1', '--dry-run', '--json');
+    assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+    const plan = JSON.parse(dry.stdout) as { hosts: Array<{ current: string; toplevel: string; changed: boolean }> };
+    assert.equal(plan.hosts[0]!.current, before);
+    assert.notEqual(plan.hosts[0]!.toplevel, before);
+    assert.equal(plan.hosts[0]!.changed, true);
+    assert.equal(lab.current('web1'), before, 'a dry run changes nothing');
+
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const now = lab.current('web1');
+    assert.equal(now, plan.hosts[0]!.toplevel);
+    assert.deepEqual(lab.profile('web1'), { link: 'system-2-link', target: now });
+    assert.match(r.stderr + r.stdout, /web1 runs .* it is the boot default/);
+    const timers = readdirSync(join(lab.hosts.web1!.fs, 'run/lab-systemd'));
+    assert.deepEqual(timers.filter((f) => f.endsWith('.timer.pid') || f.endsWith('.running')), [], 'the rollback timer was stopped');
+    const st = await cli('status', 'web1');
+    assert.equal(st.code, 0, st.stderr + st.stdout);
+    assert.match(st.stdout, /runs the system bootstrap built/);
+    assert.match(st.stdout, /unit app\.service is active/);
+  });
+
+  test('a deploy whose declared unit fails is rolled back by bootstrap: exit 4, the check named, the host verified on the old generation', async () => {
+    const before = lab.current('web1');
+    const profile = lab.profile('web1');
+    lab.writeConfig('web1', { units: { app: 'echo app cannot open its database >&2; exit 1' } });
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60');
+    assert.equal(r.code, DEPLOY_ROLLED_BACK_EXIT, r.stderr + r.stdout);
+    assert.match(r.stderr, /web1 was rolled back \(by bootstrap\): .*declared\.unit:app\.service \(unit app\.service is failed\)/);
+    assert.match(r.stderr, /runs .* again \(verified over a new connection\)/);
+    assert.equal(lab.current('web1'), before, 'the host runs the previous generation');
+    assert.deepEqual(lab.profile('web1'), profile, 'the boot default did not move');
+    assert.equal(readFileSync(join(lab.hosts.web1!.fs, 'run/lab-units/app.service'), 'utf8').trim(), 'active', "the previous generation's unit runs again");
+    assert.equal(lab.sshRun('web1', 22, 'readlink -f /run/current-system')?.trim(), before);
+    const j = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+    assert.equal(j.code, DEPLOY_ROLLED_BACK_EXIT);
+    const doc = JSON.parse(j.stdout) as { ok: boolean; hosts: Array<{ status: string; rollback: { by: string; current: string }; error: { code: string } }> };
+    assert.equal(doc.ok, false);
+    assert.equal(doc.hosts[0]!.status, 'rolled-back');
+    assert.deepEqual(doc.hosts[0]!.rollback, { by: 'bootstrap', current: before });
+    assert.equal(doc.hosts[0]!.error.code, 'deploy-check-failed');
+  });
+
+  test('a deploy that moves sshd to a port bootstrap cannot reach, with bootstrap killed mid-way, is rolled back by the host\'s own timer', async () => {
+    const before = lab.current('web1');
+    const profile = lab.profile('web1');
+    // The new generation listens on 2222 only; its slow unit keeps the switch busy while bootstrap is killed.
+    lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0', migrate: 'sleep 4' } });
+    const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '6', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
+      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
+    });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      // Wait (bounded) until the host switched, then kill bootstrap before it can check or roll back.
+      const until = Date.now() + 90_000;
+      while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      assert.notEqual(lab.current('web1'), before, 'the host switched to the new generation');
+      child.kill('SIGKILL');
+      await exited;
+      assert.equal(lab.sshRun('web1', 22, 'true'), undefined, 'right after the switch, the old port does not answer');
+      assert.ok(lab.sshRun('web1', 2222, 'true') !== undefined, 'the new generation listens on 2222');
+      // The timer fires 6 s after it was armed; wait (bounded) for the host to answer on 22 again.
+      let back: string | undefined;
+      const deadline = Date.now() + 40_000;
+      while (Date.now() < deadline && (back = lab.sshRun('web1', 22, 'readlink -f /run/current-system')?.trim()) !== before) await new Promise((r) => setTimeout(r, 500));
+      assert.equal(back, before, 'the host answers on the old port with the old generation');
+      assert.deepEqual(lab.profile('web1'), profile, 'the boot default never moved');
+      assert.equal(lab.sshRun('web1', 2222, 'true'), undefined, 'the new port is closed again');
+      const logs = readdirSync(join(lab.hosts.web1!.fs, 'run/lab-systemd')).filter((f) => f.endsWith('.log'));
+      assert.ok(logs.some((f) => /^fired /m.test(readFileSync(join(lab.hosts.web1!.fs, 'run/lab-systemd', f), 'utf8'))), 'the timer fired');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('a deploy killed after its switch is confirmed by --resume, and the killed run\'s timer never fires afterwards', async () => {
+    const before = lab.current('web1');
+    lab.writeConfig('web1', { units: { app: 'exit 0', migrate: 'sleep 4' }, motd: 'resumed' });
+    const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '20', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
+      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
+    });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      const until = Date.now() + 90_000;
+      while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      const next = lab.current('web1');
+      assert.notEqual(next, before, 'the host switched');
+      child.kill('SIGKILL');
+      await exited;
+      const killedAt = Date.now();
+      const r = await cli('deploy', 'web1', '--resume', '--confirm-timeout', '60');
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.equal(lab.current('web1'), next);
+      // Past the killed run's deadline (20 s after it armed, before the kill): still the new system.
+      const wait = killedAt + 24_000 - Date.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      assert.equal(lab.current('web1'), next, "the killed run's timer did not roll the confirmed deploy back");
+      assert.equal(lab.profile('web1').target, next, 'it is the boot default');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('sshd moved to a port bootstrap cannot reach: bootstrap rolls back over the connection it opened before the switch', async () => {
+    const before = lab.current('web1');
+    lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0' } });
+    // Built "on the host" this time (the FAKE nix copies its result there over the pinned ssh).
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--build-on', 'remote');
+    assert.equal(r.code, DEPLOY_ROLLED_BACK_EXIT, r.stderr + r.stdout);
+    assert.match(r.stderr, /copy the closure to the host .*skipped: built on the host/);
+    assert.match(r.stderr, /web1 was rolled back \(by bootstrap\): the host could not be checked over a new connection: /);
+    assert.equal(lab.sshRun('web1', 22, 'readlink -f /run/current-system')?.trim(), before, 'back on port 22 with the old generation');
+  });
+
+  test('a canary that rolls back stops the fleet: the other host is not touched', async () => {
+    lab.writeConfig('web1', { units: { app: 'exit 1' } });
+    lab.writeConfig('web2', { ...GOOD, motd: 'web2 would change' });
+    const web2 = lab.current('web2');
+    const r = await cli('deploy', 'web1', 'web2', '--canary', '1', '--parallel', '2', '--confirm-timeout', '60', '--json');
+    assert.equal(r.code, DEPLOY_ROLLED_BACK_EXIT, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout) as { hosts: Array<{ host: string; status: string; error?: { code: string } }> };
+    assert.deepEqual(doc.hosts.map((h) => [h.host, h.status, h.error?.code]), [['web1', 'rolled-back', 'deploy-check-failed'], ['web2', 'skipped', 'canary-failed']]);
+    assert.equal(lab.current('web2'), web2, 'web2 was not deployed');
+    assert.ok(!existsSync(join(lab.flakeDir, '.bootstrap/state/web2/deploy-journal.jsonl')), 'web2 was not even started');
+  });
+});
