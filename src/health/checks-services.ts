@@ -76,6 +76,8 @@ export function buildCacheChecks(f: HealthFacts, e: HealthExpectations): HealthC
   const want = e.cache ? normalizeSubstituter(e.cache.substituter) : null;
   if (!c.confFound) return [check('cache.substituters', 'cache', want ? 'fail' : 'warn', 'no /etc/nix/nix.conf on the host', 'is this a NixOS system? `nix.settings` writes that file')];
   const out: HealthCheck[] = [];
+  // Nix refuses a nix.conf whose `include` (not `!include`) file is missing (src/libutil/config.cc).
+  if (c.includeMissing.length) out.push(check('cache.nix-conf', 'cache', 'fail', `nix.conf includes ${list(c.includeMissing)}, which does not exist: nix refuses to run`, 'create the file or use `!include` for an optional one (nix.extraOptions)'));
   if (want && !c.substituters.some((s) => normalizeSubstituter(s) === want)) {
     out.push(check('cache.configured', 'cache', 'fail', `${e.cache!.substituter} is not among the host's substituters`, `import ./cache.nix in hosts/${e.host}/default.nix and deploy`));
   }

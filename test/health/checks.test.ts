@@ -152,3 +152,44 @@ test('time and space: unsynchronized clock warns; a full /boot warns, a full / f
   assert.equal(one(cs, 'space.boot').status, 'warn');
   assert.equal(byId(cs, 'space.nix').length, 0, '/nix on the root filesystem is not listed twice');
 });
+
+test('backups across a reboot: the journal\'s record decides; without one the result is unknown (warn), never "succeeded"', () => {
+  const fresh = 'service_ActiveState=inactive\nservice_Result=success\nservice_ExecMainStatus=0\nservice_ExecMainExitTimestamp=\nservice_InvocationID=';
+  const base = replaceLine('service_ActiveState=inactive\nservice_Result=success\nservice_ExecMainStatus=0\nservice_ExecMainExitTimestamp=Tue 2026-12-01 00:02:11 UTC', fresh);
+  let c = one(run(base), 'backups.last-run');
+  assert.equal(c.status, 'warn');
+  assert.match(c.summary, /before the last boot; its result is not in the journal/);
+  const ok = JSON.stringify({ __CURSOR: 's=1', __REALTIME_TIMESTAMP: '1796000000000000', MESSAGE_ID: '7ad2d189f7e94e70a38c781354912448' });
+  c = one(run(base.replace(fresh, `${fresh}\njournal=${ok}`)), 'backups.last-run');
+  assert.equal(c.status, 'ok');
+  assert.match(c.summary, /last run 2026-\d\d-\d\dT[\d:]+Z succeeded \(before the last boot, from the journal\)/);
+  const bad = JSON.stringify({ __REALTIME_TIMESTAMP: '1796000000000000', MESSAGE_ID: 'd9b373ed55a64feb8242e02dbe79a49c', UNIT_RESULT: 'timeout' });
+  c = one(run(base.replace(fresh, `${fresh}\njournal=${bad}`)), 'backups.last-run');
+  assert.equal(c.status, 'fail');
+  assert.match(c.summary, /failed \(timeout; before the last boot/);
+  // A run since this boot: the unit's own result wins over an older journal record.
+  c = one(run(replaceLine('service_ExecMainStatus=0', `service_ExecMainStatus=0\njournal=${bad}`)), 'backups.last-run');
+  assert.equal(c.status, 'ok');
+});
+
+test('a running backup: the empty next elapse is "running now"; an inactive timer still fails', () => {
+  const running = replaceLine('NextElapseUSecRealtime=Wed 2026-12-02 00:00:00 UTC', 'NextElapseUSecRealtime=').replace('service_ActiveState=inactive', 'service_ActiveState=activating');
+  assert.deepEqual(byId(run(running), 'backups.timer').map((c) => c.status), ['ok']);
+  assert.match(one(run(running), 'backups.last-run').summary, /running now/);
+  assert.equal(one(run(running.replace('ActiveState=active\n', 'ActiveState=inactive\n')), 'backups.timer').status, 'fail');
+});
+
+test('nix.conf naming a missing `include` file fails (nix refuses it); a missing `!include` is fine', () => {
+  const c = one(run(replaceLine('conf=1\n', 'conf=1\ninclude_missing=/etc/nix/caches.conf\n')), 'cache.nix-conf');
+  assert.equal(c.status, 'fail');
+  assert.match(c.summary, /\/etc\/nix\/caches\.conf/);
+  assert.equal(byId(run(HEALTHY), 'cache.nix-conf').length, 0);
+});
+
+test('a failed sops-nix activation: the secrets link older than the last activation fails; the same run is ok', () => {
+  const at = (sym: number, cur: number) => replaceLine('efi=1', `efi=1\ncurrent_epoch=${cur}`).replace('symlink=/run/secrets.d/1', `symlink=/run/secrets.d/1\nsymlink_epoch=${sym}`);
+  assert.equal(one(run(at(1796000000, 1796000004)), 'secrets.sops').status, 'ok');
+  const c = one(run(at(1796000000, 1796090000)), 'secrets.sops');
+  assert.equal(c.status, 'fail');
+  assert.match(c.summary, /last activation did not install them/);
+});
