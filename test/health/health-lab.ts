@@ -135,7 +135,10 @@ function writeHostFs(fs: string, s: HealthHostSpec, running: string, gateway: st
   ].join('\n'));
   // The toplevel's boot files (compared for "needs reboot") and nixos-version, which prints the
   // flake's system.configurationRevision (nixpkgs nixos/modules/installer/tools/nixos-version.sh).
-  for (const [f, target] of [['kernel', '/nix/store/k-linux-6.6.63/bzImage'], ['initrd', '/nix/store/i-initrd-linux-6.6.63/initrd'], ['kernel-modules', '/nix/store/m-linux-6.6.63-modules']] as const) symlinkSync(target, join(sys, f));
+  for (const [f, target] of [['kernel', '/nix/store/k-linux-6.6.63/bzImage'], ['initrd', '/nix/store/i-initrd-linux-6.6.63/initrd'], ['kernel-modules', '/nix/store/m-linux-6.6.63-modules']] as const) {
+    symlinkSync(target, join(sys, f));
+    mkdirSync(join(nix, target.slice(5)), { recursive: true });
+  }
   mkdirSync(join(sys, 'sw/bin'), { recursive: true });
   writeExe(join(sys, 'sw/bin/nixos-version'), `#!/bin/sh\ncase "$1" in --configuration-revision) echo ${LAB_REVISION} ;; *) echo "24.11 (Vicuna)" ;; esac\n`);
   symlinkSync(running, join(run, 'current-system'));
