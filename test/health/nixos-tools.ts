@@ -32,7 +32,8 @@ const pf = (s: string) => `printf '%s\\n' '${s.replace(/'/g, `'\\''`)}'`;
  * "-" for an empty cell (systemctl-list-timers.c, table_set_empty_string); `show -p` prints NAME=VALUE,
  * timestamps as format_timestamp and empty when unset (src/shared/bus-print-properties.c). While a
  * timer's oneshot service runs, the service is "activating" and the timer's NextElapseUSecRealtime is
- * empty (src/core/timer.c: timer_enter_running does not compute the next elapse until the run ends).
+ * empty: src/core/timer.c computes the next elapse in timer_enter_waiting, which runs again only when
+ * the triggered unit has finished (as issue 19 observed on real hosts).
  */
 export function systemctlShim(c: ToolCase): string {
   const unit = 'restic-backups-daily';
