@@ -193,3 +193,15 @@ test('a failed sops-nix activation: the secrets link older than the last activat
   assert.equal(c.status, 'fail');
   assert.match(c.summary, /last activation did not install them/);
 });
+
+test('/boot as an automount: the vfat mounted over autofs, else the fstab entry; autofs alone with a non-vfat entry fails', () => {
+  const auto = '/boot systemd-1 autofs rw,relatime,fd=54,pgrp=1,timeout=120,minproto=5,maxproto=5,direct,pipe_ino=13393';
+  const triggered = replaceLine('/boot /dev/vda1 vfat', `${auto}\n/boot /dev/vda1 vfat`);
+  assert.match(one(run(triggered), 'disks.boot').summary, /ESP \(vfat on \/dev\/vda1\)/);
+  const idle = replaceLine('/boot /dev/vda1 vfat rw,relatime,fmask=0077,dmask=0077', auto);
+  assert.equal(one(run(idle), 'disks.boot').status, 'fail', 'no fstab entry to tell what it mounts');
+  const tab = withSection('fstab', ['/dev/disk/by-label/ESP /boot vfat x-systemd.automount,umask=0077 0 2'], idle);
+  assert.equal(one(run(tab), 'disks.boot').status, 'ok');
+  const wrong = withSection('fstab', ['/dev/vda1 /boot ext4 x-systemd.automount 0 2'], idle);
+  assert.equal(one(run(wrong), 'disks.boot').status, 'fail');
+});

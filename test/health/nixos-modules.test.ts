@@ -29,7 +29,7 @@ const KEY = { fingerprint: 'SHA256:abc', pinFile: '.bootstrap/known_hosts' };
 
 describe('health report on hosts built from the real agenix and sops-nix modules', { skip: skip ?? false }, () => {
   const base = mkdtempSync('/var/tmp/nb-nixos-host-');
-  const evaluated = new Map<SecretsModule, { ev: EvaluatedHost; config: Record<string, unknown> }>();
+  const evaluated = new Map<SecretsModule | 'agenix-main-activation', { ev: EvaluatedHost; config: Record<string, unknown> }>();
   let n = 0;
 
   before(() => {
@@ -37,12 +37,16 @@ describe('health report on hosts built from the real agenix and sops-nix modules
       const config = m === 'sops-nix' ? sopsConfig(SOPS_KEY) : agenixConfig({ sysusers: m === 'agenix-main' });
       evaluated.set(m, { ev: evalSecretsModule(m, config), config });
     }
+    // agenix main without sysusers: its `ln -sfT` lines in the activation script, not in a unit.
+    const plain = agenixConfig();
+    evaluated.set('agenix-main-activation', { ev: evalSecretsModule('agenix-main', plain), config: plain });
   });
   after(() => rmSync(base, { recursive: true, force: true }));
 
   /** Build the host, run the real script on it, judge it as `bootstrap status` does. */
-  const report = (m: SecretsModule, over: Partial<HostCase> = {}) => {
-    const { ev, config } = evaluated.get(m)!;
+  const report = (which: SecretsModule | 'agenix-main-activation', over: Partial<HostCase> = {}) => {
+    const m: SecretsModule = which === 'agenix-main-activation' ? 'agenix-main' : which;
+    const { ev, config } = evaluated.get(which)!;
     const root = `${base}/${++n}`;
     const { keyFiles } = buildNixosHost(root, hostCase(m, ev, over), config);
     const facts = parseHealthOutput(runHealthScript(root, keyFiles));
@@ -67,10 +71,11 @@ describe('health report on hosts built from the real agenix and sops-nix modules
     const main = evaluated.get('agenix-main')!.ev;
     assert.match(main.units['agenix-install-secrets']!.script!, /ln -sfT "\/run\/agenix\/db-password" "\/etc\/db-password"/);
     assert.doesNotMatch(main.activate, /decrypting '/, 'with sysusers, agenix leaves the activation script');
+    assert.match(evaluated.get('agenix-main-activation')!.ev.activate, /ln -sfT "\/run\/agenix\.d\/\$_agenix_generation" \/run\/agenix/);
     assert.match(evaluated.get('sops-nix')!.ev.activate, /sops-install-secrets \/nix\/store\/[0-9a-z]{32}-manifest\.json/);
   });
 
-  for (const m of ['sops-nix', 'agenix-0.15.0', 'agenix-main'] as const) {
+  for (const m of ['sops-nix', 'agenix-0.15.0', 'agenix-main', 'agenix-main-activation'] as const) {
     test(`healthy ${m} host: every check ok or n/a`, () => {
       const r = report(m);
       onlyProblems(r.checks, {});
