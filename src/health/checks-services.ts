@@ -9,7 +9,7 @@ import { check, type HealthCheck } from './report.js';
 const list = (xs: readonly string[], n = 3) => xs.slice(0, n).join(', ') + (xs.length > n ? ` and ${xs.length - n} more` : '');
 
 function buildKeyFileChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[] {
-  if (!e.secrets.keyFiles.length) return [check('secrets.key-file', 'secrets', 'n/a', 'bootstrap delivers no key file to this host ([sops] mode is not sops)')];
+  if (!e.secrets.keyFiles.length) return [check('secrets.key-file', 'secrets', 'n/a', e.secrets.mode === 'sops' ? 'bootstrap delivers no age key file: the host keeps its own SSH keys (--copy-host-keys), sops-nix derives its age key from them' : 'bootstrap delivers no key file to this host ([sops] mode is not sops)')];
   return e.secrets.keyFiles.map((path) => {
     const k = f.keyFiles.find((x) => x.path === path);
     if (!k?.present) return check('secrets.key-file', 'secrets', 'fail', `the age key ${path} is missing: sops-nix cannot decrypt`, `put the host's age identity from the secret store back at ${path} (mode 0600), then re-activate: \`/run/current-system/bin/switch-to-configuration switch\``);
