@@ -3,13 +3,13 @@
  * agenix as their activation declares them), the binary caches, and the restic backup timers.
  */
 import type { HealthExpectations } from './expect.js';
-import type { HealthFacts } from './facts.js';
+import type { BackupTimer, HealthFacts } from './facts.js';
 import { check, type HealthCheck } from './report.js';
 
 const list = (xs: readonly string[], n = 3) => xs.slice(0, n).join(', ') + (xs.length > n ? ` and ${xs.length - n} more` : '');
 
 function buildKeyFileChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[] {
-  if (!e.secrets.keyFiles.length) return [check('secrets.key-file', 'secrets', 'n/a', 'bootstrap delivers no key file to this host ([sops] mode is not sops)')];
+  if (!e.secrets.keyFiles.length) return [check('secrets.key-file', 'secrets', 'n/a', e.secrets.mode === 'sops' ? 'bootstrap delivers no age key file: the host keeps its own SSH keys (--copy-host-keys), sops-nix derives its age key from them' : 'bootstrap delivers no key file to this host ([sops] mode is not sops)')];
   return e.secrets.keyFiles.map((path) => {
     const k = f.keyFiles.find((x) => x.path === path);
     if (!k?.present) return check('secrets.key-file', 'secrets', 'fail', `the age key ${path} is missing: sops-nix cannot decrypt`, `put the host's age identity from the secret store back at ${path} (mode 0600), then re-activate: \`/run/current-system/bin/switch-to-configuration switch\``);
@@ -17,6 +17,9 @@ function buildKeyFileChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[
     return check('secrets.key-file', 'secrets', 'ok', `${path} present${k.mode ? `, mode 0${k.mode}` : ''}${k.owner ? `, owner ${k.owner}` : ''}`);
   });
 }
+
+/** Seconds between the sops-nix snippet and the activation's final link that still count as one run. */
+const SOPS_ACTIVATION_SLACK_S = 600;
 
 function buildSopsChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[] {
   if (!f.sops.length) {
@@ -33,6 +36,14 @@ function buildSopsChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[] {
     }
     if (missing.length) {
       return check('secrets.sops', 'secrets', 'fail', `${kind}: ${missing.length} of ${expected.length} missing: ${list(missing)}`, 'decryption failed at activation: `journalctl -b | grep -i sops`; the host key must be a recipient in .sops.yaml (`sops updatekeys`)');
+    }
+    // Every successful sops-install-secrets run relinks symlinkPath, and the activation links
+    // /run/current-system after it; a link older than the last activation means that run failed
+    // and the old generation (old values) stayed.
+    const act = f.system.currentEpoch;
+    if (m.symlinkEpoch !== null && act !== null && act - m.symlinkEpoch > SOPS_ACTIVATION_SLACK_S) {
+      const when = new Date(m.symlinkEpoch * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      return check('secrets.sops', 'secrets', 'fail', `${kind}: the last activation did not install them; ${m.symlinkPath} still holds the generation of ${when}`, 'decryption failed at the last switch, the old values are in use: `journalctl -b | grep -i sops`; check the host age key and `sops updatekeys`, then switch again');
     }
     return check('secrets.sops', 'secrets', 'ok', `${kind}: ${expected.length} present${m.symlinkTarget ? ` (${m.symlinkTarget})` : ''}`);
   });
@@ -65,6 +76,8 @@ export function buildCacheChecks(f: HealthFacts, e: HealthExpectations): HealthC
   const want = e.cache ? normalizeSubstituter(e.cache.substituter) : null;
   if (!c.confFound) return [check('cache.substituters', 'cache', want ? 'fail' : 'warn', 'no /etc/nix/nix.conf on the host', 'is this a NixOS system? `nix.settings` writes that file')];
   const out: HealthCheck[] = [];
+  // Nix refuses a nix.conf whose `include` (not `!include`) file is missing (src/libutil/config.cc).
+  if (c.includeMissing.length) out.push(check('cache.nix-conf', 'cache', 'fail', `nix.conf includes ${list(c.includeMissing)}, which does not exist: nix refuses to run`, 'create the file or use `!include` for an optional one (nix.extraOptions)'));
   if (want && !c.substituters.some((s) => normalizeSubstituter(s) === want)) {
     out.push(check('cache.configured', 'cache', 'fail', `${e.cache!.substituter} is not among the host's substituters`, `import ./cache.nix in hosts/${e.host}/default.nix and deploy`));
   }
@@ -114,13 +127,38 @@ export function buildBackupChecks(f: HealthFacts, e: HealthExpectations): Health
   return timers.flatMap((t) => {
     const name = t.unit.replace(/\.timer$/, '');
     const out: HealthCheck[] = [];
-    if (t.active !== 'active' || t.next === null) {
+    // A oneshot service is "activating" while it runs; systemd clears the timer's next elapse
+    // until the run ends (the timer sits in its "running" state), so no next run is no fault then.
+    const running = t.serviceActive === 'activating' || t.serviceActive === 'active' || t.serviceActive === 'reloading';
+    if (t.active === 'active' && t.next === null && running) out.push(check('backups.timer', 'backups', 'ok', `${t.unit} armed; ${name} is running now (the next run is set when it ends)`));
+    else if (t.active !== 'active' || t.next === null) {
       out.push(check('backups.timer', 'backups', 'fail', `${t.unit} is not armed (${t.active ?? 'unknown'}${t.next === null ? ', no next run' : ''})`, `\`systemctl start ${t.unit}\`; see \`systemctl status ${t.unit}\``));
     } else out.push(check('backups.timer', 'backups', 'ok', `${t.unit} armed, next run ${t.next}`));
-    if (t.last === null && t.serviceExitedAt === null) out.push(check('backups.last-run', 'backups', 'n/a', `${name} has not run yet`));
-    else if (t.serviceResult === 'success' && (t.serviceExitStatus ?? 0) === 0) out.push(check('backups.last-run', 'backups', 'ok', `${name} last run ${t.serviceExitedAt ?? t.last} succeeded`));
-    else if (t.serviceActive === 'activating') out.push(check('backups.last-run', 'backups', 'ok', `${name} is running now`));
-    else out.push(check('backups.last-run', 'backups', 'fail', `${name} last run ${t.serviceExitedAt ?? t.last ?? ''} failed (${t.serviceResult ?? 'unknown'}${t.serviceExitStatus ? `, exit ${t.serviceExitStatus}` : ''})`.replace('  ', ' '), `see why: \`journalctl -u ${name}.service\``));
+    out.push(buildLastRunCheck(t, name, running));
     return out;
   });
+}
+
+const isoOf = (epoch: number | null) => (epoch === null ? '' : ` ${new Date(epoch * 1000).toISOString().replace(/\.\d+Z$/, 'Z')}`);
+
+/**
+ * The last backup's outcome. The service's Result and ExecMainStatus describe a run since this boot
+ * only (a reboot resets them to "success"); for a run before it, the journal's record of PID 1
+ * (unit_log_success / unit_log_failure) is read; without one the result is unknown, never "succeeded".
+ */
+function buildLastRunCheck(t: BackupTimer, name: string, running: boolean): HealthCheck {
+  const hint = `see why: \`journalctl -u ${name}.service\``;
+  if (running) return check('backups.last-run', 'backups', 'ok', `${name} is running now`);
+  if (t.serviceExitedAt !== null) {
+    return t.serviceResult === 'success' && (t.serviceExitStatus ?? 0) === 0
+      ? check('backups.last-run', 'backups', 'ok', `${name} last run ${t.serviceExitedAt} succeeded`)
+      : check('backups.last-run', 'backups', 'fail', `${name} last run ${t.serviceExitedAt} failed (${t.serviceResult ?? 'unknown'}${t.serviceExitStatus ? `, exit ${t.serviceExitStatus}` : ''})`, hint);
+  }
+  if (t.journal) {
+    return t.journal.result === 'success'
+      ? check('backups.last-run', 'backups', 'ok', `${name} last run${isoOf(t.journal.atEpoch)} succeeded (before the last boot, from the journal)`)
+      : check('backups.last-run', 'backups', 'fail', `${name} last run${isoOf(t.journal.atEpoch)} failed (${t.journal.result}; before the last boot, from the journal)`, hint);
+  }
+  if (t.last !== null) return check('backups.last-run', 'backups', 'warn', `${name} last ran ${t.last}, before the last boot; its result is not in the journal`, `keep the journal across reboots (services.journald.storage = "persistent"), or run it now: \`systemctl start ${name}.service\``);
+  return check('backups.last-run', 'backups', 'n/a', `${name} has not run yet`);
 }

@@ -36,26 +36,62 @@ function buildSystemChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[]
 
   const cur = s.currentSystem;
   const gen = s.generation === null ? '' : ` (generation ${s.generation})`;
+  // A specialisation of the default system counts as that system (nixpkgs links each one at
+  // $toplevel/specialisation/NAME; switching to it leaves the profile on the parent).
+  const special = cur === null ? undefined : s.specialisations.find((x) => x.path === cur);
+  const spec = special && s.profileSystem !== null ? { name: special.name, parent: s.profileSystem } : null;
   if (cur === null) {
     out.push(check('system.generation', 'system', 'fail', 'no /run/current-system: this is not a booted NixOS system', `run \`bootstrap rebuild ${e.host}\``));
   } else if (e.builtToplevel === null) {
     out.push(check('system.generation', 'system', 'ok', `runs ${base(cur)}${gen}; the system bootstrap built is not known here (built on the target)`));
   } else if (cur === e.builtToplevel) {
     out.push(check('system.generation', 'system', 'ok', `runs the system bootstrap built${gen}`));
+  } else if (spec && spec.parent === e.builtToplevel) {
+    out.push(check('system.generation', 'system', 'ok', `runs specialisation "${spec.name}" of the system bootstrap built${gen}`));
   } else {
     const msg = `runs ${base(cur)}${gen}, not the built ${base(e.builtToplevel)}`;
     out.push(e.context === 'install'
       ? check('system.generation', 'system', 'fail', msg, 'the installed system is not the one preflight built: check the install log, then `bootstrap rebuild --from preflight`')
       : check('system.generation', 'system', 'warn', `${msg} (deployed since?)`, `expected after a nixos-rebuild; otherwise reinstall with \`bootstrap rebuild ${e.host}\``));
   }
-  if (cur !== null && s.profileSystem !== null && s.profileSystem !== cur) {
+  if (cur !== null && s.profileSystem !== null && s.profileSystem !== cur && !spec) {
     out.push(check('system.profile', 'system', 'warn', `the default boot entry is ${base(s.profileSystem)}, but ${base(cur)} is running`, 'a switch did not finish, or the system was rolled back: `nixos-rebuild switch` or `reboot`'));
   }
+  out.push(buildRebootCheck(f), buildRevisionCheck(f));
   const up = s.bootEpoch !== null && s.nowEpoch !== null ? s.nowEpoch - s.bootEpoch : null;
   const since = s.bootEpoch !== null ? new Date(s.bootEpoch * 1000).toISOString().replace(/\.\d+Z$/, 'Z') : 'unknown';
   const upText = up === null ? '' : up < 3600 ? `, up ${Math.round(up / 60)} min` : up < 172800 ? `, up ${Math.round(up / 3600)} h` : `, up ${Math.round(up / 86400)} d`;
   out.push(check('system.boot', 'system', 'ok', `booted ${since}${upText}, kernel ${s.kernel ?? 'unknown'}`));
   return out;
+}
+
+const BOOT_FILES = [['kernel', 'kernel'], ['initrd', 'initrd'], ['kernelModules', 'kernel-modules']] as const;
+
+/**
+ * Whether the host needs a reboot, as NixOS's auto-upgrade decides it (allowReboot): the booted
+ * system's kernel, initrd or kernel-modules differ from the running configuration's. null when the
+ * host cannot tell (no /run/booted-system). Pure.
+ */
+export function needsReboot(f: HealthFacts): { needed: boolean; differ: string[] } | null {
+  const { booted, current } = f.system.bootFiles;
+  if (booted.kernel === null || current.kernel === null) return null;
+  const differ = BOOT_FILES.filter(([k]) => booted[k] !== current[k]).map(([, name]) => name);
+  return { needed: differ.length > 0, differ };
+}
+
+function buildRebootCheck(f: HealthFacts): HealthCheck {
+  const r = needsReboot(f);
+  if (r === null) return check('system.reboot', 'system', 'n/a', 'cannot tell whether a reboot is due (no /run/booted-system kernel)');
+  return r.needed
+    ? check('system.reboot', 'system', 'warn', `needs a reboot: the running configuration has another ${list(r.differ)} than the booted one`, 'reboot when convenient (`systemctl reboot`); until then the old kernel runs')
+    : check('system.reboot', 'system', 'ok', 'no reboot needed: booted kernel, initrd and modules are current');
+}
+
+function buildRevisionCheck(f: HealthFacts): HealthCheck {
+  const r = f.system.revision;
+  return r === null
+    ? check('system.revision', 'system', 'n/a', 'the flake sets no system.configurationRevision (`nixos-version --configuration-revision`)')
+    : check('system.revision', 'system', 'ok', `runs flake revision ${r}`);
 }
 
 function buildDiskChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[] {
@@ -77,7 +113,12 @@ function buildDiskChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[] {
       : check('disks.root', 'disks', 'ok', `/ is ${root.fstype} on ${root.source} as planned (${L.name})`));
   }
 
-  const boot = at('/boot');
+  // An automount (x-systemd.automount) shows as autofs until first access: judge what it mounts, the
+  // real filesystem stacked on it when triggered, else its fstab entry.
+  const bootAll = mounts.filter((m) => m.target === '/boot');
+  const bootFs = bootAll.filter((m) => m.fstype !== 'autofs').pop();
+  const bootTab = bootAll.length && !bootFs ? f.fstab?.filter((m) => m.target === '/boot' && m.fstype !== 'autofs').pop() : undefined;
+  const boot = bootFs ?? (bootTab ? { ...bootTab, source: `${bootTab.source}, automounted on access` } : bootAll.pop());
   if (f.system.efi === true) {
     out.push(boot?.fstype === 'vfat'
       ? check('disks.boot', 'disks', 'ok', `/boot is the ESP (vfat on ${boot.source})`)
@@ -95,14 +136,16 @@ function buildDiskChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[] {
       : check('disks.mounts', 'disks', 'ok', `${L.mounts.length} planned mount${L.mounts.length > 1 ? 's' : ''} in place: ${list(L.mounts.map((m) => m.mountpoint), 6)}`));
   }
 
-  const swaps = f.swaps;
+  // zram is compressed memory (zramSwap), not the disk swap the plan made: it does not count.
+  const swaps = f.swaps?.filter((x) => !/^\/dev\/zram\d+$/.test(x.name)) ?? null;
+  const zram = f.swaps && f.swaps.length !== swaps?.length ? ' (zram not counted)' : '';
   const active = swaps?.reduce((n, s) => n + (s.sizeBytes ?? 0), 0) ?? 0;
   if (swaps === null) out.push(check('disks.swap', 'disks', 'warn', 'cannot tell whether swap is active (no swapon, no /proc/swaps)'));
   else if (!L || L.swapBytes === null) out.push(check('disks.swap', 'disks', 'n/a', `no swap size in the manifest; ${swaps.length ? `${gib(active)} active` : 'none active'}`));
   else if (L.swapBytes === 0) out.push(check('disks.swap', 'disks', 'n/a', `no swap planned${swaps.length ? `; ${gib(active)} active anyway` : ''}`));
   else out.push(swaps.length
     ? check('disks.swap', 'disks', 'ok', `${gib(active)} of swap active (planned ${gib(L.swapBytes)})`)
-    : check('disks.swap', 'disks', 'fail', `no swap active, planned ${gib(L.swapBytes)}`, 'check swapDevices and `journalctl -b | grep -i swap`'));
+    : check('disks.swap', 'disks', 'fail', `no swap active, planned ${gib(L.swapBytes)}${zram}`, 'check swapDevices and `journalctl -b | grep -i swap`'));
 
   if (L?.encrypted) {
     const onCrypt = root ? /^\/dev\/mapper\//.test(root.source) : false;

@@ -8,7 +8,7 @@ import type { Clock } from '../context.js';
 import { failure, isBootstrapError, messageOf } from '../errors.js';
 import { withSession, type SessionPorts, type SshOptions } from '../ssh/session.js';
 import { formatTarget, type SshTarget } from '../ssh/target.js';
-import { buildHealthChecks } from './checks.js';
+import { buildHealthChecks, needsReboot } from './checks.js';
 import type { HealthExpectations } from './expect.js';
 import type { HealthFacts } from './facts.js';
 import { parseHealthOutput } from './parse.js';
@@ -69,7 +69,8 @@ export async function runHealthReport(ports: SessionPorts & { clock: Clock }, t:
     const { facts, hostKey, declared } = await runCollectFacts(ports, t, opts);
     const checks = [...buildHealthChecks(facts, t.expectations, { fingerprint: hostKey, pinFile: t.pinLabel }), ...declared];
     return {
-      host: t.host, target: formatTarget(t.target), status: worstStatus(checks), collectedAt, seconds: seconds(), hostKey, checks,
+      host: t.host, target: formatTarget(t.target), status: worstStatus(checks), collectedAt, seconds: seconds(), hostKey,
+      needsReboot: needsReboot(facts)?.needed ?? null, revision: facts.system.revision, checks,
       counts: countChecks(checks), ...(opts.includeFacts ? { facts } : {}),
     };
   } catch (e) {

@@ -73,7 +73,9 @@ export function buildLayoutExpectation(m: Manifest['layout']): HealthExpectation
 /** Expectations from the manifest, config and the built toplevel. Pure. */
 export function buildExpectations(host: string, manifest: Manifest, config: LoadedConfig['config'], builtToplevel: string | null, context: HealthContext): HealthExpectations {
   const sops = config.sops;
-  const keyFiles = sops.mode === 'sops' ? [sops.keyPath] : [];
+  // With the target's own keys kept (--copy-host-keys) bootstrap delivers no key.txt: sops-nix derives
+  // the age key from the copied SSH host key (run-install.ts: only separateKeyPath goes in then).
+  const keyFiles = sops.mode === 'sops' && manifest.install?.identity !== 'copy-target-keys' ? [sops.keyPath] : [];
   if (sops.separateKeyPath) keyFiles.push(sops.separateKeyPath);
   const cache = manifest.cache?.enable !== false && manifest.cache?.substituter ? { substituter: manifest.cache.substituter, publicKey: manifest.cache.publicKey ?? null } : null;
   return {

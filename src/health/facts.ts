@@ -18,6 +18,8 @@ export const SopsManifestFacts = z.object({
   symlinkPath: z.string().nullable(),
   /** Where symlinkPath points (/run/secrets.d/N), null when it is not a symlink. */
   symlinkTarget: z.string().nullable(),
+  /** When symlinkPath was last relinked (seconds): sops-install-secrets' last success. */
+  symlinkEpoch: z.number().nullable().default(null),
   /** Existence of every "path" the manifest names, as the host saw it. */
   paths: z.array(FileState),
 });
@@ -47,7 +49,13 @@ export const BackupTimerFacts = z.object({
   serviceResult: z.string().nullable(),
   serviceExitStatus: z.number().nullable(),
   serviceExitedAt: z.string().nullable(),
+  /** The service's InvocationID: empty when it has not run since boot. */
+  serviceInvocation: z.string().nullable().default(null),
+  /** The newest result PID 1 logged for the service (the journal outlives a reboot); null when none. */
+  journal: z.object({ result: z.string(), atEpoch: z.number().nullable() }).nullable().default(null),
 });
+
+const BootFiles = z.object({ kernel: z.string().nullable(), initrd: z.string().nullable(), kernelModules: z.string().nullable() });
 
 export const HealthFactsSchema = z.object({
   /** The output reached its end marker (a dropped connection leaves it false). */
@@ -67,8 +75,18 @@ export const HealthFactsSchema = z.object({
     generation: z.number().nullable(),
     profileSystem: z.string().nullable(),
     efi: z.boolean().nullable(),
+    /** When /run/current-system was last linked (the last activation), seconds. */
+    currentEpoch: z.number().nullable().default(null),
+    /** kernel, initrd, kernel-modules of /run/booted-system and /run/current-system (resolved). */
+    bootFiles: z.object({ booted: BootFiles, current: BootFiles }).default({ booted: { kernel: null, initrd: null, kernelModules: null }, current: { kernel: null, initrd: null, kernelModules: null } }),
+    /** The default system's specialisations (name, resolved toplevel). */
+    specialisations: z.array(z.object({ name: z.string(), path: z.string() })).default([]),
+    /** system.configurationRevision of the running system; null when the flake sets none. */
+    revision: z.string().nullable().default(null),
   }),
   mounts: z.array(Mount).nullable(),
+  /** /etc/fstab entries (what an automount mounts on access); null when unreadable. */
+  fstab: z.array(Mount).nullable().default(null),
   swaps: z.array(Swap).nullable(),
   cryptDevices: z.array(z.string()),
   space: z.array(Space).nullable(),
@@ -83,6 +101,8 @@ export const HealthFactsSchema = z.object({
     substituters: z.array(z.string()),
     trustedPublicKeys: z.array(z.string()),
     netrc: FileState.nullable(),
+    /** `include` files nix.conf names that are missing (Nix refuses to start then). */
+    includeMissing: z.array(z.string()).default([]),
     /** null when curl is missing on the host. */
     probes: z.array(SubstituterProbe).nullable(),
   }),

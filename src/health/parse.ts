@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { clean, parseKeyValues, parseRecords, splitMarkedOutput, toInt, type ProbeSections } from '../probe/parse-sections.js';
-import { HealthFactsSchema, type HealthFacts, type SopsManifest } from './facts.js';
+import { HealthFactsSchema, type BackupTimer, type HealthFacts, type SopsManifest } from './facts.js';
 
 
 export type HealthSections = ProbeSections;
@@ -28,6 +28,14 @@ function fileState(v: string | undefined): { path: string; present: boolean } | 
   return m ? { present: m[1] === '1', path: m[2]! } : null;
 }
 
+function parseBootFiles(lines: string[], which: 'booted' | 'current') {
+  const get = (f: string) => {
+    const hit = lines.filter((l) => l.startsWith(`bootfile=${which} ${f} `)).pop();
+    return hit ? clean(hit.slice(`bootfile=${which} ${f} `.length)) : null;
+  };
+  return { kernel: get('kernel'), initrd: get('initrd'), kernelModules: get('kernel-modules') };
+}
+
 function parseSystem(lines: string[], diags: string[]): HealthFacts['system'] {
   const kv = parseKeyValues(lines);
   const link = clean(kv.profile_link);
@@ -45,6 +53,13 @@ function parseSystem(lines: string[], diags: string[]): HealthFacts['system'] {
     generation: gen ? Number(gen[1]) : null,
     profileSystem: clean(kv.profile),
     efi: kv.efi === '1' ? true : kv.efi === '0' ? false : null,
+    currentEpoch: toInt(kv.current_epoch),
+    bootFiles: { booted: parseBootFiles(lines, 'booted'), current: parseBootFiles(lines, 'current') },
+    specialisations: lines.filter((l) => l.startsWith('specialisation=')).flatMap((l) => {
+      const m = /^specialisation=(\S+) (\/\S+)$/.exec(l.trim());
+      return m ? [{ name: m[1]!, path: m[2]! }] : [];
+    }),
+    revision: clean(kv.revision),
   };
 }
 
@@ -57,6 +72,16 @@ function parseMounts(lines: string[] | undefined): HealthFacts['mounts'] {
     if (f.length < 4) return [];
     const [target, source] = format === 'proc' ? [f[1]!, f[0]!] : [f[0]!, f[1]!];
     return [{ target: unescapeMountField(target), source: unescapeMountField(source), fstype: f[2]!, options: f[3]!.split(',') }];
+  });
+}
+
+/** /etc/fstab: device, mountpoint, type, options (fstab(5); blanks in fields are octal escapes). */
+function parseFstab(lines: string[] | undefined): HealthFacts['fstab'] {
+  if (!lines) return null;
+  return lines.flatMap((l) => {
+    const f = l.trim().split(/\s+/);
+    if (f.length < 4 || f[0]!.startsWith('#')) return [];
+    return [{ target: unescapeMountField(f[1]!), source: unescapeMountField(f[0]!), fstype: f[2]!, options: f[3]!.split(',') }];
   });
 }
 
@@ -110,6 +135,7 @@ function parseSops(lines: string[] | undefined): SopsManifest[] {
       secrets,
       symlinkPath,
       symlinkTarget: clean(r.values.symlink),
+      symlinkEpoch: toInt(r.values.symlink_epoch),
       paths: r.all.filter(([k]) => k === 'path').map(([, v]) => fileState(v)).filter((x) => x !== null),
     };
   });
@@ -146,6 +172,7 @@ function parseCache(lines: string[] | undefined, diags: string[]): HealthFacts['
     substituters: words('substituters'),
     trustedPublicKeys: words('trusted-public-keys'),
     netrc: fileState(kv.netrc),
+    includeMissing: top.filter((l) => l.startsWith('include_missing=')).map((l) => l.slice(16).trim()).filter(Boolean),
     probes: !confFound || missingTool(diags, 'cache', 'curl') ? null : parseRecords(all).map((r) => ({
       url: r.name,
       skipped: r.values.skipped !== undefined,
@@ -154,6 +181,21 @@ function parseCache(lines: string[] | undefined, diags: string[]): HealthFacts['
       storeDir: clean(r.values.store_dir),
     })),
   };
+}
+
+const JournalEntry = z.looseObject({ MESSAGE_ID: z.string(), UNIT_RESULT: z.string().optional(), __REALTIME_TIMESTAMP: z.string().optional() });
+const UNIT_SUCCESS = '7ad2d189f7e94e70a38c781354912448';
+
+/** One `journalctl -o json` line (systemd's JSON export: every value a string) → the run's result. */
+export function parseJournalResult(v: string | undefined): BackupTimer['journal'] {
+  if (!v) return null;
+  try {
+    const j = JournalEntry.parse(JSON.parse(v));
+    const us = j.__REALTIME_TIMESTAMP && /^\d+$/.test(j.__REALTIME_TIMESTAMP) ? Math.floor(Number(j.__REALTIME_TIMESTAMP) / 1e6) : null;
+    return { result: j.MESSAGE_ID === UNIT_SUCCESS ? 'success' : j.UNIT_RESULT ?? 'failed', atEpoch: us };
+  } catch {
+    return null;
+  }
 }
 
 function parseBackups(lines: string[] | undefined, diags: string[]): HealthFacts['backups'] {
@@ -171,6 +213,8 @@ function parseBackups(lines: string[] | undefined, diags: string[]): HealthFacts
     serviceResult: clean(r.values.service_Result),
     serviceExitStatus: toInt(r.values.service_ExecMainStatus),
     serviceExitedAt: na(r.values.service_ExecMainExitTimestamp),
+    serviceInvocation: clean(r.values.service_InvocationID),
+    journal: parseJournalResult(r.values.journal),
   }));
 }
 
@@ -194,6 +238,7 @@ export function parseHealthOutput(stdout: string): HealthFacts {
     complete: s.complete,
     system: parseSystem(sec('system') ?? [], s.diagnostics),
     mounts: parseMounts(sec('mounts')),
+    fstab: parseFstab(sec('fstab')),
     swaps: parseSwaps(sec('swaps')),
     cryptDevices: (sec('crypt') ?? []).filter((l) => l.startsWith('crypt=')).map((l) => l.slice(6).trim()),
     space: parseSpace(sec('space'), s.diagnostics),

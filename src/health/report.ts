@@ -35,6 +35,10 @@ export const HealthReportSchema = z.object({
   seconds: z.number(),
   /** The host key the pinned connection saw (absent when the host was not reached). */
   hostKey: z.string().optional(),
+  /** Booted kernel, initrd or modules differ from the running configuration's (null: cannot tell). */
+  needsReboot: z.boolean().nullable().optional(),
+  /** The running system's system.configurationRevision (null: the flake sets none). */
+  revision: z.string().nullable().optional(),
   checks: z.array(HealthCheckSchema),
   counts: z.object({ ok: z.number(), warn: z.number(), fail: z.number(), na: z.number() }),
   /** Why the host could not be checked at all (unreachable, host key changed, no manifest, …). */

@@ -46,6 +46,26 @@ if [ -L /nix/var/nix/profiles/system ]; then
   printf 'profile=%s\n' "$(readlink -f /nix/var/nix/profiles/system 2>/dev/null)"
 fi
 if [ -d /sys/firmware/efi ]; then echo 'efi=1'; else echo 'efi=0'; fi
+# When the last activation ran: it ends by linking /run/current-system (nixpkgs
+# nixos/modules/system/activation/activation-script.nix), so the link's own mtime is that moment.
+[ -L /run/current-system ] && has stat && printf 'current_epoch=%s\n' "$(stat -c %Y /run/current-system 2>/dev/null)"
+# Needs reboot: NixOS's auto-upgrade (nixos/modules/tasks/auto-upgrade.nix, allowReboot) reboots when
+# the booted system's initrd, kernel or kernel-modules differ from the new one's.
+for _s in booted current; do
+  for _f in kernel initrd kernel-modules; do
+    [ -e "/run/$_s-system/$_f" ] && printf 'bootfile=%s %s %s\n' "$_s" "$_f" "$(readlink -f "/run/$_s-system/$_f" 2>/dev/null)"
+  done
+done
+# Specialisations of the default system: nixpkgs' top-level.nix links each at
+# $toplevel/specialisation/NAME; switching to one makes it /run/current-system, the profile stays.
+for _d in /nix/var/nix/profiles/system/specialisation/*; do
+  [ -e "$_d" ] && printf 'specialisation=%s %s\n' "${_d##*/}" "$(readlink -f "$_d" 2>/dev/null)"
+done
+# system.configurationRevision: nixos-version (nixos/modules/installer/tools/nixos-version.sh) prints
+# it for --configuration-revision, and exits 1 "configuration revision is unknown" when unset.
+if [ -x /run/current-system/sw/bin/nixos-version ]; then
+  _rev=$(/run/current-system/sw/bin/nixos-version --configuration-revision 2>/dev/null) && printf 'revision=%s\n' "$_rev"
+fi
 
 section mounts
 # findmnt's raw output escapes blanks as \x20; /proc/self/mounts is the fallback (octal escapes).
@@ -60,15 +80,22 @@ else
 fi
 
 section swaps
-if has swapon; then
+# util-linux swapon --show; busybox's swapon has no --show (it prints its usage, exit 1): then the
+# kernel's own table, /proc/swaps (mm/swapfile.c swap_show: Filename Type Size(KiB) Used Priority).
+if has swapon && _sw=$(swapon --show=NAME,TYPE,SIZE --noheadings --bytes --raw 2>/dev/null); then
   echo 'format=swapon'
-  swapon --show=NAME,TYPE,SIZE --noheadings --bytes --raw 2>/dev/null
+  [ -n "$_sw" ] && printf '%s\n' "$_sw"
 elif [ -r /proc/swaps ]; then
   echo 'format=proc'
   sed 1d /proc/swaps 2>/dev/null
 else
   missing swapon
 fi
+
+section fstab
+# What an automount (x-systemd.automount) mounts on first access: findmnt shows only "autofs" until
+# then. NixOS writes fileSystems to /etc/fstab (device, mountpoint, type, options).
+[ -r /etc/fstab ] && grep -v '^[[:space:]]*\(#\|$\)' /etc/fstab 2>/dev/null
 
 section crypt
 if has lsblk; then
@@ -132,6 +159,9 @@ if [ -n "$_acts" ]; then
       done
       _s=$(grep -o '"symlinkPath":"[^"]*"' "$_m" 2>/dev/null | sed 's/^"symlinkPath":"//; s/"$//')
       [ -n "$_s" ] && [ -L "$_s" ] && printf 'symlink=%s\n' "$(readlink "$_s" 2>/dev/null)"
+      # sops-install-secrets relinks symlinkPath (atomicSymlink) on every successful run and on no
+      # failed one (main.go installSecrets: decrypt first, link last): the link's mtime is its last success.
+      [ -n "$_s" ] && [ -L "$_s" ] && has stat && printf 'symlink_epoch=%s\n' "$(stat -c %Y "$_s" 2>/dev/null)"
     else
       echo 'json='
     fi
@@ -139,9 +169,10 @@ if [ -n "$_acts" ]; then
 fi
 
 section agenix
-# agenix: its install script (in the activation script, or the agenix-install-secrets unit with
-# sysusers) sets _truePath and prints "decrypting 'SRC' to '$_truePath'..." per secret, then links
-# non-default paths with `ln -sfT "SECRETSDIR/NAME" "PATH"`; SECRETSDIR links to the generation.
+# agenix (modules/age.nix): its install script (in the activation script, or the agenix-install-secrets
+# unit with sysusers) sets _truePath and prints "decrypting 'SRC' to '$_truePath'..." per secret, then
+# links a path other than SECRETSDIR/NAME with `[ "PATH" != "SECRETSDIR/NAME" ] && ln -sfn|-sfT
+# "SECRETSDIR/NAME" "PATH"` (0.15.0 uses -sfn, main -sfT); SECRETSDIR links to the generation.
 _ag=
 if [ -r /run/current-system/activate ] && grep -q "decrypting '" /run/current-system/activate 2>/dev/null; then
   _ag=/run/current-system/activate
@@ -150,7 +181,7 @@ elif [ -r /etc/systemd/system/agenix-install-secrets.service ]; then
 fi
 if [ -n "$_ag" ] && [ -r "$_ag" ]; then
   printf 'script=%s\n' "$_ag"
-  _dir=$(sed -n 's/^[[:space:]]*ln -sfT "[^"]*\/\$_agenix_generation" \([^ ]*\)[[:space:]]*$/\1/p' "$_ag" 2>/dev/null | head -n 1)
+  _dir=$(sed -n 's/^[[:space:]]*ln -sf[nT] "[^"]*\/\$_agenix_generation" \([^ ]*\)[[:space:]]*$/\1/p' "$_ag" 2>/dev/null | head -n 1)
   _dir=${_dir#\"}; _dir=${_dir%\"}
   _gen=
   if [ -n "$_dir" ]; then
@@ -159,7 +190,7 @@ if [ -n "$_ag" ] && [ -r "$_ag" ]; then
   fi
   sed -n -e 's/^[[:space:]]*_truePath="\(.*\)"[[:space:]]*$/T \1/p' \
     -e "s/^[[:space:]]*echo \"decrypting '\\([^']*\\)' to .*/D \\1/p" \
-    -e 's/^.*\] && ln -sfT "[^"]*" "\([^"]*\)"[[:space:]]*$/L \1/p' "$_ag" 2>/dev/null |
+    -e '/\[ "\([^"]*\)" != "\1" \] && ln/d' -e 's/^.*\] && ln -sf[nT] "[^"]*" "\([^"]*\)"[[:space:]]*$/L \1/p' "$_ag" 2>/dev/null |
     sed "s/\\\$_agenix_generation/${_gen:-0}/g" | while read -r _kind _v; do
       case "$_kind" in
         T|L) printf '%s=%s %s\n' "$_kind" "$(present "$_v")" "$_v" ;;
@@ -170,16 +201,40 @@ fi
 
 section cache
 _conf=/etc/nix/nix.conf
+# nix.conf with its includes in place: Nix (src/libutil/config.cc, applyConfig) reads `include PATH`
+# and `!include PATH` (the latter silent when missing) relative to the including file's directory.
+# A subshell per file keeps the recursion's variables apart; 8 levels stop a loop.
+nixconf() (
+  [ "$2" -gt 8 ] && exit 0
+  _d=$(dirname "$1")
+  while IFS= read -r _l || [ -n "$_l" ]; do
+    set -f
+    # shellcheck disable=SC2086
+    set -- "$1" "$2" $_l
+    set +f
+    case "$3" in
+      include|'!include')
+        if [ $# -eq 4 ]; then
+          case "$4" in /*) _i=$4 ;; *) _i=$_d/$4 ;; esac
+          if [ -r "$_i" ]; then nixconf "$_i" $(($2 + 1)); elif [ "$3" = include ]; then printf '!include-missing %s\n' "$_i"; fi
+          continue
+        fi ;;
+    esac
+    printf '%s\n' "$_l"
+  done <"$1"
+)
 if [ -r "$_conf" ]; then
   echo 'conf=1'
+  _text=$(nixconf "$_conf" 0 2>/dev/null)
+  printf '%s\n' "$_text" | sed -n 's/^!include-missing \(.*\)$/include_missing=\1/p'
   for _key in substituters trusted-public-keys netrc-file; do
-    sed -n "s/^[[:space:]]*\\(extra-\\)\\{0,1\\}$_key[[:space:]]*=[[:space:]]*\\(.*\\)\$/$_key=\\2/p" "$_conf" 2>/dev/null
+    printf '%s\n' "$_text" | sed -n "s/^[[:space:]]*\\(extra-\\)\\{0,1\\}$_key[[:space:]]*=[[:space:]]*\\(.*\\)\$/$_key=\\2/p"
   done
-  _netrc=$(sed -n 's/^[[:space:]]*netrc-file[[:space:]]*=[[:space:]]*\([^ ]*\).*$/\1/p' "$_conf" 2>/dev/null | tail -n 1)
+  _netrc=$(printf '%s\n' "$_text" | sed -n 's/^[[:space:]]*netrc-file[[:space:]]*=[[:space:]]*\([^ ]*\).*$/\1/p' | tail -n 1)
   [ -n "$_netrc" ] || _netrc=/etc/nix/netrc
   printf 'netrc=%s %s\n' "$(present "$_netrc")" "$_netrc"
   if has curl; then
-    _subs=$(sed -n 's/^[[:space:]]*\(extra-\)\{0,1\}substituters[[:space:]]*=[[:space:]]*\(.*\)$/\2/p' "$_conf" 2>/dev/null)
+    _subs=$(printf '%s\n' "$_text" | sed -n 's/^[[:space:]]*\(extra-\)\{0,1\}substituters[[:space:]]*=[[:space:]]*\(.*\)$/\2/p')
     for _u in $_subs; do
       printf -- '- %s\n' "$_u"
       case "$_u" in
@@ -206,7 +261,17 @@ if has systemctl; then
   systemctl list-timers --all --plain --no-legend --no-pager 'restic-backups-*' 2>/dev/null | grep -o 'restic-backups-[^ ]*\.timer' | sort -u | while read -r _t; do
     printf -- '- %s\n' "$_t"
     systemctl show -p ActiveState -p NextElapseUSecRealtime -p LastTriggerUSec "$_t" 2>/dev/null
-    systemctl show -p ActiveState -p Result -p ExecMainStatus -p ExecMainExitTimestamp "${_t%.timer}.service" 2>/dev/null | sed 's/^/service_/'
+    systemctl show -p ActiveState -p Result -p ExecMainStatus -p ExecMainExitTimestamp -p InvocationID "${_t%.timer}.service" 2>/dev/null | sed 's/^/service_/'
+    # A reboot resets the service's Result (a fresh unit says "success"); only the timer's
+    # LastTriggerUSec survives (Persistent=true stamp). The journal keeps the outcome: PID 1 logs
+    # "Deactivated successfully." (MESSAGE_ID 7ad2d189…, SD_MESSAGE_UNIT_SUCCESS) or "Failed with result
+    # 'R'." (d9b373ed…, SD_MESSAGE_UNIT_FAILURE_RESULT, field UNIT_RESULT) per run: systemd
+    # src/systemd/sd-messages.h, src/core/unit.c unit_log_success / unit_log_failure.
+    if has journalctl; then
+      journalctl -q --no-pager -o json -n 1 --output-fields=MESSAGE_ID,UNIT_RESULT \
+        "UNIT=${_t%.timer}.service" MESSAGE_ID=7ad2d189f7e94e70a38c781354912448 MESSAGE_ID=d9b373ed55a64feb8242e02dbe79a49c 2>/dev/null |
+        sed -n '$s/^/journal=/p'
+    fi
   done
 else
   missing systemctl

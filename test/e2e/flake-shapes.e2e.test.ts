@@ -233,6 +233,14 @@ describe('flake shapes end to end (issue 11: the real nixos-anywhere.sh, namespa
       assert.equal(roundTrip(hostRecipient, onTarget(t, SOPS_KEY), p), p);
       assert.ok(assertNoLeaks(f) > 0);
       assert.ok(assertNoLeaksOf(f, [readFileSync(onTarget(t, SOPS_KEY), 'utf8')]) > 0);
+
+      // Broken on purpose: the installed host loses its age key. `status` fails that one check, with its fix.
+      rmSync(join(t.dir.varLib, SOPS_KEY.replace('/var/lib/', '')));
+      const st = await f.cli(['status', 'db1', '-i', t.clientKeyPath, '--json']);
+      assert.equal(st.code, 1, st.stderr);
+      const checks = (JSON.parse(st.stdout) as { hosts: Array<{ checks: Array<{ id: string; status: string; hint?: string }> }> }).hosts[0]!.checks;
+      assert.deepEqual(checks.filter((c) => c.status === 'fail' || c.status === 'warn').map((c) => [c.id, c.status]), [['secrets.key-file', 'fail']]);
+      assert.match(checks.find((c) => c.id === 'secrets.key-file')!.hint!, /put the host's age identity from the secret store back at \/var\/lib\/sops-nix\/key\.txt/);
     } finally {
       await f.close();
     }

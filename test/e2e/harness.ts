@@ -99,13 +99,31 @@ export async function makeFlake(lab: InstallerLab): Promise<Flake> {
 }
 
 /**
- * An install that went through. The lab's "installed system" is its Debian target with shims, not
- * NixOS, so the health report that ends every install fails its system checks: exit 3 (installed,
- * health failing), and the failures name exactly that.
+ * An install that went through and ends healthy: the lab's installed host looks like NixOS to the
+ * report (test/helpers/installed-nixos.ts), so the health report that ends every install passes:
+ * exit 0, and with --json its `health.status` is ok (no check fails or warns).
  */
 export function assertInstalled(r: CliResult): void {
+  let health: { status: string; checks: Array<{ id: string; status: string; summary: string }> } | undefined;
+  try {
+    health = (JSON.parse(r.stdout) as { health?: typeof health }).health;
+  } catch {
+    health = undefined; // text output: the exit code says it
+  }
+  const problems = health?.checks.filter((c) => c.status === 'fail' || c.status === 'warn').map((c) => `${c.id} ${c.status}: ${c.summary}`) ?? [];
+  assert.equal(r.code, 0, `${problems.join('\n')}\n${r.stderr}`);
+  if (health) assert.equal(health.status, 'ok', problems.join('\n'));
+}
+
+/**
+ * An install that went through onto a host broken on purpose: exit 3 (installed, health failing), and
+ * the report (--json) fails exactly the one check `id`, whose hint matches `hint`.
+ */
+export function assertInstalledFailing(r: CliResult, id: string, hint: RegExp): void {
   assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stdout, /not NixOS|not a booted NixOS system/, 'the health failures are the lab target not being NixOS');
+  const health = (JSON.parse(r.stdout) as { health: { checks: Array<{ id: string; status: string; hint?: string }> } }).health;
+  assert.deepEqual(health.checks.filter((c) => c.status === 'fail').map((c) => c.id), [id]);
+  assert.match(health.checks.find((c) => c.id === id)!.hint ?? '', hint);
 }
 
 /** Every file under dir (recursively), as text, for leak scans. */

@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { answersToml, assertInstalled, assertNoLeaks, assertNoSecretFilesLeft, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
+import { answersToml, assertInstalled, assertInstalledFailing, assertNoLeaks, assertNoSecretFilesLeft, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -212,8 +212,10 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
 
       writeFileSync(join(f.dir, 'bootstrap.toml'), base + '\n[sops]\nseparateKeyPath = "/var/lib/sops-nix/admin-key.txt"\n');
       writeFileSync(join(f.dir, 'b.toml'), answersToml(t2, 'sep1'));
-      const r2 = await f.cli(['new-host', '--answers', join(f.dir, 'b.toml')]);
-      assertInstalled(r2);
+      // Broken on purpose: the installed system boots with a failed unit. Installed, health failing (3).
+      writeFileSync(join(t2.dir.tmp, 'nb-lab-failed-unit'), '');
+      const r2 = await f.cli(['new-host', '--answers', join(f.dir, 'b.toml'), '--json']);
+      assertInstalledFailing(r2, 'system.failed-units', /journalctl -b -u nb-lab-broken\.service/);
       const files2 = mnt(t2);
       assert.equal(files2.get('/mnt/var/lib/sops-nix/key.txt'), '600');
       assert.equal(files2.get('/mnt/var/lib/sops-nix/admin-key.txt'), '600');

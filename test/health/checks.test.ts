@@ -152,3 +152,56 @@ test('time and space: unsynchronized clock warns; a full /boot warns, a full / f
   assert.equal(one(cs, 'space.boot').status, 'warn');
   assert.equal(byId(cs, 'space.nix').length, 0, '/nix on the root filesystem is not listed twice');
 });
+
+test('backups across a reboot: the journal\'s record decides; without one the result is unknown (warn), never "succeeded"', () => {
+  const fresh = 'service_ActiveState=inactive\nservice_Result=success\nservice_ExecMainStatus=0\nservice_ExecMainExitTimestamp=\nservice_InvocationID=';
+  const base = replaceLine('service_ActiveState=inactive\nservice_Result=success\nservice_ExecMainStatus=0\nservice_ExecMainExitTimestamp=Tue 2026-12-01 00:02:11 UTC', fresh);
+  let c = one(run(base), 'backups.last-run');
+  assert.equal(c.status, 'warn');
+  assert.match(c.summary, /before the last boot; its result is not in the journal/);
+  const ok = JSON.stringify({ __CURSOR: 's=1', __REALTIME_TIMESTAMP: '1796000000000000', MESSAGE_ID: '7ad2d189f7e94e70a38c781354912448' });
+  c = one(run(base.replace(fresh, `${fresh}\njournal=${ok}`)), 'backups.last-run');
+  assert.equal(c.status, 'ok');
+  assert.match(c.summary, /last run 2026-\d\d-\d\dT[\d:]+Z succeeded \(before the last boot, from the journal\)/);
+  const bad = JSON.stringify({ __REALTIME_TIMESTAMP: '1796000000000000', MESSAGE_ID: 'd9b373ed55a64feb8242e02dbe79a49c', UNIT_RESULT: 'timeout' });
+  c = one(run(base.replace(fresh, `${fresh}\njournal=${bad}`)), 'backups.last-run');
+  assert.equal(c.status, 'fail');
+  assert.match(c.summary, /failed \(timeout; before the last boot/);
+  // A run since this boot: the unit's own result wins over an older journal record.
+  c = one(run(replaceLine('service_ExecMainStatus=0', `service_ExecMainStatus=0\njournal=${bad}`)), 'backups.last-run');
+  assert.equal(c.status, 'ok');
+});
+
+test('a running backup: the empty next elapse is "running now"; an inactive timer still fails', () => {
+  const running = replaceLine('NextElapseUSecRealtime=Wed 2026-12-02 00:00:00 UTC', 'NextElapseUSecRealtime=').replace('service_ActiveState=inactive', 'service_ActiveState=activating');
+  assert.deepEqual(byId(run(running), 'backups.timer').map((c) => c.status), ['ok']);
+  assert.match(one(run(running), 'backups.last-run').summary, /running now/);
+  assert.equal(one(run(running.replace('ActiveState=active\n', 'ActiveState=inactive\n')), 'backups.timer').status, 'fail');
+});
+
+test('nix.conf naming a missing `include` file fails (nix refuses it); a missing `!include` is fine', () => {
+  const c = one(run(replaceLine('conf=1\n', 'conf=1\ninclude_missing=/etc/nix/caches.conf\n')), 'cache.nix-conf');
+  assert.equal(c.status, 'fail');
+  assert.match(c.summary, /\/etc\/nix\/caches\.conf/);
+  assert.equal(byId(run(HEALTHY), 'cache.nix-conf').length, 0);
+});
+
+test('a failed sops-nix activation: the secrets link older than the last activation fails; the same run is ok', () => {
+  const at = (sym: number, cur: number) => replaceLine('efi=1', `efi=1\ncurrent_epoch=${cur}`).replace('symlink=/run/secrets.d/1', `symlink=/run/secrets.d/1\nsymlink_epoch=${sym}`);
+  assert.equal(one(run(at(1796000000, 1796000004)), 'secrets.sops').status, 'ok');
+  const c = one(run(at(1796000000, 1796090000)), 'secrets.sops');
+  assert.equal(c.status, 'fail');
+  assert.match(c.summary, /last activation did not install them/);
+});
+
+test('/boot as an automount: the vfat mounted over autofs, else the fstab entry; autofs alone with a non-vfat entry fails', () => {
+  const auto = '/boot systemd-1 autofs rw,relatime,fd=54,pgrp=1,timeout=120,minproto=5,maxproto=5,direct,pipe_ino=13393';
+  const triggered = replaceLine('/boot /dev/vda1 vfat', `${auto}\n/boot /dev/vda1 vfat`);
+  assert.match(one(run(triggered), 'disks.boot').summary, /ESP \(vfat on \/dev\/vda1\)/);
+  const idle = replaceLine('/boot /dev/vda1 vfat rw,relatime,fmask=0077,dmask=0077', auto);
+  assert.equal(one(run(idle), 'disks.boot').status, 'fail', 'no fstab entry to tell what it mounts');
+  const tab = withSection('fstab', ['/dev/disk/by-label/ESP /boot vfat x-systemd.automount,umask=0077 0 2'], idle);
+  assert.equal(one(run(tab), 'disks.boot').status, 'ok');
+  const wrong = withSection('fstab', ['/dev/vda1 /boot ext4 x-systemd.automount 0 2'], idle);
+  assert.equal(one(run(wrong), 'disks.boot').status, 'fail');
+});

@@ -21,6 +21,8 @@ import { createNetnsLab, type NetnsHost, type NetnsLab } from '../helpers/netns.
 export const KEY_PATH = '/run/sops-nix/key.txt';
 export const CACHE_KEY = 'main:Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE=';
 const NETRC_TOKEN = 'lab-pull-token';
+/** The system.configurationRevision every lab host's system carries. */
+export const LAB_REVISION = '0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6';
 
 export interface LabCache {
   url: string;
@@ -131,6 +133,14 @@ function writeHostFs(fs: string, s: HealthHostSpec, running: string, gateway: st
     'ln -sfT "/run/agenix.d/$_agenix_generation" /run/agenix',
     '',
   ].join('\n'));
+  // The toplevel's boot files (compared for "needs reboot") and nixos-version, which prints the
+  // flake's system.configurationRevision (nixpkgs nixos/modules/installer/tools/nixos-version.sh).
+  for (const [f, target] of [['kernel', '/nix/store/k-linux-6.6.63/bzImage'], ['initrd', '/nix/store/i-initrd-linux-6.6.63/initrd'], ['kernel-modules', '/nix/store/m-linux-6.6.63-modules']] as const) {
+    symlinkSync(target, join(sys, f));
+    mkdirSync(join(nix, target.slice(5)), { recursive: true });
+  }
+  mkdirSync(join(sys, 'sw/bin'), { recursive: true });
+  writeExe(join(sys, 'sw/bin/nixos-version'), `#!/bin/sh\ncase "$1" in --configuration-revision) echo ${LAB_REVISION} ;; *) echo "24.11 (Vicuna)" ;; esac\n`);
   symlinkSync(running, join(run, 'current-system'));
   symlinkSync(running, join(run, 'booted-system'));
   mkdirSync(join(nix, 'var/nix/profiles'), { recursive: true });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { runCli, REPO_ROOT } from '../helpers/cli.js';
 import { spawn } from 'node:child_process';
-import { createHealthLab, type HealthLab, type HealthHost, type LabCache } from './health-lab.js';
+import { createHealthLab, LAB_REVISION, type HealthLab, type HealthHost, type LabCache } from './health-lab.js';
 import type { HealthReport } from '../../src/health/report.js';
 import { captureCtx } from '../storage/capture.js';
 import { createPrompter } from '../../src/ports/prompter.js';
@@ -86,6 +86,9 @@ describe('bootstrap status (namespace hosts)', { skip: skip ?? false }, () => {
     const failing = (h: string) => by[h]!.checks.filter((c) => c.status === 'fail').map((c) => c.id);
     const warning = (h: string) => by[h]!.checks.filter((c) => c.status === 'warn').map((c) => c.id);
     assert.equal(by.healthy!.status, 'ok');
+    // status --json carries needsReboot and the running flake revision.
+    assert.equal(by.healthy!.needsReboot, false);
+    assert.equal(by.healthy!.revision, LAB_REVISION);
     assert.deepEqual(failing('failedunit'), ['system.failed-units']);
     assert.deepEqual(failing('nosecrets'), ['secrets.sops']);
     assert.match(by.nosecrets!.checks.find((c) => c.id === 'secrets.sops')!.summary, /1 of 2 missing: \/run\/secrets\/restic-password/);

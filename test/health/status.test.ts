@@ -45,6 +45,8 @@ test('layout expectations: btrfs subvolumes with their mountpoints, data-disk, m
   assert.equal(buildLayoutExpectation({ name: 'no-such-layout' }), null);
   assert.deepEqual(expectFor().secrets, { mode: 'sops', keyFiles: ['/var/lib/sops-nix/key.txt'] });
   assert.equal(expectFor({ backup: { enable: false } }).backupConfigured, false);
+  // --copy-host-keys: no key.txt is delivered (the age key comes from the copied host key).
+  assert.deepEqual(expectFor({ install: { identity: 'copy-target-keys' } }).secrets.keyFiles, []);
 });
 
 test('the script input: key paths as one quoted assignment, before the script', () => {

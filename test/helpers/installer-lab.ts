@@ -21,6 +21,7 @@
  * it acts), and kept across the kexec that empties /tmp otherwise:
  *   nb-lab-fail-disko    the disko script fails      nb-lab-fail-install  nixos-install fails
  *   nb-lab-slow-install  nixos-install first sleeps 60 s (a run to interrupt)
+ *   nb-lab-failed-unit   the installed system boots with nb-lab-broken.service failed (installed-nixos.ts)
  *
  * `teardown()` ends everything (sshds, every process left in the namespaces, the hook server, the
  * namespaces, the temp dir), also after a failure; it is idempotent. Needs root (netnsSkipReason()).
@@ -34,6 +35,7 @@ import { REPO_ROOT } from './cli.js';
 import { buildFakeMachine } from './fake-hardware.js';
 import { cleanupOnExit, createNetnsLab, type Mount, type NetnsHost } from './netns.js';
 import { fingerprintOfPub } from './sshd.js';
+import { bootInstalledSystem, leaveInstalledSystem } from './installed-nixos.js';
 
 export type LabLogin = 'root' | 'nixos-installer' | 'root-password';
 
@@ -97,7 +99,7 @@ export interface LabTarget {
   readonly fingerprint: string;
   readonly hostPub: string;
   /** The bind sources of the target's private directories (inspect them from the test). */
-  dir: { base: string; mnt: string; tmp: string; root: string; home: string; etcSsh: string; store: string };
+  dir: { base: string; mnt: string; tmp: string; root: string; home: string; etcSsh: string; store: string; run: string; varLib: string; etcNix: string };
   host: NetnsHost;
   state(): LabTargetState;
   /** Every file under the target's /mnt with its octal mode, paths as the target sees them. */
@@ -239,6 +241,8 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
     const dir = {
       base: tdir, mnt: join(fs, 'mnt'), tmp: join(fs, 'tmp'), root: join(fs, 'root'), home: join(fs, 'home'),
       etcSsh: join(fs, 'etc-ssh'), store: join(fs, 'store'),
+      // The installed NixOS's /run, /var/lib and /etc/nix (installed-nixos.ts), private to the target.
+      run: join(fs, 'run'), varLib: join(fs, 'var-lib'), etcNix: join(fs, 'etc-nix'),
     };
     for (const d of Object.values(dir)) mkdirSync(d, { recursive: true });
     chmodSync(dir.tmp, 0o1777);
@@ -376,7 +380,14 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       { target: '/mnt', source: dir.mnt },
       { target: storeDir, source: dir.store },
       { target: '/tmp', source: dir.tmp },
+      { target: '/run', source: dir.run },
+      { target: '/var/lib', source: dir.varLib },
+      { target: '/etc/nix', source: dir.etcNix },
     ];
+    mkdirSync(join(dir.run, 'sshd'), { recursive: true });
+    // A bind mount needs its mount point: /etc/nix is absent on a machine without a nix.conf.
+    mkdirSync('/etc/nix', { recursive: true });
+    const installedDirs = { mnt: dir.mnt, run: dir.run, varLib: dir.varLib, etcNix: dir.etcNix, store: dir.store, storeDir, shims, tmp: dir.tmp };
     const loginConfig = login === 'root-password'
       ? ['PermitRootLogin yes', 'PasswordAuthentication yes']
       : ['PermitRootLogin prohibit-password', 'PasswordAuthentication no'];
@@ -410,6 +421,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
             for (const e of readdirSync(d)) if (!(d === dir.tmp && e.startsWith('nb-lab-'))) rmSync(join(d, e), { recursive: true, force: true });
           }
           writeFileSync(osRelease, OS_RELEASE.installer);
+          leaveInstalledSystem(installedDirs);
         },
       });
       st.phase = 'installer';
@@ -427,7 +439,10 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       }
       await host.restart({
         hostKey: key, port: o.installedPort ?? initialPort, sshdConfig: keyOnly, downMs,
-        beforeStart: () => writeFileSync(osRelease, OS_RELEASE.installed),
+        beforeStart: async () => {
+          writeFileSync(osRelease, OS_RELEASE.installed);
+          await bootInstalledSystem(installedDirs);
+        },
       });
       st.phase = 'installed';
     };
@@ -446,6 +461,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
           beforeStart: () => {
             for (const e of readdirSync(dir.tmp)) if (!e.startsWith('nb-lab-')) rmSync(join(dir.tmp, e), { recursive: true, force: true });
             writeFileSync(osRelease, OS_RELEASE.rescue);
+            leaveInstalledSystem(installedDirs);
             mkdirSync(join(dir.root, '.ssh'), { recursive: true, mode: 0o700 });
             writeFileSync(join(dir.root, '.ssh/authorized_keys'), r.authorizedKeys.map((k) => k.trim()).join('\n') + '\n', { mode: 0o600 });
           },
