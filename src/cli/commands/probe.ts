@@ -4,7 +4,7 @@ import type { CommandSpec } from '../spec.js';
 import { choiceOptions } from '../install-flags.js';
 
 /** SSH connection flags shared by every command that reaches a target (the SSH install choices). */
-export const SSH_OPTIONS: OptionSpec[] = choiceOptions('identity', 'hostKey', 'acceptNewHostKey', 'timeout', 'passwordEnv');
+export const SSH_OPTIONS: OptionSpec[] = choiceOptions('identity', 'hostKey', 'acceptNewHostKey', 'timeout', 'passwordEnv', 'sshConfig');
 
 export const probeCommands: CommandSpec[] = [
   {

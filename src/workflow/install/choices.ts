@@ -71,6 +71,7 @@ export const INSTALL_CHOICES = {
     flag: { kind: 'string', name: 'timeout', placeholder: 'SECONDS', help: 'connect timeout in seconds, fractions allowed (default 10)', parse: Number },
   }),
   passwordEnv: choice({ schema: z.string(), flag: { kind: 'string', name: 'password-env', placeholder: 'VAR', help: 'read an SSH password from this environment variable (installer ISOs)' } }),
+  sshConfig: choice({ schema: z.string(), flag: { kind: 'string', name: 'ssh-config', placeholder: 'FILE', help: 'ssh config to resolve the target with, as `ssh -F FILE -G` does (default ~/.ssh/config: HostName, Port, User, IdentityFile, IdentityAgent, ProxyJump)' } }),
   // The hardware choices a plan takes (`bootstrap plan` has the same flags).
   profile: choice({
     schema: z.string(),

@@ -9,7 +9,7 @@ import { isHostName } from '../../host-name.js';
 import { readdir, access } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { createPrompter } from '../../ports/prompter.js';
-import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
+import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import type { AppContext } from '../../context.js';
 import { assertFlakeDirExists, loadConfig, type LoadedConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
@@ -32,6 +32,8 @@ export interface StatusOptions {
   identity?: string;
   /** --timeout SECONDS (connect). */
   timeout?: string;
+  /** --ssh-config FILE (ssh -F) to resolve the manifests' targets with. */
+  sshConfig?: string;
 }
 
 /** Hosts of the flake holding a manifest, sorted: folders of hostsDir, and [hosts.NAME] dir mappings. */
@@ -74,19 +76,20 @@ function errorReport(host: string, target: string, code: string, message: string
  * `ports.prompts` must be non-interactive (a changed key is an error, never a question).
  */
 export async function buildHealthTarget(
-  ports: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>,
+  ports: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd' | 'run'>,
   loaded: LoadedConfig,
   host: string,
   manifest: Manifest,
   context: HealthContext,
-  o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string } = {},
+  o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string; sshConfig?: string } = {},
 ): Promise<HealthTarget> {
   const targetText = o.target ?? manifest.target!;
-  const { target, ssh } = buildSshFromChoices(ports, {
+  const { target, ssh } = await resolveSshFromChoices(ports, {
     target: targetText,
     ...(o.identity ? { identity: o.identity } : {}),
     ...(o.timeout ? { timeout: o.timeout } : {}),
     ...(o.passwordEnv ? { passwordEnv: o.passwordEnv } : {}),
+    ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
     flakeDir: loaded.flakeDir,
     stateDir: loaded.config.stateDir,
   });
@@ -122,7 +125,7 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
     if (!m.target) return errorReport(host, '-', 'no-target', `${host}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, host)}/${MANIFEST_FILE}`, app.clock.now());
     let t: HealthTarget;
     try {
-      t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) });
+      t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}) });
     } catch (e) {
       const err = e as { code?: string; message?: string; hint?: string };
       return errorReport(host, m.target, err.code ?? 'internal', err.message ?? String(e), err.hint, app.clock.now());
