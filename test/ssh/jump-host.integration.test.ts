@@ -19,6 +19,9 @@ import { withSession, openSession, type SessionPorts } from '../../src/ssh/sessi
 import { resolveTarget } from '../../src/ssh/ssh-config.js';
 import { parseTarget } from '../../src/ssh/target.js';
 import { keygen } from '../helpers/sshd.js';
+import { buildGuardJumps, buildGuardPins, buildPinNames, prepareSshGuard } from '../../src/installer/ssh-guard.js';
+import { buildHostKey } from '../../src/ssh/host-keys.js';
+import { knownHostsName } from '../../src/ssh/target.js';
 import { addHostBehind, type HiddenHost } from '../helpers/bastion.js';
 import { createNetnsLab, netnsSkipReason, type NetnsHost, type NetnsLab } from '../helpers/netns.js';
 
@@ -150,5 +153,38 @@ ${bastionAuth}
     await assert.rejects(openSession(w2.ports, target, { hostKeys: w2.hostKeys }), { code: 'host-key-mismatch' });
     await new Promise((r) => setTimeout(r, 200)); // sshd writes its log line as the connection arrives
     assert.equal(connectionsTo(hidden.host), before, 'no connection reached the target');
+  });
+
+  it("the installer's ssh guard routes through the bastion with its own pins: a wrong bastion key fails the handshake and is recorded", async () => {
+    const w = world(aliasConfig(`  IdentityFile ${bastion.clientKeyPath}`));
+    const target = await w.resolve('hidden');
+    const realSsh = (await runCommand(['sh', '-c', 'command -v ssh'])).stdout.trim();
+    const hop = target.jumps![0]!;
+    const guardFor = async (bastionPub: string, name: string) => prepareSshGuard(join(dir, name), {
+      realSsh,
+      pins: buildGuardPins(buildPinNames(target.host, [target.port]), [buildHostKey(Buffer.from(pub(hidden.host).split(' ')[1]!, 'base64'))])
+        + `${knownHostsName(hop)} ${bastionPub}\n`,
+      path: process.env.PATH,
+      jumps: buildGuardJumps(target.jumps!),
+      configFile: w.cfg,
+    });
+    // As nixos-anywhere calls it: the alias, its options after ours (which win).
+    const argv = (g: { binDir: string }) => [join(g.binDir, 'ssh'), '-o', 'UserKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'BatchMode=yes', '-p', '2222', 'root@hidden', 'cat /proc/sys/kernel/hostname'];
+    const good = await guardFor(pub(bastion), 'guard-good');
+    const ok = await runCommand(argv(good), { env: { ...good.env, HOME: w.home }, check: false });
+    assert.equal(ok.stdout.trim(), 'hidden', ok.stderr);
+
+    const other = join(dir, 'other_host_key2');
+    keygen(other);
+    const bad = await guardFor(readFileSync(`${other}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' '), 'guard-bad');
+    const seen = connectionsTo(hidden.host);
+    const refused = await runCommand(argv(bad), { env: { ...bad.env, HOME: w.home }, check: false });
+    assert.equal(refused.code, 255);
+    // Recorded by the hop's guard (and again by the target's, which sees the hop's stderr): the bastion's key.
+    const events = await bad.events();
+    assert.ok(events.length >= 1);
+    for (const e of events) assert.deepEqual([e.kind, e.presented], ['host-key-mismatch', bastion.fingerprint]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(connectionsTo(hidden.host), seen, 'no connection reached the target');
   });
 });
