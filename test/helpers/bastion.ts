@@ -1,40 +1,45 @@
 /**
- * A namespace target reachable only through a bastion (issue 20): the target's own link to the
- * lab bridge is down, and its sshd listens on a private /30 shared with the bastion namespace over
- * a veth pair. The test process (root namespace) cannot reach it; the bastion can. The /30 lies
- * inside the lab's 10.231.X.0/24 (test-infra.md: test traffic stays on the lab's addresses); the
- * lab's teardown removes both namespaces and with them the pair.
+ * A namespace target reachable only through a bastion (issue 20): its sshd listens only on a
+ * private /30 it shares with the bastion's namespace over a veth pair, and it answers ARP only on
+ * the link an address is on, so the test process (root namespace, on the bridge) cannot reach
+ * that address; the bastion can. The host keeps its bridge link for everything else (the
+ * installer lab's hooks). The /30 lies inside the lab's 10.231.X.0/24 (test-infra.md); the lab's
+ * teardown removes both namespaces and with them the pair.
  */
 import { execFileSync } from 'node:child_process';
-import type { NetnsHost, NetnsHostOptions, NetnsLab } from './netns.js';
+import type { NetnsHost, NetnsLab } from './netns.js';
 
-export interface HiddenHost {
-  host: NetnsHost;
-  /** The target's address as the bastion sees it (the only one that answers). */
+export interface BehindBastion {
+  /** The target's address as the bastion sees it (the only one its sshd listens on). */
   privateIp: string;
   /** The bastion's address on the pair. */
   bastionSideIp: string;
+  /** For netns addHost: where sshd listens, and the link set-up before it starts. */
+  listenAddress: string;
+  setup: (ns: string) => void;
 }
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+let pairs = 0;
 
-/** Add a host only `bastion` reaches. `opts.sshdConfig` lines are kept; ListenAddress is added. */
-export async function addHostBehind(lab: NetnsLab, bastion: NetnsHost, opts: NetnsHostOptions = {}): Promise<HiddenHost> {
-  const host = await lab.addHost(opts);
+/** Plan the pair for the next host of `lab` behind `bastion`; pass the result to addHost. */
+export function planBehind(lab: NetnsLab, bastion: NetnsHost): BehindBastion {
   const subnet = lab.subnet.replace(/\.0\/24$/, '');
-  const n = Number(host.ip.split('.')[3]) - 10;
-  const base = 200 + 4 * (n % 13);
+  const base = 200 + 4 * (pairs++ % 13);
   const bastionSideIp = `${subnet}.${base + 1}`;
   const privateIp = `${subnet}.${base + 2}`;
-  const outer = `${host.ns}j`;
-  ip('link', 'add', outer, 'type', 'veth', 'peer', 'name', 'jump0', 'netns', host.ns);
-  ip('link', 'set', outer, 'netns', bastion.ns);
-  ip('-n', bastion.ns, 'addr', 'add', `${bastionSideIp}/30`, 'dev', outer);
-  ip('-n', bastion.ns, 'link', 'set', outer, 'up');
-  ip('-n', host.ns, 'addr', 'add', `${privateIp}/30`, 'dev', 'jump0');
-  ip('-n', host.ns, 'link', 'set', 'jump0', 'up');
-  await host.restart({ sshdConfig: [...(opts.sshdConfig ?? []), `ListenAddress ${privateIp}`] });
-  // Off the bridge: from here on only the bastion reaches this host.
-  ip('-n', host.ns, 'link', 'set', 'eth0', 'down');
-  return { host, privateIp, bastionSideIp };
+  return {
+    privateIp, bastionSideIp, listenAddress: privateIp,
+    setup(ns) {
+      const outer = `${ns}j`;
+      ip('link', 'add', outer, 'type', 'veth', 'peer', 'name', 'jump0', 'netns', ns);
+      ip('link', 'set', outer, 'netns', bastion.ns);
+      ip('-n', bastion.ns, 'addr', 'add', `${bastionSideIp}/30`, 'dev', outer);
+      ip('-n', bastion.ns, 'link', 'set', outer, 'up');
+      ip('-n', ns, 'addr', 'add', `${privateIp}/30`, 'dev', 'jump0');
+      ip('-n', ns, 'link', 'set', 'jump0', 'up');
+      // Linux answers ARP for any of its addresses on any link: not for the private one on the bridge.
+      execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.eth0.arp_ignore=1'], { stdio: 'ignore' });
+    },
+  };
 }

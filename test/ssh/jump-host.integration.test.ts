@@ -22,13 +22,13 @@ import { keygen } from '../helpers/sshd.js';
 import { buildGuardJumps, buildGuardPins, buildPinNames, prepareSshGuard } from '../../src/installer/ssh-guard.js';
 import { buildHostKey } from '../../src/ssh/host-keys.js';
 import { knownHostsName } from '../../src/ssh/target.js';
-import { addHostBehind, type HiddenHost } from '../helpers/bastion.js';
+import { planBehind, type BehindBastion } from '../helpers/bastion.js';
 import { createNetnsLab, netnsSkipReason, type NetnsHost, type NetnsLab } from '../helpers/netns.js';
 
 describe('through a jump host, with the ssh config', { skip: netnsSkipReason() ?? false }, () => {
   let lab: NetnsLab;
   let bastion: NetnsHost;
-  let hidden: HiddenHost;
+  let hidden: BehindBastion & { host: NetnsHost };
   let dir: string;
   let n = 0;
   let agent: ChildProcess | undefined;
@@ -38,7 +38,8 @@ describe('through a jump host, with the ssh config', { skip: netnsSkipReason() ?
     lab = await createNetnsLab();
     bastion = await lab.addHost({ hostname: 'bastion' });
     // LogLevel VERBOSE: sshd logs every "Connection from", so a test can see nothing arrived.
-    hidden = await addHostBehind(lab, bastion, { hostname: 'hidden', port: 2222, sshdConfig: ['LogLevel VERBOSE'] });
+    const behind = planBehind(lab, bastion);
+    hidden = { ...behind, host: await lab.addHost({ hostname: 'hidden', port: 2222, sshdConfig: ['LogLevel VERBOSE'], listenAddress: behind.listenAddress, setup: behind.setup }) };
     dir = join(bastion.dir, '..', 'jump');
     mkdirSync(dir, { recursive: true });
     // A real ssh-agent holding the bastion's client key, for IdentityAgent.
