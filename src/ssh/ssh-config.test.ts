@@ -44,6 +44,8 @@ test('explicitParts: a user and a port named in the text win over the config', (
   assert.deepEqual(explicitParts('2001:db8::1'), { user: false, port: false });
   assert.deepEqual(splitProxyJump('a, u@b:2'), ['a', 'u@b:2']);
   assert.deepEqual(splitProxyJump('none'), []);
+  // As ssh -G prints a hop with a port.
+  assert.deepEqual(splitProxyJump('root@[127.0.0.1]:4000,[2001:db8::1]:22,b'), ['root@127.0.0.1:4000', '[2001:db8::1]:22', 'b']);
 });
 
 test('ssh -G output → resolved values; defaults stay ours (root), default key files are not "configured"', () => {

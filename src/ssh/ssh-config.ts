@@ -134,10 +134,13 @@ export function buildResolvedTarget(f: ResolveFacts): ResolvedTarget {
   });
 }
 
-/** ProxyJump `a,user@b:2222` → the hop texts, or [] for none. Pure. */
+/**
+ * ProxyJump `a,user@b:2222` → the hop texts, or [] for none. ssh -G prints a hop with a port as
+ * `user@[host]:port` even for a name or an IPv4 address; the brackets go. Pure.
+ */
 export function splitProxyJump(value: string | undefined): string[] {
   if (!value || value === 'none') return [];
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value.split(',').map((s) => s.trim().replace(/^(.*@)?\[([^\]:]+)\](:\d+)?$/, '$1$2$3')).filter(Boolean);
 }
 
 export interface ResolvePorts {
