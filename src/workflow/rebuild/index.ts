@@ -67,7 +67,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
   if (o.viaRescue && !o.dryRun) {
     run = await runRescueFirst(app, {
       flakeDir, loaded, manifest, host: o.host, target: answers.target, identity: answers.identity, hostKey: answers.hostKey, yes: answers.yes === true,
-      ...(answers.waitTimeout !== undefined ? { waitTimeoutSeconds: answers.waitTimeout } : {}), resume: o.resume ?? false, ...(o.from ? { from: o.from } : {}),
+      ...(answers.waitTimeout !== undefined ? { waitTimeoutSeconds: answers.waitTimeout } : {}), ...(answers.sshConfig ? { sshConfig: answers.sshConfig } : {}), resume: o.resume ?? false, ...(o.from ? { from: o.from } : {}),
     });
   }
   const { target, ssh } = await resolveSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
