@@ -19,6 +19,8 @@ export interface AuthOptions {
   identityFiles?: readonly string[];
   /** IdentityAgent: a socket path, null for `none`; undefined means $SSH_AUTH_SOCK. */
   agent?: string | null;
+  /** IdentitiesOnly: no agent when every config IdentityFile is a key file we could load. */
+  identitiesOnly?: boolean;
   /** Name of the environment variable that holds the password (never the password itself). */
   passwordEnv?: string;
 }
@@ -68,15 +70,21 @@ export function planAuth(opts: AuthOptions, env: NodeJS.ProcessEnv, debug: (m: s
     labels.push(`key ${opts.identityFile}`);
   }
   const named = !!opts.identityFile || !!opts.identityFiles?.length;
+  // With IdentitiesOnly ssh(1) offers the agent only the keys the IdentityFiles name: a .pub, an
+  // encrypted or a missing file is a key the agent may hold, so the agent stays (ssh2 offers all of
+  // its keys, after ours); when every named key was loaded, the agent is not asked.
+  let needAgent = !opts.identitiesOnly || !opts.identityFiles?.length;
   for (const path of opts.identityFiles ?? []) {
     if (path === opts.identityFile) continue;
     // ssh(1) skips a missing IdentityFile; a .pub names a key the agent holds (1Password's way).
     if (!existsSync(path) || path.endsWith('.pub')) {
+      needAgent = true;
       debug(`ssh config IdentityFile ${path}: ${existsSync(path) ? 'a public key, left to the agent' : 'no such file, skipped'}`);
       continue;
     }
     const r = loadKey(path);
     if ('problem' in r) {
+      needAgent = true;
       debug(`skipping ${path}: ${r.problem}`);
       continue;
     }
@@ -84,7 +92,7 @@ export function planAuth(opts: AuthOptions, env: NodeJS.ProcessEnv, debug: (m: s
     labels.push(`key ${path}`);
   }
   const agentPath = opts.agent === undefined ? env.SSH_AUTH_SOCK : opts.agent;
-  const agent = agentPath && existsSync(agentPath) ? agentPath : undefined;
+  const agent = needAgent && agentPath && existsSync(agentPath) ? agentPath : undefined;
   if (agent) labels.push(opts.agent ? `ssh-agent ${agent}` : 'ssh-agent');
   else if (opts.agent) debug(`IdentityAgent ${opts.agent}: no such socket`);
   if (!named && env.HOME) {

@@ -143,6 +143,7 @@ async function connectOne(ports: SessionPorts, target: SshTarget, opts: SshOptio
     passwordEnv: opts.passwordEnv,
     ...(r.identityFiles ? { identityFiles: r.identityFiles } : {}),
     ...(r.identityAgent !== undefined ? { agent: r.identityAgent } : {}),
+    ...(r.identitiesOnly ? { identitiesOnly: true } : {}),
   }, ports.env, (m) => ports.out.debug(m));
   const ectx: SshErrorContext = { target, timeoutMs, triedAuth: auth.labels };
   const knownTypes = await opts.hostKeys.knownTypes(target);

@@ -93,3 +93,12 @@ test('the config read: --ssh-config, else $HOME\'s when HOME is not the account\
   assert.equal(planConfigFile({ HOME: '/root' }, undefined, '/root'), undefined);
   assert.equal(planConfigFile({ HOME: dir }, undefined, '/root'), '/dev/null');
 });
+
+test("the installer's view: the alias kept with the resolved user and port written out, the jump hosts for the ssh guard", async () => {
+  const { addTarget } = await import('../nix/nixos-anywhere.js');
+  const { buildGuardJumps } = await import('../installer/ssh-guard.js');
+  const t = await resolve('inner');
+  assert.deepEqual(addTarget([], { target: t }), ['--target-host', 'root@inner', '-p', '22'], 'an alias always gets -p: its config Port must not win');
+  assert.deepEqual(addTarget([], { target: parseTarget('root@10.9.0.5') }), ['--target-host', 'root@10.9.0.5']);
+  assert.equal(buildGuardJumps(t.jumps!), `ssh://${userInfo().username}@edge:22 ssh://ops@bastion:2200 ssh://hop@jump2:22`);
+});
