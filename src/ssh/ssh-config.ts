@@ -107,7 +107,7 @@ export interface ResolveFacts {
 export function buildResolvedTarget(f: ResolveFacts): ResolvedTarget {
   const { g, target } = f;
   if (g.proxyCommand && g.proxyCommand !== 'none') {
-    throw usageError('unsupported-ssh-config', `the ssh config gives ${target.host} a ProxyCommand (${quote(g.proxyCommand)}), which bootstrap does not run`, 'reach it with ProxyJump (a chain of jump hosts) instead, or give the address directly');
+    throw usageError('unsupported-ssh-config', `the ssh config gives ${target.host} a ProxyCommand (${quote(g.proxyCommand)}), which bootstrap does not run`, 'reach it with ProxyJump (a chain of jump hosts) instead, or pass --ssh-config FILE with a config that has no ProxyCommand for it');
   }
   if (g.hostKeyAlias) {
     throw usageError('unsupported-ssh-config', `the ssh config gives ${target.host} a HostKeyAlias, which bootstrap does not use`, 'remove HostKeyAlias for this host; bootstrap pins host keys under the resolved HostName and port');
