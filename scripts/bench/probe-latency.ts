@@ -4,17 +4,26 @@
  * fact (10 facts) both as 10 OpenSSH connections and as 10 execs on one ssh2 connection.
  * Round trips = (wall with delay − wall without) / 100 ms, so compute on either side cancels out.
  * Target: our probe in at most 8 round trips, handshake included. Needs root (skips otherwise).
+ * Issue 20: the probe through one jump host (an ssh config alias with ProxyJump, resolved by the
+ * real `ssh -G`): the bastion is the namespace's sshd over the slow link, the target that same
+ * sshd at its namespace address as the bastion reaches it, so every packet of the inner
+ * connection crosses the slow link too. Target: at most 2x the round trips of the direct probe.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../../src/exec/run.js';
 import { runProbe, LINUX_GUARD } from '../../src/probe/run-probe.js';
 import { loadProbeScript, PROBE_COMMAND } from '../../src/probe/script.js';
 import { withSession } from '../../src/ssh/session.js';
+import { resolveTarget } from '../../src/ssh/ssh-config.js';
+import { parseTarget } from '../../src/ssh/target.js';
+import { HostKeyPolicy } from '../../src/ssh/host-key-policy.js';
+import { buildFingerprint } from '../../src/ssh/host-keys.js';
 import { median, ONE_WAY_MS, RTT_MS, timed, withSlowLink } from './slow-link.js';
 
 const RUNS = 5;
 const TARGET_RTT = 8;
+const JUMP_FACTOR = 2;
 const FACTS = [
   'uname -m', 'cat /proc/cpuinfo', 'cat /proc/meminfo', 'lsblk -J -b', 'ls -l /dev/disk/by-id',
   'ip -j addr', 'ip -j route', 'cat /etc/os-release', 'systemd-detect-virt', 'ls /sys/firmware/efi',
@@ -49,11 +58,33 @@ await withSlowLink({ hostIp: '10.231.0.249', nsIp: '10.231.0.250', tag: 'p' }, a
     '-o', `UserKnownHostsFile=${kh}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', 'root@127.0.0.1', cmd,
   ], { ...(input !== undefined ? { input } : {}), check: false });
 
+  // Through one jump host: the alias `bench-target` (HostName: the namespace address) with
+  // ProxyJump root@127.0.0.1:PORT (the proxy), both logging in with the client key.
+  const nsIp = '10.231.0.250';
+  const config = join(dir, 'ssh_config');
+  writeFileSync(config, `Host bench-target\n  HostName ${nsIp}\n  ProxyJump root@127.0.0.1:%PORT%\nHost 127.0.0.1\n  IdentityFile ${join(dir, 'client')}\n`);
+  const fingerprint = buildFingerprint(Buffer.from(hostPub[1], 'base64'));
+  const jumpOpts = async (port: number) => {
+    const cfg = join(dir, `ssh_config_${port}`);
+    writeFileSync(cfg, readFileSync(config, 'utf8').replace('%PORT%', String(port)));
+    const target = await resolveTarget({ run: runCommand, env: ports.env }, 'root@bench-target', parseTarget('root@bench-target'), { configFile: cfg });
+    const hostKeys = new HostKeyPolicy(ports, { flakeDir: dir });
+    hostKeys.pin(target, fingerprint);
+    hostKeys.pin(target.jumps![0]!, fingerprint);
+    return { target, opts: { hostKeys, identityFile: join(dir, 'client') } };
+  };
+  const jumpFast = await jumpOpts(fast);
+  const jumpSlow = await jumpOpts(slow);
+
   // Warm up sshd, the page cache and our own modules once, unmeasured.
   { const { target, opts } = sshOpts(fast); await runProbe(ports, target, opts); }
 
   await measure('bootstrap probe (ssh2, 1 connection, 1 exec)', RUNS, (port) => {
     const { target, opts } = sshOpts(port);
+    return runProbe(ports, target, opts);
+  });
+  await measure('bootstrap probe through one jump host (ProxyJump)', RUNS, (port) => {
+    const { target, opts } = port === fast ? jumpFast : jumpSlow;
     return runProbe(ports, target, opts);
   });
   await measure('OpenSSH client, same script on stdin', RUNS, (port) => openssh(port, PROBE_COMMAND, script));
@@ -74,4 +105,8 @@ await withSlowLink({ hostIp: '10.231.0.249', nsIp: '10.231.0.250', tag: 'p' }, a
   const ours = rows[0]!;
   const trips = (ours.slow - ours.base) / RTT_MS;
   console.log(`our probe: ${trips.toFixed(1)} round trips (target <= ${TARGET_RTT}): ${trips <= TARGET_RTT ? 'MET' : 'MISSED'}`);
+  const jump = rows[1]!;
+  const jumpTrips = (jump.slow - jump.base) / RTT_MS;
+  const factor = jumpTrips / trips;
+  console.log(`through one jump host: ${jumpTrips.toFixed(1)} round trips, ${factor.toFixed(2)}x the direct probe (target <= ${JUMP_FACTOR}x): ${factor <= JUMP_FACTOR ? 'MET' : 'MISSED'}`);
 });

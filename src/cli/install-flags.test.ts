@@ -58,6 +58,7 @@ function everyFlag(): { argv: string[]; want: Record<string, unknown> } {
     hostKey: ['SHA256:abc', 'SHA256:abc'],
     timeout: ['2.5', 2.5],
     passwordEnv: ['PW', 'PW'],
+    sshConfig: ['ssh_config', 'ssh_config'],
     profile: ['generic-vm', 'generic-vm'],
     layout: ['btrfs-raid1', 'btrfs-raid1'],
     disk: ['vda', 'vda'],

@@ -12,12 +12,13 @@
  * or ~/.ssh/known_hosts), under the target's name on every port of the run (its own, the
  * installer's after kexec, the installed system's): the kexec installer keeps the host keys of
  * the system it replaces (nixos-images does). The provisioned key is pinned too: it is ours, and
- * the installed system presents it after the reboot.
+ * the installed system presents it after the reboot. Jump hosts (issue 20) are pinned under their
+ * own names with the keys the probe checked, and reached through this wrapper too.
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildKnownHostsLine, type HostKey } from '../ssh/host-keys.js';
-import { knownHostsName } from '../ssh/target.js';
+import { knownHostsName, type SshTarget } from '../ssh/target.js';
 
 /** The wrapper, in bash (nixos-anywhere needs it anyway) for PIPESTATUS. */
 export const GUARD_SCRIPT = `#!/usr/bin/env bash
@@ -33,10 +34,23 @@ if [ -n "\${NB_PARENT_PID:-}" ] && ! kill -0 "$NB_PARENT_PID" 2>/dev/null; then
   exit 255
 fi
 err=$(mktemp "$dir/stderr.XXXXXX") || exit 255
+# The route (issue 20): jump hosts as ssh://user@host:port, the one next to the target last. Each
+# hop is reached by this same wrapper as ProxyCommand, so its key is pinned too (ssh's own
+# ProxyJump would start the real ssh, without the pins); the config's ProxyJump is never used.
+route=(-o ProxyJump=none)
+jumps=\${NB_SSH_GUARD_JUMPS:-}
+if [ -n "$jumps" ]; then
+  last=\${jumps##* }
+  rest=\${jumps% *}
+  [ "$rest" = "$jumps" ] && rest=
+  route=(-o "ProxyCommand=env NB_SSH_GUARD_JUMPS='$rest' '$dir/bin/ssh' -W '[%h]:%p' $last")
+fi
+cfg=()
+[ -n "\${NB_SSH_GUARD_CONFIG:-}" ] && cfg=(-F "$NB_SSH_GUARD_CONFIG")
 # ssh's stderr goes through tee (to stderr and a file to read afterwards); stdin and stdout pass.
 { "\${NB_REAL_SSH:?}" -o "UserKnownHostsFile=$dir/known_hosts" -o StrictHostKeyChecking=yes \\
     -o GlobalKnownHostsFile=/dev/null -o UpdateHostKeys=no -o CheckHostIP=no -o VerifyHostKeyDNS=no \\
-    "$@" 2>&1 1>&4 4>&- | tee "$err" >&2; } 4>&1
+    "\${cfg[@]}" "\${route[@]}" "$@" 2>&1 1>&4 4>&- | tee "$err" >&2; } 4>&1
 rc=\${PIPESTATUS[0]}
 if [ "$rc" = 255 ] && grep -q -e 'Host key verification failed' -e 'REMOTE HOST IDENTIFICATION HAS CHANGED' "$err"; then
   fp=$(grep -o 'SHA256:[A-Za-z0-9+/]*' "$err" | head -n 1)
@@ -90,7 +104,18 @@ export function parseGuardEvents(text: string): GuardEvent[] {
 }
 
 /** Write the wrapper and the pins into `dir` (inside the run's private directory). */
-export async function prepareSshGuard(dir: string, o: { realSsh: string; pins: string; path: string | undefined; parentPid?: number }): Promise<SshGuard> {
+/**
+ * The jump hosts for NB_SSH_GUARD_JUMPS: `ssh://user@host:port`, first hop first, each by the name
+ * the ssh config knows (its alias), so ssh applies the hop's IdentityFile and IdentityAgent. Pure.
+ */
+export function buildGuardJumps(jumps: readonly (SshTarget & { alias?: string })[]): string {
+  return jumps.map((h) => {
+    const host = h.alias ?? h.host;
+    return `ssh://${h.user}@${host.includes(':') ? `[${host}]` : host}:${h.port}`;
+  }).join(' ');
+}
+
+export async function prepareSshGuard(dir: string, o: { realSsh: string; pins: string; path: string | undefined; parentPid?: number; jumps?: string; configFile?: string }): Promise<SshGuard> {
   const binDir = join(dir, 'bin');
   await mkdir(binDir, { recursive: true, mode: 0o700 });
   const wrapper = join(binDir, 'ssh');
@@ -103,7 +128,11 @@ export async function prepareSshGuard(dir: string, o: { realSsh: string; pins: s
     dir,
     binDir,
     pinsFile,
-    env: { PATH: [binDir, o.path].filter(Boolean).join(':'), NB_SSH_GUARD_DIR: dir, NB_REAL_SSH: o.realSsh, NB_PARENT_PID: String(o.parentPid ?? process.pid) },
+    env: {
+      PATH: [binDir, o.path].filter(Boolean).join(':'), NB_SSH_GUARD_DIR: dir, NB_REAL_SSH: o.realSsh, NB_PARENT_PID: String(o.parentPid ?? process.pid),
+      ...(o.jumps ? { NB_SSH_GUARD_JUMPS: o.jumps } : {}),
+      ...(o.configFile ? { NB_SSH_GUARD_CONFIG: o.configFile } : {}),
+    },
     async events() {
       try {
         return parseGuardEvents(await readFile(eventsFile, 'utf8'));

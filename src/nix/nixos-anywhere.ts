@@ -20,6 +20,7 @@ import { delimiter, join } from 'node:path';
 import { failure, usageError } from '../errors.js';
 import { sshDestination, type SshTarget } from '../ssh/target.js';
 import { NIXOS_ANYWHERE_FLAKE, NIXOS_ANYWHERE_PIN, nixosAnywhereVersionFromPath } from './pinned-installer.js';
+import type { ResolvedTarget } from '../ssh/ssh-config.js';
 
 import type { Phase } from './phases.js';
 export { PHASES, type Phase } from './phases.js';
@@ -82,10 +83,14 @@ export function addStorePaths(argv: string[], o: Required<Pick<NixosAnywhereOpti
 export function addTarget(argv: string[], o: Pick<NixosAnywhereOptions, 'target' | 'connectPort' | 'postKexecPort'>, withKexec = true): string[] {
   const port = withKexec ? o.target.port : (o.connectPort ?? o.target.port);
   const switchPort = withKexec && o.postKexecPort !== undefined && o.postKexecPort !== 22;
-  const next = [...argv, '--target-host', sshDestination(o.target)];
+  // A target the ssh config knows by an alias keeps the alias, so the script's ssh applies the same
+  // config (IdentityFile, IdentityAgent; the route goes through our ssh guard), with the resolved
+  // user and port written out (the command line wins over the config).
+  const alias = (o.target as ResolvedTarget).alias;
+  const next = [...argv, '--target-host', sshDestination(alias ? { ...o.target, host: alias } : o.target)];
   // The script applies --post-kexec-ssh-port by rewriting the value after an existing `-p`, so the
   // switch needs an explicit `-p` even for port 22.
-  const withPort = port === 22 && !switchPort ? next : [...next, '-p', String(port)];
+  const withPort = port === 22 && !switchPort && !alias ? next : [...next, '-p', String(port)];
   return switchPort ? [...withPort, '--post-kexec-ssh-port', String(o.postKexecPort)] : withPort;
 }
 

@@ -3,6 +3,8 @@
  * cannot use up the server's MaxAuthTries before it), then ssh-agent, then the default key files
  * (~/.ssh/id_ed25519, id_ecdsa, id_rsa; only without -i, as ssh(1) with IdentitiesOnly), then a
  * password from an environment variable (installer ISOs), also answered to keyboard-interactive.
+ * The ssh config's IdentityFile keys come right after -i and, like -i, replace the default files;
+ * its IdentityAgent (1Password's agent socket, say) replaces $SSH_AUTH_SOCK.
  * Key files and passwords are registered with the redactor as soon as they are read.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +15,12 @@ import { registerSecret } from '../redact.js';
 
 export interface AuthOptions {
   identityFile?: string;
+  /** IdentityFile keys of the ssh config (ssh-config.ts), after -i; a missing or encrypted one is skipped. */
+  identityFiles?: readonly string[];
+  /** IdentityAgent: a socket path, null for `none`; undefined means $SSH_AUTH_SOCK. */
+  agent?: string | null;
+  /** IdentitiesOnly: no agent when every config IdentityFile is a key file we could load. */
+  identitiesOnly?: boolean;
   /** Name of the environment variable that holds the password (never the password itself). */
   passwordEnv?: string;
 }
@@ -61,9 +69,33 @@ export function planAuth(opts: AuthOptions, env: NodeJS.ProcessEnv, debug: (m: s
     keys.push(r.key);
     labels.push(`key ${opts.identityFile}`);
   }
-  const agent = env.SSH_AUTH_SOCK && existsSync(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined;
-  if (agent) labels.push('ssh-agent');
-  if (!opts.identityFile && env.HOME) {
+  const named = !!opts.identityFile || !!opts.identityFiles?.length;
+  // With IdentitiesOnly ssh(1) offers the agent only the keys the IdentityFiles name: a .pub, an
+  // encrypted or a missing file is a key the agent may hold, so the agent stays (ssh2 offers all of
+  // its keys, after ours); when every named key was loaded, the agent is not asked.
+  let needAgent = !opts.identitiesOnly || !opts.identityFiles?.length;
+  for (const path of opts.identityFiles ?? []) {
+    if (path === opts.identityFile) continue;
+    // ssh(1) skips a missing IdentityFile; a .pub names a key the agent holds (1Password's way).
+    if (!existsSync(path) || path.endsWith('.pub')) {
+      needAgent = true;
+      debug(`ssh config IdentityFile ${path}: ${existsSync(path) ? 'a public key, left to the agent' : 'no such file, skipped'}`);
+      continue;
+    }
+    const r = loadKey(path);
+    if ('problem' in r) {
+      needAgent = true;
+      debug(`skipping ${path}: ${r.problem}`);
+      continue;
+    }
+    keys.push(r.key);
+    labels.push(`key ${path}`);
+  }
+  const agentPath = opts.agent === undefined ? env.SSH_AUTH_SOCK : opts.agent;
+  const agent = needAgent && agentPath && existsSync(agentPath) ? agentPath : undefined;
+  if (agent) labels.push(opts.agent ? `ssh-agent ${agent}` : 'ssh-agent');
+  else if (opts.agent) debug(`IdentityAgent ${opts.agent}: no such socket`);
+  if (!named && env.HOME) {
     for (const name of DEFAULT_KEYS) {
       const path = join(env.HOME, '.ssh', name);
       if (!existsSync(path)) continue;
@@ -83,14 +115,14 @@ export function planAuth(opts: AuthOptions, env: NodeJS.ProcessEnv, debug: (m: s
     registerSecret(password);
     labels.push(`password from $${opts.passwordEnv}`);
   }
-  const [first, ...rest] = keys;
   return {
     labels,
     methods(username) {
       const m: AnyAuthMethod[] = [];
-      if (first && opts.identityFile) m.push({ type: 'publickey', username, key: first });
+      // Named keys (-i, then the config's) before the agent, so a full agent cannot use up MaxAuthTries.
+      if (named) for (const k of keys) m.push({ type: 'publickey', username, key: k });
       if (agent) m.push({ type: 'agent', username, agent });
-      for (const k of opts.identityFile ? rest : keys) m.push({ type: 'publickey', username, key: k });
+      if (!named) for (const k of keys) m.push({ type: 'publickey', username, key: k });
       if (password !== undefined) {
         const pw = password;
         m.push({ type: 'password', username, password: pw });

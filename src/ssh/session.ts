@@ -1,5 +1,5 @@
 /**
- * One SSH connection (ssh2) to a target, with the host key checked by a HostKeyPolicy, and
+ * One SSH connection (ssh2) to a target (through its jump hosts, if any), with every host key checked by a HostKeyPolicy, and
  * commands run on it over exec channels with stdin. `withSession` closes it in finally.
  * Every failure is a one-line BootstrapError (ssh-errors.ts); ctx.signal aborts the connection.
  */
@@ -11,7 +11,9 @@ import { startDeadline } from './deadline.js';
 import { buildHostKey, buildHostKeyAlgorithms, type HostKey } from './host-keys.js';
 import type { HostKeyDecision, HostKeyPolicy } from './host-key-policy.js';
 import { buildTimeoutError, mapSshError, type SshErrorContext } from './ssh-errors.js';
+import type { ResolvedTarget } from './ssh-config.js';
 import { formatTarget, type SshTarget } from './target.js';
+import type { Duplex } from 'node:stream';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -53,11 +55,96 @@ function abortError(signal: AbortSignal): BootstrapError {
   return isBootstrapError(signal.reason) ? signal.reason : failure('interrupted', 'interrupted');
 }
 
-/** Connect, verify the host key, log in. Resolves when the session is ready for exec. */
+/**
+ * Connect, verify the host key, log in. Resolves when the session is ready for exec. A resolved
+ * target (ssh-config.ts) with jump hosts is reached through each hop in turn (a direct-tcpip
+ * channel of the hop before it): every hop's host key goes through the same policy, under the
+ * hop's own name, before anything is sent through it, so a wrong bastion key stops the run
+ * before the target is contacted.
+ */
 export async function openSession(ports: SessionPorts, target: SshTarget, opts: SshOptions): Promise<SshSession> {
   if (ports.signal.aborted) throw abortError(ports.signal);
+  const route = await openRoute(ports, target, opts);
+  let conn: { client: Client; hostKey: HostKey; ectx: SshErrorContext };
+  try {
+    conn = await connectOne(ports, target, opts, route.sock);
+  } catch (e) {
+    route.close();
+    throw e;
+  }
+  const { client, hostKey, ectx } = conn;
+  let closed = false;
+  return {
+    target,
+    hostKey,
+    exec: (command, execOpts = {}) => runExec(client, ports, ectx, command, execOpts),
+    close() {
+      if (closed) return;
+      closed = true;
+      client.end();
+      route.close();
+    },
+  };
+}
+
+export interface Route {
+  /** A channel to the target through the last jump host; undefined for a direct connection. */
+  sock: Duplex | undefined;
+  /** Close the jump hosts' connections, last hop first. */
+  close(): void;
+}
+
+/**
+ * The way to a resolved target's sshd: each jump host (ssh-config.ts) logged into in turn, its
+ * host key checked by the same policy under its own name, and a channel opened to the next. A
+ * target without jumps gets no socket (ssh2 connects directly).
+ */
+export async function openRoute(ports: SessionPorts, target: SshTarget, opts: Pick<SshOptions, 'hostKeys' | 'timeoutMs'>): Promise<Route> {
+  const jumps = (target as ResolvedTarget).jumps ?? [];
+  const hops: Client[] = [];
+  const close = () => { for (const c of hops.splice(0).reverse()) c.end(); };
+  let sock: Duplex | undefined;
+  try {
+    for (const [i, hop] of jumps.entries()) {
+      // A jump host logs in with its own config (IdentityFile, IdentityAgent): -i and a password are the target's.
+      const c = await connectOne(ports, hop, { hostKeys: opts.hostKeys, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) }, sock);
+      hops.push(c.client);
+      sock = await forwardThrough(ports, c.client, c.ectx, jumps[i + 1] ?? target, opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { sock, close };
+}
+
+/** A direct-tcpip channel from `via` to `next` (host and port as `via` resolves them), with a deadline. */
+function forwardThrough(ports: SessionPorts, via: Client, ectx: SshErrorContext, next: SshTarget, timeoutMs: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(failure('ssh-timeout', `${formatTarget(ectx.target)} did not open a channel to ${next.host} port ${next.port} within ${Math.round(timeoutMs / 1000)} s`, 'check that the jump host reaches the target (its firewall, the address in the ssh config)')), timeoutMs);
+    via.forwardOut('127.0.0.1', 0, next.host, next.port, (e, stream) => {
+      clearTimeout(timer);
+      if (e) {
+        reject(failure('ssh-jump-failed', `jump host ${formatTarget(ectx.target)} could not reach ${next.host} port ${next.port}: ${e.message}`, 'check the target address as the jump host sees it, and that the jump host allows forwarding (AllowTcpForwarding)', e));
+        return;
+      }
+      ports.out.debug(`channel through ${formatTarget(ectx.target)} to ${next.host}:${next.port}`);
+      resolve(stream);
+    });
+  });
+}
+
+/** One SSH connection (directly, or over `sock`): handshake, host key policy, login. */
+async function connectOne(ports: SessionPorts, target: SshTarget, opts: SshOptions, sock?: Duplex): Promise<{ client: Client; hostKey: HostKey; ectx: SshErrorContext }> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const auth = planAuth({ identityFile: opts.identityFile ?? target.identityFile, passwordEnv: opts.passwordEnv }, ports.env, (m) => ports.out.debug(m));
+  const r = target as ResolvedTarget;
+  const auth = planAuth({
+    identityFile: opts.identityFile ?? target.identityFile,
+    passwordEnv: opts.passwordEnv,
+    ...(r.identityFiles ? { identityFiles: r.identityFiles } : {}),
+    ...(r.identityAgent !== undefined ? { agent: r.identityAgent } : {}),
+    ...(r.identitiesOnly ? { identitiesOnly: true } : {}),
+  }, ports.env, (m) => ports.out.debug(m));
   const ectx: SshErrorContext = { target, timeoutMs, triedAuth: auth.labels };
   const knownTypes = await opts.hostKeys.knownTypes(target);
   const methods: AnyAuthMethod[] = auth.methods(target.user);
@@ -109,8 +196,7 @@ export async function openSession(ports: SessionPorts, target: SshTarget, opts: 
     });
     try {
       client.connect({
-        host: target.host,
-        port: target.port,
+        ...(sock ? { sock } : { host: target.host, port: target.port }),
         username: target.user,
         readyTimeout: 0, // our own deadline, which pauses while a prompt is open
         keepaliveInterval: 15_000,
@@ -135,19 +221,7 @@ export async function openSession(ports: SessionPorts, target: SshTarget, opts: 
       fail(e);
     }
   });
-
-  const hostKey = presented!;
-  let closed = false;
-  return {
-    target,
-    hostKey,
-    exec: (command, execOpts = {}) => runExec(client, ports, ectx, command, execOpts),
-    close() {
-      if (closed) return;
-      closed = true;
-      client.end();
-    },
-  };
+  return { client, hostKey: presented!, ectx };
 }
 
 function runExec(client: Client, ports: SessionPorts, ectx: SshErrorContext, command: string, o: ExecOptions): Promise<ExecResult> {

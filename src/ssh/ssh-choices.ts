@@ -8,6 +8,7 @@ import { usageError } from '../errors.js';
 import { parseFingerprint } from './host-keys.js';
 import { HostKeyPolicy } from './host-key-policy.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type SshOptions } from './session.js';
+import { expandHome, resolveTarget, type ResolvedTarget } from './ssh-config.js';
 import { parseTarget, type SshTarget } from './target.js';
 
 /** `--timeout SECONDS` (fractions allowed) → milliseconds. */
@@ -34,6 +35,8 @@ export interface SshChoices {
   /** Seconds, as text (flag) or a number (answers file). */
   timeout?: string | number;
   passwordEnv?: string;
+  /** --ssh-config FILE: the ssh_config(5) file to resolve the target with (ssh -F). */
+  sshConfig?: string;
   flakeDir: string;
   /** bootstrap.toml's stateDir, where pins are kept (default .bootstrap). */
   stateDir?: string;
@@ -41,7 +44,8 @@ export interface SshChoices {
 
 /** SSH choices → the target value and SshOptions, with one host key policy for the run. */
 export function buildSshFromChoices(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>, c: SshChoices): SshArgs {
-  const identity = c.identity ? resolve(ctx.cwd, c.identity) : undefined;
+  // `~/…` from an answers file or a manifest is expanded here: nixos-anywhere copies -i literally.
+  const identity = c.identity ? resolve(ctx.cwd, expandHome(c.identity, ctx.env.HOME)) : undefined;
   const target = parseTarget(c.target, identity ? { identityFile: identity } : {});
   const hostKeys = new HostKeyPolicy(ctx, { flakeDir: c.flakeDir, ...(c.stateDir ? { stateDir: c.stateDir } : {}), acceptNew: c.acceptNewHostKey === true });
   if (c.hostKey !== undefined) hostKeys.pin(target, parseFingerprint(c.hostKey));
@@ -57,4 +61,18 @@ export function buildSshFromChoices(ctx: Pick<AppContext, 'out' | 'prompts' | 'e
       ...(c.passwordEnv ? { passwordEnv: c.passwordEnv } : {}),
     },
   };
+}
+
+/**
+ * SSH choices → the target resolved with the user's ssh config (ssh-config.ts: HostName, Port,
+ * User, IdentityFile, IdentityAgent, ProxyJump) and SshOptions. `--host-key` pins the resolved
+ * address, where the connection checks it.
+ */
+export async function resolveSshFromChoices(ctx: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd' | 'run'>, c: SshChoices): Promise<SshArgs & { target: ResolvedTarget }> {
+  const fingerprint = c.hostKey !== undefined ? parseFingerprint(c.hostKey) : undefined;
+  const { target: parsed, ssh } = buildSshFromChoices(ctx, { ...c, hostKey: undefined });
+  const configFile = c.sshConfig ? resolve(ctx.cwd, c.sshConfig) : undefined;
+  const target = await resolveTarget({ run: ctx.run, env: ctx.env, debug: (m) => ctx.out.debug(m) }, c.target, parsed, configFile ? { configFile } : {});
+  if (fingerprint !== undefined) ssh.hostKeys.pin(target, fingerprint);
+  return { target, ssh };
 }

@@ -4,7 +4,7 @@
  * and the extra files really land in its private /mnt). Root only.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -78,13 +78,21 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     }
   });
 
-  test('a failed disko phase resumes with --resume: a new call for the phases left, on the installer port', async () => {
-    const t = await lab().addTarget({ port: 2222 });
+  // Issue 20 rides along: the target is reachable only through a bastion, named by an ssh config
+  // alias (HostName, Port 2222, IdentityFile, ProxyJump) that every connection resolves with ssh -G.
+  test('through a bastion by an ssh config alias with Port 2222: a failed disko phase resumes with --resume, a new call for the phases left, on the installer port', async () => {
+    const bastion = await lab().addBastion();
+    const t = await lab().addTarget({ port: 2222, behind: bastion });
     const f = await makeFlake(lab());
     const nixBefore = lab().nixCalls().length;
     try {
+      const sshConfig = join(f.dir, 'ssh_config');
+      writeFileSync(sshConfig, `Host web2\n  HostName ${t.ip}\n  Port 2222\n  IdentityFile ${t.clientKeyPath}\n  ProxyJump bastion\nHost bastion\n  HostName ${bastion.ip}\n  User root\n  IdentityFile ${bastion.clientKeyPath}\n`);
+      // The bastion's key is pinned like any host's; the target's comes with hostKey.
+      mkdirSync(join(f.dir, '.bootstrap'), { recursive: true });
+      writeFileSync(join(f.dir, '.bootstrap/known_hosts'), `${bastion.ip} ${readFileSync(`${bastion.hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')}\n`);
       writeFileSync(join(t.dir.tmp, 'nb-lab-fail-disko'), '');
-      writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'web2'));
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'web2').replace(/^target = .*$/m, `target = "web2"\nsshConfig = "${sshConfig}"`));
       const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
       assert.equal(r1.code, 1, r1.stderr);
       assert.match(r1.stderr, /nixos-anywhere failed in phase disko at "Formatting hard drive with disko"/);
@@ -95,11 +103,12 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assertInstalled(r2);
       const runs = f.installerRuns();
       assert.deepEqual(runs.map((x) => x.phases), ['kexec,disko,install,reboot', 'disko,install,reboot']);
-      assert.match(runs[0]!.argv, / -p 2222 /);
-      assert.doesNotMatch(runs[1]!.argv, / -p /, 'the resumed call starts on the installer port 22');
+      assert.match(runs[0]!.argv, /--target-host root@web2 -p 2222 /, 'the installer keeps the alias (its route goes through our ssh guard)');
+      assert.match(runs[1]!.argv, / -p 22 /, 'the resumed call starts on the installer port 22, over the alias\'s Port');
       assert.equal(t.state().kexecs, 1);
       assert.equal(t.port, 2222, 'the installed system listens where the manifest says');
       assert.match(readFileSync(join(f.dir, 'hosts/web2/default.nix'), 'utf8'), /ports = \[ 2222 \];/);
+      assert.match(readFileSync(join(f.dir, 'hosts/web2/bootstrap.toml'), 'utf8'), /^target = "root@web2:2222"$/m, 'the manifest names the alias with the resolved port');
       const entries = journal(f, 'web2');
       const runIds = [...new Set(entries.map((e) => e.runId))];
       assert.deepEqual(entries.filter((e) => e.runId === runIds[1] && e.status === 'started').map((e) => e.stepId), ['disko', 'install', 'reboot', 'verify']);

@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './cli.js';
 import { buildFakeMachine } from './fake-hardware.js';
 import { cleanupOnExit, createNetnsLab, type Mount, type NetnsHost } from './netns.js';
+import { planBehind } from './bastion.js';
 import { fingerprintOfPub } from './sshd.js';
 import { bootInstalledSystem, leaveInstalledSystem } from './installed-nixos.js';
 
@@ -64,6 +65,8 @@ export interface LabTargetOptions {
    * puts a `sleep` shim on the target that sleeps that long instead when asked for exactly 6 s.
    */
   rebootSleepSeconds?: number;
+  /** Reachable only through this bastion (addBastion()): its sshd listens on a private link to it. */
+  behind?: NetnsHost;
 }
 
 /** A file under the target's /mnt: its path there, its mode in octal as `stat -c %a` prints it ("600"). */
@@ -125,6 +128,8 @@ export interface InstallerLab {
   /** The calls the fake nix answered so far (FAKE_NIX_LOG). */
   nixCalls(): Array<{ kind: string; argv: string[] }>;
   addTarget(opts?: LabTargetOptions): Promise<LabTarget>;
+  /** A plain host (sshd, root logs in with its clientKeyPath) to put targets behind (issue 20). */
+  addBastion(): Promise<NetnsHost>;
   teardown(): Promise<void>;
 }
 
@@ -393,10 +398,12 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       : ['PermitRootLogin prohibit-password', 'PasswordAuthentication no'];
     const keyOnly = ['PermitRootLogin prohibit-password', 'PasswordAuthentication no'];
     const initialPort = o.port ?? 22;
+    const behind = o.behind ? planBehind(netns, o.behind) : undefined;
     const host = await netns.addHost({
       shimDir: shims, mounts, hostname: fake.hostname, port: initialPort, hostKeyPath: o.hostKeyPath,
       hostKey: { file: hostKeyFile, inside: '/etc/ssh/ssh_host_ed25519_key' },
       authorizedKeysFile: '.ssh/authorized_keys', sshdConfig: loginConfig, env: { NB_LAB_TARGET: name },
+      ...(behind ? { listenAddress: behind.listenAddress, setup: behind.setup } : {}),
     });
     const pub = readFileSync(`${host.clientKeyPath}.pub`, 'utf8');
     mkdirSync(join(dir.root, '.ssh'), { recursive: true, mode: 0o700 });
@@ -507,7 +514,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
     };
     const user = login === 'nixos-installer' ? 'nixos' : 'root';
     const t: LabTarget = {
-      name, ip: host.ip, user, target: `${user}@${host.ip}`, clientKeyPath: host.clientKeyPath, dir, host,
+      name, ip: behind?.privateIp ?? host.ip, user, target: `${user}@${behind?.privateIp ?? host.ip}`, clientKeyPath: host.clientKeyPath, dir, host,
       get port() { return host.port; },
       get hostPub() { return readFileSync(`${hostKeyFile}.pub`, 'utf8').trim(); },
       get fingerprint() { return fingerprintOfPub(readFileSync(`${hostKeyFile}.pub`, 'utf8')); },
@@ -532,6 +539,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
     binDir, storeDir, nixLogPath,
     nixCalls: () => readFileSync(nixLogPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; argv: string[] }),
     addTarget,
+    addBastion: () => netns.addHost({ hostname: 'bastion' }),
     teardown,
   };
 }

@@ -41,6 +41,10 @@ export interface NetnsHostOptions {
    * rewrites before it sends sshd SIGHUP, as the deploy lab's switch-to-configuration does).
    */
   portFromConfig?: boolean;
+  /** sshd's ListenAddress instead of the host's bridge address (a host behind a bastion, bastion.ts). */
+  listenAddress?: string;
+  /** Runs once the namespace and its bridge link exist, before sshd first starts (extra links). */
+  setup?: (ns: string) => void;
 }
 
 export interface RestartOptions {
@@ -219,6 +223,7 @@ export async function createNetnsLab(labOpts: NetnsLabOptions = {}): Promise<Net
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'link', 'set', 'eth0', 'up');
       ip('-n', ns, 'route', 'add', 'default', 'via', `10.231.${x}.1`);
+      opts.setup?.(ns);
 
       const clientKeyPath = join(dir, 'client_ed25519');
       keygen(clientKeyPath, 'netns-test');
@@ -248,7 +253,7 @@ export async function createNetnsLab(labOpts: NetnsLabOptions = {}): Promise<Net
         ];
         writeFileSync(join(dir, 'sshd_config'), [
           ...extraConfig,
-          ...(opts.portFromConfig ? [] : [`Port ${port}`]), `ListenAddress ${hostIp}`, `HostKey ${opts.hostKey?.inside ?? hostKeyPath}`, `PidFile ${join(dir, 'sshd.pid')}`,
+          ...(opts.portFromConfig ? [] : [`Port ${port}`]), `ListenAddress ${opts.listenAddress ?? hostIp}`, `HostKey ${opts.hostKey?.inside ?? hostKeyPath}`, `PidFile ${join(dir, 'sshd.pid')}`,
           `AuthorizedKeysFile ${opts.authorizedKeysFile ?? join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
           'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
           ...(setEnv.length ? [`SetEnv ${setEnv.join(' ')}`] : []),

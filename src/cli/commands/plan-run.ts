@@ -4,10 +4,10 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { usageError } from '../../errors.js';
 import type { PlanAnswers } from '../../render/plan.js';
-import { formatTarget } from '../../ssh/target.js';
+import { formatResolvedTarget } from '../../ssh/ssh-config.js';
 import { runPlan } from '../../workflow/plan/index.js';
 import type { ReportSource } from '../../probe/read-report.js';
-import { buildSshArgs } from '../ssh-flags.js';
+import { resolveSshArgs } from '../ssh-flags.js';
 import { readChoiceFlags } from '../install-flags.js';
 import { buildPlanChoices } from '../../workflow/install/choice-maps.js';
 import { PLAN_CHOICE_KEYS } from './plan.js';
@@ -28,10 +28,10 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   let identityFile: string | undefined;
   if (given[0] === 'target') {
     const { config } = await loadConfig(resolve(ctx.cwd, args.string('flake') ?? '.'));
-    const ssh = buildSshArgs(ctx, args, args.string('target')!, config.stateDir);
+    const ssh = await resolveSshArgs(ctx, args, args.string('target')!, config.stateDir);
     identityFile = ssh.ssh.identityFile;
     source = { kind: 'target', target: ssh.target, ssh: ssh.ssh };
-    target = formatTarget(ssh.target);
+    target = formatResolvedTarget(ssh.target);
   } else {
     source = { kind: given[0]!, file: args.string(given[0]!)! };
   }

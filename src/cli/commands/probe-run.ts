@@ -12,7 +12,7 @@ import { failure, usageError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildProbeSummary } from '../../probe/summary.js';
 import { runReadReport } from '../../probe/read-report.js';
-import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
+import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 
 /**
  * Where trusted host keys are pinned: the flake's .bootstrap/ (--flake, or the current directory
@@ -56,13 +56,14 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     if (targetText !== undefined) throw usageError('bad-argument', 'give either TARGET or --from-facter FILE, not both', 'see `bootstrap probe --help`');
     report = await runReadReport(ctx, { kind: 'facter', file: facterFile, flag: '--from-facter' });
   } else {
-    const { target, ssh } = buildSshFromChoices(ctx, {
+    const { target, ssh } = await resolveSshFromChoices(ctx, {
       target: args.positional(0, 'TARGET (user@host[:port]), or --from-facter FILE'),
       identity: args.string('identity'),
       hostKey: args.string('host-key'),
       acceptNewHostKey: args.bool('accept-new-host-key'),
       timeout: args.string('timeout'),
       passwordEnv: args.string('password-env'),
+      sshConfig: args.string('ssh-config'),
       ...(await choosePinDir(ctx, args.string('flake'))),
     });
     report = await runReadReport(ctx, { kind: 'target', target, ssh });

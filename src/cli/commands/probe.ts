@@ -4,7 +4,7 @@ import type { CommandSpec } from '../spec.js';
 import { choiceOptions } from '../choice-options.js';
 
 /** SSH connection flags shared by every command that reaches a target (the SSH install choices). */
-export const SSH_OPTIONS: OptionSpec[] = choiceOptions('identity', 'hostKey', 'acceptNewHostKey', 'timeout', 'passwordEnv');
+export const SSH_OPTIONS: OptionSpec[] = choiceOptions('identity', 'hostKey', 'acceptNewHostKey', 'timeout', 'passwordEnv', 'sshConfig');
 
 export const probeCommands: CommandSpec[] = [
   {
@@ -15,8 +15,10 @@ export const probeCommands: CommandSpec[] = [
       'Host keys are checked against ~/.ssh/known_hosts and FLAKE/.bootstrap/known_hosts; a new key is shown\n' +
       'and asked about on a terminal (--host-key or --accept-new-host-key in scripts) and then pinned in\n' +
       '.bootstrap/known_hosts. A changed key stops the run.\n' +
+      'TARGET is resolved with your ssh config as `ssh -G TARGET` resolves it (an alias: HostName, Port, User,\n' +
+      'IdentityFile, IdentityAgent, ProxyJump); each jump host\'s key is checked and pinned like the target\'s.\n' +
       'With --from-facter, converts a nixos-facter report (no SSH).',
-    positionals: [{ name: 'TARGET', description: 'user@host[:port], IPv6 in brackets (default user root, port 22)' }],
+    positionals: [{ name: 'TARGET', description: 'user@host[:port] or an ssh config alias, IPv6 in brackets (default user root, port 22, unless the ssh config says otherwise)' }],
     options: [
       ...SSH_OPTIONS,
       { name: 'from-facter', type: 'string', placeholder: 'FILE', description: 'convert a nixos-facter report instead of probing' },
@@ -28,6 +30,7 @@ export const probeCommands: CommandSpec[] = [
       'bootstrap probe root@203.0.113.7',
       'bootstrap probe root@127.0.0.1:2222 -i ~/.ssh/id_ed25519 --host-key SHA256:… --json',
       'bootstrap probe --from-facter facter.json --json',
+      'bootstrap probe web1 --ssh-config ./ssh_config   # an alias with ProxyJump through a bastion',
     ],
     load: () => import('./probe-run.js'),
   },

@@ -7,6 +7,7 @@ export const runRescueCommand: CommandModule['run'] = async (ctx, args) => {
   const identity = args.string('identity');
   const hostKey = args.string('host-key');
   const wait = args.string('wait-timeout');
+  const sshConfig = args.string('ssh-config');
   return runRescue(ctx, {
     host: args.positional(0, 'HOST'),
     flakeDir: args.string('flake') ?? '.',
@@ -17,6 +18,7 @@ export const runRescueCommand: CommandModule['run'] = async (ctx, args) => {
     ...(target ? { target } : {}),
     ...(identity ? { identity } : {}),
     ...(hostKey ? { hostKey } : {}),
+    ...(sshConfig ? { sshConfig } : {}),
     ...(wait ? { waitTimeoutSeconds: args.integer('wait-timeout', 600, 1, 86_400) } : {}),
   });
 };

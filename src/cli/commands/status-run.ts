@@ -33,6 +33,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     strict: args.bool('strict'),
     ...(args.string('identity') ? { identity: args.string('identity')! } : {}),
     ...(args.string('timeout') ? { timeout: args.string('timeout')! } : {}),
+    ...(args.string('ssh-config') ? { sshConfig: args.string('ssh-config')! } : {}),
   };
   if (everyMs !== undefined) return runStatusWatch(ctx, options, everyMs);
   const { exitCode } = await runStatus(ctx, options);

@@ -53,6 +53,7 @@ export const INSTALL_CHOICES = {
     flag: CHOICE_FLAGS.timeout,
   }),
   passwordEnv: choice({ schema: z.string(), flag: CHOICE_FLAGS.passwordEnv }),
+  sshConfig: choice({ schema: z.string(), flag: CHOICE_FLAGS.sshConfig }),
   // The hardware choices a plan takes (`bootstrap plan` has the same flags).
   profile: choice({
     schema: z.string(),

@@ -23,6 +23,7 @@ import type { Phase } from '../../nix/nixos-anywhere.js';
 import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/plan.js';
 import type { SshOptions } from '../../ssh/session.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
+import { formatResolvedTarget } from '../../ssh/ssh-config.js';
 import type { InstallAnswers } from './answers.js';
 import { buildPlanChoices } from './choice-maps.js';
 import type { ResolvedLoginKeys } from '../../installer/login-keys.js';
@@ -52,7 +53,7 @@ export function buildPlanAnswers(a: InstallAnswers, target: SshTarget, identity:
   // An empty profile, layout or disk answer counts as not given here, as it always has (the
   // wizard then lets the plan choose); `bootstrap plan` passes such a flag on and refuses it.
   const given = Object.fromEntries(Object.entries(a).filter(([, v]) => v !== '')) as InstallAnswers;
-  return { ...buildPlanChoices(given), target: formatTarget(target), identity };
+  return { ...buildPlanChoices(given), target: formatResolvedTarget(target), identity };
 }
 
 export async function runPreparePlan(o: {

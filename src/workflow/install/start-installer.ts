@@ -6,12 +6,13 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failure, usageError } from '../../errors.js';
 import { InstallerSession } from '../../installer/installer-session.js';
-import { buildGuardPins, buildPinNames, prepareSshGuard } from '../../installer/ssh-guard.js';
+import { buildGuardJumps, buildGuardPins, buildPinNames, prepareSshGuard } from '../../installer/ssh-guard.js';
 import { parsePublicKeyLine } from '../../installer/wait-host-key.js';
 import { buildInstallerArgv, findOnPath, type Phase } from '../../nix/nixos-anywhere.js';
 import { registerSecret } from '../../redact.js';
 import { lookupKnownHost, parseKnownHosts, type HostKey } from '../../ssh/host-keys.js';
-import { formatTarget } from '../../ssh/target.js';
+import { formatTarget, knownHostsName } from '../../ssh/target.js';
+import { formatResolvedTarget, type ResolvedTarget } from '../../ssh/ssh-config.js';
 import type { InstallCtx } from './context.js';
 import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts, planPostKexecPort } from './installer-options.js';
 
@@ -45,6 +46,35 @@ export async function readPinnedTargetKeys(c: Pick<C, 'ssh' | 'target' | 'answer
   return out;
 }
 
+/**
+ * The guard's lines for the jump hosts (issue 20): each hop's keys pinned in the flake (the probe
+ * checked them: pinned, known_hosts or confirmed), under the hop's own name. A hop without a pin
+ * stops the run: the installer would otherwise meet a key nobody checked.
+ */
+export async function readPinnedJumpLines(c: Pick<C, 'ssh' | 'target'>): Promise<string> {
+  const jumps = (c.target as ResolvedTarget).jumps ?? [];
+  if (!jumps.length) return '';
+  const file = c.ssh.hostKeys.pinFile;
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    /* nothing pinned yet */
+  }
+  const entries = parseKnownHosts(text, file);
+  let lines = '';
+  for (const hop of jumps) {
+    const found = lookupKnownHost(entries, knownHostsName(hop));
+    const revoked = new Set(found.revoked.map((e) => e.key.fingerprint));
+    const keys = found.known.map((e) => e.key).filter((k) => !revoked.has(k.fingerprint));
+    if (!keys.length) {
+      throw failure('no-pinned-key', `no host key of jump host ${formatTarget(hop)} is pinned in ${file}`, `pin it first: \`bootstrap probe ${formatResolvedTarget(c.target)}\` checks every hop's key and asks, then run again with --resume`);
+    }
+    lines += buildGuardPins([knownHostsName(hop)], keys);
+  }
+  return lines;
+}
+
 function passwordFor(c: C): Record<string, string> {
   const name = c.ssh.passwordEnv;
   if (!name) return {};
@@ -65,8 +95,10 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
   if (!realSsh) throw failure('missing-tool', 'ssh was not found on PATH', 'install OpenSSH (Debian: apt-get install openssh-client)');
   const guard = await prepareSshGuard(join(c.secretDir, 'ssh-guard'), {
     realSsh,
-    pins: buildGuardPins(buildPinNames(c.target.host, [c.target.port, postKexecPort]), [...pinned, ...provisioned]),
+    pins: buildGuardPins(buildPinNames(c.target.host, [c.target.port, postKexecPort]), [...pinned, ...provisioned]) + (await readPinnedJumpLines(c)),
     path: c.app.env.PATH,
+    ...((c.target as ResolvedTarget).jumps?.length ? { jumps: buildGuardJumps((c.target as ResolvedTarget).jumps!) } : {}),
+    ...((c.target as ResolvedTarget).sshConfig ? { configFile: (c.target as ResolvedTarget).sshConfig! } : {}),
   });
   const options = buildInstallerOptions(c, phases, built, files, { debug: c.out.debugEnabled });
   // The script copies the -i key into $TMPDIR and removes it only in an EXIT trap: keep that copy

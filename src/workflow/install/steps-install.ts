@@ -5,6 +5,7 @@
  * continues at the phase that failed (with a new call for the phases left).
  */
 import { failure } from '../../errors.js';
+import { fetchHostKey } from '../../ssh/fetch-host-key.js';
 import { parsePublicKeyLine, runWaitForProvisionedKey, DEFAULT_HOST_KEY_DEADLINE_MS } from '../../installer/wait-host-key.js';
 import { phaseTitle, type Phase } from '../../nix/phases.js';
 import type { HostKey } from '../../ssh/host-keys.js';
@@ -58,6 +59,8 @@ export const verifyStep: Step<C> = {
       knownHostsFile: c.ssh.hostKeys.pinFile,
       signal: c.signal,
       onAttempt: (d) => progress.update(d),
+      // Behind a jump host each attempt goes through it, its key checked as on every connection.
+      probe: (t, ms, alg) => fetchHostKey(t, ms, alg, { ports: c.app, hostKeys: c.ssh.hostKeys }),
     });
     progress.update(`presents ${key.fingerprint}, pinned`);
   },

@@ -8,7 +8,7 @@ import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
-import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
+import { buildSshFromChoices, resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import { isBootstrapError } from '../../errors.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { loadProfiles } from '../../profiles/load.js';
@@ -36,6 +36,8 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
   const loaded = await loadConfig(flakeDir);
   const stateDir = loaded.config.stateDir;
   const sshFor = (a: InstallAnswers) => buildSshFromChoices(app, { ...a, target: a.target!, flakeDir, stateDir });
+  // The connection's target: resolved with the ssh config (alias, Port, User, ProxyJump, …).
+  const resolvedFor = (a: InstallAnswers) => resolveSshFromChoices(app, { ...a, target: a.target!, flakeDir, stateDir });
 
   // The probe (read-only) runs when the first question needs the report, and again when the
   // target is changed at the review.
@@ -61,7 +63,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
         if (saved) return saved.report;
         const last = probed;
         if (last && last.target === a.target) return last.report;
-        const { target, ssh } = sshFor(a);
+        const { target, ssh } = await resolvedFor(a);
         const report = await runReadReport(app, { kind: 'target', target, ssh });
         probed = { target: a.target!, report };
         return report;
@@ -125,7 +127,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
 
   async function prepare(a: InstallAnswers): Promise<PreparedInstall> {
     const host = a.host!;
-    const { target, ssh } = sshFor(a);
+    const { target, ssh } = await resolvedFor(a);
     const login = await resolveRunLoginKeys(app, a, ssh.identityFile);
     const report = await ctx.report(a);
     return runPreparePlan({ mode: 'new-host', flakeDir, loaded, host, answers: a, report, target, ssh, login });

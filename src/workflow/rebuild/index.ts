@@ -9,7 +9,7 @@ import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
-import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
+import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import { failure, usageError } from '../../errors.js';
 import { readManifest } from '../../manifest/manifest.js';
 import type { ManifestDisk } from '../../manifest/schema.js';
@@ -67,10 +67,10 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
   if (o.viaRescue && !o.dryRun) {
     run = await runRescueFirst(app, {
       flakeDir, loaded, manifest, host: o.host, target: answers.target, identity: answers.identity, hostKey: answers.hostKey, yes: answers.yes === true,
-      ...(answers.waitTimeout !== undefined ? { waitTimeoutSeconds: answers.waitTimeout } : {}), resume: o.resume ?? false, ...(o.from ? { from: o.from } : {}),
+      ...(answers.waitTimeout !== undefined ? { waitTimeoutSeconds: answers.waitTimeout } : {}), ...(answers.sshConfig ? { sshConfig: answers.sshConfig } : {}), resume: o.resume ?? false, ...(o.from ? { from: o.from } : {}),
     });
   }
-  const { target, ssh } = buildSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
+  const { target, ssh } = await resolveSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
   const login = await resolveRunLoginKeys(app, answers, ssh.identityFile);
 
   // A fresh rescue system is probed again: an earlier run's report is of the host before it.

@@ -56,6 +56,7 @@ export async function runRescueFirst(app: AppContext, s: RescueFirstInput): Prom
   const c = await prepareRescue(app, {
     flakeDir: s.flakeDir, loaded: s.loaded, manifest: s.manifest, host: s.host, target: s.target, identity: s.identity, hostKey: s.hostKey, yes: s.yes,
     ...(s.waitTimeoutSeconds !== undefined ? { waitTimeoutSeconds: s.waitTimeoutSeconds } : {}),
+    ...(s.sshConfig ? { sshConfig: s.sshConfig } : {}),
   });
   const runId = buildRunId(app.clock.now());
   await runRescueSteps(c, s.flakeDir, s.loaded.config.stateDir, { runId, ...(plan.from ? { from: plan.from } : { resume: plan.resume }) });

@@ -18,6 +18,8 @@ import { openSecretStore } from '../../secrets/open-store.js';
 import { parseFingerprint } from '../../ssh/host-keys.js';
 import { buildKnownHostsPath } from '../../ssh/known-hosts-file.js';
 import { formatTarget, parseTarget } from '../../ssh/target.js';
+import { resolveTarget } from '../../ssh/ssh-config.js';
+import { HostKeyPolicy } from '../../ssh/host-key-policy.js';
 import { buildJournalPaths } from '../journal.js';
 import { runSteps, type RunStepsResult } from '../step.js';
 import { once } from '../install/context.js';
@@ -36,6 +38,8 @@ export interface RescueSetup {
   hostKey: string | undefined;
   yes: boolean;
   waitTimeoutSeconds?: number;
+  /** --ssh-config FILE to resolve the target with (default ~/.ssh/config). */
+  sshConfig?: string;
 }
 
 /**
@@ -48,7 +52,9 @@ export async function prepareRescue(app: AppContext, s: RescueSetup): Promise<Re
     throw usageError('no-provider', `${s.host}'s manifest has no [provider] section`, `add to hosts/${s.host}/bootstrap.toml:\n[provider]\nkind = "hetzner-cloud"\nserver = "${s.host}"   # id, name or IPv4 address\ncredentials = "providers/hcloud"   # bootstrap secrets set providers/hcloud/token`);
   }
   if (!s.target) throw usageError('no-target', `${s.host}'s manifest names no target`, 'pass --target root@HOST');
-  const target = parseTarget(s.target);
+  // Resolved with the ssh config like every connection (issue 20): an alias, a jump host.
+  const configFile = s.sshConfig ? resolve(app.cwd, s.sshConfig) : undefined;
+  const target = await resolveTarget({ run: app.run, env: app.env, debug: (m) => app.out.debug(m) }, s.target, parseTarget(s.target), configFile ? { configFile } : {});
   if (target.user !== 'root' || target.port !== 22) {
     throw usageError('rescue-target', `the rescue system answers as root on port 22, but the target is ${formatTarget(target)}`, `pass --target root@${target.host.includes(':') ? `[${target.host}]` : target.host}`);
   }
@@ -75,6 +81,8 @@ export async function prepareRescue(app: AppContext, s: RescueSetup): Promise<Re
     provider: async (): Promise<RescueProvider> => provider,
     server: async (): Promise<ProviderServer> => server(),
     operatorKey, target: { ...target, identityFile: identity }, ...(pin ? { pin } : {}), mayAsk,
+    // The waits go through the jump hosts, whose keys are checked like on every connection.
+    ...(target.jumps?.length ? { route: { ports: app, hostKeys: new HostKeyPolicy(app, { flakeDir: s.flakeDir, stateDir: s.loaded.config.stateDir }) } } : {}),
     knownHostsFile: buildKnownHostsPath(s.flakeDir, s.loaded.config.stateDir),
     statePath: buildRescueStatePath(journal.dir),
     waitTimeoutMs: (s.waitTimeoutSeconds ?? 600) * 1000,

@@ -18,6 +18,7 @@ export interface RescueCommandOptions {
   from?: string;
   json: boolean;
   waitTimeoutSeconds?: number;
+  sshConfig?: string;
 }
 
 export async function runRescue(app: AppContext, o: RescueCommandOptions): Promise<number> {
@@ -28,6 +29,7 @@ export async function runRescue(app: AppContext, o: RescueCommandOptions): Promi
   const c = await prepareRescue(app, {
     flakeDir, loaded, manifest, host: o.host, target: o.target ?? manifest.target, identity: o.identity, hostKey: o.hostKey, yes: o.yes,
     ...(o.waitTimeoutSeconds !== undefined ? { waitTimeoutSeconds: o.waitTimeoutSeconds } : {}),
+    ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
   });
   const result = await runRescueSteps(c, flakeDir, loaded.config.stateDir, { resume: o.resume, ...(o.from ? { from: o.from } : {}) });
   const server = await c.server();

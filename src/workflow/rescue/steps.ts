@@ -13,7 +13,7 @@ import type { OperatorKey } from '../../provider/ssh-key.js';
 import type { ProviderServer, RescueProvider } from '../../provider/types.js';
 import { keyLabel, lookupKnownHost, parseKnownHosts, type HostKey } from '../../ssh/host-keys.js';
 import { formatTarget, knownHostsName, type SshTarget } from '../../ssh/target.js';
-import { fetchHostKey } from '../../ssh/fetch-host-key.js';
+import { fetchHostKey, type RouteVia } from '../../ssh/fetch-host-key.js';
 import type { Step, StepContext } from '../step.js';
 
 export interface RescueCtx extends StepContext {
@@ -40,6 +40,8 @@ export interface RescueCtx extends StepContext {
   rescueKey?: HostKey;
   /** For tests: the handshake. */
   probe?: typeof fetchHostKey;
+  /** How the waits reach a target behind jump hosts (ssh-config.ts). */
+  route?: RouteVia;
 }
 
 interface RescueState {
@@ -129,7 +131,7 @@ export const rescueWaitStep: Step<RescueCtx> = {
   async run(c, progress) {
     const trusted = (await loadState(c.statePath))?.trustedFingerprint;
     const old = await oldKeys(c);
-    const probe = c.probe ?? fetchHostKey;
+    const probe = c.probe ?? ((t: SshTarget, ms: number, alg?: string[]) => fetchHostKey(t, ms, alg, c.route));
     const who = formatTarget(c.target);
     const end = c.clock.now().getTime() + c.waitTimeoutMs;
     let last = 'no answer yet';

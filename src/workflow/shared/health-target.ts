@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Manifest } from '../../manifest/schema.js';
-import { buildSshFromChoices } from '../../ssh/ssh-choices.js';
+import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import type { HealthTarget } from '../../health/collect.js';
 import { listDeclaredChecks } from '../../health/declared.js';
 import { buildExpectations, readBuiltToplevel, type HealthContext } from '../../health/expect.js';
@@ -17,19 +17,20 @@ import { buildExpectations, readBuiltToplevel, type HealthContext } from '../../
  * `ports.prompts` must be non-interactive (a changed key is an error, never a question).
  */
 export async function buildHealthTarget(
-  ports: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd'>,
+  ports: Pick<AppContext, 'out' | 'prompts' | 'env' | 'cwd' | 'run'>,
   loaded: LoadedConfig,
   host: string,
   manifest: Manifest,
   context: HealthContext,
-  o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string } = {},
+  o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string; sshConfig?: string } = {},
 ): Promise<HealthTarget> {
   const targetText = o.target ?? manifest.target!;
-  const { target, ssh } = buildSshFromChoices(ports, {
+  const { target, ssh } = await resolveSshFromChoices(ports, {
     target: targetText,
     ...(o.identity ? { identity: o.identity } : {}),
     ...(o.timeout ? { timeout: o.timeout } : {}),
     ...(o.passwordEnv ? { passwordEnv: o.passwordEnv } : {}),
+    ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
     flakeDir: loaded.flakeDir,
     stateDir: loaded.config.stateDir,
   });

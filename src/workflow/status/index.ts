@@ -33,6 +33,8 @@ export interface StatusOptions {
   identity?: string;
   /** --timeout SECONDS (connect). */
   timeout?: string;
+  /** --ssh-config FILE (ssh -F) to resolve the manifests' targets with. */
+  sshConfig?: string;
 }
 
 /** Exit code of a status run: 1 when a host fails (or warns, with --strict), else 0. Pure. */
@@ -68,7 +70,7 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
     if (!m.target) return errorReport(host, '-', 'no-target', `${host}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, host)}/${MANIFEST_FILE}`, app.clock.now());
     let t: HealthTarget;
     try {
-      t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) });
+      t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}) });
     } catch (e) {
       const err = e as { code?: string; message?: string; hint?: string };
       return errorReport(host, m.target, err.code ?? 'internal', err.message ?? String(e), err.hint, app.clock.now());
