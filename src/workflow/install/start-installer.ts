@@ -14,6 +14,7 @@ import { lookupKnownHost, parseKnownHosts, type HostKey } from '../../ssh/host-k
 import { formatTarget } from '../../ssh/target.js';
 import type { InstallCtx } from './context.js';
 import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts, planPostKexecPort } from './installer-options.js';
+import { runPrepareClosureSource } from './closure-cache.js';
 
 type C = InstallCtx;
 
@@ -68,7 +69,11 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
     pins: buildGuardPins(buildPinNames(c.target.host, [c.target.port, postKexecPort]), [...pinned, ...provisioned]),
     path: c.app.env.PATH,
   });
-  const options = buildInstallerOptions(c, phases, built, files, { debug: c.out.debugEnabled });
+  // Where the closure comes from (the fleet cache or this machine), said before the call starts.
+  const closure = await runPrepareClosureSource(c, built);
+  c.transfer.closure = closure.source;
+  c.out.info(`closure: ${closure.source.from === 'cache' ? 'from the cache' : 'streamed from here over ssh'}: ${closure.source.reason}`);
+  const options = buildInstallerOptions(c, phases, built, { ...files, installerUploads: closure.uploads }, { debug: c.out.debugEnabled });
   // The script copies the -i key into $TMPDIR and removes it only in an EXIT trap: keep that copy
   // inside the run's private directory, which bootstrap removes whatever happens to the script.
   const tmp = join(c.secretDir, 'installer-tmp');
@@ -83,6 +88,7 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
       wait: { user: c.target.user, host: c.target.host, port: options.connectPort ?? c.target.port, postKexecPort },
       log: c.log,
       guardEvents: () => guard.events(),
+      guardTransfers: () => guard.transfers(),
       pinned: pinned.map((k) => k.fingerprint),
       onStarted: (pgid) => c.recordInstaller(pgid),
     },
