@@ -120,6 +120,8 @@ export interface InstallerLab {
   binDir: string;
   storeDir: string;
   nixLogPath: string;
+  /** The bridge's address in the root namespace: a server the targets reach listens here. */
+  gateway: string;
   /** The calls the fake nix answered so far (FAKE_NIX_LOG). */
   nixCalls(): Array<{ kind: string; argv: string[] }>;
   addTarget(opts?: LabTargetOptions): Promise<LabTarget>;
@@ -513,7 +515,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
 
   return {
     env: { PATH: `${binDir}:${process.env.PATH ?? SYS_PATH}`, FAKE_NIX_STORE: storeDir, FAKE_NIX_LOG: nixLogPath },
-    binDir, storeDir, nixLogPath,
+    binDir, storeDir, nixLogPath, gateway: netns.gateway,
     nixCalls: () => readFileSync(nixLogPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; argv: string[] }),
     addTarget,
     teardown,
