@@ -62,7 +62,7 @@ export async function runPrepareClosureSource(c: C, built: BuildResult, fetchImp
   }
   const isPrivate = info.isPublic !== true;
   const dir = join(c.secretDir, 'installer-nix');
-  await mkdir(dir, { mode: 0o700 });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const uploads: InstallerUpload[] = [{ remotePath: INSTALLER_NIX_CONF, localPath: join(dir, 'nix.conf') }];
   await writeFile(uploads[0]!.localPath, buildInstallerNixConf({ substituter: info.substituterEndpoint, publicKey: info.publicKey, netrc: isPrivate }), { mode: 0o600 });
   if (isPrivate) {
