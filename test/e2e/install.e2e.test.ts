@@ -11,11 +11,7 @@ import { REPO_ROOT } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
-import { mkdirSync, symlinkSync } from 'node:fs';
-import { runCli } from '../helpers/cli.js';
-import { startAtticFake } from '../fakes/attic-server.js';
-import { runCreateCache } from '../../src/storage/attic-api.js';
-import { buildAtticClaims, buildRolePermissions, generateSigningKey, mintAtticToken, publicKeyPem } from '../../src/storage/attic-tokens.js';
+import { startLabCache } from './cache-fixtures.js';
 import { answersToml, assertInstalled, assertNoLeaks, assertNoSecretFilesLeft, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
 
 const skip = netnsSkipReason();
@@ -87,17 +83,10 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     const PAYLOAD = 3_000_000; // an incompressible 3 MB system closure
     const t = await lab().addTarget();
     const f = await makeFlake(lab());
-    const key = generateSigningKey(2048);
-    const attic = await startAtticFake(publicKeyPem(key), { host: lab().gateway });
+    const cache = await startLabCache(lab(), f);
+    const { attic } = cache;
     try {
-      const now = new Date();
-      const token = (role: 'admin' | 'push' | 'pull') => mintAtticToken(key, buildAtticClaims(`bootstrap-${role}`, role === 'admin' ? { '*': ['r', 'w', 'd', 'cc', 'cr', 'cq', 'cd'] } : buildRolePermissions(role, 'main'), now, 1));
-      await runCreateCache((u, i) => fetch(u, i), { serverUrl: attic.url, cache: 'main', token: await token('admin'), isPublic: false });
-      for (const role of ['pull', 'push'] as const) {
-        const r = await runCli(['secrets', 'set', `attic/cachehost/${role}-token`, '--flake', f.dir], { env: f.env, input: await token(role) });
-        assert.equal(r.code, 0, r.stderr);
-      }
-      writeFileSync(join(f.dir, 'bootstrap.toml'), `${readFileSync(join(f.dir, 'bootstrap.toml'), 'utf8')}\n[cache]\nserver = "cachehost"\nurl = "${attic.url}"\n`);
+      cache.configure();
       const env = { FAKE_NIX_CLOSURE_BYTES: String(PAYLOAD) };
       type Out = { transfer: { sentBytes: number; phases: Record<string, { sentBytes: number; connections: number }>; closure: { from: string; missing?: string; reason: string } } };
 
@@ -122,10 +111,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.equal(done.at(-1)!.transfer!.sentBytes, o1.transfer.phases.install!.sentBytes);
 
       // 2. attic on PATH (the strict fake): what the cache lacks is pushed first; the target substitutes it.
-      const atticBin = join(f.dir, '.attic-bin');
-      mkdirSync(atticBin);
-      symlinkSync(join(REPO_ROOT, 'test/fakes/attic'), join(atticBin, 'attic'));
-      const r2 = await f.cli(['rebuild', 'cweb', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60'], { ...env, PATH: `${atticBin}:${f.env.PATH}` });
+      const r2 = await f.cli(['rebuild', 'cweb', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60'], { ...env, PATH: cache.atticPath });
       assertInstalled(r2);
       const o2 = JSON.parse(r2.stdout) as Out;
       assert.equal(o2.transfer.closure.missing, 'pushed');

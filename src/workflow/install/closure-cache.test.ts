@@ -28,7 +28,7 @@ function ctx(o: { cache?: Record<string, unknown>; store?: Record<string, string
       env: { PATH: o.path ?? '/nonexistent' },
       run: async (argv: readonly string[], opts?: { env?: Record<string, string | undefined> }) => {
         calls.push({ argv, ...(opts?.env ? { env: opts.env } : {}) });
-        return o.run?.(argv) ?? { argv, code: 0, stdout: '', stderr: '', durationMs: 1 };
+        return o.run?.(argv) ?? { argv, code: 0, signal: null, stdout: '', stderr: '', durationMs: 1 };
       },
     },
     store: async () => store,
@@ -77,7 +77,7 @@ test('attic on PATH with the push token: `attic push` with our own config (token
   chmodSync(join(bin, 'attic'), 0o755);
   const store = { 'attic/cachehost/pull-token': 'PULLTOKEN-xyz-0123456789', 'attic/cachehost/push-token': 'PUSHTOKEN-abc-0123456789' };
   const ok = ctx({ cache: CACHE, store, path: bin });
-  const bad = ctx({ cache: CACHE, store, path: bin, run: (argv) => ({ argv, code: 1, stdout: '', stderr: 'Error: PermissionDenied (403): w PUSHTOKEN-abc-0123456789', durationMs: 1 }) });
+  const bad = ctx({ cache: CACHE, store, path: bin, run: (argv) => ({ argv, code: 1, signal: null, stdout: '', stderr: 'Error: PermissionDenied (403): w PUSHTOKEN-abc-0123456789', durationMs: 1 }) });
   try {
     const r = await runPrepareClosureSource(ok.c, BUILT, okFetch);
     assert.equal(r.source.missing, 'pushed');
