@@ -8,7 +8,7 @@ const KEY = 'main:Yzp1Zk9xdmFKbXN0c2V5b2Z0d2V1dGZ1eGZ3c2Z4eWE=';
 test('the installer nix.conf adds the cache and trusts its key; a private cache names the netrc', () => {
   assert.equal(
     buildInstallerNixConf({ substituter: 'https://cache.example.org/main', publicKey: KEY, netrc: true }),
-    `# Written by nixos-bootstrap for one install: substitute the system from the fleet cache.\nextra-substituters = https://cache.example.org/main\nextra-trusted-public-keys = ${KEY}\nnetrc-file = /root/.config/nix/netrc\n`,
+    `# Written by nixos-bootstrap for one install: substitute the system from the fleet cache.\nextra-substituters = https://cache.example.org/main\nextra-trusted-public-keys = ${KEY}\nconnect-timeout = 10\nnetrc-file = /root/.config/nix/netrc\n`,
   );
   assert.doesNotMatch(buildInstallerNixConf({ substituter: 'https://c/main', publicKey: KEY, netrc: false }), /netrc/);
 });

@@ -27,6 +27,8 @@ export function buildInstallerNixConf(c: InstallerCache): string {
     '# Written by nixos-bootstrap for one install: substitute the system from the fleet cache.',
     `extra-substituters = ${c.substituter}`,
     `extra-trusted-public-keys = ${c.publicKey}`,
+    // A cache the target cannot reach must not stall the copy: nix gives up on it and streams.
+    'connect-timeout = 10',
     ...(c.netrc ? [`netrc-file = ${INSTALLER_NETRC}`] : []),
     '',
   ].join('\n');

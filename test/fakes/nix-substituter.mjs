@@ -18,7 +18,7 @@ if (root === undefined) {
   process.stderr.write('nix-substituter: ROOT PATH…\n');
   process.exit(2);
 }
-const conf = { substituters: [], keys: [], netrc: undefined };
+const conf = { substituters: [], keys: [], netrc: undefined, connectTimeout: 0 };
 const confFile = join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'nix', 'nix.conf');
 if (existsSync(confFile)) {
   for (const line of readFileSync(confFile, 'utf8').split('\n')) {
@@ -28,6 +28,7 @@ if (existsSync(confFile)) {
     if (m[1] === 'substituters' || m[1] === 'extra-substituters') conf.substituters.push(...values);
     else if (m[1] === 'trusted-public-keys' || m[1] === 'extra-trusted-public-keys') conf.keys.push(...values);
     else if (m[1] === 'netrc-file') conf.netrc = m[2];
+    else if (m[1] === 'connect-timeout') conf.connectTimeout = Number(m[2]);
     else {
       process.stderr.write(`warning: unknown setting '${m[1]}'\n`);
     }
@@ -48,7 +49,10 @@ if (conf.netrc && existsSync(conf.netrc)) {
 }
 const get = async (url) => {
   const m = netrc.get(new URL(url).hostname);
-  const res = await fetch(url, m ? { headers: { authorization: `Basic ${Buffer.from(`${m.login}:${m.password}`).toString('base64')}` } } : {});
+  const res = await fetch(url, {
+    ...(m ? { headers: { authorization: `Basic ${Buffer.from(`${m.login}:${m.password}`).toString('base64')}` } } : {}),
+    ...(conf.connectTimeout > 0 ? { signal: AbortSignal.timeout(conf.connectTimeout * 1000) } : {}),
+  });
   if (!res.ok) return { status: res.status };
   return { status: 200, body: Buffer.from(await res.arrayBuffer()) };
 };
