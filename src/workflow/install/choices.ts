@@ -8,7 +8,9 @@
  *
  * The order is the answers schema's: the first bad key of an answers file is the one reported.
  */
+import { resolve } from 'node:path';
 import { z } from 'zod';
+import { checkKexecImageAnswers, parseKexecSha256 } from '../../installer/kexec-image.js';
 import { usageError } from '../../errors.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { describeDefaultTimeouts, parsePhaseTimeoutFlags, parsePhaseTimeouts } from '../../nix/phases.js';
@@ -159,6 +161,16 @@ export const INSTALL_CHOICES = {
     flag: { kind: 'integer', name: 'post-kexec-port', placeholder: 'PORT', help: "the port the kexec installer's sshd listens on (default 22)", min: 1, max: 65_535 },
     manifest: { key: 'install.postKexecPort', read: (m) => m.install?.postKexecPort },
     plan: (v) => ({ postKexecPort: v }),
+  }),
+  kexecImage: choice({
+    schema: z.string(),
+    flag: { kind: 'string', name: 'kexec-image', placeholder: 'FILE', help: 'the kexec installer tarball to upload from here instead of the target downloading it (needs --kexec-sha256)', parse: (t) => resolve(t) },
+    check: (_v, all, where) => checkKexecImageAnswers(all as { kexecImage?: string; kexecSha256?: string }, where),
+  }),
+  kexecSha256: choice({
+    schema: z.string(),
+    flag: { kind: 'string', name: 'kexec-sha256', placeholder: 'HEX', help: 'the SHA-256 the --kexec-image file must have; checked before anything runs and again before kexec' },
+    check: (v, _all, where) => void parseKexecSha256(v, where),
   }),
   phaseTimeouts: choice({
     schema: phaseTimeoutsSchema,

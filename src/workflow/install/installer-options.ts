@@ -61,6 +61,7 @@ export function buildInstallerOptions(p: PreparedInstall, phases: readonly Phase
       ? { diskEncryptionKeys: [...(files.diskEncryptionKeyFile ? [{ remotePath: '/tmp/secret.key', localPath: files.diskEncryptionKeyFile }] : []), ...(files.installerUploads ?? [])] }
       : {}),
     ...(p.ssh.passwordEnv ? { envPassword: true } : {}),
+    ...(p.answers.kexecImage ? { kexecImage: p.answers.kexecImage } : {}),
     ...(o.debug ? { debug: true } : {}),
   };
 }

@@ -15,6 +15,7 @@ import { formatTarget } from '../../ssh/target.js';
 import type { InstallCtx } from './context.js';
 import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts, planPostKexecPort } from './installer-options.js';
 import { runPrepareClosureSource } from './closure-cache.js';
+import { runVerifyKexecImage } from '../../installer/kexec-image.js';
 
 type C = InstallCtx;
 
@@ -57,6 +58,8 @@ function passwordFor(c: C): Record<string, string> {
 
 export async function startInstaller(c: C, first: Phase): Promise<InstallerSession> {
   const phases = planInstallerPhases(first);
+  // An operator-supplied kexec image boots only with the pinned content: checked right before the call.
+  if (phases.includes('kexec') && c.answers.kexecImage) await runVerifyKexecImage(c.answers.kexecImage, c.answers.kexecSha256 ?? '');
   const built = await c.built();
   const files = await c.extraFiles();
   const pinned = await readPinnedTargetKeys(c);
