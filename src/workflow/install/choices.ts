@@ -170,7 +170,10 @@ export const INSTALL_CHOICES = {
   kexecSha256: choice({
     schema: z.string(),
     flag: { kind: 'string', name: 'kexec-sha256', placeholder: 'HEX', help: 'the SHA-256 the --kexec-image file must have; checked before anything runs and again before kexec' },
-    check: (v, _all, where) => void parseKexecSha256(v, where),
+    check: (v, all, where) => {
+      parseKexecSha256(v, where);
+      checkKexecImageAnswers(all as { kexecImage?: string; kexecSha256?: string }, where);
+    },
   }),
   phaseTimeouts: choice({
     schema: phaseTimeoutsSchema,
