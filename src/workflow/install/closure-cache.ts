@@ -47,7 +47,8 @@ const defaultFetch: FetchLike = (url, init) => fetch(url, init);
  */
 export async function runPrepareClosureSource(c: C, built: BuildResult, fetchImpl: FetchLike = defaultFetch): Promise<{ source: ClosureSource; uploads: InstallerUpload[] }> {
   const section = c.loaded.config.cache;
-  const none = (reason: string) => ({ source: { from: 'operator' as const, reason }, uploads: [] });
+  const remote = built.kind !== 'local' ? '; the target builds the system itself (--build-on remote), fetching what it can from its own caches' : '';
+  const none = (reason: string) => ({ source: { from: 'operator' as const, reason: `${reason}${remote}` }, uploads: [] });
   if (!section.url || !section.server) return none('no attic cache is configured ([cache] url and server in bootstrap.toml, `bootstrap cache setup`)');
   const store = await c.store();
   const names = atticSecretNames(section.server);

@@ -75,7 +75,7 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
   // Where the closure comes from (the fleet cache or this machine), said before the call starts.
   const closure = await runPrepareClosureSource(c, built);
   c.transfer.closure = closure.source;
-  c.out.info(`closure: ${closure.source.from === 'cache' ? 'from the cache' : 'streamed from here over ssh'}: ${closure.source.reason}`);
+  c.out.info(`closure: ${closure.source.from === 'cache' ? 'from the cache' : built.kind === 'local' ? 'streamed from here over ssh' : 'built on the target'}: ${closure.source.reason}`);
   const options = buildInstallerOptions(c, phases, built, { ...files, installerUploads: closure.uploads }, { debug: c.out.debugEnabled });
   // The script copies the -i key into $TMPDIR and removes it only in an EXIT trap: keep that copy
   // inside the run's private directory, which bootstrap removes whatever happens to the script.
