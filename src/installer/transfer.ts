@@ -4,7 +4,10 @@
  * the installer session records when each phase began, and a connection counts for the phase it
  * ended in. The script runs its ssh calls one after another and prints a phase's `### … ###` line
  * only after the last connection of the phase before has ended, so the attribution is exact for
- * everything but a connection that outlives the next step line (none in nixos-anywhere 1.13).
+ * everything but a connection that outlives the next step line (none in nixos-anywhere 1.13). One
+ * seam: the script copies the disko script before it prints the disko phase's first step line
+ * ("Formatting hard drive with disko") unless an upload ("Uploading … to /…") came first, so that
+ * copy counts for kexec when the call has no disk key or cache settings to upload.
  *
  * Not counted: HTTP the target makes itself (the kexec image download, a cache it substitutes
  * from), and bytes bootstrap's own ssh2 connections send (probe, verify).
