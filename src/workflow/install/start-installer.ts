@@ -72,10 +72,15 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
     pins: buildGuardPins(buildPinNames(c.target.host, [c.target.port, postKexecPort]), [...pinned, ...provisioned]),
     path: c.app.env.PATH,
   });
-  // Where the closure comes from (the fleet cache or this machine), said before the call starts.
-  const closure = await runPrepareClosureSource(c, built);
-  c.transfer.closure = closure.source;
-  c.out.info(`closure: ${closure.source.from === 'cache' ? 'from the cache' : built.kind === 'local' ? 'streamed from here over ssh' : 'built on the target'}: ${closure.source.reason}`);
+  // Where the closure comes from (the fleet cache or this machine), said before the call starts. The
+  // cache settings reach the installer in the disko phase (installer-options.ts): a call without it
+  // copies nothing (a resumed reboot) or finds them in the installer's RAM from the earlier call.
+  const copies = phases.includes('disko');
+  const closure = copies ? await runPrepareClosureSource(c, built) : { source: undefined, uploads: [] };
+  if (closure.source) {
+    c.transfer.closure = closure.source;
+    c.out.info(`closure: ${closure.source.from === 'cache' ? 'from the cache' : built.kind === 'local' ? 'streamed from here over ssh' : 'built on the target'}: ${closure.source.reason}`);
+  }
   const options = buildInstallerOptions(c, phases, built, { ...files, installerUploads: closure.uploads }, { debug: c.out.debugEnabled });
   // The script copies the -i key into $TMPDIR and removes it only in an EXIT trap: keep that copy
   // inside the run's private directory, which bootstrap removes whatever happens to the script.
