@@ -66,6 +66,8 @@ function everyFlag(): { argv: string[]; want: Record<string, unknown> } {
     swap: ['8G', '8G'],
     buildOn: ['remote', 'remote'],
     confirmDisk: ['/dev/vda', '/dev/vda'],
+    kexecImage: ['/srv/images/nixos-kexec-installer.tar.gz', '/srv/images/nixos-kexec-installer.tar.gz'],
+    kexecSha256: ['a'.repeat(64), 'a'.repeat(64)],
   };
   const argv: string[] = [];
   const want: Record<string, unknown> = {};

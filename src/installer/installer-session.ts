@@ -14,7 +14,8 @@ import { failure, isBootstrapError } from '../errors.js';
 import type { Phase } from '../nix/nixos-anywhere.js';
 import type { InstallLog } from './run-phases.js';
 import { parseStepLine, PhaseFailed } from './run-phases.js';
-import type { GuardEvent } from './ssh-guard.js';
+import type { GuardEvent, GuardTransfer } from './ssh-guard.js';
+import { attributeTransfers, type PhaseTransfer } from './transfer.js';
 
 // The phase table (ids, titles, default limits) and the --phase-timeout parser live in nix/phases.ts.
 export { DEFAULT_PHASE_TIMEOUTS_MS, parsePhaseTimeouts } from '../nix/phases.js';
@@ -41,6 +42,7 @@ export function describeWait(step: string | undefined, w: WaitFacts): string {
   if (step === undefined || step === 'Uploading install SSH keys') return `logging in to ${w.user}@${w.host} on port ${w.port}`;
   if (step === 'Gathering machine facts') return 'reading the facts of the target';
   if (step === 'Switching system into kexec') return `booting the installer; waiting for SSH on ${w.host}:${w.postKexecPort} after kexec`;
+  if (/^Uploading .+ to \/root\/\.config\/nix\//.test(step)) return "uploading the binary cache settings for the installer's nix";
   if (/^Uploading .+ to \//.test(step)) return 'uploading the disk encryption key';
   if (step === 'Formatting hard drive with disko') return 'formatting the disk';
   if (step === 'Uploading the system closure') return 'uploading the system closure';
@@ -82,6 +84,8 @@ export interface SessionOptions {
   log: InstallLog;
   /** The guard's records (host keys that were not pinned). */
   guardEvents(): Promise<GuardEvent[]>;
+  /** The guard's byte counts of the connections that ended (issue 20); none when not given. */
+  guardTransfers?(): Promise<GuardTransfer[]>;
   /** The pinned fingerprints, to name in a mismatch. */
   pinned: readonly string[];
   guardPollMs?: number;
@@ -109,6 +113,8 @@ export class InstallerSession {
   private lastStep: string | undefined;
   private lastTrouble: string | undefined;
   private phaseStarted = Date.now();
+  /** When each phase of this call began (for the byte counts per phase). */
+  private readonly starts: { phase: Phase; atMs: number }[] = [];
   private readonly stop = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private progress: Task | undefined;
@@ -160,6 +166,12 @@ export class InstallerSession {
     await d.promise;
   }
 
+  /** What the operator sent in `phase` (connections that ended in it), once the phase is over. */
+  async transfer(phase: Phase): Promise<PhaseTransfer> {
+    const all = attributeTransfers((await this.o.guardTransfers?.()) ?? [], this.starts);
+    return all[phase] ?? { sent: 0, received: 0, connections: 0 };
+  }
+
   private abort(reason: unknown): void {
     if (!this.stop.signal.aborted) this.stop.abort(reason);
   }
@@ -170,6 +182,7 @@ export class InstallerSession {
     clearTimeout(this.timer);
     const phase = this.o.phases[index];
     if (!phase) return;
+    this.starts.push({ phase, atMs: this.phaseStarted });
     const ms = this.o.timeoutsMs[phase];
     this.timer = setTimeout(() => {
       const what = describeWait(this.lastStep, this.o.wait);

@@ -49,9 +49,15 @@ cfg=()
 [ -n "\${NB_SSH_GUARD_CONFIG:-}" ] && cfg=(-F "$NB_SSH_GUARD_CONFIG")
 # ssh's stderr goes through tee (to stderr and a file to read afterwards); stdin and stdout pass.
 { "\${NB_REAL_SSH:?}" -o "UserKnownHostsFile=$dir/known_hosts" -o StrictHostKeyChecking=yes \\
-    -o GlobalKnownHostsFile=/dev/null -o UpdateHostKeys=no -o CheckHostIP=no -o VerifyHostKeyDNS=no \\
-    "\${cfg[@]}" "\${route[@]}" "$@" 2>&1 1>&4 4>&- | tee "$err" >&2; } 4>&1
+    -o GlobalKnownHostsFile=/dev/null -o UpdateHostKeys=no -o CheckHostIP=no -o VerifyHostKeyDNS=no -o LogLevel=VERBOSE \\
+    "\${cfg[@]}" "\${route[@]}" "$@" 2>&1 1>&4 4>&- | tee "$err" | grep --line-buffered -v -e '^Transferred: sent ' -e '^Bytes per second: ' -e '^Authenticated to ' >&2; } 4>&1
 rc=\${PIPESTATUS[0]}
+# Bytes this connection sent and received (ssh's counter), with when it ended (microseconds).
+t=$(grep -o '^Transferred: sent [0-9]*, received [0-9]*' "$err" | tail -n 1)
+if [ -n "$t" ]; then
+  set -- $t
+  printf 'transfer %s %s %s\\n' "\${EPOCHREALTIME/[.,]/}" "\${3%,}" "$5" >> "$dir/transfers"
+fi
 if [ "$rc" = 255 ] && grep -q -e 'Host key verification failed' -e 'REMOTE HOST IDENTIFICATION HAS CHANGED' "$err"; then
   fp=$(grep -o 'SHA256:[A-Za-z0-9+/]*' "$err" | head -n 1)
   printf 'host-key-mismatch %s\\n' "\${fp:-unknown}" >> "$dir/events"
@@ -66,6 +72,23 @@ export interface GuardEvent {
   presented: string | undefined;
 }
 
+/** One ssh connection the installer made: when it ended and what it sent and received. */
+export interface GuardTransfer {
+  endedAtMs: number;
+  sent: number;
+  received: number;
+}
+
+/** Parse the guard's transfers file. Pure. */
+export function parseGuardTransfers(text: string): GuardTransfer[] {
+  const out: GuardTransfer[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^transfer (\d+) (\d+) (\d+)$/.exec(line.trim());
+    if (m) out.push({ endedAtMs: Math.floor(Number(m[1]) / 1000), sent: Number(m[2]), received: Number(m[3]) });
+  }
+  return out;
+}
+
 export interface SshGuard {
   dir: string;
   /** Put first on the installer's PATH. */
@@ -74,6 +97,8 @@ export interface SshGuard {
   /** Environment for the installer: PATH and the guard's settings. */
   env: Record<string, string>;
   events(): Promise<GuardEvent[]>;
+  /** Every connection that ended so far, with its byte counts. */
+  transfers(): Promise<GuardTransfer[]>;
 }
 
 /** known_hosts names for the target's host on each port of the run. Pure. */
@@ -136,6 +161,13 @@ export async function prepareSshGuard(dir: string, o: { realSsh: string; pins: s
     async events() {
       try {
         return parseGuardEvents(await readFile(eventsFile, 'utf8'));
+      } catch {
+        return [];
+      }
+    },
+    async transfers() {
+      try {
+        return parseGuardTransfers(await readFile(join(dir, 'transfers'), 'utf8'));
       } catch {
         return [];
       }

@@ -50,6 +50,8 @@ export interface NixosAnywhereOptions {
   noDiskoDeps?: boolean;
   /** The password for ssh-copy-id comes from $SSHPASS (the tool runs `sshpass -e`). */
   envPassword?: boolean;
+  /** --kexec FILE: a local kexec tarball the tool uploads (checked against its pin before the call). */
+  kexecImage?: string;
   /** nix --option KEY VALUE, passed to every nix call of the tool. */
   nixOptions?: Record<string, string>;
   debug?: boolean;
@@ -134,6 +136,12 @@ export function addBuildOn(argv: string[], o: Pick<NixosAnywhereOptions, 'buildO
   return o.buildOn ? [...argv, '--build-on', o.buildOn] : argv;
 }
 
+export function addKexecImage(argv: string[], o: Pick<NixosAnywhereOptions, 'kexecImage'>): string[] {
+  if (!o.kexecImage) return argv;
+  assertNotFlag('kexec image', o.kexecImage);
+  return [...argv, '--kexec', o.kexecImage];
+}
+
 export function addPhases(argv: string[], phases: readonly Phase[]): string[] {
   return [...argv, '--phases', phases.join(',')];
 }
@@ -170,6 +178,7 @@ export function buildInstallerArgv(prefix: readonly string[], o: NixosAnywhereOp
   argv = addSshOptions(argv, o);
   if (!o.storePaths) argv = addNoDiskoDeps(addBuildOn(argv, o), o);
   argv = addPhases(argv, phases);
+  if (phases.includes('kexec')) argv = addKexecImage(argv, o);
   if (phases.includes('disko')) argv = addDiskEncryptionKeys(argv, o);
   if (phases.includes('install')) argv = addCopyHostKeys(addExtraFiles(argv, o), o);
   argv = addEnvPassword(argv, o);

@@ -68,6 +68,27 @@ function apiError(action: string, r: { status: number; json?: Record<string, unk
   return failure('attic-api-error', `attic ${action} failed (HTTP ${r.status}): ${what}`, hint);
 }
 
+/** Read an existing cache's configuration (its substituter and public key) with a pull token. */
+export async function runReadCache(fetchImpl: FetchLike, opts: { serverUrl: string; cache: string; token: string; signal?: AbortSignal }): Promise<CacheInfo> {
+  const url = cacheConfigUrl(opts.serverUrl, opts.cache);
+  const get = await call(fetchImpl, 'GET', url, opts.token, undefined, opts.signal);
+  if (get.status !== 200 || !get.json) throw apiError(`read cache ${opts.cache}`, get);
+  return parseCacheInfo(get.json, opts, false);
+}
+
+function parseCacheInfo(json: Record<string, unknown>, opts: { serverUrl: string; cache: string }, created: boolean): CacheInfo {
+  const publicKey = json.public_key;
+  if (typeof publicKey !== 'string') throw failure('attic-api-error', `attic returned no public key for cache ${opts.cache}`);
+  const base = opts.serverUrl.endsWith('/') ? opts.serverUrl : `${opts.serverUrl}/`;
+  return {
+    created,
+    publicKey,
+    substituterEndpoint: typeof json.substituter_endpoint === 'string' ? json.substituter_endpoint : new URL(opts.cache, base).href,
+    apiEndpoint: typeof json.api_endpoint === 'string' ? json.api_endpoint : undefined,
+    isPublic: typeof json.is_public === 'boolean' ? json.is_public : undefined,
+  };
+}
+
 /** Create the cache (an existing one is fine) and read its public key. */
 export async function runCreateCache(
   fetchImpl: FetchLike,
@@ -85,14 +106,5 @@ export async function runCreateCache(
   }
   const get = await call(fetchImpl, 'GET', url, opts.token, undefined, opts.signal);
   if (get.status !== 200 || !get.json) throw apiError(`read cache ${opts.cache}`, get);
-  const publicKey = get.json.public_key;
-  if (typeof publicKey !== 'string') throw failure('attic-api-error', `attic returned no public key for cache ${opts.cache}`);
-  const base = opts.serverUrl.endsWith('/') ? opts.serverUrl : `${opts.serverUrl}/`;
-  return {
-    created,
-    publicKey,
-    substituterEndpoint: typeof get.json.substituter_endpoint === 'string' ? get.json.substituter_endpoint : new URL(opts.cache, base).href,
-    apiEndpoint: typeof get.json.api_endpoint === 'string' ? get.json.api_endpoint : undefined,
-    isPublic: typeof get.json.is_public === 'boolean' ? get.json.is_public : undefined,
-  };
+  return parseCacheInfo(get.json, opts, created);
 }

@@ -21,6 +21,8 @@ export interface JournalEntry {
   /** Why a step was skipped ("done in run …", "not configured"). Redacted. */
   detail?: string;
   error?: { code: string; message: string };
+  /** What the step sent over the network from here (an installer phase: its ssh connections). */
+  transfer?: { sentBytes: number; receivedBytes: number; connections: number };
 }
 
 export interface Journal {

@@ -19,11 +19,17 @@ export interface Step<C> {
   title: string;
   /** true or a reason: do not run this time (the reason is shown and journaled). */
   skip?(ctx: C): boolean | string;
-  /** Idempotent or resumable. `progress` is the step's task line, for sub-steps. */
-  run(ctx: C, progress: Task): Promise<void>;
+  /**
+   * Idempotent or resumable. `progress` is the step's task line, for sub-steps. What it returns
+   * goes into the step's `done` journal entry.
+   */
+  run(ctx: C, progress: Task): Promise<void | StepRecord>;
   /** Checked after run(); a throw marks the step failed. */
   verify?(ctx: C): Promise<void>;
 }
+
+/** What a finished step adds to its journal entry. */
+export type StepRecord = Pick<JournalEntry, 'transfer'>;
 
 /** What the runner itself needs from a step context. */
 export interface StepContext {
@@ -127,8 +133,9 @@ export async function runSteps<C extends StepContext>(steps: readonly Step<C>[],
       const startedAt = now();
       await write(step.id, 'started', startedAt);
       const task = out.task(step.title);
+      let record: void | StepRecord;
       try {
-        await step.run(ctx, task);
+        record = await step.run(ctx, task);
         if (step.verify) await step.verify(ctx);
       } catch (e) {
         if (isInterruption(e, ctx.signal)) {
@@ -142,7 +149,7 @@ export async function runSteps<C extends StepContext>(steps: readonly Step<C>[],
         throw e;
       }
       task.done();
-      await write(step.id, 'done', startedAt);
+      await write(step.id, 'done', startedAt, record ? { ...record } : {});
       result.ran.push(step.id);
     }
     return result;

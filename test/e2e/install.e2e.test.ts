@@ -11,6 +11,8 @@ import { REPO_ROOT } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
+import { createHash } from 'node:crypto';
+import { startLabCache } from './cache-fixtures.js';
 import { answersToml, assertInstalled, assertInstalledFailing, assertNoLeaks, assertNoSecretFilesLeft, installerProcesses, LAB_DISK as DISK, makeFlake, useInstallerLab, type Flake } from './harness.js';
 
 const skip = netnsSkipReason();
@@ -74,6 +76,75 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.equal(t.state().kexecs, 2);
       assert.ok(assertNoLeaks(f) > 0, 'the leak scan looked for something');
     } finally {
+      await f.close();
+    }
+  });
+
+  test('a target without a route to GitHub boots the pinned kexec image uploaded from here (a tampered one is refused); with the fleet attic cache: without attic on PATH the closure is streamed (and says why); with it, pushed first and substituted by the target, so the install phase sends a fraction; bytes per phase journaled', async () => {
+    const PAYLOAD = 3_000_000; // an incompressible 3 MB system closure
+    const t = await lab().addTarget({ noGithub: true }); // and it cannot download the kexec image
+    const f = await makeFlake(lab());
+    const cache = await startLabCache(lab(), f);
+    const { attic } = cache;
+    try {
+      cache.configure();
+      const env = { FAKE_NIX_CLOSURE_BYTES: String(PAYLOAD) };
+      type Out = { transfer: { sentBytes: number; phases: Record<string, { sentBytes: number; connections: number }>; closure: { from: string; missing?: string; reason: string } } };
+
+      // 0. The kexec image comes from here, pinned: a tampered copy is refused before anything boots.
+      const image = join(f.dir, 'nixos-kexec-installer.tar.gz');
+      writeFileSync(image, readFileSync(lab().kexecTarball));
+      const sha = createHash('sha256').update(readFileSync(image)).digest('hex');
+      const bad = join(f.dir, 'tampered.tar.gz');
+      writeFileSync(bad, Buffer.concat([readFileSync(image), Buffer.from('x')]));
+      writeFileSync(join(f.dir, 'bad.toml'), answersToml(t, 'cweb', `kexecImage = "${bad}"\nkexecSha256 = "${sha}"\n`));
+      const r0 = await f.cli(['new-host', '--answers', join(f.dir, 'bad.toml')], env);
+      assert.equal(r0.code, 1, r0.stderr);
+      assert.match(r0.stderr, /the kexec image \S+tampered\.tar\.gz has sha256 [0-9a-f]{64}, not the pinned [0-9a-f]{64}; nothing was booted/);
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 0]);
+      const nohash = await f.cli(['new-host', 'cweb', '--target', t.target, '--kexec-image', image, '--yes']);
+      assert.equal(nohash.code, 2);
+      assert.match(nohash.stderr, /--kexec-image without --kexec-sha256/);
+
+      // 1. attic is not on PATH: the target asks the (empty) cache, the closure streams from here.
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'cweb', `kexecImage = "${image}"\nkexecSha256 = "sha256:${sha}"\n`));
+      const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json'], env);
+      assertInstalled(r1);
+      const o1 = JSON.parse(r1.stdout) as Out;
+      assert.equal(o1.transfer.closure.from, 'cache');
+      assert.equal(o1.transfer.closure.missing, 'streamed');
+      assert.match(r1.stderr, /closure: from the cache: the target substitutes from cache "main" \(http:\/\/10\.231\.\d+\.1:\d+\/main\); paths it lacks are streamed from here \(the attic client is not on PATH/);
+      assert.deepEqual(Object.keys(o1.transfer.phases), ['kexec', 'disko', 'install', 'reboot']);
+      // The target has no route to GitHub: the image it booted is the one uploaded from here.
+      assert.equal(t.state().kexecs, 1);
+      assert.match(f.installerRuns().at(-1)!.argv, new RegExp(`--kexec ${image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.ok(o1.transfer.phases.install!.sentBytes > PAYLOAD, `install sent ${o1.transfer.phases.install!.sentBytes}`);
+      assert.equal(attic.log.filter((l) => l.what === 'upload-path').length, 0);
+      // The installer's nix got the cache (its netrc too: a private cache), in the installer's RAM only.
+      assert.match(f.installerRuns()[0]!.argv, /--disk-encryption-keys \/root\/\.config\/nix\/nix\.conf \S+ --disk-encryption-keys \/root\/\.config\/nix\/netrc \S+/);
+      assert.ok(attic.log.some((l) => l.what === 'narinfo' && l.status === 404 && l.sub === 'bootstrap-pull'), 'the target asked the cache with the pull token');
+      const installed = t.state().installed!;
+      assert.equal(readFileSync(join(t.dir.mnt, installed, 'payload')).length, PAYLOAD);
+      // The journal has the bytes of each phase.
+      const done = journal(f, 'cweb').filter((e) => e.status === 'done' && e.stepId === 'install') as Array<{ transfer?: { sentBytes: number } }>;
+      assert.equal(done.at(-1)!.transfer!.sentBytes, o1.transfer.phases.install!.sentBytes);
+
+      // 2. attic on PATH (the strict fake): what the cache lacks is pushed first; the target substitutes it.
+      const r2 = await f.cli(['rebuild', 'cweb', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60'], { ...env, PATH: cache.atticPath });
+      assertInstalled(r2);
+      const o2 = JSON.parse(r2.stdout) as Out;
+      assert.equal(o2.transfer.closure.missing, 'pushed');
+      assert.match(r2.stderr, /closure: from the cache: .*what it lacked was pushed first with attic/);
+      const uploads = attic.log.filter((l) => l.what === 'upload-path');
+      assert.deepEqual(uploads.map((l) => [l.status, l.sub]), [[200, 'bootstrap-push'], [200, 'bootstrap-push']], 'the disko script and the system, with the push token');
+      assert.ok(uploads.some((l) => (l.bytesIn ?? 0) > PAYLOAD));
+      assert.ok(attic.log.some((l) => l.what === 'nar' && l.status === 200 && (l.bytesOut ?? 0) > PAYLOAD), 'the target fetched the system from the cache');
+      assert.ok(o2.transfer.phases.install!.sentBytes < PAYLOAD / 20, `install sent ${o2.transfer.phases.install!.sentBytes} with the cache`);
+      assert.equal(readFileSync(join(t.dir.mnt, t.state().installed!, 'payload')).length, PAYLOAD);
+      assert.deepEqual(f.secretDirs(), [], 'the attic configuration and the installer nix.conf went with the secret directory');
+      assert.ok(assertNoLeaks(f) > 0);
+    } finally {
+      await attic.close();
       await f.close();
     }
   });

@@ -67,6 +67,8 @@ export interface LabTargetOptions {
   rebootSleepSeconds?: number;
   /** Reachable only through this bastion (addBastion()): its sshd listens on a private link to it. */
   behind?: NetnsHost;
+  /** No route to GitHub either: the curl/wget shims refuse the kexec image URL too (issue 20). */
+  noGithub?: boolean;
 }
 
 /** A file under the target's /mnt: its path there, its mode in octal as `stat -c %a` prints it ("600"). */
@@ -125,6 +127,10 @@ export interface InstallerLab {
   binDir: string;
   storeDir: string;
   nixLogPath: string;
+  /** The bridge's address in the root namespace: a server the targets reach listens here. */
+  gateway: string;
+  /** The lab's kexec tarball (what the shims serve for the GitHub URL), to hand over as a local image. */
+  kexecTarball: string;
   /** The calls the fake nix answered so far (FAKE_NIX_LOG). */
   nixCalls(): Array<{ kind: string; argv: string[] }>;
   addTarget(opts?: LabTargetOptions): Promise<LabTarget>;
@@ -308,7 +314,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       '  esac',
       '  prev=$a',
       'done',
-      `if [ "$out" = y ] && printf '%s' "$url" | grep -Eq ${q(KEXEC_URL.source)}; then exec cat ${q(tarball)}; fi`,
+      ...(o.noGithub ? [] : [`if [ "$out" = y ] && printf '%s' "$url" | grep -Eq ${q(KEXEC_URL.source)}; then exec cat ${q(tarball)}; fi`]),
       `echo "${tool}: \${url:-$*}: no network in the installer lab" >&2`,
       'exit 1',
       '',
@@ -536,7 +542,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
 
   return {
     env: { PATH: `${binDir}:${process.env.PATH ?? SYS_PATH}`, FAKE_NIX_STORE: storeDir, FAKE_NIX_LOG: nixLogPath },
-    binDir, storeDir, nixLogPath,
+    binDir, storeDir, nixLogPath, gateway: netns.gateway, kexecTarball: tarball,
     nixCalls: () => readFileSync(nixLogPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; argv: string[] }),
     addTarget,
     addBastion: () => netns.addHost({ hostname: 'bastion' }),

@@ -24,6 +24,8 @@ printf 'postKexecSshPort=%s\n' "$postKexecSshPort"
 printf 'envPassword=%s\n' "$envPassword"
 printf 'buildOn=%s\n' "$buildOn"
 printf 'debug=%s\n' "$enableDebug"
+printf 'kexecUrl=%s\n' "$kexecUrl"
+printf 'nixCopyOptions=%s\n' "${nixCopyOptions[*]-}"
 for p in kexec disko install reboot; do printf 'phase.%s=%s\n' "$p" "${phases[$p]}"; done
 for k in "${!diskEncryptionKeys[@]}"; do printf 'diskKey=%s %s\n' "$k" "${diskEncryptionKeys[$k]}"; done
 rm -rf "$tempDir"

@@ -54,6 +54,30 @@ test('ssh guard: the pinned key gets through; another key fails the handshake, r
   });
 });
 
+test('ssh guard: counts what each connection sent (OpenSSH\'s counter) and keeps the VERBOSE lines out of the installer\'s stderr', async () => {
+  await withTempDir(async (dir) => {
+    const sshd = await startSshd();
+    try {
+      const pinned = parsePublicKeyLine(readFileSync(`${sshd.hostKeyPath}.pub`, 'utf8'));
+      const guard = await prepareSshGuard(join(dir, 'guard'), { realSsh: REAL_SSH, pins: buildGuardPins(buildPinNames('127.0.0.1', [sshd.port]), [pinned]), path: process.env.PATH });
+      const before = Date.now();
+      const r = await runCommand(['ssh', '-p', String(sshd.port), '-i', sshd.clientKeyPath, '-o', 'BatchMode=yes', 'root@127.0.0.1', 'wc -c; echo to-stderr >&2'], { env: guard.env, input: 'x'.repeat(200_000), check: false });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '200000');
+      assert.equal(r.stderr, 'to-stderr\n', 'the remote stderr passes; ssh\'s Authenticated/Transferred/Bytes per second lines do not');
+      const [t, ...more] = await guard.transfers();
+      assert.equal(more.length, 0);
+      assert.ok(t!.sent > 200_000 && t!.sent < 230_000, `sent ${t!.sent}: the 200 kB plus the SSH handshake and framing`);
+      assert.ok(t!.received > 0 && t!.endedAtMs >= before - 5 && t!.endedAtMs <= Date.now() + 5);
+      // A connection that never got up sends nothing worth a record.
+      await runCommand(['ssh', '-p', '1', '-o', 'BatchMode=yes', 'root@127.0.0.1', 'true'], { env: guard.env, check: false });
+      assert.equal((await guard.transfers()).length, 1);
+    } finally {
+      await sshd.stop();
+    }
+  });
+});
+
 /** A stand-in installer: prints the real script's step lines for the requested phases. */
 function scriptedInstaller(dir: string, body: string): string {
   const path = join(dir, 'installer.sh');

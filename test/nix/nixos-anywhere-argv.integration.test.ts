@@ -33,8 +33,9 @@ test('the real parser reads our argv as meant', { skip }, () => {
     const o: NixosAnywhereOptions = {
       flake: '/f', host: 'web1', target: parseTarget('root@203.0.113.7:2222', { identityFile: '/keys/id' }),
       storePaths: { disko: join(store, 'disko'), toplevel: join(store, 'sys') },
-      postKexecPort: 2200, extraFilesDir: '/s/extra', diskEncryptionKeys: [{ remotePath: '/tmp/secret.key', localPath: '/s/luks' }],
-      copyHostKeys: true, envPassword: true,
+      postKexecPort: 2200, extraFilesDir: '/s/extra',
+      copyHostKeys: true, envPassword: true, kexecImage: '/images/nixos-kexec-installer.tar.gz',
+      diskEncryptionKeys: [{ remotePath: '/tmp/secret.key', localPath: '/s/luks' }, { remotePath: '/root/.config/nix/nix.conf', localPath: '/s/nix.conf' }],
     };
     const r = parse(buildInstallerArgv(['nixos-anywhere'], o, PHASES));
     assert.equal(r.flake, '');
@@ -46,13 +47,16 @@ test('the real parser reads our argv as meant', { skip }, () => {
     assert.equal(r.extraFiles, '/s/extra');
     assert.equal(r.copyHostKeys, 'y');
     assert.equal(r.envPassword, 'y');
-    assert.equal(r.diskKey, '/tmp/secret.key /s/luks');
+    assert.deepEqual(r.diskKey!.split(';').sort(), ['/root/.config/nix/nix.conf /s/nix.conf', '/tmp/secret.key /s/luks'], 'the installer nix.conf (issue 20) uploads like a disk key');
+    assert.equal(r.kexecUrl, '/images/nixos-kexec-installer.tar.gz', 'a local image the script uploads');
+    assert.equal(r.nixCopyOptions, '--substitute-on-destination', 'the target substitutes what its caches have (the script default, kept)');
     for (const p of PHASES) assert.equal(r[`phase.${p}`], '1', p);
 
     const resumed = parse(buildInstallerArgv(['nixos-anywhere'], { ...o, connectPort: 2200 }, ['install', 'reboot']));
     assert.equal(resumed.sshArgs, '-p 2200', 'after kexec the call starts on the installer port');
     assert.deepEqual([resumed['phase.kexec'], resumed['phase.disko'], resumed['phase.install'], resumed['phase.reboot']], ['0', '0', '1', '1']);
     assert.equal(resumed.diskKey, undefined);
+    assert.equal(resumed.kexecUrl, '', 'no image without the kexec phase');
 
     // The script's own switch rewrites the value after -p: from port 22 too.
     const from22 = parse(buildInstallerArgv(['nixos-anywhere'], { ...o, target: parseTarget('root@203.0.113.7') }, PHASES));

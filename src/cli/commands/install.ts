@@ -21,7 +21,7 @@ const RUN: OptionSpec[] = [
   ...choiceOptions('yes', 'confirmDisk'),
   RESUME,
   FROM,
-  ...choiceOptions('waitTimeout', 'postKexecPort', 'phaseTimeouts'),
+  ...choiceOptions('waitTimeout', 'postKexecPort', 'kexecImage', 'kexecSha256', 'phaseTimeouts'),
   DRY_RUN_OPTION,
   FLAKE_OPTION,
   JSON_OPTION,
@@ -35,7 +35,10 @@ export const installCommands: CommandSpec[] = [
     description:
       'Asks every question first (flags and --answers FILE answer them too), probes the target read-only,\n' +
       'shows the plan and the disk it will erase, and acts only after you type the host name\n' +
-      '(scripts: --yes --confirm-disk BY-ID). Every step is journaled; --resume continues a failed run.',
+      '(scripts: --yes --confirm-disk BY-ID). Every step is journaled; --resume continues a failed run.\n' +
+      'With an attic cache in bootstrap.toml ([cache] url and server, `bootstrap cache setup`) the target\n' +
+      'substitutes the system from it; with `attic` on PATH what the cache lacks is pushed there first.\n' +
+      'The journal and --json record the bytes sent from here per installer phase.',
     positionals: [{ name: 'HOST', description: 'host name, e.g. web1 (asked when missing)' }],
     options: [choiceOption('target'), ...PLAN_CHOICE_OPTIONS, ...RUN],
     examples: [

@@ -4,6 +4,7 @@
  * and the checks) so the command specs, `--help` and the completions read these lines without
  * loading zod or the layout catalogue (issue 22: help loads only what it prints).
  */
+import { resolve } from 'node:path';
 import { usageError } from '../../errors.js';
 import { describeDefaultTimeouts, parsePhaseTimeoutFlags } from '../../nix/phases.js';
 
@@ -59,7 +60,10 @@ export const CHOICE_FLAGS = {
   confirmDisk: { kind: 'string', name: 'confirm-disk', placeholder: 'BY-ID', help: 'the disk that may be wiped, for scripts' },
   waitTimeout: { kind: 'integer', name: 'wait-timeout', placeholder: 'SECONDS', help: 'how long to wait for the rebooted host (default 600)', min: 1, max: 86_400 },
   postKexecPort: { kind: 'integer', name: 'post-kexec-port', placeholder: 'PORT', help: "the port the kexec installer's sshd listens on (default 22)", min: 1, max: 65_535 },
-  phaseTimeouts: { kind: 'repeatable', name: 'phase-timeout', placeholder: 'PHASE=DURATION', help: `time limit of an installer phase (defaults ${describeDefaultTimeouts()})`, parse: parsePhaseTimeoutFlags },} satisfies Record<string, ChoiceFlag>;
+  kexecImage: { kind: 'string', name: 'kexec-image', placeholder: 'FILE', help: 'the kexec installer tarball to upload from here instead of the target downloading it (needs --kexec-sha256)', parse: (t) => resolve(t) },
+  kexecSha256: { kind: 'string', name: 'kexec-sha256', placeholder: 'HEX', help: 'the SHA-256 the --kexec-image file must have; checked before anything runs and again before kexec' },
+  phaseTimeouts: { kind: 'repeatable', name: 'phase-timeout', placeholder: 'PHASE=DURATION', help: `time limit of an installer phase (defaults ${describeDefaultTimeouts()})`, parse: parsePhaseTimeoutFlags },
+} satisfies Record<string, ChoiceFlag>;
 
 export type ChoiceKey = keyof typeof CHOICE_FLAGS;
 export const CHOICE_KEYS = Object.keys(CHOICE_FLAGS) as ChoiceKey[];

@@ -1,5 +1,8 @@
 /** The choice table's derivations below the CLI: what --resume saves, the checks, the manifest read back. */
 import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
 import { isBootstrapError } from '../../errors.js';
 import { ManifestSchema } from '../../manifest/schema.js';
@@ -10,11 +13,17 @@ import { INSTALL_STEPS } from './run-install.js';
 import { INSTALL_STEP_IDS } from './step-ids.js';
 import { DEFAULT_PHASE_TIMEOUTS_MS, PHASE_TABLE, PHASES } from '../../nix/phases.js';
 
+/** A kexec image file (the check wants a tarball name that is there). */
+const IMAGE = join(mkdtempSync(join(tmpdir(), 'nb-choices-')), 'kexec.tar.gz');
+writeFileSync(IMAGE, 'x');
+process.on('exit', () => rmSync(dirname(IMAGE), { recursive: true, force: true }));
+const SHA = 'a'.repeat(64);
+
 /** An answer for every choice, valid for the schema. */
 const ALL: InstallAnswers = InstallAnswersSchema.parse({
   host: 'web1', target: 'root@h', identity: 'id', hostKey: 'SHA256:x', acceptNewHostKey: true, timeout: 3, passwordEnv: 'PW', sshConfig: 'ssh_config', profile: 'generic-vm', layout: 'btrfs-raid1',
   disk: 'vda', secondDisk: 'vdb', swap: '1G', hibernate: false, encrypt: false, subvolumes: ['a'], loginKeys: ['k'], skipRekey: true, allowNoLogin: true, copyHostKeys: true,
-  buildOn: 'local', noDiskoDeps: true, yes: true, confirmDisk: '/dev/vda', waitTimeout: 60, postKexecPort: 2222, phaseTimeouts: { install: '2h' },
+  buildOn: 'local', noDiskoDeps: true, yes: true, confirmDisk: '/dev/vda', waitTimeout: 60, postKexecPort: 2222, kexecImage: IMAGE, kexecSha256: SHA, phaseTimeouts: { install: '2h' },
 });
 
 test('the sample gives every choice, so the tests below see them all', () => {
@@ -43,6 +52,11 @@ test("checks name the file's key for an answers file and the flag otherwise", ()
   assert.match(message(() => checkAnswers({ layout: 'single-ext4', secondDisk: 'vdb' })), /layout single-ext4 uses one disk, so --second-disk vdb has no place/);
   assert.match(message(() => checkAnswers({ phaseTimeouts: { boot: '1h' } })), /no install phase "boot"/);
   assert.deepEqual(checkAnswers(ALL), ALL, 'good answers pass unchanged');
+  assert.match(message(() => checkAnswers({ kexecImage: IMAGE })), /--kexec-image: --kexec-image without --kexec-sha256/);
+  assert.match(message(() => checkAnswers({ kexecSha256: SHA })), /--kexec-sha256 without --kexec-image/);
+  assert.match(message(() => checkAnswers({ kexecImage: IMAGE, kexecSha256: 'abc' })), /must be a SHA-256 in hex/);
+  assert.match(message(() => checkAnswers({ kexecImage: `${IMAGE}.zip`, kexecSha256: SHA })), /must end in \.tar, \.tar\.gz/);
+  assert.match(message(() => checkAnswers({ kexecImage: '/nonexistent/k.tar.gz', kexecSha256: SHA })), /is not a file/);
 });
 
 test('the plan takes the hardware and installer choices, in its own units', () => {

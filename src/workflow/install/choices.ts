@@ -9,8 +9,11 @@
  *
  * The order is the answers schema's: the first bad key of an answers file is the one reported.
  */
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BUILD_ON, CHOICE_FLAGS, type ChoiceFlag, type ChoiceKey } from './choice-flags.js';
+import { checkKexecImageAnswers, parseKexecSha256 } from '../../installer/kexec-image.js';
+import { usageError } from '../../errors.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { parsePhaseTimeouts } from '../../nix/phases.js';
 import { findLayout } from '../../render/disko/index.js';
@@ -142,6 +145,19 @@ export const INSTALL_CHOICES = {
     flag: CHOICE_FLAGS.postKexecPort,
     manifest: { key: 'install.postKexecPort', read: (m) => m.install?.postKexecPort },
     plan: (v) => ({ postKexecPort: v }),
+  }),
+  kexecImage: choice({
+    schema: z.string(),
+    flag: CHOICE_FLAGS.kexecImage,
+    check: (_v, all, where) => checkKexecImageAnswers(all as { kexecImage?: string; kexecSha256?: string }, where),
+  }),
+  kexecSha256: choice({
+    schema: z.string(),
+    flag: CHOICE_FLAGS.kexecSha256,
+    check: (v, all, where) => {
+      parseKexecSha256(v, where);
+      checkKexecImageAnswers(all as { kexecImage?: string; kexecSha256?: string }, where);
+    },
   }),
   phaseTimeouts: choice({
     schema: phaseTimeoutsSchema,

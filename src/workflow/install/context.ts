@@ -13,6 +13,14 @@ import type { SecretStore } from '../../secrets/store.js';
 import type { StepContext } from '../step.js';
 import type { BuildResult } from './preflight-nix.js';
 import type { PreparedInstall } from './prepare.js';
+import type { PhaseTransfer } from '../../installer/transfer.js';
+import type { ClosureSource } from './closure-cache.js';
+
+/** What this run sent from here, per installer phase, and where the closure came from (issue 20). */
+export interface InstallTransfer {
+  closure?: ClosureSource;
+  phases: Partial<Record<Phase, PhaseTransfer>>;
+}
 
 export type InstallMode = 'new-host' | 'rebuild' | 'recover';
 export type IdentityMode = 'provisioned' | 'copy-target-keys';
@@ -40,6 +48,8 @@ export interface InstallCtx extends PreparedInstall, StepContext {
   built(): Promise<BuildResult>;
   /** Record the run's installer group in the host lock, so a run after a kill -9 can stop it. */
   recordInstaller(pgid: number): void;
+  /** Filled by the phase steps: bytes sent per phase, and the closure's source. */
+  transfer: InstallTransfer;
   /** The one installer call of this run, started by the first phase step that runs. */
   installerSession(first: Phase): Promise<InstallerSession>;
 }

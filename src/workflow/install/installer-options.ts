@@ -12,6 +12,13 @@ export const DEFAULT_POST_KEXEC_PORT = 22;
 export interface InstallerFiles {
   extraFilesDir?: string;
   diskEncryptionKeyFile?: string;
+  /**
+   * Files for the installer itself (the binary cache's nix.conf and netrc, closure-cache.ts).
+   * nixos-anywhere's one way to put a local file at a path of the installer after kexec and before
+   * any `nix copy` is --disk-encryption-keys REMOTE LOCAL (`cat > REMOTE` under umask 077, in the
+   * disko phase), so they go through it.
+   */
+  installerUploads?: { remotePath: string; localPath: string }[];
 }
 
 /** The phases one call runs when the run starts (or resumes) at `first`. Pure. */
@@ -50,8 +57,11 @@ export function buildInstallerOptions(p: PreparedInstall, phases: readonly Phase
     ...(p.target.identityFile ? { identityFile: p.target.identityFile } : {}),
     ...(files.extraFilesDir ? { extraFilesDir: files.extraFilesDir } : {}),
     ...(p.identity === 'copy-target-keys' ? { copyHostKeys: true } : {}),
-    ...(files.diskEncryptionKeyFile ? { diskEncryptionKeys: [{ remotePath: '/tmp/secret.key', localPath: files.diskEncryptionKeyFile }] } : {}),
+    ...(files.diskEncryptionKeyFile || files.installerUploads?.length
+      ? { diskEncryptionKeys: [...(files.diskEncryptionKeyFile ? [{ remotePath: '/tmp/secret.key', localPath: files.diskEncryptionKeyFile }] : []), ...(files.installerUploads ?? [])] }
+      : {}),
     ...(p.ssh.passwordEnv ? { envPassword: true } : {}),
+    ...(p.answers.kexecImage ? { kexecImage: p.answers.kexecImage } : {}),
     ...(o.debug ? { debug: true } : {}),
   };
 }

@@ -15,7 +15,7 @@ import { installerVersionWarning, locateNixosAnywhere } from '../../nix/nixos-an
 import { openSecretStore } from '../../secrets/open-store.js';
 import { buildJournalPaths } from '../journal.js';
 import { runSteps, type RunStepsResult, type Step } from '../step.js';
-import { buildKeyOptions, once, type InstallCtx } from './context.js';
+import { buildKeyOptions, once, type InstallCtx, type InstallTransfer } from './context.js';
 import { buildEarlierKeysPath, buildStatePath, loadEarlierKeys } from './state.js';
 import type { InstallerSession } from '../../installer/installer-session.js';
 import { buildBuiltPath, loadBuilt, runBuildFirst, saveBuilt } from './preflight-nix.js';
@@ -54,6 +54,8 @@ export interface InstallRunOptions {
 
 export interface InstallOutcome extends RunStepsResult {
   logPath: string;
+  /** Bytes sent from here per installer phase of this run, and where the closure came from. */
+  transfer: InstallTransfer;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
   const statePath = buildStatePath(p.flakeDir, stateDir, p.host);
   const earlierKeysPath = buildEarlierKeysPath(statePath);
   const builtPath = buildBuiltPath(statePath);
+  const transfer: InstallTransfer = { phases: {} };
   try {
     const result = await withSecretDir(
       async (secretDir) => {
@@ -147,6 +150,7 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
             held?.update({ installer: { pgid, ...(start ? { start } : {}) } }).catch((e: unknown) => app.out.debug(`could not record the installer in the lock: ${String(e)}`));
           },
           installerSession: (first) => (session ??= startInstaller(c, first)),
+          transfer,
         };
         const { saveState, ...how } = opts;
         // Once the lock is ours (a refused run changes nothing): note our secret directory in it, wipe
@@ -161,7 +165,7 @@ export async function runInstall(app: AppContext, p: PreparedInstall, opts: Inst
       },
       { env: app.env, warn: (t) => app.out.warn(t) },
     );
-    return { ...result, logPath: log.path };
+    return { ...result, logPath: log.path, transfer };
   } finally {
     log.close();
   }

@@ -15,6 +15,8 @@ import { formatTarget, knownHostsName } from '../../ssh/target.js';
 import { formatResolvedTarget, type ResolvedTarget } from '../../ssh/ssh-config.js';
 import type { InstallCtx } from './context.js';
 import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts, planPostKexecPort } from './installer-options.js';
+import { runPrepareClosureSource } from './closure-cache.js';
+import { runVerifyKexecImage } from '../../installer/kexec-image.js';
 
 type C = InstallCtx;
 
@@ -86,6 +88,8 @@ function passwordFor(c: C): Record<string, string> {
 
 export async function startInstaller(c: C, first: Phase): Promise<InstallerSession> {
   const phases = planInstallerPhases(first);
+  // An operator-supplied kexec image boots only with the pinned content: checked right before the call.
+  if (phases.includes('kexec') && c.answers.kexecImage) await runVerifyKexecImage(c.answers.kexecImage, c.answers.kexecSha256 ?? '');
   const built = await c.built();
   const files = await c.extraFiles();
   const pinned = await readPinnedTargetKeys(c);
@@ -100,7 +104,16 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
     ...((c.target as ResolvedTarget).jumps?.length ? { jumps: buildGuardJumps((c.target as ResolvedTarget).jumps!) } : {}),
     ...((c.target as ResolvedTarget).sshConfig ? { configFile: (c.target as ResolvedTarget).sshConfig! } : {}),
   });
-  const options = buildInstallerOptions(c, phases, built, files, { debug: c.out.debugEnabled });
+  // Where the closure comes from (the fleet cache or this machine), said before the call starts. The
+  // cache settings reach the installer in the disko phase (installer-options.ts): a call without it
+  // copies nothing (a resumed reboot) or finds them in the installer's RAM from the earlier call.
+  const copies = phases.includes('disko');
+  const closure = copies ? await runPrepareClosureSource(c, built) : { source: undefined, uploads: [] };
+  if (closure.source) {
+    c.transfer.closure = closure.source;
+    c.out.info(`closure: ${closure.source.from === 'cache' ? 'from the cache' : built.kind === 'local' ? 'streamed from here over ssh' : 'built on the target'}: ${closure.source.reason}`);
+  }
+  const options = buildInstallerOptions(c, phases, built, { ...files, installerUploads: closure.uploads }, { debug: c.out.debugEnabled });
   // The script copies the -i key into $TMPDIR and removes it only in an EXIT trap: keep that copy
   // inside the run's private directory, which bootstrap removes whatever happens to the script.
   const tmp = join(c.secretDir, 'installer-tmp');
@@ -115,6 +128,7 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
       wait: { user: c.target.user, host: c.target.host, port: options.connectPort ?? c.target.port, postKexecPort },
       log: c.log,
       guardEvents: () => guard.events(),
+      guardTransfers: () => guard.transfers(),
       pinned: pinned.map((k) => k.fingerprint),
       onStarted: (pgid) => c.recordInstaller(pgid),
     },

@@ -10,6 +10,7 @@ import { parsePublicKeyLine, runWaitForProvisionedKey, DEFAULT_HOST_KEY_DEADLINE
 import { phaseTitle, type Phase } from '../../nix/phases.js';
 import type { HostKey } from '../../ssh/host-keys.js';
 import type { Step } from '../step.js';
+import { formatBytes } from '../../installer/transfer.js';
 import type { InstallCtx } from './context.js';
 
 type C = InstallCtx;
@@ -26,7 +27,11 @@ function phaseStep(phase: Phase): Step<C> {
     async run(c, progress) {
       const session = await c.installerSession(phase);
       await session.phase(phase, progress);
-      if (phase === 'kexec' && c.report.os.isInstaller) progress.update('the target already runs a NixOS installer');
+      const t = await session.transfer(phase);
+      c.transfer.phases[phase] = t;
+      const sent = `sent ${formatBytes(t.sent)} over ${t.connections} ssh connection${t.connections === 1 ? '' : 's'}`;
+      progress.update(phase === 'kexec' && c.report.os.isInstaller ? `the target already runs a NixOS installer; ${sent}` : sent);
+      return { transfer: { sentBytes: t.sent, receivedBytes: t.received, connections: t.connections } };
     },
   };
 }

@@ -23,6 +23,7 @@ import type { Step } from '../step.js';
 import { buildKeyOptions, type InstallCtx } from './context.js';
 import { requireNix, runBuildFirst, runGitIntentToAdd, runDiskoCheck, runFlakeCheck, runGitTrackedCheck, saveBuilt } from './preflight-nix.js';
 import { readPinnedTargetKeys } from './start-installer.js';
+import { runVerifyKexecImage } from '../../installer/kexec-image.js';
 import { saveEarlierKeys } from './state.js';
 
 /** Memory the kexec installer needs (nixos-anywhere's own guidance is about 1 GB of free RAM). */
@@ -163,6 +164,11 @@ export const preflightStep: Step<C> = {
     const pinned = await readPinnedTargetKeys(c);
     for (const k of [...pinned].sort((a, b) => Number(b.type === 'ssh-ed25519') - Number(a.type === 'ssh-ed25519'))) c.earlierKeys.add(k.fingerprint);
     await saveEarlierKeys(c.earlierKeysPath, c.earlierKeys);
+    // An operator-supplied kexec image must be the pinned one (checked again right before kexec).
+    if (c.answers.kexecImage) {
+      progress.update('checking the kexec image against its pinned sha256');
+      await runVerifyKexecImage(c.answers.kexecImage, c.answers.kexecSha256 ?? '');
+    }
     // Build first: an error in the configuration stops here, with the disk untouched.
     await requireNix(c);
     await runFlakeCheck(c, progress);

@@ -15,6 +15,8 @@ import { buildBuiltPath } from './preflight-nix.js';
 import { buildLoginCheckPath, loadLoginCheck } from './login.js';
 import { buildStatePath } from './state.js';
 import type { InstallOutcome } from './run-install.js';
+import type { InstallTransfer } from './context.js';
+import { formatBytes } from '../../installer/transfer.js';
 import type { PreparedInstall } from './prepare.js';
 
 export async function printInstallSummary(app: AppContext, p: PreparedInstall, outcome: InstallOutcome, json: boolean): Promise<number> {
@@ -34,6 +36,7 @@ export async function printInstallSummary(app: AppContext, p: PreparedInstall, o
     ran: outcome.ran,
     skipped: outcome.skipped,
     log: outcome.logPath,
+    transfer: buildTransferJson(outcome.transfer),
     health,
   };
   if (json) {
@@ -42,10 +45,27 @@ export async function printInstallSummary(app: AppContext, p: PreparedInstall, o
   }
   app.out.success(`${p.host} is installed and presents ${pub ? pub.ssh.fingerprint : 'its original host key'}`);
   app.out.info(`  log: ${outcome.logPath}`);
+  const t = buildTransferJson(outcome.transfer);
+  if (Object.keys(t.phases).length) app.out.info(`  sent from here over ssh: ${formatBytes(t.sentBytes)} (${Object.entries(t.phases).map(([ph, x]) => `${ph} ${formatBytes(x.sentBytes)}`).join(', ')}); closure ${t.closure?.from === 'cache' ? 'from the cache' : 'streamed from here'}`);
   app.out.data(renderHealthReport(health, (c, t) => app.out.paint(c, t)));
   const check = await loadLoginCheck(buildLoginCheckPath(buildBuiltPath(buildStatePath(p.flakeDir, p.loaded.config.stateDir, p.host))));
   for (const line of buildNextHint({ host: p.host, dir: hostDir(p.loaded.config, p.host), target: p.target, check, rootKeyRendered: rootKeyRendered(p) })) app.out.info(`  ${line}`);
   return code;
+}
+
+/**
+ * The run's bytes for --json: per installer phase, what the operator's ssh connections sent and
+ * received (OpenSSH's packet counter, installer/transfer.ts), their total, and the closure's source.
+ * Pure.
+ */
+export function buildTransferJson(t: InstallTransfer) {
+  const phases = Object.fromEntries(Object.entries(t.phases).map(([ph, x]) => [ph, { sentBytes: x.sent, receivedBytes: x.received, connections: x.connections }]));
+  return {
+    counts: 'bytes of SSH packets the installer\'s ssh connections sent from this machine (OpenSSH "Transferred: sent")',
+    sentBytes: Object.values(t.phases).reduce((n, x) => n + x.sent, 0),
+    phases,
+    ...(t.closure ? { closure: t.closure } : {}),
+  };
 }
 
 /** Our login keys went into root's authorized keys: a default.nix this run wrote (or already held them). */
