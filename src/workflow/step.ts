@@ -19,10 +19,18 @@ export interface Step<C> {
   title: string;
   /** true or a reason: do not run this time (the reason is shown and journaled). */
   skip?(ctx: C): boolean | string;
-  /** Idempotent or resumable. `progress` is the step's task line, for sub-steps. */
-  run(ctx: C, progress: Task): Promise<void>;
+  /**
+   * Idempotent or resumable. `progress` is the step's task line, for sub-steps. A returned
+   * `detail` is journaled with the step's `done` entry (e.g. a safety check overridden by a flag).
+   */
+  run(ctx: C, progress: Task): Promise<void | StepOutcome>;
   /** Checked after run(); a throw marks the step failed. */
   verify?(ctx: C): Promise<void>;
+}
+
+/** What a step may tell the journal when it finishes. */
+export interface StepOutcome {
+  detail?: string;
 }
 
 /** What the runner itself needs from a step context. */
@@ -127,8 +135,9 @@ export async function runSteps<C extends StepContext>(steps: readonly Step<C>[],
       const startedAt = now();
       await write(step.id, 'started', startedAt);
       const task = out.task(step.title);
+      let outcome: void | StepOutcome;
       try {
-        await step.run(ctx, task);
+        outcome = await step.run(ctx, task);
         if (step.verify) await step.verify(ctx);
       } catch (e) {
         if (isInterruption(e, ctx.signal)) {
@@ -142,7 +151,7 @@ export async function runSteps<C extends StepContext>(steps: readonly Step<C>[],
         throw e;
       }
       task.done();
-      await write(step.id, 'done', startedAt);
+      await write(step.id, 'done', startedAt, outcome?.detail !== undefined ? { detail: outcome.detail } : {});
       result.ran.push(step.id);
     }
     return result;

@@ -125,10 +125,15 @@ export const INSTALL_CHOICES = {
   // How the install runs.
   loginKeys: choice({
     schema: z.array(z.string()),
-    flag: { kind: 'repeatable', name: 'login-key', placeholder: 'KEY|FILE.pub', help: "a public key that may log in as root on the installed host (default: the -i key's .pub, else the ssh-agent's keys)" },
+    flag: { kind: 'repeatable', name: 'login-key', placeholder: 'KEY|FILE.pub|REF', help: "a public key that may log in as root on the installed host: a key line, a .pub file, or a secret store reference (op://VAULT/ITEM/public key, local:secrets/bootstrap/NAME.pub) (default: the -i key's .pub, else the ssh-agent's keys)" },
   }),
   skipRekey: choice({ schema: z.boolean(), flag: { kind: 'boolean', name: 'skip-rekey', help: "install even when some of the host's secrets are not encrypted for it yet (sops updatekeys / agenix --rekey)" } }),
   allowNoLogin: choice({ schema: z.boolean(), flag: { kind: 'boolean', name: 'allow-no-login', help: 'install even when no user of the host has an authorized SSH key' } }),
+  allowLockout: choice({
+    schema: z.boolean(),
+    flag: { kind: 'boolean', name: 'allow-lockout', help: 'install even when the configuration would shut you out of SSH (sshd off, another port, firewall, login key, tailnet without auth key); recorded in the journal' },
+    neverSaved: 'overriding the lock-out guard is decided again on every run',
+  }),
   copyHostKeys: choice({
     schema: z.boolean(),
     flag: { kind: 'boolean', name: 'copy-host-keys', help: "keep the target's current host keys instead of provisioning ours" },

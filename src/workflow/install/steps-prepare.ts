@@ -6,6 +6,7 @@
 import { hostDir } from '../../config/host-dir.js';
 import { checkHostDecrypts } from '../../recipients/rekey-check.js';
 import { runLoginCheck } from './login.js';
+import { runLockoutGuard } from './lockout-guard.js';
 import { join } from 'node:path';
 import { failure } from '../../errors.js';
 import { readHostKeyRef } from '../../keys/host-key-ref.js';
@@ -168,9 +169,12 @@ export const preflightStep: Step<C> = {
     await runFlakeCheck(c, progress);
     await runGitTrackedCheck(c, progress);
     await runDiskoCheck(c, progress);
-    await runLoginCheck(c, progress);
+    const users = await runLoginCheck(c, progress);
+    // Would the config shut the operator out (sshd, port, firewall, key, tailnet)? Refused here.
+    const guard = await runLockoutGuard(c, users, progress);
     const built = await runBuildFirst(c, progress);
     await saveBuilt(c.builtPath, built);
     progress.update(`${built.kind === 'local' ? 'built' : 'evaluated (built on the target)'}; ${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);
+    return guard.detail !== undefined ? { detail: guard.detail } : undefined;
   },
 };
