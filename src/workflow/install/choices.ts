@@ -132,7 +132,6 @@ export const INSTALL_CHOICES = {
   allowLockout: choice({
     schema: z.boolean(),
     flag: { kind: 'boolean', name: 'allow-lockout', help: 'install even when the configuration would shut you out of SSH (sshd off, another port, firewall, login key, tailnet without auth key); recorded in the journal' },
-    neverSaved: 'overriding the lock-out guard is decided again on every run',
   }),
   copyHostKeys: choice({
     schema: z.boolean(),
