@@ -153,6 +153,8 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
       const r = reports[0]!;
       app.out.data(renderHealthReport(r, paint));
       if (r.drift) app.out.data(describeDrift(r.host, r.drift).map((l) => `  ${l}`).join('\n'));
+      // --all is the fleet's table, even of a fleet of one.
+      if (r.drift && o.hosts === 'all') app.out.data('\n' + renderDriftTable([{ host: r.host, drift: r.drift }]));
     } else {
       for (const r of reports) if (r.status !== 'ok') app.out.data(renderHealthReport(r, paint, { onlyProblems: true }) + '\n');
       app.out.data(renderHealthTable(reports, paint));
