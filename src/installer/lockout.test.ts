@@ -62,6 +62,8 @@ test('a host reachable only over tailscale0 needs an auth key, and tailscale its
   // trustedInterfaces = [ "tailscale0" ] is the common way to write it: the same rule.
   const trusted = { ...ts, firewall: { ...ts.firewall, interfaces: {}, trustedInterfaces: ['tailscale0'] } };
   assert.deepEqual(codes(trusted), ['tailnet-no-auth-key']);
+  // Deploy: a host that has joined already has the interface, no auth key needed.
+  assert.deepEqual(codes(ts, expect({ interfaces: ['eth0', 'tailscale0'] })), []);
   // Without tailscale enabled the interface never exists.
   assert.deepEqual(codes({ ...ts, tailscale: { ...ts.tailscale, enable: false } }, expect({ tailscaleAuthKey: true })), ['firewall-closed']);
 });

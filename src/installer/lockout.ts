@@ -5,12 +5,15 @@
  * closes that port in the firewall on every interface that exists at first boot, refuses the login
  * user, or relies on a tailnet the host can never join is refused before anything changes.
  *
- * Pure: `ACCESS_APPLY` is applied by `nix eval` to nixosConfigurations.HOST.config (argv from
- * `buildAccessFactsArgv`), `parseAccessFacts` reads its JSON, and `checkLockout` compares those
+ * `ACCESS_APPLY` is applied by `nix eval` to nixosConfigurations.HOST.config (argv from
+ * `buildAccessFactsArgv`, run by `runEvalAccessFacts`), `parseAccessFacts` reads its JSON, and the
+ * pure `checkLockout` compares those
  * facts with how the operator will connect. Shared by install preflight and deploy: both pass the
  * facts of the configuration about to be activated and get the list of lock-outs, each naming the
  * NixOS option to change.
  */
+import { failure, messageOf } from '../errors.js';
+import { CommandFailed, type Runner } from '../exec/run.js';
 import { NIX_FLAKES } from './build-first.js';
 import { parseLoginKeyLine, type LoginKey } from './login-keys.js';
 
@@ -37,6 +40,23 @@ export interface AccessFacts {
  */
 export const ACCESS_APPLY =
   'c: let o = c.services.openssh; f = c.networking.firewall; t = c.services.tailscale or { }; tcp = x: { allowedTCPPorts = x.allowedTCPPorts or [ ]; allowedTCPPortRanges = x.allowedTCPPortRanges or [ ]; }; in { sshd = { enable = o.enable; ports = o.ports; openFirewall = o.openFirewall; permitRootLogin = o.settings.PermitRootLogin or null; }; firewall = tcp f // { enable = f.enable; trustedInterfaces = f.trustedInterfaces or [ ]; interfaces = builtins.mapAttrs (_: tcp) (f.interfaces or { }); }; tailscale = { enable = t.enable or false; authKeyFile = if (t.authKeyFile or null) == null then null else toString t.authKeyFile; interfaceName = t.interfaceName or "tailscale0"; }; }';
+
+/**
+ * The host's access facts, evaluated (no build), through the given runner (the subprocess door).
+ * Shared by install preflight and deploy.
+ * @throws failure 'flake-eval-failed' when nix cannot evaluate them
+ */
+export async function runEvalAccessFacts(run: Runner, o: { flakeDir: string; host: string; signal?: AbortSignal }): Promise<AccessFacts> {
+  let facts: AccessFacts | undefined;
+  try {
+    facts = parseAccessFacts((await run(buildAccessFactsArgv(o.flakeDir, o.host), { cwd: o.flakeDir, ...(o.signal ? { signal: o.signal } : {}), timeoutMs: 10 * 60_000 })).stdout);
+  } catch (e) {
+    if (!(e instanceof CommandFailed)) throw e;
+    throw failure('flake-eval-failed', `the SSH and firewall settings of nixosConfigurations.${o.host} do not evaluate: ${messageOf(e).slice(0, 300)}`, 'fix the configuration, then run again; nothing on the target was touched');
+  }
+  if (!facts) throw failure('flake-eval-failed', `nix printed no SSH and firewall settings for nixosConfigurations.${o.host}`, 'run again with --debug to see its output');
+  return facts;
+}
 
 /** argv: the access facts of the host's evaluated config as JSON. */
 export function buildAccessFactsArgv(flakeDir: string, host: string): string[] {
@@ -95,7 +115,10 @@ export interface AccessExpectation {
   operatorKeys: readonly LoginKey[];
   /** The users of the evaluated config and their authorized key lines (login-keys.ts). */
   users: Record<string, string[]>;
-  /** Network interfaces the host has at first boot (the probe's NICs; deploy: the running host's). */
+  /**
+   * Network interfaces the host has when the config is activated (install: the probe's NICs at
+   * first boot; deploy: the running host's, tailscale0 included once it has joined).
+   */
   interfaces: readonly string[];
   /** Whether the host gets a Tailscale auth key (the flake's authKeyFile, or [tailscale] authKey). */
   tailscaleAuthKey: boolean;
@@ -144,7 +167,8 @@ export function checkLockout(f: AccessFacts, e: AccessExpectation): LockoutCheck
     for (const i of opening) {
       if (i === 'lo') continue; // the operator is not on the host
       if (i === ts && f.tailscale.enable) {
-        if (e.tailscaleAuthKey) openOn.push(i);
+        // Up when the host can join (an auth key) or has joined already (deploy: the interface exists).
+        if (e.tailscaleAuthKey || known.has(i)) openOn.push(i);
         else tailnetOnly = true;
       } else if (known.has(i)) openOn.push(i);
       else if (i !== ts) warnings.push(`the firewall opens port ${e.port} on ${i}, an interface the probe did not see (NixOS may name it differently): not counted`);

@@ -147,6 +147,8 @@ const TAILNET_ONLY = `{ ... }: {
 
 test('tailnet-only: refused without an auth key; with [tailscale] authKey the rendered authKeyFile lets it through and the key goes in the tree, never in output', async () => {
   await refused(TAILNET_ONLY, 'tailnet', /only on tailscale0.*services\.tailscale\.authKeyFile/);
+  // The system being wiped may be on the tailnet: its tailscale0 is no path into the new one.
+  await refused(TAILNET_ONLY, 'tailnet, reinstalled', /only on tailscale0/, { nics: ['eth0', 'tailscale0'] });
   await withTempDir(async (dir) => {
     const config = ConfigSchema.parse({ secrets: { store: 'onepassword', onepassword: { vault: 'Infra' } }, sops: { mode: 'none' }, tailscale: { authKey: 'op://Infra/tailscale/credential', tailnet: 'tail1234.ts.net' } });
     const plan = buildTailscaleAnswers(config.tailscale, 'web1');

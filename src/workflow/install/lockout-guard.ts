@@ -6,28 +6,11 @@
  */
 import type { Task } from '../../ports/output.js';
 import { hostDir } from '../../config/host-dir.js';
-import { failure, messageOf } from '../../errors.js';
-import { CommandFailed } from '../../exec/run.js';
-import { buildAccessFactsArgv, checkLockout, describeLockouts, parseAccessFacts, type AccessExpectation, type AccessFacts, type LockoutCheck } from '../../installer/lockout.js';
+import { failure } from '../../errors.js';
+import { checkLockout, describeLockouts, runEvalAccessFacts, type AccessExpectation, type AccessFacts, type LockoutCheck } from '../../installer/lockout.js';
 import type { InstallCtx } from './context.js';
 
 type C = Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'signal' | 'answers' | 'login' | 'loaded' | 'out' | 'target' | 'report'>;
-
-/**
- * The host's access facts, evaluated (no build).
- * @throws failure 'flake-eval-failed' when nix cannot evaluate them
- */
-export async function runEvalAccessFacts(c: Pick<C, 'app' | 'flakeDir' | 'host' | 'signal'>): Promise<AccessFacts> {
-  let facts: AccessFacts | undefined;
-  try {
-    facts = parseAccessFacts((await c.app.run(buildAccessFactsArgv(c.flakeDir, c.host), { cwd: c.flakeDir, signal: c.signal, timeoutMs: 10 * 60_000 })).stdout);
-  } catch (e) {
-    if (!(e instanceof CommandFailed)) throw e;
-    throw failure('flake-eval-failed', `the SSH and firewall settings of nixosConfigurations.${c.host} do not evaluate: ${messageOf(e).slice(0, 300)}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
-  }
-  if (!facts) throw failure('flake-eval-failed', `nix printed no SSH and firewall settings for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
-  return facts;
-}
 
 /**
  * How the operator reaches the installed host: the manifest's target (port, user; the NixOS
@@ -40,7 +23,9 @@ export function buildInstallExpectation(c: Pick<C, 'target' | 'report' | 'login'
   // The flake reads a key file: it is there when the flake delivers it itself (another path) or we do.
   const file = facts.tailscale.authKeyFile;
   const tailscaleAuthKey = file !== null && (file !== ts.authKeyPath || ts.authKey !== undefined);
-  return { port: c.target.port, user, operatorKeys: c.login.keys, users, interfaces: c.report.nics.map((n) => n.name), tailscaleAuthKey };
+  // The system being replaced may be on the tailnet; the new one joins only with an auth key.
+  const interfaces = c.report.nics.map((n) => n.name).filter((n) => n !== facts.tailscale.interfaceName);
+  return { port: c.target.port, user, operatorKeys: c.login.keys, users, interfaces, tailscaleAuthKey };
 }
 
 /**
@@ -49,7 +34,7 @@ export function buildInstallExpectation(c: Pick<C, 'target' | 'report' | 'login'
  */
 export async function runLockoutGuard(c: C, users: Record<string, string[]>, progress: Task): Promise<{ detail?: string; check: LockoutCheck }> {
   progress.update('checking that sshd, the firewall and the login key let you back in');
-  const facts = await runEvalAccessFacts(c);
+  const facts = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host, signal: c.signal });
   const check = checkLockout(facts, buildInstallExpectation(c, facts, users));
   for (const w of check.warnings) c.out.warn(w);
   if (!check.lockouts.length) return { check };
