@@ -9,6 +9,7 @@ const other = parseLoginKeyLine(generateSshKeyPair('bob@laptop').publicKey)!;
 
 /** NixOS's defaults with sshd on: what a rendered default.nix evaluates to. */
 const base = (): AccessFacts => ({
+  users: { root: [mine.line] },
   sshd: { enable: true, ports: [22], openFirewall: true, permitRootLogin: 'prohibit-password' },
   firewall: { enable: true, allowedTCPPorts: [], allowedTCPPortRanges: [], trustedInterfaces: [], interfaces: {} },
   tailscale: { enable: false, authKeyFile: null, interfaceName: 'tailscale0' },
@@ -79,8 +80,10 @@ test('the login user: root refused by PermitRootLogin, or without a key the oper
 });
 
 test('nix output parses strictly', () => {
-  const text = JSON.stringify({ sshd: { enable: true, ports: [22], openFirewall: false, permitRootLogin: 'no' }, firewall: { enable: true, allowedTCPPorts: [80], allowedTCPPortRanges: [{ from: 1, to: 2 }], trustedInterfaces: ['tailscale0'], interfaces: { eth0: { allowedTCPPorts: [22], allowedTCPPortRanges: [] } } }, tailscale: { enable: true, authKeyFile: '/run/k', interfaceName: 'tailscale0' } });
+  const text = JSON.stringify({ users: { root: [mine.line] }, sshd: { enable: true, ports: [22], openFirewall: false, permitRootLogin: 'no' }, firewall: { enable: true, allowedTCPPorts: [80], allowedTCPPortRanges: [{ from: 1, to: 2 }], trustedInterfaces: ['tailscale0'], interfaces: { eth0: { allowedTCPPorts: [22], allowedTCPPortRanges: [] } } }, tailscale: { enable: true, authKeyFile: '/run/k', interfaceName: 'tailscale0' } });
   assert.equal(parseAccessFacts(text)?.firewall.interfaces.eth0?.allowedTCPPorts[0], 22);
+  assert.deepEqual({ ...parseAccessFacts(text)?.users }, { root: [mine.line] });
+  assert.equal(parseAccessFacts(text.replace('"users":{', '"users":{"x":[1],')), undefined);
   assert.equal(parseAccessFacts('{"sshd":{}}'), undefined);
   assert.equal(parseAccessFacts(text.replace('"ports":[22]', '"ports":["22"]')), undefined);
   assert.equal(parseAccessFacts('not json'), undefined);

@@ -15,7 +15,7 @@
 import { failure, messageOf } from '../errors.js';
 import { CommandFailed, type Runner } from '../exec/run.js';
 import { NIX_FLAKES } from './build-first.js';
-import { parseLoginKeyLine, type LoginKey } from './login-keys.js';
+import { LOGIN_KEYS_APPLY, parseEvaluatedLoginKeys, parseLoginKeyLine, type LoginKey } from './login-keys.js';
 
 export interface PortRange {
   from: number;
@@ -29,17 +29,20 @@ export interface TcpRules {
 
 /** What the evaluated config says about the SSH path into the host. */
 export interface AccessFacts {
+  /** Every user with authorized keys → the key lines (login-keys.ts LOGIN_KEYS_APPLY's shape). */
+  users: Record<string, string[]>;
   sshd: { enable: boolean; ports: number[]; openFirewall: boolean; permitRootLogin: string | null };
   firewall: TcpRules & { enable: boolean; trustedInterfaces: string[]; interfaces: Record<string, TcpRules> };
   tailscale: { enable: boolean; authKeyFile: string | null; interfaceName: string };
 }
 
 /**
- * nix's --apply over `config`: only the options above, so evaluation stays cheap and a module that
- * is absent (no tailscale) reads as its NixOS default. authKeyFile may be a path: toString.
+ * nix's --apply over `config`: the users' authorized keys (the preflight login check's, in the same
+ * evaluation) and only the options above, so one evaluation answers both and a module that is
+ * absent (no tailscale) reads as its NixOS default. authKeyFile may be a path: toString.
  */
 export const ACCESS_APPLY =
-  'c: let o = c.services.openssh; f = c.networking.firewall; t = c.services.tailscale or { }; tcp = x: { allowedTCPPorts = x.allowedTCPPorts or [ ]; allowedTCPPortRanges = x.allowedTCPPortRanges or [ ]; }; in { sshd = { enable = o.enable; ports = o.ports; openFirewall = o.openFirewall; permitRootLogin = o.settings.PermitRootLogin or null; }; firewall = tcp f // { enable = f.enable; trustedInterfaces = f.trustedInterfaces or [ ]; interfaces = builtins.mapAttrs (_: tcp) (f.interfaces or { }); }; tailscale = { enable = t.enable or false; authKeyFile = if (t.authKeyFile or null) == null then null else toString t.authKeyFile; interfaceName = t.interfaceName or "tailscale0"; }; }';
+  `c: let o = c.services.openssh; f = c.networking.firewall; t = c.services.tailscale or { }; tcp = x: { allowedTCPPorts = x.allowedTCPPorts or [ ]; allowedTCPPortRanges = x.allowedTCPPortRanges or [ ]; }; in { users = (${LOGIN_KEYS_APPLY}) c.users.users; sshd = { enable = o.enable; ports = o.ports; openFirewall = o.openFirewall; permitRootLogin = o.settings.PermitRootLogin or null; }; firewall = tcp f // { enable = f.enable; trustedInterfaces = f.trustedInterfaces or [ ]; interfaces = builtins.mapAttrs (_: tcp) (f.interfaces or { }); }; tailscale = { enable = t.enable or false; authKeyFile = if (t.authKeyFile or null) == null then null else toString t.authKeyFile; interfaceName = t.interfaceName or "tailscale0"; }; }`;
 
 /**
  * The host's access facts, evaluated (no build), through the given runner (the subprocess door).
@@ -84,10 +87,11 @@ export function parseAccessFacts(stdout: string): AccessFacts | undefined {
   } catch {
     return undefined;
   }
+  const users = parseEvaluatedLoginKeys(JSON.stringify(v?.users ?? null));
   const s = v?.sshd;
   const f = v?.firewall;
   const t = v?.tailscale;
-  if (!s || !f || !t) return undefined;
+  if (!users || !s || !f || !t) return undefined;
   if (typeof s.enable !== 'boolean' || typeof s.openFirewall !== 'boolean' || !Array.isArray(s.ports) || !s.ports.every(isPort)) return undefined;
   const global = parseTcp(f);
   if (!global || typeof f.enable !== 'boolean' || !Array.isArray(f.trustedInterfaces) || !f.interfaces || typeof f.interfaces !== 'object') return undefined;
@@ -99,6 +103,7 @@ export function parseAccessFacts(stdout: string): AccessFacts | undefined {
   }
   if (typeof t.enable !== 'boolean' || typeof t.interfaceName !== 'string' || (t.authKeyFile !== null && typeof t.authKeyFile !== 'string')) return undefined;
   return {
+    users,
     sshd: { enable: s.enable, ports: s.ports, openFirewall: s.openFirewall, permitRootLogin: typeof s.permitRootLogin === 'string' ? s.permitRootLogin : null },
     firewall: { ...global, enable: f.enable, trustedInterfaces: f.trustedInterfaces.filter((x): x is string => typeof x === 'string'), interfaces },
     tailscale: { enable: t.enable, authKeyFile: t.authKeyFile as string | null, interfaceName: t.interfaceName },

@@ -5,6 +5,7 @@
 # openFirewall true, settings.PermitRootLogin "prohibit-password"; services/networking/firewall.nix:
 # enable true, allowedTCPPorts/allowedTCPPortRanges/interfaces/trustedInterfaces empty;
 # services/networking/tailscale.nix: enable false, authKeyFile null, interfaceName "tailscale0").
+# users.users.<name>.openssh.authorizedKeys (keys, keyFiles: [ ]) likewise.
 # Every other setting is freeform, so users' modules evaluate as written. NixOS's merge of
 # openFirewall into networking.firewall.allowedTCPPorts is not done here: the guard reads both.
 { file, libPath, modulesPath }:
@@ -35,6 +36,12 @@ let
           authKeyFile = opt (types.nullOr types.path) null;
           interfaceName = opt types.str "tailscale0";
         };
+      };
+      users = sub {
+        users = opt (types.attrsOf (types.submodule {
+          freeformType = free;
+          options.openssh = sub { authorizedKeys = sub { keys = opt (types.listOf types.str) [ ]; keyFiles = opt (types.listOf types.path) [ ]; }; };
+        })) { };
       };
       networking = sub {
         firewall = sub (tcp // {

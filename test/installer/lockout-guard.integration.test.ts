@@ -31,6 +31,7 @@ import { buildJournalPaths, readJournal } from '../../src/workflow/journal.js';
 import { runSteps, type Step } from '../../src/workflow/step.js';
 import type { InstallCtx } from '../../src/workflow/install/context.js';
 import { runLockoutGuard } from '../../src/workflow/install/lockout-guard.js';
+import { runEvalAccessFacts } from '../../src/installer/lockout.js';
 import { buildLoginKeyPorts, runLoginCheck } from '../../src/workflow/install/login.js';
 import { buildExtraFilesInput } from '../../src/workflow/install/run-install.js';
 import { buildTailscaleAnswers } from '../../src/workflow/install/tailscale-key.js';
@@ -106,8 +107,10 @@ const noTask = { update() {}, done() {}, fail() {} };
 
 async function guard(dir: string, o: Parameters<typeof makeCtx>[1] = {}) {
   const { c, text } = makeCtx(dir, o);
-  const users = await runLoginCheck(c, noTask);
-  return { result: await runLockoutGuard(c, users, noTask), text };
+  // What preflight does: one evaluation, the login check, the guard.
+  const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host });
+  await runLoginCheck(c, access.users, noTask);
+  return { result: await runLockoutGuard(c, access, noTask), text };
 }
 
 async function refused(extra: string, code: string, option: RegExp, o: Parameters<typeof makeCtx>[1] & { flake?: Parameters<typeof writeFlake>[2] } = {}) {
@@ -186,8 +189,9 @@ test('--allow-lockout installs on, warns, and the journal records the override; 
         id: 'preflight',
         title: 'preflight (lock-out guard)',
         async run(c, progress) {
-          const users = await runLoginCheck(c, progress);
-          const g = await runLockoutGuard(c, users, progress);
+          const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host, signal: c.signal });
+          await runLoginCheck(c, access.users, progress);
+          const g = await runLockoutGuard(c, access, progress);
           return g.detail !== undefined ? { detail: g.detail } : undefined;
         },
       },

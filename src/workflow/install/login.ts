@@ -11,7 +11,7 @@ import type { Task } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
 import { failure, messageOf, usageError } from '../../errors.js';
 import { CommandFailed } from '../../exec/run.js';
-import { buildLoginKeysArgv, checkLogin, isSecretRef, type LoginCheck, parseEvaluatedLoginKeys, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
+import { checkLogin, isSecretRef, type LoginCheck, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { InstallAnswers } from './answers.js';
 import type { InstallCtx } from './context.js';
@@ -72,26 +72,17 @@ export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'en
 
 /**
  * Preflight: some user of the evaluated host must have an authorized key, or nobody can log in
- * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning.
+ * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning
+ * here (the lock-out guard, lockout-guard.ts, refuses it for the manifest's user). `evaluated` is
+ * the users' keys from preflight's one access evaluation (installer/lockout.ts ACCESS_APPLY).
  */
-export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'signal' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, progress: Task): Promise<Record<string, string[]>> {
+export async function runLoginCheck(c: Pick<InstallCtx, 'host' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, evaluated: Record<string, string[]>, progress: Task): Promise<void> {
   progress.update('checking who can log into the installed host');
-  let evaluated: Record<string, string[]> | undefined;
-  try {
-    evaluated = parseEvaluatedLoginKeys((await c.app.run(buildLoginKeysArgv(c.flakeDir, c.host), { cwd: c.flakeDir, signal: c.signal, timeoutMs: 10 * 60_000 })).stdout);
-  } catch (e) {
-    if (!(e instanceof CommandFailed)) throw e;
-    throw failure('flake-eval-failed', `the users of nixosConfigurations.${c.host} do not evaluate: ${messageOf(e).slice(0, 300)}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
-  }
-  if (!evaluated) throw failure('flake-eval-failed', `nix printed no user list for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
   const r = checkLogin(evaluated, c.login.keys);
   await saveLoginCheck(buildLoginCheckPath(c.builtPath), r); // the closing hint names a login that works
   const file = `${hostDir(c.loaded.config, c.host)}/default.nix`;
   if (r.kind === 'nobody') {
-    if (c.answers.allowNoLogin) {
-      c.out.warn(`no user of ${c.host} has an authorized SSH key: after the install it is reachable only on its console (--allow-no-login)`);
-      return evaluated;
-    }
+    if (c.answers.allowNoLogin) return c.out.warn(`no user of ${c.host} has an authorized SSH key: after the install it is reachable only on its console (--allow-no-login)`);
     throw failure(
       'no-login',
       `no user of ${c.host} has an authorized SSH key: after the wipe nobody could log in`,
@@ -101,7 +92,6 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'ho
   if (r.kind === 'others') {
     c.out.warn(`your key${c.login.keys.length === 1 ? '' : 's'} (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) cannot log into ${c.host}; ${r.users.join(', ')} ha${r.users.length === 1 ? 's' : 've'} other keys`);
   }
-  return evaluated;
 }
 
 /** Where preflight keeps who can log in (beside built.json), for the summary of this or a resumed run. */
