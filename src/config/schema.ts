@@ -9,6 +9,7 @@ import { isHostName } from '../host-name.js';
 
 import { secretsSection, sopsSection } from './sections/secrets.js';
 import { backupSection, cacheSection, storageSection } from './sections/storage.js';
+import { tailscaleSection } from './sections/tailscale.js';
 
 export const ConfigSchema = z
   .object({
@@ -26,6 +27,7 @@ export const ConfigSchema = z
     storage: storageSection,
     cache: cacheSection,
     backup: backupSection,
+    tailscale: tailscaleSection,
   })
   .strict();
 

@@ -2,7 +2,8 @@
  * Who can log into the installed host. After the wipe a VPS is reachable only over SSH, so the
  * host must carry an authorized key the operator holds:
  *
- * - the keys come from the answers (`--login-key`, `loginKeys`), else the public half of `-i`
+ * - the keys come from the answers (`--login-key`, `loginKeys`: key lines, .pub files, or secret store
+ *   references such as `op://vault/item/public key`), else the public half of `-i`
  *   (FILE.pub), else the ssh-agent's keys (`ssh-add -L`);
  * - a new host's default.nix lists them under users.users.root.openssh.authorizedKeys.keys;
  * - preflight evaluates the host's users and refuses to install a host with no authorized key at
@@ -52,6 +53,11 @@ export function parseLoginKeyLines(text: string): LoginKey[] {
 
 export interface LoginKeyPorts {
   readFile(path: string): Promise<string | undefined>;
+  /**
+   * The public key text a secret store reference names (issue 21: `op://vault/item/public key`,
+   * `local:secrets/bootstrap/NAME.pub`), through the secret store port; absent where no store is known.
+   */
+  readRef?(reference: string): Promise<string>;
   /** `ssh-add -L` output, or undefined without an agent. */
   agentKeys(): Promise<string | undefined>;
 }
@@ -78,6 +84,14 @@ export async function resolveLoginKeys(o: { given?: readonly string[]; identityF
         keys.push(direct);
         continue;
       }
+      if (isSecretRef(entry)) {
+        if (!ports.readRef) throw usageError('bad-login-key', 'a --login-key secret store reference needs the flake\'s secret store', 'run it in the flake (--flake DIR), or give the key line or a .pub file');
+        const found = parseLoginKeyLines(await ports.readRef(entry));
+        // The reference may name a private key by mistake: its text is never echoed.
+        if (!found.length) throw usageError('bad-login-key', `${entry.slice(0, 120)} holds no OpenSSH public key`, 'reference the public key (op://VAULT/ITEM/public key, local:DIR/NAME.pub), never a private key');
+        keys.push(...found);
+        continue;
+      }
       const text = /^[~./]/.test(entry) ? await ports.readFile(entry) : undefined;
       const found = text === undefined ? [] : parseLoginKeyLines(text);
       if (!found.length) {
@@ -97,6 +111,11 @@ export async function resolveLoginKeys(o: { given?: readonly string[]; identityF
   const keys = agent === undefined ? [] : parseLoginKeyLines(agent);
   if (keys.length) return { keys: dedupe(keys), source: 'agent', from: 'the ssh-agent' };
   return { keys: [], source: 'none' };
+}
+
+/** A secret store reference (1Password op://, the local vault's local:) rather than a key or a path. Pure. */
+export function isSecretRef(entry: string): boolean {
+  return entry.startsWith('op://') || entry.startsWith('local:');
 }
 
 function dedupe(keys: LoginKey[]): LoginKey[] {

@@ -72,7 +72,7 @@ export interface EnsureOptions {
  * @throws usageError 'host-key-ref-unsupported' | 'bad-ssh-key' | 'ssh-key-mismatch' (and the store's reference errors)
  */
 async function readKeyFromRef(store: SecretStore, at: { ref: string; where: string }) {
-  if (!store.readRef) {
+  if (!store.readRef || (store.kind !== 'onepassword' && at.ref.startsWith('op://'))) {
     throw usageError('host-key-ref-unsupported', `${at.where} names an existing 1Password item, but the secret store is ${store.kind}`, 'set [secrets] store = "onepassword" in bootstrap.toml, or remove the reference to let bootstrap make the key');
   }
   const got = await store.readRef(at.ref, at.where);

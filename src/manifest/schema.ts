@@ -94,6 +94,11 @@ export const ManifestSchema = z
       .strict()
       .optional(),
     health: HealthSection.optional().describe('checks deploy, status and the after-install report run on the host (issue 21)'),
+    tailscale: z
+      .object({ name: z.string().min(1).describe("the host's tailnet DNS name, e.g. web1.tail1234.ts.net") })
+      .strict()
+      .optional()
+      .describe('issue 21: how the host is reached over its tailnet, recorded at install'),
     provider: ProviderSection.optional().describe('the hosting provider API that can boot the host into rescue (issue 13)'),
     install: z
       .object({

@@ -2,7 +2,7 @@
  * The host files besides disko.nix and hardware.nix: default.nix (the user's starting point,
  * written once) and facts.json (the report the plan came from). Pure; Nix through the serializer.
  */
-import { nixEntries, nixModule, nixRaw, type NixKey, type NixValue } from '../nix/serialize.js';
+import { nixEntries, nixModule, nixRaw, nixString, type NixKey, type NixValue } from '../nix/serialize.js';
 import type { NixBinding } from './disko/index.js';
 
 /** NixOS release whose defaults a new host starts from (system.stateVersion). */
@@ -18,6 +18,11 @@ export interface DefaultNixInput {
   sshPort?: number;
   /** Public key lines that may log in as root. Without them, a comment says where to put one. */
   loginKeys?: readonly string[];
+  /**
+   * Where the install delivers the Tailscale auth key ([tailscale] authKey, issue 21): rendered as
+   * services.tailscale.authKeyFile with lib.mkDefault, so a flake setting its own wins.
+   */
+  tailscaleAuthKeyFile?: string;
 }
 
 /** Comment lines placed above `system.stateVersion` (our text, never user data). */
@@ -36,6 +41,7 @@ export function buildDefaultNix(input: DefaultNixInput): string {
     ...input.bootLoader,
     [['services', 'openssh'], { enable: true, ...(input.sshPort && input.sshPort !== 22 ? { ports: [input.sshPort] } : {}), settings: { PermitRootLogin: 'prohibit-password', PasswordAuthentication: false } }],
     ...(input.loginKeys?.length ? [[['users', 'users', 'root', 'openssh', 'authorizedKeys', 'keys'], [...input.loginKeys]] as const] : []),
+    ...(input.tailscaleAuthKeyFile ? [[['services', 'tailscale', 'authKeyFile'], nixRaw(`lib.mkDefault ${nixString(input.tailscaleAuthKeyFile)}`)] as const] : []),
     [['system', 'stateVersion'], input.stateVersion ?? STATE_VERSION],
   ];
   const header = [

@@ -43,6 +43,10 @@ export interface PlanAnswers {
   loginFrom?: string;
   /** system.stateVersion of a new default.nix: the release flake.lock pins (default STATE_VERSION). */
   stateVersion?: string;
+  /** [tailscale] authKey is set: a new default.nix reads the delivered key here (issue 21). */
+  tailscaleAuthKeyFile?: string;
+  /** The host's tailnet DNS name (HOST.TAILNET), recorded in the manifest's [tailscale]. */
+  tailscaleName?: string;
 }
 
 export interface HostPlanInput {
@@ -146,12 +150,13 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     backup: prev?.backup,
     install: buildInstallSection(prev?.install, answers),
     provider: prev?.provider,
+    tailscale: answers.tailscaleName ? { name: answers.tailscaleName } : prev?.tailscale,
   });
 
   const files: PlannedFile[] = [
     { path: `${dir}/disko.nix`, content: disko, owner: 'tool' },
     { path: `${dir}/hardware.nix`, content: hardwareNix, owner: 'tool' },
-    { path: `${dir}/default.nix`, content: buildDefaultNix({ host, bootLoader: loader.lines, ...(answers.stateVersion ? { stateVersion: answers.stateVersion } : {}), ...(answers.loginKeys?.length ? { loginKeys: answers.loginKeys } : {}), nixosHardware: contrib.nixosHardware, ...(answers.target ? { sshPort: parseTarget(answers.target).port } : {}) }), owner: 'user' },
+    { path: `${dir}/default.nix`, content: buildDefaultNix({ host, bootLoader: loader.lines, ...(answers.stateVersion ? { stateVersion: answers.stateVersion } : {}), ...(answers.loginKeys?.length ? { loginKeys: answers.loginKeys } : {}), nixosHardware: contrib.nixosHardware, ...(answers.target ? { sshPort: parseTarget(answers.target).port } : {}), ...(answers.tailscaleAuthKeyFile ? { tailscaleAuthKeyFile: answers.tailscaleAuthKeyFile } : {}) }), owner: 'user' },
     { path: `${dir}/facts.json`, content: buildStableJson(report), owner: 'tool' },
     { path: `${dir}/bootstrap.toml`, content: manifest, owner: 'tool' },
   ];

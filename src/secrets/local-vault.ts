@@ -91,6 +91,36 @@ export class LocalVault implements SecretStore {
     return text?.trim();
   }
 
+  /**
+   * A user-given reference into this vault (issue 21: `--login-key local:…`, [tailscale] authKey):
+   * `local:DIR/NAME.age` is the decrypted secret (with the public half kept beside it, if any),
+   * `local:DIR/NAME.pub` only that public half, read without a key. DIR is the vault directory.
+   * @throws usageError 'bad-local-reference' | 'local-ref-missing'
+   */
+  async readRef(reference: string, where: string): Promise<{ value: string; publicKey?: string }> {
+    const dir = `${this.opts.dir.replace(/\/+$/, '')}/`;
+    const rel = reference.startsWith('local:') ? reference.slice('local:'.length) : undefined;
+    const m = rel?.startsWith(dir) ? /^(.+)\.(age|pub)$/.exec(rel.slice(dir.length)) : null;
+    let name: string | undefined;
+    try {
+      if (m) assertSecretName(m[1]!);
+      name = m?.[1];
+    } catch {
+      name = undefined;
+    }
+    if (!m || !name) {
+      throw usageError('bad-local-reference', `${where}: ${JSON.stringify(reference.slice(0, 80))} is not a reference into the local vault`, `write local:${dir}NAME.age (the secret) or local:${dir}NAME.pub (its public half)`);
+    }
+    const publicKey = await this.getPublic(name);
+    if (m[2] === 'pub') {
+      if (publicKey === undefined) throw usageError('local-ref-missing', `${where}: ${dir}${name}.pub does not exist`, `check the name (\`bootstrap secrets list\`), or fix ${where}`);
+      return { value: publicKey, publicKey };
+    }
+    const value = await this.get(name);
+    if (value === undefined) throw usageError('local-ref-missing', `${where}: ${dir}${name}.age does not exist`, `store it with \`bootstrap secrets set ${name}\`, or fix ${where}`);
+    return { value, ...(publicKey !== undefined ? { publicKey } : {}) };
+  }
+
   /** Every secret name in the vault (files NAME.age under its directory), sorted. Reads no content. */
   async list(): Promise<string[]> {
     const root = this.abs(this.opts.dir);

@@ -217,6 +217,13 @@ export class OnePasswordStore implements SecretStore {
     const section = ref.section === undefined ? undefined : item.sections.find((x) => x.id === ref.section || fold(x.title) === fold(ref.section!));
     if (ref.section !== undefined && !section) throw usageError('op-ref-missing', `${where}: 1Password item "${entry.title}" has no section "${ref.section}" (${shown})`, fix);
     const fields = item.fields.filter((f) => (section ? f.sectionId === section.id : true) && (f.id === ref.field || fold(f.title) === fold(ref.field)));
+    // An SSH Key item's "public key" is an attribute of its key field, which references reach as
+    // op://vault/item/public key (SDK 0.1.6: "SSH key attributes in secret references"): issue 21's
+    // --login-key op://…/public key. Public: not registered as a secret.
+    const sshKey = item.fields.find((f) => f.fieldType === 'SshKey');
+    if (!fields.length && fold(ref.field) === 'public key' && sshKey?.details?.content?.publicKey) {
+      return { value: sshKey.details.content.publicKey, itemId: entry.id, publicKey: sshKey.details.content.publicKey };
+    }
     if (fields.length !== 1) {
       const what = fields.length ? `${fields.length} fields named "${ref.field}"` : `no field "${ref.field}"`;
       throw usageError('op-ref-missing', `${where}: 1Password item "${entry.title}" has ${what} (${shown})`, fields.length ? `reference the field by id (op://${ref.vault}/${ref.item}/${fields[0]!.id})` : fix);

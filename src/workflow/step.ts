@@ -21,7 +21,8 @@ export interface Step<C> {
   skip?(ctx: C): boolean | string;
   /**
    * Idempotent or resumable. `progress` is the step's task line, for sub-steps. What it returns
-   * goes into the step's `done` journal entry.
+   * goes into the step's `done` journal entry: the bytes an installer phase sent, or a `detail`
+   * (e.g. a safety check overridden by a flag).
    */
   run(ctx: C, progress: Task): Promise<void | StepRecord>;
   /** Checked after run(); a throw marks the step failed. */
@@ -29,7 +30,7 @@ export interface Step<C> {
 }
 
 /** What a finished step adds to its journal entry. */
-export type StepRecord = Pick<JournalEntry, 'transfer'>;
+export type StepRecord = Pick<JournalEntry, 'transfer' | 'detail'>;
 
 /** What the runner itself needs from a step context. */
 export interface StepContext {

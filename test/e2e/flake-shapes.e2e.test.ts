@@ -5,7 +5,8 @@
  * decrypt with the key it received, and what each flake file gained: nothing hand-made.
  *
  *   shape                 bootstrap.toml                              flake gains                      on the target (0600)
- *   1Password + OpNix     store = "onepassword", [sops] mode "none"    nothing (no .sops.yaml)          ssh host key, /etc/opnix-token
+ *   1Password + OpNix     store = "onepassword", [sops] mode "none",   nothing (no .sops.yaml)          ssh host key, /etc/opnix-token,
+ *   + Tailscale           [tailscale] authKey (op://)                                                  the tailnet auth key
  *   sops, shared admin    separateKeyPath + separateKeyShared, rules   .sops.yaml: &admin_shared,       ssh host key, key.txt (per host),
  *                                                                      &host_X, both aliases in rule    admin-key.txt (same bytes on both)
  *   sops, key per host    (default keyPath), rules                     .sops.yaml: &host_X + alias      ssh host key, /var/lib/sops-nix/key.txt
@@ -55,6 +56,7 @@ const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key';
 const SOPS_KEY = '/var/lib/sops-nix/key.txt';
 const ADMIN_KEY = '/var/lib/sops-nix/admin-key.txt';
 const OPNIX_TOKEN = '/etc/opnix-token';
+const TAILSCALE_KEY = '/var/lib/bootstrap/tailscale-auth-key';
 const keyLine = (pub: string) => pub.trim().split(/\s+/).slice(0, 2).join(' ');
 
 /** The flake.nix of each shape (the harness's, plus what the shape's users write). */
@@ -105,7 +107,7 @@ const mode600 = (path: string) => (statSync(path).mode & 0o777).toString(8);
 describe('flake shapes end to end (issue 11: the real nixos-anywhere.sh, namespace targets)', { skip: skip ?? false, timeout: 20 * 60_000 }, () => {
   const lab = useInstallerLab();
 
-  test('1Password with OpNix: keys in the vault, the service account token at /etc/opnix-token, no sops file', async () => {
+  test('1Password with OpNix and Tailscale: keys in the vault, the service account token at /etc/opnix-token, the tailnet auth key, no sops file', async () => {
     const t = await lab().addTarget();
     const f = await makeFlake(lab());
     try {
@@ -114,23 +116,31 @@ describe('flake shapes end to end (issue 11: the real nixos-anywhere.sh, namespa
       fake.stateFile = join(f.dir, '.run', 'op-state.json');
       fake.save();
       const env = { NB_ONEPASSWORD_SDK: join(REPO_ROOT, 'test/fakes/onepassword-sdk-module.ts'), NB_FAKE_OP_STATE: fake.stateFile, OP_SERVICE_ACCOUNT_TOKEN: token };
-      writeFileSync(join(f.dir, 'bootstrap.toml'), '[secrets]\nstore = "onepassword"\n[secrets.onepassword]\nvault = "Infra"\n[sops]\nmode = "none"\n');
+      // Issue 21: the tailnet's auth key lives in 1Password too, and reaches the host like the token.
+      const authKey = `tskey-auth-${randomPayload('ts')}`;
+      fake.addItem({ title: 'tailscale', category: 'ApiCredentials', fields: [{ id: 'credential', title: 'credential', fieldType: 'Concealed', value: authKey }] });
+      fake.save();
+      writeFileSync(join(f.dir, 'bootstrap.toml'), '[secrets]\nstore = "onepassword"\n[secrets.onepassword]\nvault = "Infra"\n[sops]\nmode = "none"\n[tailscale]\nauthKey = "op://Infra/tailscale/credential"\ntailnet = "tail1234.ts.net"\n');
       writeFileSync(join(f.dir, 'flake.nix'), FLAKE_NIX.opnix);
       rmSync(join(f.dir, '.sops.yaml'));
       const before = flakeFiles(f.dir);
 
       const show = await installAndCheckLogin(f, t, 'op1', env);
       assert.equal(show.ssh.ref, 'op://Infra/op1 ssh host key/private key');
-      assert.deepEqual([...FakeOnePassword.load(fake.stateFile).items.values()].map((i) => i.title), ['op1 ssh host key']);
-      // On the target: the host key and the OpNix token (0600, the token itself), nothing for sops.
-      assert.deepEqual(targetSecretFiles(t), [OPNIX_TOKEN, HOST_KEY]);
+      assert.deepEqual([...FakeOnePassword.load(fake.stateFile).items.values()].map((i) => i.title), ['tailscale', 'op1 ssh host key']);
+      // On the target: the host key, the OpNix token and the Tailscale auth key (0600, the values themselves), nothing for sops.
+      assert.deepEqual(targetSecretFiles(t), [OPNIX_TOKEN, HOST_KEY, TAILSCALE_KEY]);
       assert.equal(mode600(onTarget(t, OPNIX_TOKEN)), '600');
       assert.equal(readFileSync(onTarget(t, OPNIX_TOKEN), 'utf8').trim(), token, 'the host reads 1Password with the token it received');
+      assert.equal(readFileSync(onTarget(t, TAILSCALE_KEY), 'utf8').trim(), authKey, 'the host joins the tailnet with the key it received');
+      // The new default.nix reads it (mkDefault: the flake's own setting wins); the manifest names the host on the tailnet.
+      assert.match(readFileSync(join(f.dir, 'hosts/op1/default.nix'), 'utf8'), /services\.tailscale\.authKeyFile = lib\.mkDefault "\/var\/lib\/bootstrap\/tailscale-auth-key";/);
+      assert.match(readFileSync(join(f.dir, 'hosts/op1/bootstrap.toml'), 'utf8'), /\[tailscale\]\nname = "op1\.tail1234\.ts\.net"/);
       // The flake gained the host's folder only: no .sops.yaml, no local vault, flake.nix untouched.
       const diff = flakeDiff(before, flakeFiles(f.dir));
       assert.deepEqual(diff, { created: hostFiles('op1'), changed: [], removed: [] });
       assert.ok(!existsSync(join(f.dir, 'secrets')), 'no local vault with store = "onepassword"');
-      assert.ok(assertNoLeaksOf(f, [token, readFileSync(onTarget(t, HOST_KEY), 'utf8')]) > 0);
+      assert.ok(assertNoLeaksOf(f, [token, authKey, readFileSync(onTarget(t, HOST_KEY), 'utf8')]) > 0);
     } finally {
       await f.close();
     }

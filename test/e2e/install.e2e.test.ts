@@ -49,7 +49,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const calls = lab().nixCalls().slice(nixBefore);
       assert.equal(calls.filter((c) => c.kind === 'build').length, 1, 'one nix build of both attributes');
       assert.equal(calls.filter((c) => c.kind === 'build').flatMap((c) => c.argv).filter((a) => a.endsWith('system.build.toplevel')).length, 1);
-      assert.equal(calls.filter((c) => c.kind === 'eval').length, 3, 'preflight evaluates the host list, the disks and who can log in; the installer evaluates nothing');
+      assert.equal(calls.filter((c) => c.kind === 'eval').length, 3, 'preflight evaluates the host list, the disks and who can log in and how (one evaluation for users, sshd, firewall); the installer evaluates nothing');
       // The operator's key (the -i key's .pub) is root's authorized key in the new default.nix.
       assert.ok(readFileSync(join(f.dir, 'hosts/web1/default.nix'), 'utf8').includes(readFileSync(`${t.clientKeyPath}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')));
       assert.ok(calls.some((c) => c.kind === 'copy'), 'the installer copied the closure over ssh');
@@ -216,7 +216,9 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml'), '--json']);
       assertInstalled(r1);
       const fp = (JSON.parse(r1.stdout) as { hostKey: { fingerprint: string } }).hostKey.fingerprint;
-      const r2 = await f.cli(['recover', 'web3', '--target', fresh.target, '-i', fresh.clientKeyPath, '--host-key', fresh.fingerprint, '--yes', '--confirm-disk', DISK, '--json', '--wait-timeout', '60']);
+      // The lab gives each machine its own client key: the operator still holds the key web3 authorizes
+      // (the lock-out guard refuses a recover whose operator could not log in, issue 21).
+      const r2 = await f.cli(['recover', 'web3', '--target', fresh.target, '-i', fresh.clientKeyPath, '--login-key', `${old.clientKeyPath}.pub`, '--host-key', fresh.fingerprint, '--yes', '--confirm-disk', DISK, '--json', '--wait-timeout', '60']);
       assertInstalled(r2);
       const out = JSON.parse(r2.stdout) as { mode: string; hostKey: { fingerprint: string }; ran: string[] };
       assert.equal(out.mode, 'recover');

@@ -52,11 +52,19 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       assert.match(r1.stderr, /no user of bf1 has an authorized SSH key: after the wipe nobody could log in/);
       assert.match(r1.stderr, /--login-key .*users\.users\.root\.openssh\.authorizedKeys\.keys in hosts\/bf1\/default\.nix.*--allow-no-login/);
       assertUntouched(t);
-      // Told to go on anyway, the build failure is next.
+      // Told to go on anyway, the lock-out guard is next (issue 21): NixOS leaves sshd off unless told.
       const r2 = await f.cli(['new-host', 'bf1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath, '--allow-no-login'], { FAKE_NIX_BUILD_FAIL: '1' });
       assert.equal(r2.code, 1);
       assert.match(r2.stderr, /warning: no user of bf1 has an authorized SSH key/);
-      assert.match(r2.stderr, /nixosConfigurations\.bf1 does not build: error: builder for .*nixos-system-bf1.* failed/);
+      assert.match(r2.stderr, /after the install you could not log into bf1: sshd is disabled: nobody can log in over SSH \(change services\.openssh\.enable = true\)/);
+      assert.match(r2.stderr, /or pass --allow-lockout; nothing on the target was touched/);
+      assert.deepEqual(f.installerRuns(), []);
+      assertUntouched(t);
+      // Overridden too, the build failure is next.
+      const r3 = await f.cli(['new-host', 'bf1', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath, '--allow-no-login', '--allow-lockout'], { FAKE_NIX_BUILD_FAIL: '1' });
+      assert.equal(r3.code, 1);
+      assert.match(r3.stderr, /warning: bf1 would lock you out \(--allow-lockout\): sshd is disabled/);
+      assert.match(r3.stderr, /nixosConfigurations\.bf1 does not build: error: builder for .*nixos-system-bf1.* failed/);
       assert.deepEqual(f.installerRuns(), []);
       assertUntouched(t);
     } finally {

@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildManifestToml } from '../../src/manifest/manifest.js';
 import { createNetnsLab, type NetnsHost, type NetnsLab } from '../helpers/netns.js';
 
@@ -213,7 +214,8 @@ export async function createHealthLab(): Promise<HealthLab> {
   const lab: HealthLab = {
     flakeDir,
     clientKey,
-    env: { HOME: home, SSH_AUTH_SOCK: undefined },
+    // The FAKE nix (test/fakes/nix) first on PATH: status evaluates each host's toplevel for drift.
+    env: { HOME: home, SSH_AUTH_SOCK: undefined, PATH: `${fileURLToPath(new URL('../fakes', import.meta.url))}:${process.env.PATH ?? '/usr/bin:/bin'}` },
     async addCache(opts = {}) {
       let hits = 0;
       const server = createServer((req, res) => {

@@ -198,7 +198,9 @@ test('existing items: missing item or field, a wrong key, a mismatched public ha
   fake.addItem({ title: 'mismatch', category: 'Password', fields: [{ id: 'k', title: 'key', fieldType: 'Concealed', value: key.privateKey }, { id: 'public', title: 'public', fieldType: 'Text', value: generateSshKeyPair('x').publicKey }] });
   const cases: [string, string, RegExp][] = [
     ['op://Infra/web9 ssh/private key', 'op-ref-missing', /^hosts\/web1\/bootstrap\.toml \[secrets\] sshHostKey: no item "web9 ssh" in 1Password vault Infra \("op:\/\/Infra\/web9 ssh\/private key"\)$/],
-    ['op://Infra/web1 ssh/public key', 'op-ref-missing', /1Password item "web1 ssh" has no field "public key"/],
+    // An SSH Key item's public key is readable by reference (issue 21, --login-key), but it is no host key.
+    ['op://Infra/web1 ssh/public key', 'bad-ssh-key', /\(op:\/\/Infra\/web1 ssh\/public key\) is not a usable OpenSSH ed25519 private key/],
+    ['op://Infra/web1 ssh/fingerprint', 'op-ref-missing', /1Password item "web1 ssh" has no field "fingerprint"/],
     ['op://Nope/web1 ssh/private key', 'op-vault-missing', /vault "Nope" not found/],
     ['op://Infra/not a key/password', 'bad-ssh-key', /\(op:\/\/Infra\/not a key\/password\) is not a usable OpenSSH ed25519 private key/],
     ['op://Infra/mismatch/key', 'ssh-key-mismatch', /the item's public key is not the public half of its private key/],

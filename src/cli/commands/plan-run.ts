@@ -12,6 +12,7 @@ import { readChoiceFlags } from '../install-flags.js';
 import { buildPlanChoices } from '../../workflow/install/choice-maps.js';
 import { PLAN_CHOICE_KEYS } from './plan.js';
 import { resolveRunLoginKeys } from '../../workflow/install/login.js';
+import { openSecretStore } from '../../secrets/open-store.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const host = args.positional(0, 'HOST');
@@ -39,7 +40,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   const flags = readChoiceFlags(args, [...PLAN_CHOICE_KEYS, 'loginKeys']);
   const answers: PlanAnswers = { ...buildPlanChoices(flags), target };
   // Who may log into the host, for a new default.nix: resolved (and checked) before any probe.
-  const login = await resolveRunLoginKeys(ctx, flags, identityFile);
+  const login = await resolveRunLoginKeys(ctx, flags, identityFile, async () => openSecretStore(await loadConfig(resolve(ctx.cwd, args.string('flake') ?? '.')), ctx));
   if (login.keys.length) Object.assign(answers, { loginKeys: login.keys.map((k) => k.line), ...(login.from ? { loginFrom: login.from } : {}) });
   await runPlan(ctx, { host, source, answers, flakeDir: args.string('flake') ?? '.', json: args.bool('json'), write: args.bool('write') });
   return 0;

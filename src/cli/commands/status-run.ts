@@ -31,6 +31,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     parallel: args.integer('parallel', 8, 1, 64),
     json: args.bool('json'),
     strict: args.bool('strict'),
+    drift: !args.bool('no-drift'),
     ...(args.string('identity') ? { identity: args.string('identity')! } : {}),
     ...(args.string('timeout') ? { timeout: args.string('timeout')! } : {}),
     ...(args.string('ssh-config') ? { sshConfig: args.string('ssh-config')! } : {}),

@@ -10,7 +10,9 @@ export const statusCommands: CommandSpec[] = [
       'For each host (from its manifest: target and port), one pinned SSH connection runs one read-only\n' +
       'script and reports each check as ok, warn, fail or n/a with a reason and a fix. A host whose key\n' +
       'changed or that cannot be reached fails; nothing is ever asked. Exit 1 when a host fails (or, with\n' +
-      '--strict, warns), 2 for bad input.',
+      '--strict, warns), 2 for bad input. Each host is also compared with what the flake evaluates to\n' +
+      'now (no build): up to date, drift, needs reboot, unhealthy or unreachable, with the running\n' +
+      'revision, the age of its generation and the last auto-upgrade (--no-drift skips it).',
     // Up to 64 host names; the slots after the first are parsed but not listed in the help.
     positionals: [{ name: 'HOST…', description: 'hosts to check (or --hosts a,b / --all)' }, ...Array.from({ length: 63 }, (_, i) => ({ name: `HOST${i + 2}`, description: '', hidden: true }))],
     options: [
@@ -18,6 +20,7 @@ export const statusCommands: CommandSpec[] = [
       { name: 'all', type: 'boolean', description: 'every host with a manifest in the flake' },
       { name: 'parallel', type: 'string', placeholder: 'N', description: 'hosts checked at a time (default 8)' },
       { name: 'strict', type: 'boolean', description: 'warnings also make the exit code 1' },
+      { name: 'no-drift', type: 'boolean', description: "skip the comparison with the flake's current evaluation (drift, needs reboot, auto-upgrade)" },
       { name: 'watch', type: 'string', placeholder: 'SECONDS', description: 'check again every SECONDS until Ctrl-C (--json: one line per round)' },
       { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_*)' },
       { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout per host (default 10)' },

@@ -22,7 +22,7 @@ const SHA = 'a'.repeat(64);
 /** An answer for every choice, valid for the schema. */
 const ALL: InstallAnswers = InstallAnswersSchema.parse({
   host: 'web1', target: 'root@h', identity: 'id', hostKey: 'SHA256:x', acceptNewHostKey: true, timeout: 3, passwordEnv: 'PW', sshConfig: 'ssh_config', profile: 'generic-vm', layout: 'btrfs-raid1',
-  disk: 'vda', secondDisk: 'vdb', swap: '1G', hibernate: false, encrypt: false, subvolumes: ['a'], loginKeys: ['k'], skipRekey: true, allowNoLogin: true, copyHostKeys: true,
+  disk: 'vda', secondDisk: 'vdb', swap: '1G', hibernate: false, encrypt: false, subvolumes: ['a'], loginKeys: ['k'], skipRekey: true, allowNoLogin: true, allowLockout: true, copyHostKeys: true,
   buildOn: 'local', noDiskoDeps: true, yes: true, confirmDisk: '/dev/vda', waitTimeout: 60, postKexecPort: 2222, kexecImage: IMAGE, kexecSha256: SHA, phaseTimeouts: { install: '2h' },
 });
 

@@ -115,6 +115,7 @@ export const INSTALL_CHOICES = {
   }),
   skipRekey: choice({ schema: z.boolean(), flag: CHOICE_FLAGS.skipRekey }),
   allowNoLogin: choice({ schema: z.boolean(), flag: CHOICE_FLAGS.allowNoLogin }),
+  allowLockout: choice({ schema: z.boolean(), flag: CHOICE_FLAGS.allowLockout }),
   copyHostKeys: choice({
     schema: z.boolean(),
     flag: CHOICE_FLAGS.copyHostKeys,

@@ -9,16 +9,31 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Task } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
-import { failure, messageOf } from '../../errors.js';
+import { failure, messageOf, usageError } from '../../errors.js';
 import { CommandFailed } from '../../exec/run.js';
-import { buildLoginKeysArgv, checkLogin, type LoginCheck, parseEvaluatedLoginKeys, parseLoginKeyLine, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
+import { checkLogin, isSecretRef, type LoginCheck, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
+import type { SecretStore } from '../../secrets/store.js';
 import type { InstallAnswers } from './answers.js';
 import type { InstallCtx } from './context.js';
 
-export function buildLoginKeyPorts(app: Pick<AppContext, 'cwd' | 'env' | 'run' | 'signal'>): LoginKeyPorts {
+/** Opens the flake's secret store on first need (a --login-key reference). */
+export type StoreOpener = () => Promise<SecretStore>;
+
+/**
+ * The key text of a --login-key reference: the referenced value when it is public key lines, else
+ * the public half the store keeps with it (an SSH Key item, a vault NAME.pub). Never a private key.
+ */
+export async function readLoginKeyRef(store: SecretStore, reference: string): Promise<string> {
+  if (!store.readRef) throw usageError('bad-login-key', `--login-key ${reference.slice(0, 120)}: the ${store.kind} secret store cannot read references`, 'give the key line or a .pub file');
+  const got = await store.readRef(reference, '--login-key');
+  return parseLoginKeyLines(got.value).length ? got.value : (got.publicKey ?? '');
+}
+
+export function buildLoginKeyPorts(app: Pick<AppContext, 'cwd' | 'env' | 'run' | 'signal'>, openStore?: StoreOpener): LoginKeyPorts {
   const expand = (p: string) => (p.startsWith('~/') ? resolve(app.env.HOME ?? homedir(), p.slice(2)) : resolve(app.cwd, p));
   return {
     readFile: (p) => readFile(expand(p), 'utf8').catch(() => undefined),
+    ...(openStore ? { readRef: async (ref: string) => readLoginKeyRef(await openStore(), ref) } : {}),
     agentKeys: async () => {
       if (!app.env.SSH_AUTH_SOCK) return undefined;
       try {
@@ -31,23 +46,23 @@ export function buildLoginKeyPorts(app: Pick<AppContext, 'cwd' | 'env' | 'run' |
   };
 }
 
-export function resolveRunLoginKeys(app: Pick<AppContext, 'cwd' | 'env' | 'run' | 'signal'>, answers: InstallAnswers, identityFile: string | undefined): Promise<ResolvedLoginKeys> {
-  return resolveLoginKeys({ ...(answers.loginKeys ? { given: answers.loginKeys } : {}), ...(identityFile ? { identityFile } : {}) }, buildLoginKeyPorts(app));
+export function resolveRunLoginKeys(app: Pick<AppContext, 'cwd' | 'env' | 'run' | 'signal'>, answers: InstallAnswers, identityFile: string | undefined, openStore?: StoreOpener): Promise<ResolvedLoginKeys> {
+  return resolveLoginKeys({ ...(answers.loginKeys ? { given: answers.loginKeys } : {}), ...(identityFile ? { identityFile } : {}) }, buildLoginKeyPorts(app, openStore));
 }
 
 /** The wizard's question, asked only on a terminal when no key was given: the default is shown. */
-export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'env' | 'run' | 'signal'>, a: InstallAnswers, identityFile: string | undefined, o: { again?: boolean } = {}): Promise<InstallAnswers> {
+export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'env' | 'run' | 'signal'>, a: InstallAnswers, identityFile: string | undefined, o: { again?: boolean; openStore?: StoreOpener } = {}): Promise<InstallAnswers> {
   if (!app.prompts.interactive) return a;
   // Asked again (the wizard's review, or going back): the earlier answer is the default.
   if (a.loginKeys?.length && !o.again) return a;
-  const found = a.loginKeys?.length ? undefined : await resolveRunLoginKeys(app, a, identityFile);
+  const found = a.loginKeys?.length ? undefined : await resolveRunLoginKeys(app, a, identityFile, o.openStore);
   const suggestion = a.loginKeys?.[0] ?? (found?.source === 'identity' ? found.from : found?.keys[0]?.line);
-  const ports = buildLoginKeyPorts(app);
+  const ports = buildLoginKeyPorts(app, o.openStore);
   const answer = await app.prompts.input({
-    message: 'Public key that may log in as root on the installed host (key line or .pub file):',
+    message: 'Public key that may log in as root on the installed host (key line, .pub file or op://… / local:… reference):',
     flag: '--login-key',
     ...(suggestion ? { default: suggestion } : {}),
-    validate: (v) => (parseLoginKeyLine(v) || /^[~./]/.test(v.trim()) ? true : 'give a public key ("ssh-ed25519 AAAA…") or the path of a .pub file'),
+    validate: (v) => (parseLoginKeyLine(v) || /^[~./]/.test(v.trim()) || isSecretRef(v.trim()) ? true : 'give a public key ("ssh-ed25519 AAAA…"), the path of a .pub file, or a secret store reference (op://VAULT/ITEM/public key)'),
   });
   const given = answer.trim();
   // A path is read now, so a typo is asked again later rather than found after connecting.
@@ -57,18 +72,12 @@ export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'en
 
 /**
  * Preflight: some user of the evaluated host must have an authorized key, or nobody can log in
- * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning.
+ * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning
+ * here (the lock-out guard, lockout-guard.ts, refuses it for the manifest's user). `evaluated` is
+ * the users' keys from preflight's one access evaluation (installer/lockout.ts ACCESS_APPLY).
  */
-export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'signal' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, progress: Task): Promise<void> {
+export async function runLoginCheck(c: Pick<InstallCtx, 'host' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, evaluated: Record<string, string[]>, progress: Task): Promise<void> {
   progress.update('checking who can log into the installed host');
-  let evaluated: Record<string, string[]> | undefined;
-  try {
-    evaluated = parseEvaluatedLoginKeys((await c.app.run(buildLoginKeysArgv(c.flakeDir, c.host), { cwd: c.flakeDir, signal: c.signal, timeoutMs: 10 * 60_000 })).stdout);
-  } catch (e) {
-    if (!(e instanceof CommandFailed)) throw e;
-    throw failure('flake-eval-failed', `the users of nixosConfigurations.${c.host} do not evaluate: ${messageOf(e).slice(0, 300)}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
-  }
-  if (!evaluated) throw failure('flake-eval-failed', `nix printed no user list for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
   const r = checkLogin(evaluated, c.login.keys);
   await saveLoginCheck(buildLoginCheckPath(c.builtPath), r); // the closing hint names a login that works
   const file = `${hostDir(c.loaded.config, c.host)}/default.nix`;

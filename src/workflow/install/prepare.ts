@@ -28,6 +28,7 @@ import type { InstallAnswers } from './answers.js';
 import { buildPlanChoices } from './choice-maps.js';
 import type { ResolvedLoginKeys } from '../../installer/login-keys.js';
 import { describeWipe } from './confirm.js';
+import { buildTailscaleAnswers } from './tailscale-key.js';
 import type { IdentityMode, InstallMode } from './context.js';
 
 export interface PreparedInstall {
@@ -74,7 +75,7 @@ export async function runPreparePlan(o: {
   const plan = buildHostPlan({
     host: o.host,
     report: o.report,
-    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}) },
+    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}), ...buildTailscaleAnswers(o.loaded.config.tailscale, o.host) },
     profiles: await loadProfiles(),
     hostDir: hostDir(o.loaded.config, o.host),
     ...(o.existingManifest ? { existingManifest: o.existingManifest } : {}),

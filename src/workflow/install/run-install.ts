@@ -22,6 +22,7 @@ import { buildBuiltPath, loadBuilt, runBuildFirst, saveBuilt } from './preflight
 import { startInstaller } from './start-installer.js';
 import { readHostSecretFiles } from './host-secret-files.js';
 import { readOpnixTokenFile } from './opnix-token.js';
+import { readTailscaleKeyFile } from './tailscale-key.js';
 import type { PreparedInstall } from './prepare.js';
 import { diskoStep, installStep, kexecStep, rebootStep, verifyStep } from './steps-install.js';
 import { keysStep, preflightStep, recipientsStep, writeStep } from './steps-prepare.js';
@@ -72,6 +73,9 @@ export async function buildExtraFilesInput(c: Pick<InstallCtx, 'plan' | 'loaded'
   // OpNix hosts read 1Password themselves: their service account token goes in too (opnix-token.ts).
   const opnix = await readOpnixTokenFile(c.loaded, await c.store());
   if (opnix) secretFiles.push(opnix);
+  // A host whose SSH path is its tailnet joins it with this key on first boot (tailscale-key.ts).
+  const tailscale = await readTailscaleKeyFile(c.loaded.config.tailscale, await c.store());
+  if (tailscale) secretFiles.push(tailscale);
   const opts = buildKeyOptions(c);
   if (c.identity === 'copy-target-keys') {
     if (opts.separateAgeKey && sops.separateKeyPath) {

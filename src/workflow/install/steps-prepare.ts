@@ -6,6 +6,8 @@
 import { hostDir } from '../../config/host-dir.js';
 import { checkHostDecrypts } from '../../recipients/rekey-check.js';
 import { runLoginCheck } from './login.js';
+import { runLockoutGuard } from './lockout-guard.js';
+import { runEvalAccessFacts } from '../../installer/lockout.js';
 import { join } from 'node:path';
 import { failure } from '../../errors.js';
 import { readHostKeyRef } from '../../keys/host-key-ref.js';
@@ -174,9 +176,15 @@ export const preflightStep: Step<C> = {
     await runFlakeCheck(c, progress);
     await runGitTrackedCheck(c, progress);
     await runDiskoCheck(c, progress);
-    await runLoginCheck(c, progress);
+    // One evaluation for who can log in and how (sshd, firewall, tailnet): then the login check and
+    // the lock-out guard, which refuses a config that would shut the operator out.
+    progress.update('evaluating who can log in, sshd and the firewall');
+    const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host, signal: c.signal });
+    await runLoginCheck(c, access.users, progress);
+    const guard = await runLockoutGuard(c, access, progress);
     const built = await runBuildFirst(c, progress);
     await saveBuilt(c.builtPath, built);
     progress.update(`${built.kind === 'local' ? 'built' : 'evaluated (built on the target)'}; ${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);
+    return guard.detail !== undefined ? { detail: guard.detail } : undefined;
   },
 };

@@ -16,7 +16,7 @@ import { checkHostName, parseSize, planBootChoice, planLayout } from '../../rend
 import { parseTarget } from '../../ssh/target.js';
 import { messageOf } from '../../errors.js';
 import type { InstallAnswers } from '../install/answers.js';
-import { askLoginKeys } from '../install/login.js';
+import { askLoginKeys, type StoreOpener } from '../install/login.js';
 import { BACK, buildLayoutQuestion, encryptedVariantOf, parseSubvolumeList, plainLayoutOf, supportsSubvolumes, type Back } from './choices.js';
 import { flagHint } from '../install/choices.js';
 
@@ -32,6 +32,8 @@ export interface WizardCtx {
   identityFile(a: InstallAnswers): string | undefined;
   /** Checks right after the host name (a .sops.yaml we could not extend stops the run here). */
   checkHost?(host: string): Promise<void>;
+  /** The flake's secret store, for a login key given as a reference (op://…, local:…). */
+  openStore?: StoreOpener;
 }
 
 export type StepId = 'host' | 'target' | 'login' | 'profile' | 'disk' | 'layout' | 'encrypt' | 'swap' | 'subvolumes';
@@ -105,7 +107,7 @@ export const WIZARD_STEPS: readonly WizardStep[] = [
     given: (a) => (a.loginKeys?.length ?? 0) > 0,
     applies: interactive,
     show: async (_, a) => a.loginKeys?.join(', ') ?? "the -i key's .pub, else the ssh-agent's keys",
-    ask: (ctx, a) => askLoginKeys(ctx.app, a, ctx.identityFile(a), { again: true }),
+    ask: (ctx, a) => askLoginKeys(ctx.app, a, ctx.identityFile(a), { again: true, ...(ctx.openStore ? { openStore: ctx.openStore } : {}) }),
   },
   // The probe runs here, read-only, when the first of these needs the report.
   {

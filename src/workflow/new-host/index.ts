@@ -4,6 +4,8 @@
  * files, make keys or touch the target. The order of this file is the order of the job.
  */
 import { resolveRunLoginKeys } from '../install/login.js';
+import { once } from '../install/context.js';
+import { openSecretStore } from '../../secrets/open-store.js';
 import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
@@ -34,6 +36,8 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
   const flakeDir = resolve(app.cwd, o.flakeDir);
   await assertFlakeDir(flakeDir);
   const loaded = await loadConfig(flakeDir);
+  // A --login-key given as a secret store reference opens the store once, when it is read.
+  const openStore = once(() => openSecretStore(loaded, app));
   const stateDir = loaded.config.stateDir;
   const sshFor = (a: InstallAnswers) => buildSshFromChoices(app, { ...a, target: a.target!, flakeDir, stateDir });
   // The connection's target: resolved with the ssh config (alias, Port, User, ProxyJump, …).
@@ -55,6 +59,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
   function buildWizardCtx(): WizardCtx {
     return {
       app,
+      openStore,
       profiles: [],
       identityFile: (a) => (a.target ? sshFor(a).ssh.identityFile : undefined),
       // A .sops.yaml we cannot extend stops the run before anything is written.
@@ -75,7 +80,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
 
   // 1. Every question, in order (ask.ts); a given answer is not asked.
   if (answers.host !== undefined && !o.resume && !o.from) await checkRecipientFiles(app, loaded, answers.host);
-  if (answers.loginKeys?.length) await resolveRunLoginKeys(app, answers, undefined); // a bad --login-key stops here, before connecting
+  if (answers.loginKeys?.length) await resolveRunLoginKeys(app, answers, undefined, openStore); // a bad --login-key stops here, before connecting
   answers = checkAnswers(await runQuestions(steps, ctx, answers));
 
   // 2. The plan, then the review: install, change an answer (a new plan), or quit. On a terminal
@@ -128,7 +133,7 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
   async function prepare(a: InstallAnswers): Promise<PreparedInstall> {
     const host = a.host!;
     const { target, ssh } = await resolvedFor(a);
-    const login = await resolveRunLoginKeys(app, a, ssh.identityFile);
+    const login = await resolveRunLoginKeys(app, a, ssh.identityFile, openStore);
     const report = await ctx.report(a);
     return runPreparePlan({ mode: 'new-host', flakeDir, loaded, host, answers: a, report, target, ssh, login });
   }

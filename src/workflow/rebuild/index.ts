@@ -5,6 +5,7 @@
  * recover expects new hardware and asks for (or takes --disk) a new disk when the old one is gone.
  */
 import { resolveRunLoginKeys } from '../install/login.js';
+import { openSecretStore } from '../../secrets/open-store.js';
 import { checkRecipientFiles } from '../../recipients/register.js';
 import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
@@ -71,7 +72,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
     });
   }
   const { target, ssh } = await resolveSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
-  const login = await resolveRunLoginKeys(app, answers, ssh.identityFile);
+  const login = await resolveRunLoginKeys(app, answers, ssh.identityFile, () => openSecretStore(loaded, app));
 
   // A fresh rescue system is probed again: an earlier run's report is of the host before it.
   const report = (run.rescued ? undefined : saved?.report) ?? (await runReadReport(app, { kind: 'target', target, ssh }));

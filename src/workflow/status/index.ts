@@ -22,6 +22,8 @@ import { buildHealthTarget } from '../shared/health-target.js';
 
 /** Moved below every workflow (issue 21); re-exported for callers that still import them here. */
 export { listFlakeHosts, buildHealthTarget };
+import { classifyDrift, describeDrift, renderDriftTable, type DriftFacts, type HostDrift } from './drift.js';
+import { runDriftFacts, runFlakeToplevel } from './drift-collect.js';
 
 export interface StatusOptions {
   /** Host names, or 'all' for every host with a manifest. */
@@ -35,7 +37,12 @@ export interface StatusOptions {
   timeout?: string;
   /** --ssh-config FILE (ssh -F) to resolve the manifests' targets with. */
   sshConfig?: string;
+  /** Compare each host with the flake's current evaluation (drift.ts); the CLI's default, --no-drift skips it. */
+  drift?: boolean;
 }
+
+/** A host's report with its drift, when asked for. */
+export type StatusReport = HealthReport & { drift?: HostDrift };
 
 /** Exit code of a status run: 1 when a host fails (or warns, with --strict), else 0. Pure. */
 export function buildStatusExitCode(reports: readonly Pick<HealthReport, 'status'>[], strict: boolean): number {
@@ -51,7 +58,7 @@ function errorReport(host: string, target: string, code: string, message: string
 /** Collects one host's report (runHealthReport; a fake in tests). */
 export type HealthCollector = (ports: AppContext, t: HealthTarget, opts: { includeFacts: boolean }) => Promise<HealthReport>;
 
-export async function runStatus(app: AppContext, o: StatusOptions, round?: number, collect: HealthCollector = runHealthReport): Promise<{ reports: HealthReport[]; exitCode: number }> {
+export async function runStatus(app: AppContext, o: StatusOptions, round?: number, collect: HealthCollector = runHealthReport): Promise<{ reports: StatusReport[]; exitCode: number }> {
   const flakeDir = resolve(app.cwd, o.flakeDir);
   await assertFlakeDirExists(flakeDir);
   const loaded = await loadConfig(flakeDir);
@@ -65,19 +72,23 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
   const manifests = new Map<string, Manifest>(hosts.map((h, i) => [h, (read[i] as PromiseFulfilledResult<Manifest>).value]));
 
   const quiet = { ...app, prompts: createPrompter(false) };
-  const reports = await runPool(hosts, o.parallel, async (host): Promise<HealthReport> => {
+  const withDrift = async (r: HealthReport, facts: DriftFacts | undefined, flake: Promise<{ system: string | null; error?: string }> | undefined): Promise<StatusReport> =>
+    flake ? { ...r, drift: classifyDrift(r, facts, await flake) } : r;
+  const reports = await runPool(hosts, o.parallel, async (host): Promise<StatusReport> => {
     const m = manifests.get(host)!;
-    if (!m.target) return errorReport(host, '-', 'no-target', `${host}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, host)}/${MANIFEST_FILE}`, app.clock.now());
+    // The flake's side of the drift is evaluated here while the host is reached (no build).
+    const flake = o.drift ? runFlakeToplevel(app, flakeDir, host) : undefined;
+    if (!m.target) return withDrift(errorReport(host, '-', 'no-target', `${host}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, host)}/${MANIFEST_FILE}`, app.clock.now()), undefined, flake);
     let t: HealthTarget;
     try {
       t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}) });
     } catch (e) {
       const err = e as { code?: string; message?: string; hint?: string };
-      return errorReport(host, m.target, err.code ?? 'internal', err.message ?? String(e), err.hint, app.clock.now());
+      return withDrift(errorReport(host, m.target, err.code ?? 'internal', err.message ?? String(e), err.hint, app.clock.now()), undefined, flake);
     }
-    const r = await collect(app, t, { includeFacts: o.json });
+    const [r, facts] = await Promise.all([collect(app, t, { includeFacts: o.json }), o.drift ? runDriftFacts(quiet, t) : Promise.resolve(undefined)]);
     app.out.debug(`${host} (${formatTarget(t.target)}): ${r.status} in ${r.seconds} s`);
-    return r;
+    return withDrift(r, facts, flake);
   });
 
   const exitCode = buildStatusExitCode(reports, o.strict);
@@ -86,10 +97,17 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
   else {
     if (round !== undefined) app.out.data(`${round > 1 && app.out.color ? '\x1b[2J\x1b[H' : ''}— ${app.clock.now().toISOString().replace(/\.\d+Z$/, 'Z')}, round ${round} —`);
     const paint: Paint = (c, t) => app.out.paint(c, t);
-    if (reports.length === 1) app.out.data(renderHealthReport(reports[0]!, paint));
-    else {
+    if (reports.length === 1) {
+      const r = reports[0]!;
+      app.out.data(renderHealthReport(r, paint));
+      if (r.drift) app.out.data(describeDrift(r.host, r.drift).map((l) => `  ${l}`).join('\n'));
+      // --all is the fleet's table, even of a fleet of one.
+      if (r.drift && o.hosts === 'all') app.out.data('\n' + renderDriftTable([{ host: r.host, drift: r.drift }]));
+    } else {
       for (const r of reports) if (r.status !== 'ok') app.out.data(renderHealthReport(r, paint, { onlyProblems: true }) + '\n');
       app.out.data(renderHealthTable(reports, paint));
+      const drift = reports.flatMap((r) => (r.drift ? [{ host: r.host, drift: r.drift }] : []));
+      if (drift.length) app.out.data('\n' + renderDriftTable(drift));
     }
   }
   return { reports, exitCode };

@@ -1,0 +1,2 @@
+# FAKE: an empty module (see README)
+{ }
