@@ -127,6 +127,15 @@ export const INSTALL_CHOICES = {
     schema: z.array(z.string()),
     flag: { kind: 'repeatable', name: 'login-key', placeholder: 'KEY|FILE.pub', help: "a public key that may log in as root on the installed host (default: the -i key's .pub, else the ssh-agent's keys)" },
   }),
+  loginUser: choice({
+    schema: z.string(),
+    flag: { kind: 'string', name: 'login-user', placeholder: 'USER', help: 'the user to log in as after the install, for a host whose sshd refuses root (default: found in its config)' },
+    manifest: { key: 'login.user', read: (m) => m.login?.user },
+    plan: (v) => ({ loginUser: v }),
+    check: (v, _all, where) => {
+      if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(v)) throw usageError('bad-login-user', `${where}: ${JSON.stringify(v.slice(0, 40))} is not a user name`, 'give a NixOS user name: lower case letters, digits, "_" and "-", at most 32 characters, e.g. --login-user admin');
+    },
+  }),
   skipRekey: choice({ schema: z.boolean(), flag: { kind: 'boolean', name: 'skip-rekey', help: "install even when some of the host's secrets are not encrypted for it yet (sops updatekeys / agenix --rekey)" } }),
   allowNoLogin: choice({ schema: z.boolean(), flag: { kind: 'boolean', name: 'allow-no-login', help: 'install even when no user of the host has an authorized SSH key' } }),
   copyHostKeys: choice({
