@@ -13,7 +13,7 @@ import type { HealthExpectations } from './expect.js';
 import type { HealthFacts } from './facts.js';
 import { parseHealthOutput } from './parse.js';
 import { countChecks, worstStatus, type HealthReport } from './report.js';
-import { buildHealthInput, HEALTH_COMMAND } from './script.js';
+import { buildHealthCommand, buildHealthInput } from './script.js';
 
 export interface HealthTarget {
   host: string;
@@ -37,7 +37,7 @@ const tail = (t: string) => t.trim().split('\n').slice(-2).join(' | ').slice(0, 
 export async function runCollectFacts(ports: SessionPorts, t: Pick<HealthTarget, 'target' | 'ssh' | 'expectations'>, opts: CollectOptions = {}): Promise<{ facts: HealthFacts; hostKey: string }> {
   const input = buildHealthInput(t.expectations.secrets.keyFiles);
   const { result, hostKey } = await withSession(ports, t.target, t.ssh, async (s) => ({
-    result: await s.exec(HEALTH_COMMAND, { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
+    result: await s.exec(buildHealthCommand(t.target.user), { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
     hostKey: s.hostKey.fingerprint,
   }));
   const who = formatTarget(t.target);

@@ -11,6 +11,7 @@ import { readManifest } from '../../manifest/manifest.js';
 import { runHealthReport } from '../../health/collect.js';
 import { countChecks, type HealthReport } from '../../health/report.js';
 import { formatTarget } from '../../ssh/target.js';
+import { buildLoginTarget } from '../../manifest/login.js';
 import type { PreparedInstall } from '../install/prepare.js';
 import { buildHealthTarget } from './index.js';
 
@@ -23,7 +24,8 @@ export async function runInstallHealth(app: AppContext, p: PreparedInstall): Pro
     // A fresh policy: it reads the pin verify just wrote, and never accepts another key.
     const manifest = await readManifest(p.flakeDir, p.host);
     const t = await buildHealthTarget({ ...app, prompts: createPrompter(false) }, p.loaded, p.host, manifest, 'install', {
-      target: formatTarget(p.target),
+      // The installed host, as the user preflight found (or --login-user named) when root may not log in.
+      target: formatTarget(buildLoginTarget(p.target, manifest)),
       ...(p.target.identityFile ? { identity: p.target.identityFile } : {}),
       ...(p.ssh.passwordEnv ? { passwordEnv: p.ssh.passwordEnv } : {}),
     });

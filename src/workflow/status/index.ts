@@ -16,6 +16,7 @@ import { usageError } from '../../errors.js';
 import { readManifest, MANIFEST_FILE } from '../../manifest/manifest.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { formatTarget } from '../../ssh/target.js';
+import { buildLoginTargetText } from '../../manifest/login.js';
 import { runHealthReport, type HealthTarget } from '../../health/collect.js';
 import { buildExpectations, readBuiltToplevel, type HealthContext } from '../../health/expect.js';
 import { renderHealthReport, renderHealthTable, type Paint } from '../../health/render.js';
@@ -81,7 +82,8 @@ export async function buildHealthTarget(
   context: HealthContext,
   o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string } = {},
 ): Promise<HealthTarget> {
-  const targetText = o.target ?? manifest.target!;
+  // After the install: as the manifest's [login] user when root may not log in (issue 18).
+  const targetText = o.target ?? buildLoginTargetText(manifest)!;
   const { target, ssh } = buildSshFromChoices(ports, {
     target: targetText,
     ...(o.identity ? { identity: o.identity } : {}),
