@@ -159,6 +159,8 @@ function writeHostFs(fs: string, s: HealthHostSpec, running: string, gateway: st
   symlinkSync('/run/agenix/db-password', join(etc, 'db-password'));
   if (s.login) {
     const u = s.login.user;
+    // sudo resolves the host's own name: from /etc/hosts, as on NixOS, not by a DNS query that times out here.
+    appendFileSync(join(etc, 'hosts'), `127.0.1.1 ${s.name}\n`);
     appendFileSync(join(etc, 'passwd'), `${u}:x:1500:1500:lab admin:/var/empty:/bin/sh\n`);
     appendFileSync(join(etc, 'group'), `${u}:x:1500:\n`);
     appendFileSync(join(etc, 'shadow'), `${u}:*:19000:0:99999:7:::\n`);
