@@ -65,6 +65,7 @@ function everyFlag(): { argv: string[]; want: Record<string, unknown> } {
     swap: ['8G', '8G'],
     buildOn: ['remote', 'remote'],
     confirmDisk: ['/dev/vda', '/dev/vda'],
+    loginUser: ['admin', 'admin'],
   };
   const argv: string[] = [];
   const want: Record<string, unknown> = {};
