@@ -79,9 +79,11 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'ho
   const asked = c.answers.loginUser;
   if (asked && !(r.kind === 'ok' && r.user === asked)) {
     const why = r.kind === 'unusable' ? r.users.find((u) => u.user === asked)?.why : undefined;
+    const what = `--login-user ${asked}: ${why ?? `${asked} does not hold your key (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) on ${c.host}`}`;
+    if (c.answers.allowNoLogin) return c.out.warn(`${what} (--allow-no-login)`);
     throw usageError(
       'bad-login-user',
-      `--login-user ${asked}: ${why ?? `${asked} does not hold your key (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) on ${c.host}`}`,
+      what,
       `add your key to users.users.${asked}.openssh.authorizedKeys.keys (and ${asked} to extraGroups = [ "wheel" ]) in ${file}, or pass another --login-user; nothing on the target was touched`,
     );
   }
