@@ -30,7 +30,7 @@ const SCENARIOS: Array<{ report: string; argv: string[] }> = [
     report: 'hetzner-dedicated-2nvme',
     argv: ['db3', '--target', 'root@203.0.113.7:2222', '--profile', 'hetzner-dedicated', '--layout', 'btrfs-raid1', '--disk', DISK_A, '--second-disk', DISK_B,
       '--swap', '8G', '--hibernate', '--subvolume', 'containers', '--subvolume', 'srv=/srv/data', '--copy-host-keys', '--post-kexec-port', '2200',
-      '--phase-timeout', 'install=2h', '--phase-timeout', 'kexec=900'],
+      '--phase-timeout', 'install=2h', '--phase-timeout', 'kexec=900', '--login-user', 'ops'],
   },
   { report: 'amd-laptop', argv: ['laptop', '--target', 'root@192.0.2.9', '--encrypt', '--swap', '0'] },
 ];

@@ -68,6 +68,7 @@ function everyFlag(): { argv: string[]; want: Record<string, unknown> } {
     confirmDisk: ['/dev/vda', '/dev/vda'],
     kexecImage: ['/srv/images/nixos-kexec-installer.tar.gz', '/srv/images/nixos-kexec-installer.tar.gz'],
     kexecSha256: ['a'.repeat(64), 'a'.repeat(64)],
+    loginUser: ['admin', 'admin'],
   };
   const argv: string[] = [];
   const want: Record<string, unknown> = {};

@@ -5,6 +5,7 @@
 import type { HealthExpectations } from './expect.js';
 import type { BackupTimer, HealthFacts } from './facts.js';
 import { check, type HealthCheck } from './report.js';
+import { NEEDS_ROOT, needsRootHint, loginName, ranWithoutRoot } from './checks-access.js';
 
 const list = (xs: readonly string[], n = 3) => xs.slice(0, n).join(', ') + (xs.length > n ? ` and ${xs.length - n} more` : '');
 
@@ -12,6 +13,7 @@ function buildKeyFileChecks(f: HealthFacts, e: HealthExpectations): HealthCheck[
   if (!e.secrets.keyFiles.length) return [check('secrets.key-file', 'secrets', 'n/a', e.secrets.mode === 'sops' ? 'bootstrap delivers no age key file: the host keeps its own SSH keys (--copy-host-keys), sops-nix derives its age key from them' : 'bootstrap delivers no key file to this host ([sops] mode is not sops)')];
   return e.secrets.keyFiles.map((path) => {
     const k = f.keyFiles.find((x) => x.path === path);
+    if (k && !k.present && k.searchable === false && ranWithoutRoot(f)) return check('secrets.key-file', 'secrets', 'warn', `${path}: ${NEEDS_ROOT}: a directory on its path is closed to ${loginName(f)}`, needsRootHint(f));
     if (!k?.present) return check('secrets.key-file', 'secrets', 'fail', `the age key ${path} is missing: sops-nix cannot decrypt`, `put the host's age identity from the secret store back at ${path} (mode 0600), then re-activate: \`/run/current-system/bin/switch-to-configuration switch\``);
     if (k.mode !== null && k.mode !== '600' && k.mode !== '400') return check('secrets.key-file', 'secrets', 'warn', `${path} has mode 0${k.mode}, not 0600`, `\`chmod 600 ${path}\``);
     return check('secrets.key-file', 'secrets', 'ok', `${path} present${k.mode ? `, mode 0${k.mode}` : ''}${k.owner ? `, owner ${k.owner}` : ''}`);
@@ -89,7 +91,10 @@ export function buildCacheChecks(f: HealthFacts, e: HealthExpectations): HealthC
     if (p.skipped) out.push(check('cache.substituter', 'cache', 'n/a', `${label}: not an http(s) cache, not tested`));
     else if (p.http === 200 && (p.storeDir === null || p.storeDir === '/nix/store')) out.push(check('cache.substituter', 'cache', 'ok', `${label} answers nix-cache-info`));
     else if (p.http === 200) out.push(check('cache.substituter', 'cache', bad, `${label} serves StoreDir ${p.storeDir}, not /nix/store`, 'the cache was made for another store; its paths cannot be substituted'));
-    else if (p.http === 401 || p.http === 403) {
+    else if ((p.http === 401 || p.http === 403) && c.netrcReadable === false && ranWithoutRoot(f)) {
+      // The nix daemon reads the netrc as root; this login could not, so a refusal says nothing.
+      out.push(check('cache.substituter', 'cache', 'warn', `${label}: ${NEEDS_ROOT}: HTTP ${p.http} without ${c.netrc?.path ?? 'the netrc'}, which only root may read`, needsRootHint(f)));
+    } else if (p.http === 401 || p.http === 403) {
       const netrc = c.netrc ? `${c.netrc.path}${c.netrc.present ? '' : ' (missing)'}` : 'no netrc';
       out.push(check('cache.substituter', 'cache', bad, `${label} refuses the host (HTTP ${p.http}; ${netrc})`, 'the pull token is missing or wrong: `bootstrap cache create --host` again, check the netrc secret'));
     } else {

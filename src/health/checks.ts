@@ -8,6 +8,7 @@ import type { HealthExpectations } from './expect.js';
 import type { HealthFacts } from './facts.js';
 import { check, type HealthCheck } from './report.js';
 import { buildBackupChecks, buildCacheChecks, buildSecretChecks } from './checks-services.js';
+import { buildAccessCheck } from './checks-access.js';
 
 const base = (p: string) => p.split('/').pop() ?? p;
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
@@ -180,14 +181,19 @@ function buildSpaceChecks(f: HealthFacts): HealthCheck[] {
 
 /** All checks for one host, in report order. `hostKey` is what the pinned connection saw. */
 export function buildHealthChecks(f: HealthFacts, e: HealthExpectations, hostKey: { fingerprint: string; pinFile: string }): HealthCheck[] {
-  return [
+  const before = [
     ...buildSystemChecks(f, e),
     ...buildDiskChecks(f, e),
     check('identity.host-key', 'identity', 'ok', `presents ${hostKey.fingerprint}, the key pinned in ${hostKey.pinFile}`),
+  ];
+  const after = [
     ...buildSecretChecks(f, e),
     ...buildCacheChecks(f, e),
     ...buildBackupChecks(f, e),
     buildTimeCheck(f),
     ...buildSpaceChecks(f),
   ];
+  // How the report ran (issue 18): after the host key, counting what a non-root login left out.
+  const access = buildAccessCheck(f, [...before, ...after]);
+  return [...before, ...(access ? [access] : []), ...after];
 }

@@ -13,7 +13,7 @@ import type { HealthExpectations } from './expect.js';
 import type { HealthFacts } from './facts.js';
 import { parseHealthOutput } from './parse.js';
 import { countChecks, worstStatus, type HealthReport } from './report.js';
-import { buildHealthInput, HEALTH_COMMAND } from './script.js';
+import { buildHealthCommand, buildHealthInput } from './script.js';
 import { buildDeclaredScript, DECLARED_COMMAND, parseDeclaredOutput, type DeclaredCheck } from './declared.js';
 import type { HealthCheck } from './report.js';
 
@@ -42,7 +42,7 @@ export async function runCollectFacts(ports: SessionPorts, t: Pick<HealthTarget,
   const input = buildHealthInput(t.expectations.secrets.keyFiles);
   const declared = t.declared ?? [];
   const { result, hostKey, declaredOut } = await withSession(ports, t.target, t.ssh, async (s) => ({
-    result: await s.exec(HEALTH_COMMAND, { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
+    result: await s.exec(buildHealthCommand(t.target.user), { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
     // The declared checks run one after another, each under its own timeout: their sum bounds them.
     declaredOut: declared.length
       ? (await s.exec(DECLARED_COMMAND, { stdin: buildDeclaredScript(declared), timeoutMs: 10_000 + declared.reduce((n, c) => n + c.timeout * 1000, 0) })).stdout

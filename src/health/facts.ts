@@ -8,7 +8,17 @@ import { z } from 'zod';
 const Mount = z.object({ target: z.string(), source: z.string(), fstype: z.string(), options: z.array(z.string()) });
 const Swap = z.object({ name: z.string(), type: z.string(), sizeBytes: z.number().nullable() });
 const Space = z.object({ mount: z.string(), device: z.string(), sizeKiB: z.number(), availKiB: z.number(), usePercent: z.number() });
-const KeyFile = z.object({ path: z.string(), present: z.boolean(), mode: z.string().nullable(), owner: z.string().nullable() });
+const KeyFile = z.object({
+  path: z.string(),
+  present: z.boolean(),
+  mode: z.string().nullable(),
+  owner: z.string().nullable(),
+  /** false: absent to a non-root login, behind a directory it may not search (issue 18). */
+  searchable: z.boolean().optional(),
+});
+
+/** Who ran the script (issue 18): uid 0 is root (sudoUser set when through `sudo -n`). */
+export const AccessFacts = z.object({ uid: z.number().nullable(), user: z.string().nullable(), sudoUser: z.string().nullable() });
 const FileState = z.object({ path: z.string(), present: z.boolean() });
 
 export const SopsManifestFacts = z.object({
@@ -103,14 +113,19 @@ export const HealthFactsSchema = z.object({
     netrc: FileState.nullable(),
     /** `include` files nix.conf names that are missing (Nix refuses to start then). */
     includeMissing: z.array(z.string()).default([]),
+    /** false: the netrc exists but the login may not read it, so the probes went without it. */
+    netrcReadable: z.boolean().optional(),
     /** null when curl is missing on the host. */
     probes: z.array(SubstituterProbe).nullable(),
   }),
   /** null when systemctl is missing. */
   backups: z.array(BackupTimerFacts).nullable(),
   diagnostics: z.array(z.string()),
+  /** Absent from older outputs: taken as root. */
+  access: AccessFacts.nullable().optional(),
 });
 
 export type HealthFacts = z.infer<typeof HealthFactsSchema>;
 export type SopsManifest = z.infer<typeof SopsManifestFacts>;
 export type BackupTimer = z.infer<typeof BackupTimerFacts>;
+export type Access = z.infer<typeof AccessFacts>;

@@ -173,6 +173,7 @@ function parseCache(lines: string[] | undefined, diags: string[]): HealthFacts['
     trustedPublicKeys: words('trusted-public-keys'),
     netrc: fileState(kv.netrc),
     includeMissing: top.filter((l) => l.startsWith('include_missing=')).map((l) => l.slice(16).trim()).filter(Boolean),
+    ...(kv.netrc_readable === '0' ? { netrcReadable: false } : {}),
     probes: !confFound || missingTool(diags, 'cache', 'curl') ? null : parseRecords(all).map((r) => ({
       url: r.name,
       skipped: r.values.skipped !== undefined,
@@ -233,7 +234,9 @@ export function parseHealthOutput(stdout: string): HealthFacts {
     present: r.values.present === '1',
     mode: clean(r.values.mode),
     owner: clean(r.values.owner),
+    ...(r.values.searchable === '0' ? { searchable: false } : {}),
   }));
+  const akv = parseKeyValues(sec('access') ?? []);
   const facts: HealthFacts = {
     complete: s.complete,
     system: parseSystem(sec('system') ?? [], s.diagnostics),
@@ -249,6 +252,7 @@ export function parseHealthOutput(stdout: string): HealthFacts {
     cache: parseCache(sec('cache'), s.diagnostics),
     backups: parseBackups(sec('backups'), s.diagnostics),
     diagnostics: s.diagnostics,
+    access: sec('access') ? { uid: toInt(akv.uid), user: clean(akv.user), sudoUser: clean(akv.sudo_user) } : null,
   };
   return HealthFactsSchema.parse(facts);
 }

@@ -20,6 +20,14 @@ present() { if [ -e "$1" ]; then echo 1; else echo 0; fi; }
 
 printf '@@nb-health v1\n'
 
+section access
+# Who runs this: root (logged in as root, or through `sudo -n` from the login user: SUDO_USER), or
+# the login user without root, whose report says what it could not read (issue 18).
+_uid=$(id -u 2>/dev/null)
+printf 'uid=%s\n' "$_uid"
+printf 'user=%s\n' "$(id -un 2>/dev/null)"
+printf 'sudo_user=%s\n' "${SUDO_USER:-}"
+
 section system
 if has systemctl; then
   printf 'state=%s\n' "$(systemctl is-system-running 2>/dev/null)"
@@ -136,6 +144,15 @@ for _k in ${NB_KEY_FILES:-}; do
     if has stat; then printf 'mode=%s\n' "$(stat -L -c '%a' "$_k" 2>/dev/null)"; printf 'owner=%s\n' "$(stat -L -c '%U' "$_k" 2>/dev/null)"; fi
   else
     echo 'present=0'
+    # Not root: a directory on the way it may not search hides the file; say so rather than "missing".
+    if [ "$_uid" != 0 ]; then
+      _p= _rest=${_k#/}
+      while [ "${_rest#*/}" != "$_rest" ]; do
+        _p="$_p/${_rest%%/*}"; _rest=${_rest#*/}
+        [ -d "$_p" ] || break
+        [ -x "$_p" ] || { echo 'searchable=0'; break; }
+      done
+    fi
   fi
 done
 IFS=$_old_ifs
@@ -233,6 +250,8 @@ if [ -r "$_conf" ]; then
   _netrc=$(printf '%s\n' "$_text" | sed -n 's/^[[:space:]]*netrc-file[[:space:]]*=[[:space:]]*\([^ ]*\).*$/\1/p' | tail -n 1)
   [ -n "$_netrc" ] || _netrc=/etc/nix/netrc
   printf 'netrc=%s %s\n' "$(present "$_netrc")" "$_netrc"
+  # A netrc only root may read (sops-nix/agenix 0400): curl below goes without it when not root.
+  if [ -e "$_netrc" ] && [ ! -r "$_netrc" ]; then echo 'netrc_readable=0'; fi
   if has curl; then
     _subs=$(printf '%s\n' "$_text" | sed -n 's/^[[:space:]]*\(extra-\)\{0,1\}substituters[[:space:]]*=[[:space:]]*\(.*\)$/\2/p')
     for _u in $_subs; do

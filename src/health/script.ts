@@ -8,6 +8,18 @@ import { codeAsset } from '../package-files.js';
 
 export const HEALTH_COMMAND = 'sh -s';
 
+/**
+ * The command for a login other than root (issue 18): the script as root through `sudo -n` when the
+ * user may (never a password prompt: -n fails instead), else as the user, whose report then marks
+ * what it could not read. The test run reads no stdin, so the script still arrives whole.
+ */
+export const HEALTH_COMMAND_SUDO = 'sudo -n sh -c : 2>/dev/null && exec sudo -n sh -s || exec sh -s';
+
+/** The remote command for a login as `user`. Pure. */
+export function buildHealthCommand(user: string): string {
+  return user === 'root' ? HEALTH_COMMAND : HEALTH_COMMAND_SUDO;
+}
+
 let cached: string | undefined;
 
 /** The health script text, read once from script.sh next to this module. */

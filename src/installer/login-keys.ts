@@ -124,21 +124,9 @@ function dedupe(keys: LoginKey[]): LoginKey[] {
 }
 
 /**
- * argv: the authorized keys of every user of the host's evaluated config that has any, as JSON
- * `{ "root": ["ssh-ed25519 …"], "alice": [ … ] }` (keyFiles are counted as a "keyFiles:N" entry).
+ * The users' authorized keys alone (user → key lines; keyFiles counted), as the lock-out guard's
+ * one access evaluation reads them (lockout.ts ACCESS_APPLY).
  */
-export function buildLoginKeysArgv(flakeDir: string, host: string): string[] {
-  return [
-    'nix',
-    ...NIX_FLAKES,
-    'eval',
-    '--json',
-    `${flakeDir}#nixosConfigurations."${host}".config.users.users`,
-    '--apply',
-    LOGIN_KEYS_APPLY,
-  ];
-}
-
 export const LOGIN_KEYS_APPLY =
   'us: builtins.listToAttrs (builtins.concatMap (n: let k = us.${n}.openssh.authorizedKeys; ks = k.keys ++ (if k.keyFiles == [ ] then [ ] else [ "keyFiles:${toString (builtins.length k.keyFiles)}" ]); in if ks == [ ] then [ ] else [ { name = n; value = ks; } ]) (builtins.attrNames us))';
 
@@ -158,18 +146,129 @@ export function parseEvaluatedLoginKeys(stdout: string): Record<string, string[]
   }
 }
 
+/**
+ * argv: who may log into the host's evaluated config and how (issue 18), as JSON
+ * `{ users: { NAME: { keys: ["ssh-ed25519 …"], groups: ["wheel"] } }, permitRootLogin, allowUsers,
+ * sudo, wheelNeedsPassword, nopasswd }`: every user with an authorized key (keyFiles counted as a
+ * "keyFiles:N" entry), sshd's root and user policy, and whether sudo (or sudo-rs) lets them become
+ * root without a password (wheel, or an extraRules entry giving NOPASSWD for ALL).
+ */
+export function buildLoginKeysArgv(flakeDir: string, host: string): string[] {
+  return [
+    'nix',
+    ...NIX_FLAKES,
+    'eval',
+    '--json',
+    `${flakeDir}#nixosConfigurations."${host}".config`,
+    '--apply',
+    LOGIN_APPLY,
+  ];
+}
+
+export const LOGIN_APPLY =
+  'c: let us = c.users.users; s = c.services.openssh.settings; su = c.security.sudo; rs = c.security.sudo-rs or { enable = false; wheelNeedsPassword = true; extraRules = [ ]; }; ' +
+  'nopw = x: builtins.isAttrs x && (x.command or "") == "ALL" && builtins.elem "NOPASSWD" (x.options or [ ]); ' +
+  'rules = (if su.enable then su.extraRules else [ ]) ++ (if rs.enable then rs.extraRules else [ ]); ' +
+  'in { users = builtins.listToAttrs (builtins.concatMap (n: let k = us.${n}.openssh.authorizedKeys; ks = k.keys ++ (if k.keyFiles == [ ] then [ ] else [ "keyFiles:${toString (builtins.length k.keyFiles)}" ]); ' +
+  'in if ks == [ ] then [ ] else [ { name = n; value = { keys = ks; groups = us.${n}.extraGroups ++ [ us.${n}.group ]; }; } ]) (builtins.attrNames us)); ' +
+  'permitRootLogin = s.PermitRootLogin or "prohibit-password"; allowUsers = s.AllowUsers or null; sudo = su.enable || rs.enable; ' +
+  'wheelNeedsPassword = (su.enable -> su.wheelNeedsPassword) && (rs.enable -> rs.wheelNeedsPassword); ' +
+  'nopasswd = builtins.concatMap (r: if builtins.any nopw (r.commands or [ ]) then map toString (r.users or [ ]) ++ map (g: "%${toString g}") (r.groups or [ ]) else [ ]) rules; }';
+
+/** What the evaluated config says about logging in. */
+export interface EvaluatedLogin {
+  /** user → their authorized key entries (users without any are left out). */
+  keys: Record<string, string[]>;
+  /** user → their groups (extraGroups and the primary group). */
+  groups: Record<string, string[]>;
+  permitRootLogin: string;
+  /** sshd's AllowUsers, null when unset (everybody). */
+  allowUsers: string[] | null;
+  sudo: boolean;
+  wheelNeedsPassword: boolean;
+  /** Users and %groups an extraRules entry lets run ALL with NOPASSWD. */
+  nopasswd: string[];
+}
+
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** nix's JSON → EvaluatedLogin. Pure; undefined when it is not that shape. */
+export function parseEvaluatedLogin(stdout: string): EvaluatedLogin | undefined {
+  try {
+    const v = JSON.parse(stdout) as Record<string, unknown>;
+    if (!v || typeof v !== 'object' || Array.isArray(v) || !v.users || typeof v.users !== 'object' || Array.isArray(v.users)) return undefined;
+    const keys = Object.create(null) as Record<string, string[]>;
+    const groups = Object.create(null) as Record<string, string[]>;
+    for (const [user, u] of Object.entries(v.users as Record<string, { keys?: unknown; groups?: unknown }>)) {
+      if (!u || !strings(u.keys) || !strings(u.groups)) return undefined;
+      keys[user] = u.keys;
+      groups[user] = u.groups;
+    }
+    if (typeof v.permitRootLogin !== 'string' || typeof v.sudo !== 'boolean' || typeof v.wheelNeedsPassword !== 'boolean' || !strings(v.nopasswd)) return undefined;
+    if (v.allowUsers !== null && !strings(v.allowUsers)) return undefined;
+    return { keys, groups, permitRootLogin: v.permitRootLogin, allowUsers: v.allowUsers, sudo: v.sudo, wheelNeedsPassword: v.wheelNeedsPassword, nopasswd: v.nopasswd };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How a user becomes root: is root, sudo without a password (what `sudo -n` and nixos-anywhere
+ * need), sudo that asks for one, or not at all.
+ */
+export type RootPower = 'root' | 'nopasswd' | 'password' | 'none';
+
 export type LoginCheck =
-  | { kind: 'ok'; user: string }
+  /** The operator logs in as `user`; `rootKey`: root holds their key (the kexec installer copies root's keys). */
+  | { kind: 'ok'; user: string; power?: RootPower; rootKey?: boolean }
+  /** Users hold the operator's key, but sshd refuses them or they cannot become root. */
+  | { kind: 'unusable'; users: Array<{ user: string; why: string }> }
   | { kind: 'others'; users: string[] }
   | { kind: 'nobody' };
 
-/** Can the operator (holding `operator` keys) log in, can anybody? Pure. */
-export function checkLogin(evaluated: Record<string, string[]>, operator: readonly LoginKey[]): LoginCheck {
+/** Whether sshd lets `user` log in with a key, or why not. Pure. */
+export function sshdRefuses(e: Pick<EvaluatedLogin, 'permitRootLogin' | 'allowUsers'>, user: string): string | undefined {
+  if (user === 'root' && !['yes', 'prohibit-password', 'without-password'].includes(e.permitRootLogin)) return `PermitRootLogin = "${e.permitRootLogin}"`;
+  // AllowUsers patterns are USER or USER@HOST, with * and ? wildcards (sshd_config(5)).
+  if (e.allowUsers !== null && !e.allowUsers.some((p) => globMatch(p.split('@')[0]!, user))) return `AllowUsers does not list ${user}`;
+  return undefined;
+}
+
+function globMatch(pattern: string, text: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(text);
+}
+
+/** How `user` becomes root on the evaluated host. Pure. */
+export function rootPowerOf(e: Pick<EvaluatedLogin, 'groups' | 'sudo' | 'wheelNeedsPassword' | 'nopasswd'>, user: string): RootPower {
+  if (user === 'root') return 'root';
+  const groups = e.groups[user] ?? [];
+  if (e.nopasswd.includes(user) || groups.some((g) => e.nopasswd.includes(`%${g}`))) return 'nopasswd';
+  if (e.sudo && groups.includes('wheel')) return e.wheelNeedsPassword ? 'password' : 'nopasswd';
+  return 'none';
+}
+
+const RANK: Record<RootPower, number> = { root: 0, nopasswd: 0, password: 1, none: 2 };
+
+/**
+ * Who the operator (holding `operator` keys) logs in as after the install: `preferred` (--login-user)
+ * when it holds their key, else root, else the others by name; among those sshd admits, one that
+ * becomes root without a password wins over one whose sudo asks, over one without sudo. Pure.
+ */
+export function checkLogin(e: EvaluatedLogin, operator: readonly LoginKey[], preferred?: string): LoginCheck {
   const mine = new Set(operator.map((k) => k.fingerprint));
-  const users = Object.keys(evaluated).filter((u) => evaluated[u]!.length > 0);
-  const order = ['root', ...users.filter((u) => u !== 'root').sort()];
-  for (const u of order) {
-    if ((evaluated[u] ?? []).some((line) => mine.has(parseLoginKeyLine(line)?.fingerprint ?? ''))) return { kind: 'ok', user: u };
+  const users = Object.keys(e.keys).filter((u) => e.keys[u]!.length > 0);
+  const holds = (u: string) => (e.keys[u] ?? []).some((line) => mine.has(parseLoginKeyLine(line)?.fingerprint ?? ''));
+  const order = [...(preferred ? [preferred] : []), 'root', ...users.filter((u) => u !== 'root' && u !== preferred).sort()].filter((u, i, a) => a.indexOf(u) === i && holds(u));
+  if (!order.length) return users.length ? { kind: 'others', users } : { kind: 'nobody' };
+  const rootKey = holds('root');
+  const admitted = order.filter((u) => sshdRefuses(e, u) === undefined);
+  const best = [...admitted].sort((a, b) => RANK[rootPowerOf(e, a)] - RANK[rootPowerOf(e, b)])[0];
+  // --login-user is taken when sshd admits it and it can become root at all.
+  const pick = preferred && admitted.includes(preferred) && rootPowerOf(e, preferred) !== 'none' ? preferred : best;
+  if (pick === undefined || rootPowerOf(e, pick) === 'none') {
+    return { kind: 'unusable', users: order.map((u) => ({ user: u, why: sshdRefuses(e, u) ?? `${u} cannot become root (not in wheel, no sudo rule)` })) };
   }
-  return users.length ? { kind: 'others', users } : { kind: 'nobody' };
+  const power = rootPowerOf(e, pick);
+  return pick === 'root' ? { kind: 'ok', user: 'root' } : { kind: 'ok', user: pick, power, rootKey };
 }

@@ -66,6 +66,21 @@ export const ProviderSection = z
   .strict()
   .refine((p) => p.endpoint === undefined || p.kind === 'ovh', { message: 'endpoint applies to kind = "ovh" only', path: ['endpoint'] });
 
+/**
+ * [login] (issue 18): the user status, the health report, rebuild and recover log in as after the
+ * install, when it is not the target's user: a host whose sshd refuses root (PermitRootLogin = "no")
+ * is reached as its admin user, who uses `sudo -n` for what needs root. From --login-user, or found
+ * by preflight in the evaluated config (the user holding the operator's key).
+ */
+export const LoginSection = z
+  .object({
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name: lower case letters, digits, "_" and "-", at most 32 characters')
+      .describe('the user to log in as, e.g. "admin"'),
+  })
+  .strict();
+
 export const ManifestSchema = z
   .object({
     version: z.literal(1),
@@ -100,6 +115,7 @@ export const ManifestSchema = z
       .optional()
       .describe('issue 21: how the host is reached over its tailnet, recorded at install'),
     provider: ProviderSection.optional().describe('the hosting provider API that can boot the host into rescue (issue 13)'),
+    login: LoginSection.optional().describe('who the operator logs in as once the host is installed, when not the target user (issue 18)'),
     install: z
       .object({
         identity: z

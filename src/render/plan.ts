@@ -41,6 +41,8 @@ export interface PlanAnswers {
   loginKeys?: string[];
   /** Where they came from, for the plan text. */
   loginFrom?: string;
+  /** The user to log in as after the install (--login-user), recorded as the manifest's [login]. */
+  loginUser?: string;
   /** system.stateVersion of a new default.nix: the release flake.lock pins (default STATE_VERSION). */
   stateVersion?: string;
   /** [tailscale] authKey is set: a new default.nix reads the delivered key here (issue 21). */
@@ -151,6 +153,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     install: buildInstallSection(prev?.install, answers),
     provider: prev?.provider,
     tailscale: answers.tailscaleName ? { name: answers.tailscaleName } : prev?.tailscale,
+    login: answers.loginUser ? { user: answers.loginUser } : prev?.login,
   });
 
   const files: PlannedFile[] = [

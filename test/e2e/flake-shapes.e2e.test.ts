@@ -25,6 +25,7 @@ import { REPO_ROOT } from '../helpers/cli.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { FakeOnePassword } from '../fakes/onepassword-sdk.js';
+import type { HealthReport } from '../../src/health/report.js';
 import { answersToml, assertInstalled, assertNoLeaks, makeFlake, useInstallerLab, type Flake } from './harness.js';
 import {
   agenixRekey,
@@ -307,6 +308,63 @@ describe('flake shapes end to end (issue 11: the real nixos-anywhere.sh, namespa
       assert.deepEqual(flakeDiff(before, flakeFiles(f.dir)), { created: hostFiles('pl1'), changed: [], removed: [] });
       assert.ok(!existsSync(join(f.dir, '.sops.yaml')), 'no .sops.yaml created');
       assert.ok(assertNoLeaks(f) > 0);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('PermitRootLogin = "no" with an admin in wheel (issue 18): installed, reported on as admin with sudo -n, rebuilt through the real script as admin', async () => {
+    const t = await lab().addTarget({ installedLogin: 'admin' });
+    const f = await makeFlake(lab());
+    try {
+      const operator = keyLine(readFileSync(`${t.clientKeyPath}.pub`, 'utf8'));
+      writeFileSync(join(f.dir, 'bootstrap.toml'), readFileSync(join(f.dir, 'bootstrap.toml'), 'utf8') + '[sops]\nmode = "none"\n');
+      rmSync(join(f.dir, '.sops.yaml'));
+      writeFileSync(join(f.dir, 'flake.nix'), FLAKE_NIX.plain);
+      // The policy as such a user writes it: nobody logs in as root (over the generated
+      // prohibit-password), admins in wheel use sudo without a password, the operator is an admin.
+      writeFileSync(join(f.dir, 'configuration.nix'), [
+        '{ lib, ... }: {',
+        '  services.openssh.settings.PermitRootLogin = lib.mkForce "no";',
+        '  security.sudo.wheelNeedsPassword = false;',
+        '  users.users.admin = {',
+        '    isNormalUser = true;',
+        '    extraGroups = [ "wheel" ];',
+        `    openssh.authorizedKeys.keys = [ "${operator} operator@laptop" ];`,
+        '  };',
+        '}',
+        '',
+      ].join('\n'));
+      const answers = join(f.dir, '.run', 'na1.answers.toml');
+      writeFileSync(answers, answersToml(t, 'na1'));
+      const r = await f.cli(['new-host', '--answers', answers, '--json']);
+      assertInstalled(r);
+      // Preflight found the admin in the evaluated config and recorded it; the install target stays root@.
+      const manifest = readFileSync(join(f.dir, 'hosts/na1/bootstrap.toml'), 'utf8');
+      assert.match(manifest, /^\[login\]\nuser = "admin"$/m);
+      assert.match(manifest, new RegExp(`^target = "root@${t.ip.replace(/\./g, '\\.')}"$`, 'm'));
+      // Root may not log in any more; the report after the install was collected as admin, as root through sudo -n.
+      assert.throws(() => operatorLogin(t, t.hostPub), 'root is refused by the installed sshd');
+      const health = (JSON.parse(r.stdout) as { health: HealthReport }).health;
+      assert.equal(health.error, undefined, JSON.stringify(health.error));
+      assert.match(health.target, /^admin@/);
+      assert.deepEqual(health.checks.filter((c) => c.id === 'identity.login').map((c) => [c.status, c.summary]), [['ok', 'logged in as admin, checked as root through sudo -n']]);
+      // status reaches it the same way.
+      const st = await f.cli(['status', 'na1', '--json', '-i', t.clientKeyPath]);
+      const sh = (JSON.parse(st.stdout) as { hosts: HealthReport[] }).hosts[0]!;
+      assert.equal(sh.error, undefined, st.stderr + JSON.stringify(sh.error));
+      assert.match(sh.target, /^admin@/);
+
+      // rebuild: the real nixos-anywhere.sh logs in as admin, kexecs through sudo, continues as root in the installer.
+      const fp = t.fingerprint;
+      const rb = await f.cli(['rebuild', 'na1', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60']);
+      assertInstalled(rb);
+      const last = f.installerRuns().at(-1)!;
+      assert.match(last.argv, new RegExp(`admin@${t.ip.replace(/\./g, '\\.')}`), last.argv);
+      assert.deepEqual([t.state().kexecs, t.state().reboots, t.fingerprint], [2, 2, fp]);
+      assert.match(f.installerLogs(), /kexec\/run/, 'kexec/run ran (through sudo, as admin is not root)');
+      assert.match((JSON.parse(rb.stdout) as { health: HealthReport }).health.target, /^admin@/);
+      assert.match(readFileSync(join(f.dir, 'hosts/na1/bootstrap.toml'), 'utf8'), new RegExp(`^target = "root@${t.ip.replace(/\./g, '\\.')}"$`, 'm'), 'the manifest keeps its target');
     } finally {
       await f.close();
     }

@@ -67,6 +67,28 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       assert.match(r3.stderr, /nixosConfigurations\.bf1 does not build: error: builder for .*nixos-system-bf1.* failed/);
       assert.deepEqual(f.installerRuns(), []);
       assertUntouched(t);
+      // Issue 18: root holds the operator's key but sshd refuses root, and the admin holding it cannot
+      // become root: no login bootstrap could use after the wipe (status, rebuild, recover), refused
+      // before the target is touched. Another host of the flake, on the same target.
+      const operator = readFileSync(`${t.clientKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+      mkdirSync(join(f.dir, 'hosts/bf2'), { recursive: true });
+      writeFileSync(join(f.dir, 'hosts/bf2/default.nix'), `{ ... }: {\n  imports = [ ./disko.nix ./hardware.nix ];\n  networking.hostName = "bf2";\n  services.openssh.enable = true;\n  services.openssh.settings.PermitRootLogin = "no";\n  users.users.root.openssh.authorizedKeys.keys = [ "${operator}" ];\n  users.users.ops = { isNormalUser = true; openssh.authorizedKeys.keys = [ "${operator}" ]; };\n}\n`);
+      writeFileSync(join(f.dir, 'b.toml'), answersToml(t, 'bf2'));
+      const r3b = await f.cli(['new-host', '--answers', join(f.dir, 'b.toml')]);
+      assert.equal(r3b.code, 1, r3b.stderr);
+      assert.match(r3b.stderr, /no login bootstrap could use after the install: root \(PermitRootLogin = "no"\), ops \(ops cannot become root \(not in wheel, no sudo rule\)\)/);
+      assert.match(r3b.stderr, /--login-user NAME.*--allow-no-login; nothing on the target was touched/);
+      // --login-user naming that user: refused with its reason.
+      const r4 = await f.cli(['new-host', 'bf2', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath, '--login-user', 'ops']);
+      assert.notEqual(r4.code, 0);
+      assert.match(r4.stderr, /--login-user ops: ops cannot become root/);
+      // Told to go on anyway: a warning, and the build is next.
+      const r5 = await f.cli(['new-host', 'bf2', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath, '--allow-no-login', '--allow-lockout'], { FAKE_NIX_BUILD_FAIL: '1' });
+      assert.equal(r5.code, 1);
+      assert.match(r5.stderr, /warning: .*ops cannot become root/);
+      assert.match(r5.stderr, /does not build/);
+      assert.deepEqual(f.installerRuns(), []);
+      assertUntouched(t);
     } finally {
       await f.close();
     }

@@ -54,6 +54,13 @@ export interface LabTargetOptions {
    */
   login?: LabLogin;
   rootPassword?: string;
+  /**
+   * Issue 18: the installed system's sshd refuses root (PermitRootLogin no), and this user (uid 1001,
+   * sudo without a password) holds the client key, as a flake with an admin in wheel and
+   * `PermitRootLogin = "no"` installs it. root keeps its authorized keys (users.users.root's, in
+   * /etc/ssh/authorized_keys.d/root), which the kexec installer takes (nixos-images).
+   */
+  installedLogin?: string;
   /** Host key of the installer after kexec: 'keep' (default, as nixos-images does) or 'fresh'. */
   installerKey?: 'keep' | 'fresh';
   /** Initial host key (private key path, .pub beside it); default a fresh one. */
@@ -156,12 +163,13 @@ function writeExe(path: string, body: string): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** /etc/passwd, group, shadow copies: the real ones, with `nixos` (uid 1000) and root's password. */
-function accountFiles(rootHash: string | undefined): { passwd: string; group: string; shadow: string } {
+function accountFiles(rootHash: string | undefined, admin?: string): { passwd: string; group: string; shadow: string } {
   const keep = (file: string, drop: (f: string[]) => boolean) =>
     readFileSync(file, 'utf8').split('\n').filter((l) => l && !drop(l.split(':'))).join('\n') + '\n';
-  const passwd = keep('/etc/passwd', (f) => f[0] === 'nixos' || f[2] === '1000') + 'nixos:x:1000:1000:NixOS installer:/home/nixos:/bin/bash\n';
-  const group = keep('/etc/group', (f) => f[0] === 'nixos' || f[2] === '1000') + 'nixos:x:1000:\n';
-  let shadow = keep('/etc/shadow', (f) => f[0] === 'nixos') + 'nixos:*:19000:0:99999:7:::\n';
+  const ours = (f: string[]) => f[0] === 'nixos' || f[2] === '1000' || (admin !== undefined && (f[0] === admin || f[2] === '1001'));
+  const passwd = keep('/etc/passwd', ours) + 'nixos:x:1000:1000:NixOS installer:/home/nixos:/bin/bash\n' + (admin ? `${admin}:x:1001:100:admin:/home/${admin}:/bin/bash\n` : '');
+  const group = keep('/etc/group', ours) + 'nixos:x:1000:\n';
+  let shadow = keep('/etc/shadow', (f) => f[0] === 'nixos' || f[0] === admin) + 'nixos:*:19000:0:99999:7:::\n' + (admin ? `${admin}:*:19000:0:99999:7:::\n` : '');
   if (rootHash) shadow = shadow.replace(/^root:[^:]*:/m, `root:${rootHash}:`);
   return { passwd, group, shadow };
 }
@@ -270,7 +278,9 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
     const rootHash = o.rootPassword
       ? execFileSync('openssl', ['passwd', '-6', '-stdin'], { input: `${o.rootPassword}\n`, encoding: 'utf8' }).trim()
       : undefined;
-    const acc = accountFiles(login === 'root-password' ? rootHash : undefined);
+    const admin = o.installedLogin;
+    if (admin !== undefined && !/^[a-z_][a-z0-9_-]*$/.test(admin)) throw new Error(`installer lab: ${admin} is not a user name`);
+    const acc = accountFiles(login === 'root-password' ? rootHash : undefined, admin);
     writeFileSync(etc('passwd'), acc.passwd, { mode: 0o644 });
     writeFileSync(etc('group'), acc.group, { mode: 0o644 });
     writeFileSync(etc('shadow'), acc.shadow, { mode: 0o640 });
@@ -287,7 +297,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
     writeFileSync(etc('sudoers'), [
       '# installer lab: nixos may sudo without a password (as on the NixOS installer)',
       'Defaults env_reset', `Defaults secure_path="${shims}:${SYS_PATH}"`, 'Defaults env_keep += "NB_LAB_TARGET"',
-      'root ALL=(ALL:ALL) ALL', 'nixos ALL=(ALL) NOPASSWD: ALL', '',
+      'root ALL=(ALL:ALL) ALL', 'nixos ALL=(ALL) NOPASSWD: ALL', ...(admin ? [`${admin} ALL=(ALL) NOPASSWD: ALL`] : []), '',
     ].join('\n'), { mode: 0o440 });
     writeExe(join(shims, 'nb-lab-hook'), [
       '#!/usr/bin/env bash',
@@ -418,6 +428,12 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       writeFileSync(join(dir.home, 'nixos/.ssh/authorized_keys'), pub, { mode: 0o600 });
       chownSync(join(dir.home, 'nixos/.ssh/authorized_keys'), 1000, 1000);
     }
+    if (admin) {
+      // The admin's key, as users.users.ADMIN.openssh.authorizedKeys puts it (used once installed).
+      mkdirSync(join(dir.home, admin, '.ssh'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(dir.home, admin, '.ssh/authorized_keys'), pub, { mode: 0o600 });
+      for (const p of ['', '.ssh', '.ssh/authorized_keys']) chownSync(join(dir.home, admin, p), 1001, 100);
+    }
 
     const st = { phase: (login === 'nixos-installer' ? 'installer' : 'original') as LabTargetState['phase'], kexecs: 0, reboots: 0, rescues: 0, events: [] as string[] };
     let inFlight = 0;
@@ -451,7 +467,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
         writeFileSync(`${key}.pub`, execFileSync('ssh-keygen', ['-y', '-f', key]));
       }
       await host.restart({
-        hostKey: key, port: o.installedPort ?? initialPort, sshdConfig: keyOnly, downMs,
+        hostKey: key, port: o.installedPort ?? initialPort, sshdConfig: admin ? ['PermitRootLogin no', 'PasswordAuthentication no'] : keyOnly, downMs,
         beforeStart: async () => {
           writeFileSync(osRelease, OS_RELEASE.installed);
           await bootInstalledSystem(installedDirs);

@@ -109,8 +109,8 @@ async function guard(dir: string, o: Parameters<typeof makeCtx>[1] = {}) {
   const { c, text } = makeCtx(dir, o);
   // What preflight does: one evaluation, the login check, the guard.
   const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host });
-  await runLoginCheck(c, access.users, noTask);
-  return { result: await runLockoutGuard(c, access, noTask), text };
+  const loginUser = await runLoginCheck(c, noTask);
+  return { result: await runLockoutGuard(c, access, noTask, loginUser), text };
 }
 
 async function refused(extra: string, code: string, option: RegExp, o: Parameters<typeof makeCtx>[1] & { flake?: Parameters<typeof writeFlake>[2] } = {}) {
@@ -190,8 +190,8 @@ test('--allow-lockout installs on, warns, and the journal records the override; 
         title: 'preflight (lock-out guard)',
         async run(c, progress) {
           const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host, signal: c.signal });
-          await runLoginCheck(c, access.users, progress);
-          const g = await runLockoutGuard(c, access, progress);
+          const loginUser = await runLoginCheck(c, progress);
+          const g = await runLockoutGuard(c, access, progress, loginUser);
           return g.detail !== undefined ? { detail: g.detail } : undefined;
         },
       },

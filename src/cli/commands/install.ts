@@ -16,7 +16,7 @@ const FROM: OptionSpec = { name: 'from', type: 'string', placeholder: 'STEP', ch
 
 /** The install choices every install command takes (flags and help from workflow/install/choices.ts), with how it runs. */
 const RUN: OptionSpec[] = [
-  ...choiceOptions('copyHostKeys', 'loginKeys', 'skipRekey', 'allowNoLogin', 'allowLockout', 'buildOn', 'noDiskoDeps'),
+  ...choiceOptions('copyHostKeys', 'loginKeys', 'loginUser', 'skipRekey', 'allowNoLogin', 'allowLockout', 'buildOn', 'noDiskoDeps'),
   ANSWERS,
   ...choiceOptions('yes', 'confirmDisk'),
   RESUME,

@@ -51,6 +51,7 @@ export const CHOICE_FLAGS = {
   encrypt: { kind: 'boolean', name: 'encrypt', help: 'encrypted layout (LUKS); default layout luks-btrfs' },
   subvolumes: { kind: 'repeatable', name: 'subvolume', placeholder: 'NAME[=PATH]', help: 'extra btrfs subvolume' },
   loginKeys: { kind: 'repeatable', name: 'login-key', placeholder: 'KEY|FILE.pub|REF', help: "a public key that may log in as root on the installed host: a key line, a .pub file, or a secret store reference (op://VAULT/ITEM/public key, local:secrets/bootstrap/NAME.pub) (default: the -i key's .pub, else the ssh-agent's keys)" },
+  loginUser: { kind: 'string', name: 'login-user', placeholder: 'USER', help: 'the user to log in as after the install, for a host whose sshd refuses root (default: found in its config)' },
   skipRekey: { kind: 'boolean', name: 'skip-rekey', help: "install even when some of the host's secrets are not encrypted for it yet (sops updatekeys / agenix --rekey)" },
   allowNoLogin: { kind: 'boolean', name: 'allow-no-login', help: 'install even when no user of the host has an authorized SSH key' },
   allowLockout: { kind: 'boolean', name: 'allow-lockout', help: 'install even when the configuration would shut you out of SSH (sshd off, another port, firewall, login key, tailnet without auth key); recorded in the journal' },

@@ -22,7 +22,7 @@ const SHA = 'a'.repeat(64);
 /** An answer for every choice, valid for the schema. */
 const ALL: InstallAnswers = InstallAnswersSchema.parse({
   host: 'web1', target: 'root@h', identity: 'id', hostKey: 'SHA256:x', acceptNewHostKey: true, timeout: 3, passwordEnv: 'PW', sshConfig: 'ssh_config', profile: 'generic-vm', layout: 'btrfs-raid1',
-  disk: 'vda', secondDisk: 'vdb', swap: '1G', hibernate: false, encrypt: false, subvolumes: ['a'], loginKeys: ['k'], skipRekey: true, allowNoLogin: true, allowLockout: true, copyHostKeys: true,
+  disk: 'vda', secondDisk: 'vdb', swap: '1G', hibernate: false, encrypt: false, subvolumes: ['a'], loginKeys: ['k'], loginUser: 'admin', skipRekey: true, allowNoLogin: true, allowLockout: true, copyHostKeys: true,
   buildOn: 'local', noDiskoDeps: true, yes: true, confirmDisk: '/dev/vda', waitTimeout: 60, postKexecPort: 2222, kexecImage: IMAGE, kexecSha256: SHA, phaseTimeouts: { install: '2h' },
 });
 
@@ -62,7 +62,7 @@ test("checks name the file's key for an answers file and the flag otherwise", ()
 test('the plan takes the hardware and installer choices, in its own units', () => {
   assert.deepEqual(buildPlanChoices(ALL), {
     profile: 'generic-vm', layout: 'btrfs-raid1', disk: 'vda', secondDisk: 'vdb', swap: 1024 ** 3, hibernate: false, encrypt: false, subvolumes: ['a'],
-    postKexecPort: 2222, phaseTimeouts: { install: '2h' },
+    loginUser: 'admin', postKexecPort: 2222, phaseTimeouts: { install: '2h' },
   });
   assert.deepEqual(buildPlanChoices({ phaseTimeouts: { disko: 900 } }), { phaseTimeouts: { disko: '900' } }, 'seconds from a file become text, as the manifest keeps them');
 });
@@ -72,8 +72,12 @@ test('a manifest gives back only what it records; a provisioned identity is no -
     version: 1, host: 'web1', profile: 'generic-vm', layout: { name: 'single-ext4' }, installDisk: { path: '/dev/vda', sizeBytes: 1 }, install: { identity: 'provisioned' },
   });
   assert.deepEqual(buildAnswersFromManifest(m), { host: 'web1', profile: 'generic-vm', layout: 'single-ext4', disk: '/dev/vda' });
-  const full = ManifestSchema.parse({ ...m, install: { identity: 'copy-target-keys', postKexecPort: 2222 }, secondDisk: { byId: '/dev/disk/by-id/b', path: '/dev/vdb', sizeBytes: 1 } });
-  assert.deepEqual(buildAnswersFromManifest(full), { host: 'web1', profile: 'generic-vm', layout: 'single-ext4', disk: '/dev/vda', secondDisk: '/dev/disk/by-id/b', copyHostKeys: true, postKexecPort: 2222 });
+  const full = ManifestSchema.parse({ ...m, install: { identity: 'copy-target-keys', postKexecPort: 2222 }, secondDisk: { byId: '/dev/disk/by-id/b', path: '/dev/vdb', sizeBytes: 1 }, login: { user: 'admin' } });
+  assert.deepEqual(buildAnswersFromManifest(full), { host: 'web1', profile: 'generic-vm', layout: 'single-ext4', disk: '/dev/vda', secondDisk: '/dev/disk/by-id/b', loginUser: 'admin', copyHostKeys: true, postKexecPort: 2222 });
+  // [login] user is a NixOS user name: a 300-character or shell-like one is refused (issue 19: bad input before any connection).
+  assert.equal(ManifestSchema.safeParse({ ...m, login: { user: 'a'.repeat(300) } }).success, false);
+  assert.equal(ManifestSchema.safeParse({ ...m, login: { user: 'root;rm' } }).success, false);
+  assert.throws(() => checkAnswers({ loginUser: 'Admin User' }), (e) => isBootstrapError(e) && e.code === 'bad-login-user' && e.kind === 'usage');
 });
 
 test('the install runs its steps in the declared order, the phases titled and timed by the phase table', () => {

@@ -113,6 +113,15 @@ export const INSTALL_CHOICES = {
     schema: z.array(z.string()),
     flag: CHOICE_FLAGS.loginKeys,
   }),
+  loginUser: choice({
+    schema: z.string(),
+    flag: CHOICE_FLAGS.loginUser,
+    manifest: { key: 'login.user', read: (m) => m.login?.user },
+    plan: (v) => ({ loginUser: v }),
+    check: (v, _all, where) => {
+      if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(v)) throw usageError('bad-login-user', `${where}: ${JSON.stringify(v.slice(0, 40))} is not a user name`, 'give a NixOS user name: lower case letters, digits, "_" and "-", at most 32 characters, e.g. --login-user admin');
+    },
+  }),
   skipRekey: choice({ schema: z.boolean(), flag: CHOICE_FLAGS.skipRekey }),
   allowNoLogin: choice({ schema: z.boolean(), flag: CHOICE_FLAGS.allowNoLogin }),
   allowLockout: choice({ schema: z.boolean(), flag: CHOICE_FLAGS.allowLockout }),

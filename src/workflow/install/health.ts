@@ -14,6 +14,7 @@ import { formatTarget } from '../../ssh/target.js';
 import { formatResolvedTarget, type ResolvedTarget } from '../../ssh/ssh-config.js';
 import type { PreparedInstall } from './prepare.js';
 import { buildHealthTarget } from '../shared/health-target.js';
+import { buildLoginTarget } from '../../manifest/login.js';
 
 /** Exit code of an install whose host was installed but whose health report has failures. */
 export const INSTALL_HEALTH_EXIT = 3;
@@ -24,7 +25,8 @@ export async function runInstallHealth(app: AppContext, p: PreparedInstall): Pro
     // A fresh policy: it reads the pin verify just wrote, and never accepts another key.
     const manifest = await readManifest(p.flakeDir, p.host);
     const t = await buildHealthTarget({ ...app, prompts: createPrompter(false) }, p.loaded, p.host, manifest, 'install', {
-      target: formatResolvedTarget(p.target),
+      // The installed host, as the user preflight found (or --login-user named) when root may not log in.
+      target: formatResolvedTarget(buildLoginTarget(p.target, manifest) as ResolvedTarget),
       ...((p.target as ResolvedTarget).sshConfig ? { sshConfig: (p.target as ResolvedTarget).sshConfig! } : {}),
       ...(p.target.identityFile ? { identity: p.target.identityFile } : {}),
       ...(p.ssh.passwordEnv ? { passwordEnv: p.ssh.passwordEnv } : {}),

@@ -17,8 +17,8 @@ type C = Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'signal' | 'answers' | '
  * installer's `nixos` user is not on the installed system, root is), the probe's NICs, and
  * whether a Tailscale auth key reaches the host. Pure.
  */
-export function buildInstallExpectation(c: Pick<C, 'target' | 'report' | 'login' | 'loaded'>, facts: AccessFacts): AccessExpectation {
-  const user = c.report.os.isInstaller && c.target.user === 'nixos' ? 'root' : c.target.user;
+export function buildInstallExpectation(c: Pick<C, 'target' | 'report' | 'login' | 'loaded'>, facts: AccessFacts, loginUser?: string): AccessExpectation {
+  const user = loginUser ?? (c.report.os.isInstaller && c.target.user === 'nixos' ? 'root' : c.target.user);
   const ts = c.loaded.config.tailscale;
   // The flake reads a key file: it is there when the flake delivers it itself (another path) or we do.
   const file = facts.tailscale.authKeyFile;
@@ -32,9 +32,9 @@ export function buildInstallExpectation(c: Pick<C, 'target' | 'report' | 'login'
  * Refuse a lock-out, or with --allow-lockout warn and return the journal detail.
  * @throws failure 'lockout' naming each option to change, before anything on the target is touched
  */
-export async function runLockoutGuard(c: C, facts: AccessFacts, progress: Task): Promise<{ detail?: string; check: LockoutCheck }> {
+export async function runLockoutGuard(c: C, facts: AccessFacts, progress: Task, loginUser?: string): Promise<{ detail?: string; check: LockoutCheck }> {
   progress.update('checking that sshd, the firewall and the login key let you back in');
-  const check = checkLockout(facts, buildInstallExpectation(c, facts));
+  const check = checkLockout(facts, buildInstallExpectation(c, facts, loginUser));
   for (const w of check.warnings) c.out.warn(w);
   if (!check.lockouts.length) return { check };
   const what = describeLockouts(check.lockouts);

@@ -11,8 +11,9 @@ import type { Task } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
 import { failure, messageOf, usageError } from '../../errors.js';
 import { CommandFailed } from '../../exec/run.js';
-import { checkLogin, isSecretRef, type LoginCheck, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
+import { buildLoginKeysArgv, checkLogin, isSecretRef, type LoginCheck, parseEvaluatedLogin, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
 import type { SecretStore } from '../../secrets/store.js';
+import { recordLoginUser } from './login-record.js';
 import type { InstallAnswers } from './answers.js';
 import type { InstallCtx } from './context.js';
 
@@ -72,26 +73,67 @@ export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'en
 
 /**
  * Preflight: some user of the evaluated host must have an authorized key, or nobody can log in
- * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning
- * here (the lock-out guard, lockout-guard.ts, refuses it for the manifest's user). `evaluated` is
- * the users' keys from preflight's one access evaluation (installer/lockout.ts ACCESS_APPLY).
+ * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning.
+ * Issue 18: the login bootstrap uses afterwards must be one sshd admits (PermitRootLogin,
+ * AllowUsers) and that can become root (root, or sudo); when it is not root, it is recorded as the
+ * manifest's [login] user, so status, rebuild and recover connect as it, and returned for the
+ * lock-out guard (lockout-guard.ts), which checks that user's key, sshd's port and the firewall.
  */
-export async function runLoginCheck(c: Pick<InstallCtx, 'host' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, evaluated: Record<string, string[]>, progress: Task): Promise<void> {
+export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'signal' | 'host' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, progress: Task): Promise<string | undefined> {
   progress.update('checking who can log into the installed host');
-  const r = checkLogin(evaluated, c.login.keys);
+  let evaluated;
+  try {
+    evaluated = parseEvaluatedLogin((await c.app.run(buildLoginKeysArgv(c.flakeDir, c.host), { cwd: c.flakeDir, signal: c.signal, timeoutMs: 10 * 60_000 })).stdout);
+  } catch (e) {
+    if (!(e instanceof CommandFailed)) throw e;
+    throw failure('flake-eval-failed', `the users of nixosConfigurations.${c.host} do not evaluate: ${messageOf(e).slice(0, 300)}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
+  }
+  if (!evaluated) throw failure('flake-eval-failed', `nix printed no user list for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
+  const r = checkLogin(evaluated, c.login.keys, c.answers.loginUser);
   await saveLoginCheck(buildLoginCheckPath(c.builtPath), r); // the closing hint names a login that works
   const file = `${hostDir(c.loaded.config, c.host)}/default.nix`;
+  const asked = c.answers.loginUser;
+  if (asked && !(r.kind === 'ok' && r.user === asked)) {
+    const why = r.kind === 'unusable' ? r.users.find((u) => u.user === asked)?.why : undefined;
+    const what = `--login-user ${asked}: ${why ?? `${asked} does not hold your key (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) on ${c.host}`}`;
+    if (c.answers.allowNoLogin) return void c.out.warn(`${what} (--allow-no-login)`);
+    throw usageError(
+      'bad-login-user',
+      what,
+      `add your key to users.users.${asked}.openssh.authorizedKeys.keys (and ${asked} to extraGroups = [ "wheel" ]) in ${file}, or pass another --login-user; nothing on the target was touched`,
+    );
+  }
   if (r.kind === 'nobody') {
-    if (c.answers.allowNoLogin) return c.out.warn(`no user of ${c.host} has an authorized SSH key: after the install it is reachable only on its console (--allow-no-login)`);
+    if (c.answers.allowNoLogin) return void c.out.warn(`no user of ${c.host} has an authorized SSH key: after the install it is reachable only on its console (--allow-no-login)`);
     throw failure(
       'no-login',
       `no user of ${c.host} has an authorized SSH key: after the wipe nobody could log in`,
       `pass --login-key ~/.ssh/id_ed25519.pub (or set users.users.root.openssh.authorizedKeys.keys in ${file}), or --allow-no-login; nothing on the target was touched`,
     );
   }
+  if (r.kind === 'unusable') {
+    const what = `no login bootstrap could use after the install: ${r.users.map((u) => `${u.user} (${u.why})`).join(', ')}`;
+    if (c.answers.allowNoLogin) return void c.out.warn(`${what}; status, rebuild and recover will not reach ${c.host} (--allow-no-login)`);
+    throw failure(
+      'no-usable-login',
+      `${what}: status, rebuild and recover could not reach ${c.host}`,
+      `give an admin user your key and sudo (users.users.NAME = { extraGroups = [ "wheel" ]; openssh.authorizedKeys.keys = [ … ]; } in ${file}) and pass --login-user NAME, or let root log in with a key (PermitRootLogin = "prohibit-password"); or pass --allow-no-login; nothing on the target was touched`,
+    );
+  }
   if (r.kind === 'others') {
     c.out.warn(`your key${c.login.keys.length === 1 ? '' : 's'} (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) cannot log into ${c.host}; ${r.users.join(', ')} ha${r.users.length === 1 ? 's' : 've'} other keys`);
+    return undefined;
   }
+  await recordLoginUser(c, r.user === 'root' ? undefined : r.user);
+  if (r.user === 'root') return r.user;
+  progress.update(`bootstrap will log into ${c.host} as ${r.user}${r.power === 'nopasswd' ? ' with sudo' : ''}`);
+  if (r.power === 'password') {
+    c.out.warn(`${r.user}'s sudo on ${c.host} asks for a password: the health report marks what needs root "not checked (needs root)", and rebuild and recover (nixos-anywhere) need sudo without one (security.sudo.wheelNeedsPassword = false, or a NOPASSWD rule for ${r.user})`);
+  }
+  if (!r.rootKey) {
+    c.out.warn(`root of ${c.host} holds none of your keys: a rebuild boots the kexec installer, which takes root's authorized keys only (nixos-images), so nixos-anywhere could not log into it; add your key to users.users.root.openssh.authorizedKeys.keys (root still may not log in over SSH with PermitRootLogin = "no")`);
+  }
+  return r.user;
 }
 
 /** Where preflight keeps who can log in (beside built.json), for the summary of this or a resumed run. */

@@ -68,6 +68,8 @@ export async function runPreparePlan(o: {
   ssh: SshOptions;
   login: ResolvedLoginKeys;
   existingManifest?: Manifest;
+  /** The target the manifest records when the run connects otherwise (as the [login] user, issue 18). */
+  manifestTarget?: string;
 }): Promise<PreparedInstall> {
   planPhaseTimeouts({ answers: o.answers }); // a bad --phase-timeout is bad input: refuse it before anything runs
   const stateVersion = await readNixpkgsRelease(o.flakeDir);
@@ -75,7 +77,7 @@ export async function runPreparePlan(o: {
   const plan = buildHostPlan({
     host: o.host,
     report: o.report,
-    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}), ...buildTailscaleAnswers(o.loaded.config.tailscale, o.host) },
+    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(o.manifestTarget ? { target: o.manifestTarget } : {}), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}), ...buildTailscaleAnswers(o.loaded.config.tailscale, o.host) },
     profiles: await loadProfiles(),
     hostDir: hostDir(o.loaded.config, o.host),
     ...(o.existingManifest ? { existingManifest: o.existingManifest } : {}),

@@ -176,12 +176,14 @@ export const preflightStep: Step<C> = {
     await runFlakeCheck(c, progress);
     await runGitTrackedCheck(c, progress);
     await runDiskoCheck(c, progress);
-    // One evaluation for who can log in and how (sshd, firewall, tailnet): then the login check and
-    // the lock-out guard, which refuses a config that would shut the operator out.
+    // One evaluation of sshd, the firewall and the tailnet, one of who may log in and become root
+    // (login.ts): then the lock-out guard refuses a config that would shut the operator out.
     progress.update('evaluating who can log in, sshd and the firewall');
     const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host, signal: c.signal });
-    await runLoginCheck(c, access.users, progress);
-    const guard = await runLockoutGuard(c, access, progress);
+    // Who bootstrap logs in as afterwards (root, or an admin with sudo when root may not): the
+    // guard checks that this user keeps a way in.
+    const loginUser = await runLoginCheck(c, progress);
+    const guard = await runLockoutGuard(c, access, progress, loginUser);
     const built = await runBuildFirst(c, progress);
     await saveBuilt(c.builtPath, built);
     progress.update(`${built.kind === 'local' ? 'built' : 'evaluated (built on the target)'}; ${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);

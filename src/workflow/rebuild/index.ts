@@ -17,6 +17,7 @@ import type { ManifestDisk } from '../../manifest/schema.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildDiskCandidates, formatBytes, matchDisk, type DiskMatch } from '../../render/install-disk.js';
 import { formatTarget } from '../../ssh/target.js';
+import { buildLoginTargetText } from '../../manifest/login.js';
 import { runReadReport } from '../../probe/read-report.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
 import { checkAnswers, mergeAnswers, type InstallRunFlags } from '../install/answers.js';
@@ -71,7 +72,11 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
       ...(answers.waitTimeout !== undefined ? { waitTimeoutSeconds: answers.waitTimeout } : {}), ...(answers.sshConfig ? { sshConfig: answers.sshConfig } : {}), resume: o.resume ?? false, ...(o.from ? { from: o.from } : {}),
     });
   }
-  const { target, ssh } = await resolveSshFromChoices(app, { ...answers, target: answers.target, flakeDir, stateDir: loaded.config.stateDir });
+  // The installed host is reached as the manifest's [login] user when root may not log in (issue
+  // 18): nixos-anywhere logs in as that user and uses sudo for the kexec. A given --target, or the
+  // provider's rescue system (root), is taken as it is. The manifest keeps its own target.
+  const asLogin = o.answers.target === undefined && !run.rescued ? buildLoginTargetText({ target: answers.target, login: manifest.login }) : undefined;
+  const { target, ssh } = await resolveSshFromChoices(app, { ...answers, target: asLogin ?? answers.target, flakeDir, stateDir: loaded.config.stateDir });
   const login = await resolveRunLoginKeys(app, answers, ssh.identityFile, () => openSecretStore(loaded, app));
 
   // A fresh rescue system is probed again: an earlier run's report is of the host before it.
@@ -86,7 +91,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
     );
   }
   if (o.mode === 'recover' && drift.kind !== 'same' && !diskGiven) answers = { ...answers, disk: await chooseNewDisk(app, report, o.host) };
-  const prepared = await runPreparePlan({ mode: o.mode, flakeDir, loaded, host: o.host, answers, report, target, ssh, login, existingManifest: manifest });
+  const prepared = await runPreparePlan({ mode: o.mode, flakeDir, loaded, host: o.host, answers, report, target, ssh, login, existingManifest: manifest, ...(asLogin ? { manifestTarget: answers.target } : {}) });
 
   if (o.dryRun) {
     printDryRun(app, prepared, INSTALL_STEPS, o.json);

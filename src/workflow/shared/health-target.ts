@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Manifest } from '../../manifest/schema.js';
+import { buildLoginTargetText } from '../../manifest/login.js';
 import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import type { HealthTarget } from '../../health/collect.js';
 import { listDeclaredChecks } from '../../health/declared.js';
@@ -24,7 +25,8 @@ export async function buildHealthTarget(
   context: HealthContext,
   o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string; sshConfig?: string } = {},
 ): Promise<HealthTarget> {
-  const targetText = o.target ?? manifest.target!;
+  // After the install: as the manifest's [login] user when root may not log in (issue 18).
+  const targetText = o.target ?? buildLoginTargetText(manifest)!;
   const { target, ssh } = await resolveSshFromChoices(ports, {
     target: targetText,
     ...(o.identity ? { identity: o.identity } : {}),
