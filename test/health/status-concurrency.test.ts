@@ -1,7 +1,7 @@
 /**
  * `bootstrap status` of many hosts runs their reports side by side, --parallel at a time: a fake
- * collector counts how many hosts are in flight (no sshd, no clock; it waits on event-loop turns,
- * never on time). Also the pool itself (runPool) and that a bad manifest still stops the run first.
+ * collector counts how many hosts are in flight (no sshd; it waits on event-loop turns, and at
+ * most 2 s for the hosts a pool should run together). Also the pool itself (runPool) and that a bad manifest still stops the run first.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,12 +36,18 @@ after(() => rmSync(flakeDir, { recursive: true, force: true }));
 
 const turns = async (n: number) => { for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r)); };
 
-/** A collector that takes `work(host)` event-loop turns per host and records the most hosts in flight. */
-function fakeCollector(work: (host: string) => number) {
+/**
+ * A collector that takes `work(host)` event-loop turns per host and records the most hosts in flight.
+ * Each host's target is resolved first (`ssh -G`, a real subprocess of varying length), so hosts reach
+ * the collector at different times: each waits (bounded, 2 s) until `together` hosts are in flight or
+ * every host has started. A pool that ran fewer at once never gets there and shows in `max`.
+ */
+function fakeCollector(work: (host: string) => number, together = 1) {
   const seen = { inFlight: 0, max: 0, started: [] as string[] };
   const collect: HealthCollector = async (_ports, t) => {
     seen.started.push(t.host);
     seen.max = Math.max(seen.max, ++seen.inFlight);
+    for (let i = 0; i < 400 && seen.inFlight < together && seen.started.length < HOSTS.length; i++) await new Promise<void>((r) => setTimeout(r, 5));
     await turns(work(t.host));
     seen.inFlight--;
     return { host: t.host, target: `${t.target.user}@${t.target.host}`, status: 'ok', collectedAt: '2026-12-01T00:00:00Z', seconds: 1, checks: [], counts: countChecks([]) };
@@ -56,7 +62,7 @@ function app(): AppContext {
 for (const parallel of [8, 3, 1]) {
   test(`status of 8 hosts with --parallel ${parallel}: ${parallel} in flight at most and at once, reports in the order given`, async () => {
     // Later hosts finish first, so results written out of order would show.
-    const { seen, collect } = fakeCollector((h) => 20 - Number(h.slice(3)));
+    const { seen, collect } = fakeCollector((h) => 20 - Number(h.slice(3)), parallel);
     const { reports, exitCode } = await runStatus(app(), { hosts: HOSTS, flakeDir, parallel, json: false, strict: false }, undefined, collect);
     assert.equal(seen.max, parallel);
     assert.equal(seen.inFlight, 0);

@@ -138,7 +138,7 @@ describe('bootstrap status (namespace hosts)', { skip: skip ?? false }, () => {
       target: parseTarget(hosts[host]!.net.target, { identityFile: lab.clientKey }), ssh: {},
       plan: { profile: { name: 'generic-vps' }, layout: { name: 'single-ext4' }, installDisk: { path: '/dev/vda', byId: '/dev/disk/by-id/virtio-lab', sizeBytes: 40e9 } },
     } as unknown as PreparedInstall;
-    const outcome = { runId: 'r1', ran: ['verify'], skipped: [], logPath: '/dev/null' } as unknown as InstallOutcome;
+    const outcome = { runId: 'r1', ran: ['verify'], skipped: [], logPath: '/dev/null', transfer: { phases: {} } } as unknown as InstallOutcome;
     const code = await printInstallSummary(app, p, outcome, true);
     return { code, json: JSON.parse(cap.text().slice(0, cap.text().lastIndexOf('}') + 1)) as { health: HealthReport; host: string } };
   }

@@ -137,7 +137,11 @@ test('a rendered host with the operator key passes; each lock-out config is refu
   await refused('{ ... }: { services.openssh.ports = [ 2222 ]; }\n', 'port', /not on port 22 .*services\.openssh\.ports = \[ 22 \]/);
   // Only an interface name NixOS would use but the probe (eth0) did not see: not counted.
   await refused('{ ... }: { services.openssh.openFirewall = false; networking.firewall.interfaces.enp1s0.allowedTCPPorts = [ 22 ]; }\n', 'firewall', /services\.openssh\.openFirewall = true/);
-  await refused('{ lib, ... }: { services.openssh.settings.PermitRootLogin = lib.mkForce "no"; }\n', 'root', /PermitRootLogin/);
+  // Root refused and no other user to log in as: the login check (issue 18) refuses it first, before the guard.
+  await withTempDir(async (dir) => {
+    writeFlake(dir, '{ lib, ... }: { services.openssh.settings.PermitRootLogin = lib.mkForce "no"; }\n');
+    await assert.rejects(guard(dir), (e: Error & { code: string; hint: string }) => e.code === 'no-usable-login' && /root \(PermitRootLogin = "no"\)/.test(e.message) && /--allow-no-login; nothing on the target was touched/.test(e.hint));
+  });
   await refused('{ ... }: { }\n', 'key', /users\.users\.root\.openssh\.authorizedKeys\.keys/, { flake: { loginKeys: [stranger.publicKey] } });
 });
 

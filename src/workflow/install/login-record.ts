@@ -9,7 +9,14 @@ import { applyFilePlan, planFiles } from '../../render/file-plan.js';
 import type { InstallCtx } from './context.js';
 
 export async function recordLoginUser(c: Pick<InstallCtx, 'flakeDir' | 'host' | 'loaded'>, user: string | undefined): Promise<void> {
-  const manifest = await readManifest(c.flakeDir, c.host);
+  let manifest;
+  try {
+    manifest = await readManifest(c.flakeDir, c.host);
+  } catch (e) {
+    // No manifest and root logs in: nothing to record (a plan checked before `write`).
+    if (user === undefined && (e as { code?: string }).code === 'no-manifest') return;
+    throw e;
+  }
   if (manifest.login?.user === user) return;
   const { login: _old, ...rest } = manifest;
   const path = join(hostDir(c.loaded.config, c.host), MANIFEST_FILE).split('\\').join('/');
