@@ -32,7 +32,7 @@ export function describeRecipientEdits(config: LoadedConfig['config'], host: str
     return existing === undefined ? `${sops.agenixFile} does not exist: the line to add is printed` : `${sops.agenixFile}: ${host} = "<host ssh key>", then agenix --rekey`;
   }
   const anchor = anchorFor(host);
-  if (existing === undefined) return `${sops.file} is created: keys &${anchor} (the host's age key), rule hosts/${host}/secrets\\.ya?ml$`;
+  if (existing === undefined) return `${sops.file} is created: keys &${anchor} (the host's age key), rule hosts/${host}/secrets\\.ya?ml$${sops.rules.length ? `, and the [sops] rules ${sops.rules.join(', ')}` : ''}`;
   try {
     const plan = planSopsYaml(existing, { host, recipient: STAND_IN_RECIPIENT, extraRules: sops.rules }, sops.file);
     const rules = plan.rules.length ? `, in rule${plan.rules.length === 1 ? '' : 's'} ${plan.rules.join(', ')}` : '; no creation rule names the host yet';
