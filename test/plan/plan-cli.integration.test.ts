@@ -137,7 +137,7 @@ test('plan --write: a new default.nix starts at the release flake.lock pins (25.
     await writeFile(join(flake, 'flake.lock'), JSON.stringify({ nodes: { nixpkgs: { locked: { owner: 'NixOS', repo: 'nixpkgs', rev: '0'.repeat(40), type: 'github' }, original: { owner: 'NixOS', ref: 'nixos-25.11', repo: 'nixpkgs', type: 'github' } }, root: { inputs: { nixpkgs: 'nixpkgs' } } }, root: 'root', version: 7 }));
     const r = await runCli(['plan', 'web1', '--report', REPORT('ovh-vps'), '--flake', flake, '--write']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(await readFile(join(flake, 'hosts/web1/default.nix'), 'utf8'), /system\.stateVersion = "25\.11";/);
+    assert.match(await readFile(join(flake, 'hosts/web1/default.nix'), 'utf8'), /system\.stateVersion = lib\.mkDefault "25\.11";/);
   });
 });
 

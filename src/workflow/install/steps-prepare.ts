@@ -22,6 +22,7 @@ import { withFlakeLock } from '../flake-lock.js';
 import type { Step } from '../step.js';
 import { buildKeyOptions, type InstallCtx } from './context.js';
 import { requireNix, runBuildFirst, runGitIntentToAdd, runDiskoCheck, runFlakeCheck, runGitTrackedCheck, saveBuilt } from './preflight-nix.js';
+import { runSshdCheck } from './preflight-sshd.js';
 import { readPinnedTargetKeys } from './start-installer.js';
 import { saveEarlierKeys } from './state.js';
 
@@ -169,6 +170,7 @@ export const preflightStep: Step<C> = {
     await runGitTrackedCheck(c, progress);
     await runDiskoCheck(c, progress);
     await runLoginCheck(c, progress);
+    await runSshdCheck(c, progress);
     const built = await runBuildFirst(c, progress);
     await saveBuilt(c.builtPath, built);
     progress.update(`${built.kind === 'local' ? 'built' : 'evaluated (built on the target)'}; ${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);
