@@ -110,6 +110,28 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     }
   });
 
+  test('issue 18: an OVH VPS whose virtio-blk disk has no serial and no by-id link (only /dev/vda and a by-path link) installs and rebuilds', async () => {
+    const t = await lab().addTarget({ scenario: join(REPO_ROOT, 'test/fixtures/scenarios/ovh-vps') });
+    const f = await makeFlake(lab());
+    try {
+      const byPath = '/dev/disk/by-path/pci-0000:00:04.0';
+      writeFileSync(join(f.dir, 'ovh.toml'), answersToml(t, 'ovh1').replace(`confirmDisk = "${DISK}"`, `confirmDisk = "${byPath}"`));
+      const r = await f.cli(['new-host', '--answers', join(f.dir, 'ovh.toml'), '--json']);
+      assertInstalled(r);
+      const summary = JSON.parse(r.stdout) as { installDisk: { path: string; byId: string | null }; hostKey: { fingerprint: string } };
+      assert.deepEqual([summary.installDisk.path, summary.installDisk.byId], [byPath, null], 'the plan took the by-path link');
+      assert.match(readFileSync(join(f.dir, 'hosts/ovh1/disko.nix'), 'utf8'), /device = "\/dev\/disk\/by-path\/pci-0000:00:04\.0";/);
+      assert.deepEqual([t.state().diskoRan, t.state().phase], [true, 'installed']);
+      assert.equal(t.fingerprint, summary.hostKey.fingerprint);
+      // rebuild from the manifest finds the same disk by that link again.
+      const rb = await f.cli(['rebuild', 'ovh1', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60']);
+      assertInstalled(rb);
+      assert.equal(t.state().kexecs, 2);
+    } finally {
+      await f.close();
+    }
+  });
+
   test('a host that comes back with another key fails the verify step, naming both keys', async () => {
     const t = await lab().addTarget();
     const f = await makeFlake(lab());
