@@ -128,6 +128,6 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
     const { target, ssh } = sshFor(a);
     const login = await resolveRunLoginKeys(app, a, ssh.identityFile);
     const report = await ctx.report(a);
-    return runPreparePlan({ mode: 'new-host', flakeDir, loaded, host, answers: a, report, target, ssh, login });
+    return runPreparePlan({ mode: 'new-host', flakeDir, loaded, host, answers: a, report, target, ssh, login, app });
   }
 }
