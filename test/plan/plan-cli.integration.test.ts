@@ -4,6 +4,7 @@
  * hardware.nix), the flake.nix hint, one-line usage errors, and real facter reports whose plans
  * parse and evaluate with real Nix.
  */
+import '../helpers/fake-nix-path.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
