@@ -10,6 +10,7 @@
  * so whether git tracks the files is left to preflight's own check. `--offline`: inputs come from
  * the local store, nothing is fetched for a hint.
  */
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -63,6 +64,7 @@ const SKIP = new Set(['.git', '.bootstrap', '.direnv', 'node_modules', 'result']
 
 /** Evaluate whether the flake picks up the host, with the planned files in place. */
 export async function runPickupCheck(app: Pick<AppContext, 'run' | 'signal'>, flakeDir: string, host: string, hostDir: string, planned: readonly PlannedFile[]): Promise<Pickup> {
+  if (!existsSync(join(flakeDir, 'flake.nix'))) return { kind: 'unknown', reason: 'there is no flake.nix' };
   const tmp = await mkdtemp(join(tmpdir(), 'nb-pickup-'));
   try {
     const copy = join(tmp, basename(flakeDir) || 'flake');
