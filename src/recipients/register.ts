@@ -83,7 +83,8 @@ export async function checkRecipientFiles(ctx: Pick<AppContext, 'run' | 'signal'
   if (config.sops.mode === 'sops') {
     const file = config.sops.file;
     const text = await readFlakeFile(flakeDir, file);
-    if (text === undefined) return; // created from scratch
+    // Created from scratch: with the [sops] rules, checked now (before a key is made).
+    if (text === undefined) return void buildNewSopsYaml(host, TRIAL_RECIPIENT, [], { extraRules: config.sops.rules, hostDir: hostDir(config, host) });
     // The full edit with a stand-in key: the shape check, and the in-place edit's own check.
     try {
       planSopsYaml(text, { host, recipient: TRIAL_RECIPIENT, extraRules: config.sops.rules }, file);
@@ -161,7 +162,7 @@ export async function runRegisterRecipients(
     if (existing === undefined && !admins.length) {
       report.notes.push(`${file} is new and lists only ${input.host}: add your own age recipient under keys: and to its rule (sops reads $SOPS_AGE_KEY_FILE or ~/.config/sops/age/keys.txt), or you cannot open the secrets you create`);
     }
-    let content = existing ?? buildNewSopsYaml(input.host, input.recipient, admins);
+    let content = existing ?? buildNewSopsYaml(input.host, input.recipient, admins, { extraRules: config.sops.rules, hostDir: hostDir(config, input.host) });
     const plan = planSopsYaml(content, { host: input.host, recipient: input.recipient, extraRules: config.sops.rules, hostDir: hostDir(config, input.host) }, file);
     content = plan.content;
     report.notes.push(...plan.notes);

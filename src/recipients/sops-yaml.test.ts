@@ -198,3 +198,13 @@ test('a rule for the host behind a broader one is flagged: sops would encrypt it
   const ordered = `keys:\n  - &admin ${A}\ncreation_rules:\n  - path_regex: hosts/web1/secrets\\.yaml$\n    key_groups:\n      - age:\n          - *admin\n  - path_regex: .*\\.yaml$\n    age: *admin\n`;
   assert.ok(!planSopsYaml(ordered, { host: 'web1', recipient: R }).notes.some((n) => n.includes('first rule that matches')));
 });
+
+test('issue 18: a new file with [sops] rules lists them after the host rule, quoted where YAML needs it, and re-plans unchanged', () => {
+  const fresh = buildNewSopsYaml('web1', R, [OTHER], { extraRules: ['secrets/common/.*', "it's: #odd"] });
+  assert.deepEqual(parseCreationRules(fresh), ['hosts/web1/secrets\\.ya?ml$', 'secrets/common/.*', "it's: #odd"]);
+  const p = planSopsYaml(fresh, { host: 'web1', recipient: R, extraRules: ['secrets/common/.*', "it's: #odd"] });
+  assert.equal(p.changed, false);
+  assert.deepEqual(p.rules, ['hosts/web1/secrets\\.ya?ml$', 'secrets/common/.*', "it's: #odd"]);
+  assert.deepEqual(parseCreationRules(buildNewSopsYaml('web1', R, [], { hostDir: 'machines/web1' })), ['machines/web1/secrets\\.ya?ml$']);
+  assert.throws(() => buildNewSopsYaml('web1', R, [], { extraRules: ['('] }), /is not a regular expression sops can use/);
+});

@@ -103,3 +103,28 @@ test('diskMatches does not match prefixes of other names', () => {
   assert.equal(diskMatches(disk('nvme10n1'), 'nvme1n1'), false);
   assert.equal(diskMatches(disk('sda'), 'sd'), false);
 });
+
+test('matchDisk (issue 18): the disk is found by any stable name recorded for it; the path disko uses must still name it', async () => {
+  const { matchDisk } = await import('./install-disk.js');
+  const vda = disk('vda', { transport: 'virtio', byPath: ['/dev/disk/by-path/pci-0000:00:04.0', '/dev/disk/by-path/virtio-pci-0000:00:04.0'] });
+  const r = withDisks([vda]);
+  const planned = chooseInstallDisks(r, { count: 1 }).disks[0]!;
+  assert.deepEqual(planned.links, ['/dev/disk/by-path/pci-0000:00:04.0', '/dev/disk/by-path/virtio-pci-0000:00:04.0']);
+  assert.deepEqual(matchDisk(planned, r), { kind: 'same' });
+  // A manifest record (path, size; no links, no serial) of the by-path disk.
+  assert.deepEqual(matchDisk({ path: '/dev/disk/by-path/pci-0000:00:04.0', sizeBytes: vda.sizeBytes }, r), { kind: 'same' });
+  assert.deepEqual(matchDisk({ path: '/dev/disk/by-path/pci-0000:00:09.0', sizeBytes: vda.sizeBytes }, r), { kind: 'missing' });
+  // By-id links given as bare names in a report are full paths to the matcher, WWN links included.
+  const sda = disk('sda', { byId: ['ata-WDC_WD40_X', 'wwn-0x5000c500a1b2c3d4'], serial: 'X' });
+  const wwnOnly = { path: '/dev/disk/by-id/wwn-0x5000c500a1b2c3d4', sizeBytes: sda.sizeBytes, serial: 'X' };
+  assert.deepEqual(matchDisk(wwnOnly, withDisks([sda])), { kind: 'same' });
+  // Found by its serial under a new link only: it moved, and disko's path no longer names it.
+  const renamed = disk('sda', { byId: ['/dev/disk/by-id/ata-WDC_WD40_Y'], serial: 'X' });
+  const m = matchDisk({ path: '/dev/disk/by-id/ata-WDC_WD40_X', byId: '/dev/disk/by-id/ata-WDC_WD40_X', sizeBytes: sda.sizeBytes, serial: 'X' }, withDisks([renamed]));
+  assert.equal(m.kind, 'changed');
+  assert.match(m.kind === 'changed' ? m.what : '', /\/dev\/disk\/by-id\/ata-WDC_WD40_X no longer names it, it is \/dev\/disk\/by-id\/ata-WDC_WD40_Y now/);
+  // A recorded by-path link of the plan finds the disk when the path disko uses is another of its links.
+  const withLinks = { path: '/dev/disk/by-id/virtio-abc', links: ['/dev/disk/by-path/pci-0000:00:04.0'], sizeBytes: vda.sizeBytes };
+  const found = matchDisk(withLinks, r);
+  assert.equal(found.kind, 'changed', 'found by the by-path link, but disko would look for a link that is gone');
+});

@@ -17,6 +17,8 @@ export interface InstallDisk {
   sizeBytes: number;
   serial: string | null;
   model: string | null;
+  /** Every stable link the probe recorded for it (by-id, WWN/EUI, by-path), full paths: what the pre-wipe check matches. */
+  links: string[];
 }
 
 export interface ExcludedDisk {
@@ -94,7 +96,7 @@ export function buildInstallDisk(d: Disk): { disk: InstallDisk; warning?: string
   const byPath = d.byPath.find((l) => !/-part\d+$/.test(l)) ?? null;
   const devPath = d.path || `/dev/${d.name}`;
   const path = byId ?? byPath ?? devPath;
-  const disk: InstallDisk = { path, byId, devPath, name: d.name, sizeBytes: d.sizeBytes, serial: d.serial, model: d.model };
+  const disk: InstallDisk = { path, byId, devPath, name: d.name, sizeBytes: d.sizeBytes, serial: d.serial, model: d.model, links: buildDiskLinks(d) };
   if (byId || byPath) return { disk };
   return { disk, warning: `${d.name} has no /dev/disk/by-id or by-path link: using ${devPath}, a name that can change between boots` };
 }
@@ -177,10 +179,24 @@ export function chooseInstallDisks(
   return { disks, warnings };
 }
 
+/** A disk's stable links as full paths (by-id, WWN/EUI, by-path), partition links left out. Pure. */
+export function buildDiskLinks(d: Disk): string[] {
+  const full = (l: string, dir: string) => (l.startsWith('/') ? l : `${dir}/${l}`);
+  return [...d.byId.map((l) => full(l, '/dev/disk/by-id')), ...d.byPath.map((l) => full(l, '/dev/disk/by-path'))].filter((l) => !/-part\d+$/.test(l));
+}
+
+/** Every name of a disk in a report: /dev/NAME and each stable link. Pure. */
+function diskNames(d: Disk): string[] {
+  return [d.path || `/dev/${d.name}`, `/dev/${d.name}`, ...buildDiskLinks(d)];
+}
+
 /** What identifies a planned or recorded disk: the manifest's disk record or a plan's InstallDisk. */
 export interface DiskIdentity {
+  /** The path disko uses: it must still name the disk. */
   path: string;
   byId?: string | null;
+  /** Other stable links recorded for it (a plan's InstallDisk has them; a manifest has path and byId). */
+  links?: readonly string[];
   sizeBytes: number;
   serial?: string | null;
 }
@@ -188,14 +204,20 @@ export interface DiskIdentity {
 export type DiskMatch = { kind: 'same' } | { kind: 'missing' } | { kind: 'changed'; what: string };
 
 /**
- * Is `want` on the machine the report describes? Found by its by-id link or its path (a by-path
- * link or /dev name: virtio disks have no by-id and are never refused for that), then its size
- * and serial must be the same. The one disk-identity rule of rebuild and preflight. Pure.
+ * Is `want` on the machine the report describes? The one disk-identity rule of rebuild and
+ * preflight. The disk is found by any stable name recorded for it (its path, by-id, WWN/EUI or
+ * by-path link: a virtio-blk disk without a serial has only /dev/vdX and a by-path link), else by
+ * its serial; then its size and serial must be the same, and the path disko uses must still name
+ * it (a disk found only by serial or another link has moved). Pure.
  */
 export function matchDisk(want: DiskIdentity, report: HardwareReport): DiskMatch {
-  const disk = report.disks.find((d) => d.path === want.path || d.byId.includes(want.path) || (want.byId ? d.byId.includes(want.byId) : false));
+  // The path disko uses first, then the by-id link, then any other recorded link, then the serial.
+  const named = (n: string | null | undefined) => (n ? report.disks.find((d) => diskNames(d).includes(n)) : undefined);
+  const disk =
+    named(want.path) ?? named(want.byId) ?? (want.links ?? []).map(named).find((d) => d !== undefined) ?? (want.serial ? report.disks.find((d) => d.serial === want.serial) : undefined);
   if (!disk) return { kind: 'missing' };
   const changes: string[] = [];
+  if (!diskNames(disk).includes(want.path)) changes.push(`${want.path} no longer names it, it is ${buildBestById(disk) ?? disk.byPath[0] ?? disk.path} now`);
   if (disk.sizeBytes !== want.sizeBytes) changes.push(`size ${want.sizeBytes} → ${disk.sizeBytes} bytes`);
   if (want.serial && disk.serial !== want.serial) changes.push(`serial ${want.serial} → ${disk.serial ?? 'none'}`);
   return changes.length ? { kind: 'changed', what: changes.join(', ') } : { kind: 'same' };

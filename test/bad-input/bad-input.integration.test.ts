@@ -5,6 +5,7 @@
  * reports are planned and shown escaped. Cases run one per CPU against the CLI compiled once,
  * each in a network namespace of its own when possible, so none can reach a network.
  */
+import '../helpers/fake-nix-path.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
 /** The install commands' bad input: one line, the right exit code, nothing written, no stack trace. */
+import '../helpers/fake-nix-path.js';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,6 +4,7 @@
  * 127.0.0.1), and an error under --json is `{"ok":false,"error":{code,message,hint}}` on stdout
  * with the same exit code, while stderr keeps the human message.
  */
+import '../helpers/fake-nix-path.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

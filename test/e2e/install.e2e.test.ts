@@ -49,7 +49,8 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const calls = lab().nixCalls().slice(nixBefore);
       assert.equal(calls.filter((c) => c.kind === 'build').length, 1, 'one nix build of both attributes');
       assert.equal(calls.filter((c) => c.kind === 'build').flatMap((c) => c.argv).filter((a) => a.endsWith('system.build.toplevel')).length, 1);
-      assert.equal(calls.filter((c) => c.kind === 'eval').length, 3, 'preflight evaluates the host list, the disks and who can log in and how (one evaluation for users, sshd, firewall); the installer evaluates nothing');
+      assert.equal(calls.filter((c) => c.kind === 'eval').length, 6, 'the plan evaluates whether flake.nix picks up web1; preflight the host list, the disks, sshd/firewall/tailnet (the lock-out guard), who can log in and become root, and sshd; the installer nothing');
+      assert.equal(calls.filter((c) => c.kind === 'eval' && c.argv.includes('--offline')).length, 1, 'one evaluation for the plan, offline');
       // The operator's key (the -i key's .pub) is root's authorized key in the new default.nix.
       assert.ok(readFileSync(join(f.dir, 'hosts/web1/default.nix'), 'utf8').includes(readFileSync(`${t.clientKeyPath}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')));
       assert.ok(calls.some((c) => c.kind === 'copy'), 'the installer copied the closure over ssh');
@@ -185,6 +186,28 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.deepEqual(entries.filter((e) => e.runId === runIds[1] && e.status === 'started').map((e) => e.stepId), ['disko', 'install', 'reboot', 'verify']);
       assert.equal(lab().nixCalls().slice(nixBefore).filter((c) => c.kind === 'build').length, 1, 'the resumed run reuses the first build');
       assert.ok(assertNoLeaks(f) > 0);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('issue 18: an OVH VPS whose virtio-blk disk has no serial and no by-id link (only /dev/vda and a by-path link) installs and rebuilds', async () => {
+    const t = await lab().addTarget({ scenario: join(REPO_ROOT, 'test/fixtures/scenarios/ovh-vps') });
+    const f = await makeFlake(lab());
+    try {
+      const byPath = '/dev/disk/by-path/pci-0000:00:04.0';
+      writeFileSync(join(f.dir, 'ovh.toml'), answersToml(t, 'ovh1').replace(`confirmDisk = "${DISK}"`, `confirmDisk = "${byPath}"`));
+      const r = await f.cli(['new-host', '--answers', join(f.dir, 'ovh.toml'), '--json']);
+      assertInstalled(r);
+      const summary = JSON.parse(r.stdout) as { installDisk: { path: string; byId: string | null }; hostKey: { fingerprint: string } };
+      assert.deepEqual([summary.installDisk.path, summary.installDisk.byId], [byPath, null], 'the plan took the by-path link');
+      assert.match(readFileSync(join(f.dir, 'hosts/ovh1/disko.nix'), 'utf8'), /device = "\/dev\/disk\/by-path\/pci-0000:00:04\.0";/);
+      assert.deepEqual([t.state().diskoRan, t.state().phase], [true, 'installed']);
+      assert.equal(t.fingerprint, summary.hostKey.fingerprint);
+      // rebuild from the manifest finds the same disk by that link again.
+      const rb = await f.cli(['rebuild', 'ovh1', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60']);
+      assertInstalled(rb);
+      assert.equal(t.state().kexecs, 2);
     } finally {
       await f.close();
     }

@@ -55,5 +55,6 @@ let
 in
 (lib.evalModules {
   specialArgs = { inherit modulesPath; inputs = { }; };
-  modules = [ stub file { _module.args.pkgs = { }; } ];
+  # `file`: the host's default.nix, or a list of modules (the flake's configuration.nix first).
+  modules = [ stub ] ++ (if builtins.isList file then file else [ file ]) ++ [ { _module.args.pkgs = { }; } ];
 }).config

@@ -4,6 +4,7 @@
  * hardware.nix), the flake.nix hint, one-line usage errors, and real facter reports whose plans
  * parse and evaluate with real Nix.
  */
+import '../helpers/fake-nix-path.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -137,7 +138,7 @@ test('plan --write: a new default.nix starts at the release flake.lock pins (25.
     await writeFile(join(flake, 'flake.lock'), JSON.stringify({ nodes: { nixpkgs: { locked: { owner: 'NixOS', repo: 'nixpkgs', rev: '0'.repeat(40), type: 'github' }, original: { owner: 'NixOS', ref: 'nixos-25.11', repo: 'nixpkgs', type: 'github' } }, root: { inputs: { nixpkgs: 'nixpkgs' } } }, root: 'root', version: 7 }));
     const r = await runCli(['plan', 'web1', '--report', REPORT('ovh-vps'), '--flake', flake, '--write']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(await readFile(join(flake, 'hosts/web1/default.nix'), 'utf8'), /system\.stateVersion = "25\.11";/);
+    assert.match(await readFile(join(flake, 'hosts/web1/default.nix'), 'utf8'), /system\.stateVersion = lib\.mkDefault "25\.11";/);
   });
 });
 

@@ -42,7 +42,7 @@ for (const s of PLAN_SCENARIOS) {
       if (plan.profile.name.startsWith('hetzner')) assert.deepEqual(hw.systemd.network.networks['10-uplink'].routes, [{ Gateway: 'fe80::1', GatewayOnLink: true }]);
 
       // Evaluated in place, so its imports (./disko.nix, ./hardware.nix) resolve to the files beside it.
-      const def = (await evalExprJson(`(import ${join(dir, 'default.nix')}) { config = { }; lib = { }; pkgs = { }; }`)) as Attrs;
+      const def = (await evalExprJson(`(import ${join(dir, 'default.nix')}) { config = { }; lib = { mkDefault = x: x; }; pkgs = { }; }`)) as Attrs;
       assert.equal(def.networking.hostName, s.host);
       assert.equal(def.imports.length, 2);
       const loader = def.boot.loader;
@@ -65,7 +65,7 @@ test('real Nix: login keys go into a new default.nix as root\'s authorized keys,
     const plan = buildHostPlan({ host: s.host, report: loadReport(s.report), answers: { ...s.answers, loginKeys: [line], loginFrom: '-i k.pub' }, profiles });
     const file = (name: string) => plan.files.find((f) => f.path.endsWith(`/${name}`))!.content;
     await withNixFiles({ 'disko.nix': file('disko.nix'), 'hardware.nix': file('hardware.nix'), 'default.nix': file('default.nix') }, async (dir) => {
-      const def = (await evalExprJson(`(import ${join(dir, 'default.nix')}) { config = { }; lib = { }; pkgs = { }; }`)) as Attrs;
+      const def = (await evalExprJson(`(import ${join(dir, 'default.nix')}) { config = { }; lib = { mkDefault = x: x; }; pkgs = { }; }`)) as Attrs;
       assert.deepEqual(def.users.users.root.openssh.authorizedKeys.keys, [line]);
     });
     assert.doesNotMatch(file('default.nix'), /Put your public key here/);

@@ -3,6 +3,7 @@
  * sshd on 127.0.0.1, and the target lands in the host manifest. This machine is a container
  * (no profile matches it), so the profile is forced, which is what a user would do too.
  */
+import '../helpers/fake-nix-path.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -2,6 +2,7 @@
  * `bootstrap probe` with bad input or a hostile world: each case ends with exit 2 (bad input) or
  * 1 (failure), one error line plus a hint, and never a stack trace.
  */
+import '../helpers/fake-nix-path.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

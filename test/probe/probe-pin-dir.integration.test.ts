@@ -1,4 +1,5 @@
 /** Where `bootstrap probe` pins a trusted key when it is not run inside a flake. */
+import '../helpers/fake-nix-path.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -76,3 +76,38 @@ test('a new .sops.yaml lists the operator\'s own sops key (SOPS_AGE_KEY_FILE) be
     assert.ok(report.notes.some((n) => /\.sops\.yaml is new and lists only web1: add your own age recipient/.test(n)), report.notes.join('\n'));
   });
 });
+
+test('issue 18: a new .sops.yaml honours [sops] rules (admins and the host in each); the next host joins them; a bad rule is refused before anything is written', async () => {
+  const { checkRecipientFiles } = await import('../../src/recipients/register.js');
+  const { execFileSync } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const R2 = 'age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz';
+  await withTempDir(async (dir) => {
+    const keyFile = join(dir, 'keys.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+    const mine = execFileSync('age-keygen', ['-y', keyFile]).toString().trim();
+    const run: Runner = async (argv) => ({ argv, code: 127, signal: null, stdout: '', stderr: '', durationMs: 0 });
+    const ctx = { run, signal: new AbortController().signal, env: { SOPS_AGE_KEY_FILE: keyFile } };
+    const cfg = loaded(dir, { sops: { rules: ['secrets/common/.*', 'secrets/[^/]+\\.yaml$'] } });
+    await runRegisterRecipients(ctx, cfg, { host: 'web1', recipient: R, sshPublicKey: KEY }, false);
+    const yaml = await readFile(join(dir, '.sops.yaml'), 'utf8');
+    const ruleOf = (text: string, regex: string) => new RegExp(`- path_regex: ${regex.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n    key_groups:\\n      - age:\\n((?:          - \\*\\w+\\n)+)`).exec(text)?.[1];
+    for (const rule of ['hosts/web1/secrets\\.ya?ml$', 'secrets/common/.*', 'secrets/[^/]+\\.yaml$']) {
+      assert.equal(ruleOf(yaml, rule), '          - *admin_1\n          - *host_web1\n', `${rule} in\n${yaml}`);
+    }
+    assert.match(yaml, new RegExp(`&admin_1 ${mine}`));
+    // The next host joins the [sops] rules (and gets its own rule), the file stays sops-readable YAML.
+    await runRegisterRecipients(ctx, cfg, { host: 'web2', recipient: R2, sshPublicKey: KEY }, false);
+    const next = await readFile(join(dir, '.sops.yaml'), 'utf8');
+    assert.equal(ruleOf(next, 'secrets/common/.*'), '          - *admin_1\n          - *host_web1\n          - *host_web2\n');
+    assert.equal(ruleOf(next, 'hosts/web1/secrets\\.ya?ml$'), '          - *admin_1\n          - *host_web1\n', "web2 is not in web1's own rule");
+  });
+  await withTempDir(async (dir) => {
+    const run: Runner = async (argv) => ({ argv, code: 127, signal: null, stdout: '', stderr: '', durationMs: 0 });
+    const bad = loaded(dir, { sops: { rules: ['secrets/(common'] } });
+    const refused = (e: unknown) => (e as { code?: string }).code === 'bad-sops-rule' && /\[sops\] rules in bootstrap\.toml: "secrets\/\(common" is not a regular expression/.test((e as Error).message);
+    await assert.rejects(checkRecipientFiles({ run, signal: new AbortController().signal }, bad, 'web1'), refused);
+    await assert.rejects(runRegisterRecipients({ run, signal: new AbortController().signal, env: { HOME: dir } }, bad, { host: 'web1', recipient: R, sshPublicKey: KEY }, false), refused);
+    assert.equal(existsSync(join(dir, '.sops.yaml')), false, 'nothing written');
+  });
+});

@@ -119,8 +119,8 @@ test('a UEFI laptop read by nixos-facter without the "uefi" field (before 0.4) g
   assert.equal(d.fileSystems['/boot']?.fsType, 'vfat', 'an ESP for UEFI');
   assert.deepEqual(d.grubDevices, [plan.installDisk.path], 'a BIOS boot partition GRUB installs to');
   const def = plan.files.find((f) => f.path.endsWith('/default.nix'))!.content;
-  assert.match(def, /efiSupport = true;/);
-  assert.match(def, /efiInstallAsRemovable = true;/);
+  assert.match(def, /efiSupport = lib\.mkDefault true;/);
+  assert.match(def, /efiInstallAsRemovable = lib\.mkDefault true;/);
   // With the field, the same machine is planned as UEFI.
   const uefi = buildHostPlan({ host: 'mini1', report: facterToReport({ ...raw, uefi: { supported: true } }), answers: {}, profiles: await loadProfiles() });
   assert.equal(uefi.layout.boot, 'uefi');

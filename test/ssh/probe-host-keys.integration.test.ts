@@ -3,6 +3,7 @@
  * --host-key right and wrong, first contact without a terminal, --accept-new-host-key pinning into
  * the flake's .bootstrap/known_hosts, and a key swapped between two connections.
  */
+import '../helpers/fake-nix-path.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';

@@ -13,6 +13,7 @@ import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { startTmuxCli, type TmuxCli } from '../helpers/tmux.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 
 let sshd: Sshd;
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -23,7 +24,8 @@ before(async () => {
   tmp = await makeTempDir('nb-wizard-');
   const shims = join(tmp.dir, 'shims');
   mkdirSync(shims);
-  writeFileSync(join(shims, 'nix'), '#!/bin/sh\nsleep 60\n');
+  // The plan's check that flake.nix picks up the host (`nix eval --offline`) is answered by the fake nix.
+  writeFileSync(join(shims, 'nix'), `#!/bin/sh\ncase " $* " in *" --offline "*) exec ${join(REPO_ROOT, 'test/fakes/nix')} "$@" ;; esac\nsleep 60\n`);
   writeFileSync(join(shims, 'nixos-anywhere'), '#!/bin/sh\necho "nixos-anywhere must not run in this test" >&2\nexit 1\n');
   chmodSync(join(shims, 'nix'), 0o755);
   chmodSync(join(shims, 'nixos-anywhere'), 0o755);

@@ -12,7 +12,7 @@ import { confirmsDisk, runConfirmWipe } from './confirm.js';
 
 const disk: InstallDisk = {
   path: '/dev/disk/by-id/nvme-Samsung_SSD_980_S64DNX0R123456', byId: '/dev/disk/by-id/nvme-Samsung_SSD_980_S64DNX0R123456',
-  devPath: '/dev/nvme0n1', name: 'nvme0n1', sizeBytes: 500e9, serial: 'S64DNX0R123456', model: 'Samsung SSD 980',
+  devPath: '/dev/nvme0n1', name: 'nvme0n1', sizeBytes: 500e9, serial: 'S64DNX0R123456', model: 'Samsung SSD 980', links: ['/dev/disk/by-id/nvme-Samsung_SSD_980_S64DNX0R123456'],
 };
 const other: InstallDisk = { ...disk, path: '/dev/disk/by-id/ata-OTHER', byId: '/dev/disk/by-id/ata-OTHER', devPath: '/dev/sda', name: 'sda' };
 

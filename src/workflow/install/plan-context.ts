@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { LoadedConfig } from '../../config/load.js';
 import { anchorFor, planSopsYaml } from '../../recipients/sops-yaml.js';
 import type { PlanContext } from '../../render/plan-print.js';
-import { buildFlakeHint, isHostPickedUp } from '../plan/flake-hint.js';
+import { buildFlakeHint } from '../plan/flake-hint.js';
+import type { Pickup } from '../plan/flake-pickup.js';
 
 /** A well-formed age recipient standing in for the host's, which does not exist yet. */
 const STAND_IN_RECIPIENT = 'age1v2a82mv6vjr6j3smezf6a8lflq4ld73j5jaryygqzdrcntp5u3dqvpaaeg';
@@ -32,7 +33,7 @@ export function describeRecipientEdits(config: LoadedConfig['config'], host: str
     return existing === undefined ? `${sops.agenixFile} does not exist: the line to add is printed` : `${sops.agenixFile}: ${host} = "<host ssh key>", then agenix --rekey`;
   }
   const anchor = anchorFor(host);
-  if (existing === undefined) return `${sops.file} is created: keys &${anchor} (the host's age key), rule hosts/${host}/secrets\\.ya?ml$`;
+  if (existing === undefined) return `${sops.file} is created: keys &${anchor} (the host's age key), rule hosts/${host}/secrets\\.ya?ml$${sops.rules.length ? `, and the [sops] rules ${sops.rules.join(', ')}` : ''}`;
   try {
     const plan = planSopsYaml(existing, { host, recipient: STAND_IN_RECIPIENT, extraRules: sops.rules }, sops.file);
     const rules = plan.rules.length ? `, in rule${plan.rules.length === 1 ? '' : 's'} ${plan.rules.join(', ')}` : '; no creation rule names the host yet';
@@ -42,7 +43,8 @@ export function describeRecipientEdits(config: LoadedConfig['config'], host: str
   }
 }
 
-export async function buildPlanContext(loaded: LoadedConfig, host: string): Promise<PlanContext> {
+/** `pickup`: whether flake.nix picks up the host, as evaluated (flake-pickup.ts); a hint only when it does not. */
+export async function buildPlanContext(loaded: LoadedConfig, host: string, pickup?: Pickup): Promise<PlanContext> {
   const { config, flakeDir } = loaded;
   const recipientFile = config.sops.mode === 'sops' ? config.sops.file : config.sops.mode === 'agenix' ? config.sops.agenixFile : undefined;
   const existing = recipientFile ? await readText(join(flakeDir, recipientFile)) : undefined;
@@ -50,6 +52,6 @@ export async function buildPlanContext(loaded: LoadedConfig, host: string): Prom
   return {
     secretStore: describeSecretStore(config),
     recipients: describeRecipientEdits(config, host, existing),
-    ...(flake !== undefined && !isHostPickedUp(flake, config.hostsDir, host, hostDir(config, host)) ? { flakeHint: { dir: hostDir(config, host), lines: buildFlakeHint(flake, config.hostsDir, host, hostDir(config, host)) } } : {}),
+    ...(flake !== undefined && pickup?.kind === 'no' ? { flakeHint: { dir: hostDir(config, host), lines: buildFlakeHint(flake, config.hostsDir, host, hostDir(config, host)) } } : {}),
   };
 }

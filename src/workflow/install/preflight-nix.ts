@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Task } from '../../ports/output.js';
 import { whichOnPath } from '../../doctor/checks.js';
 import { CommandFailed } from '../../exec/run.js';
-import { failure } from '../../errors.js';
+import { failure, type BootstrapError } from '../../errors.js';
+import { describeOptionConflict, parseOptionConflict } from '../../nix/option-conflict.js';
 import {
   buildDiskoDevicesArgv,
   buildEvalDrvArgv,
@@ -43,6 +44,20 @@ function nixError(e: CommandFailed): string {
   return (err >= 0 ? lines.slice(err, err + 3) : lines.slice(-2)).join(' ').slice(0, 500) || e.message;
 }
 
+/**
+ * A failed evaluation or build as the error to show. Two modules setting one option to different
+ * values (the user's and the host's default.nix) is named with both files and the line to change;
+ * anything else is nix's own last lines.
+ */
+export function buildNixFailure(c: Pick<C, 'flakeDir' | 'host' | 'loaded'>, e: CommandFailed, code: string, what: string, hint: string): BootstrapError {
+  const conflict = parseOptionConflict(e.result.stderr, c.flakeDir);
+  if (conflict) {
+    const d = describeOptionConflict(conflict, `${hostDir(c.loaded.config, c.host)}/default.nix`);
+    return failure('option-conflict', `nixosConfigurations.${c.host} does not evaluate: ${d.message}`, d.hint);
+  }
+  return failure(code, `${what}: ${nixError(e)}`, hint);
+}
+
 async function nix(c: C, argv: string[], progress: Task, what: string) {
   progress.update(what);
   return c.app.run(argv, { cwd: c.flakeDir, signal: c.signal, timeoutMs: NIX_TIMEOUT_MS });
@@ -58,7 +73,7 @@ export async function runFlakeCheck(c: C, progress: Task): Promise<void> {
   try {
     names = JSON.parse((await nix(c, buildFlakeCheckArgv(c.flakeDir), progress, 'evaluating the flake')).stdout);
   } catch (e) {
-    if (e instanceof CommandFailed) throw failure('flake-eval-failed', `the flake does not evaluate: ${nixError(e)}`, `fix the flake (try \`nix flake show ${c.flakeDir}\`), then run again with --resume`);
+    if (e instanceof CommandFailed) throw buildNixFailure(c, e, 'flake-eval-failed', 'the flake does not evaluate', `fix the flake (try \`nix flake show ${c.flakeDir}\`), then run again with --resume`);
     throw e;
   }
   if (!Array.isArray(names) || !names.includes(c.host)) {
@@ -118,7 +133,7 @@ export async function runDiskoCheck(c: C, progress: Task): Promise<void> {
     if (/attribute 'disko' missing|option [`'"]?disko/.test(why)) {
       throw failure('no-disko', `nixosConfigurations.${c.host} has no disko layout: ${why}`, `add disko.nixosModules.disko to the host's modules and import ./disko.nix in ${hostDir(c.loaded.config, c.host)}/default.nix, then run again with --resume`);
     }
-    throw failure('flake-eval-failed', `nixosConfigurations.${c.host} does not evaluate: ${why}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
+    throw buildNixFailure(c, e, 'flake-eval-failed', `nixosConfigurations.${c.host} does not evaluate`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
   }
   if (!evaluated) throw failure('flake-eval-failed', `nix printed no disk map for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
   const diff = compareDiskoDisks(evaluated, planned);
@@ -143,7 +158,7 @@ export async function runBuildFirst(c: C, progress: Task): Promise<BuildResult> 
     return { kind: 'local', paths: parseBuildJson(r.stdout) };
   } catch (e) {
     if (e instanceof CommandFailed) {
-      throw failure('build-failed', `nixosConfigurations.${c.host} does not build: ${nixError(e)}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
+      throw buildNixFailure(c, e, 'build-failed', `nixosConfigurations.${c.host} does not build`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
     }
     throw e;
   }

@@ -18,6 +18,7 @@ import { loadProfiles } from '../../profiles/load.js';
 import { planFiles, type FilePlanEntry } from '../../render/file-plan.js';
 import { buildPlanJson, buildPlanText, type PlanContext } from '../../render/plan-print.js';
 import { buildPlanContext } from './plan-context.js';
+import { runPickupCheck } from '../plan/flake-pickup.js';
 import type { InstallDisk } from '../../render/install-disk.js';
 import type { Phase } from '../../nix/nixos-anywhere.js';
 import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/plan.js';
@@ -70,6 +71,8 @@ export async function runPreparePlan(o: {
   existingManifest?: Manifest;
   /** The target the manifest records when the run connects otherwise (as the [login] user, issue 18). */
   manifestTarget?: string;
+  /** Given (new-host): whether flake.nix picks up the host is evaluated for the plan's hint. */
+  app?: Pick<AppContext, 'run' | 'signal'>;
 }): Promise<PreparedInstall> {
   planPhaseTimeouts({ answers: o.answers }); // a bad --phase-timeout is bad input: refuse it before anything runs
   const stateVersion = await readNixpkgsRelease(o.flakeDir);
@@ -83,7 +86,8 @@ export async function runPreparePlan(o: {
     ...(o.existingManifest ? { existingManifest: o.existingManifest } : {}),
   });
   const entries = await planFiles(o.flakeDir, plan.files);
-  const context = await buildPlanContext(o.loaded, o.host);
+  const pickup = o.app ? await runPickupCheck(o.app, o.flakeDir, o.host, hostDir(o.loaded.config, o.host), plan.files) : undefined;
+  const context = await buildPlanContext(o.loaded, o.host, pickup);
   return { mode: o.mode, flakeDir: o.flakeDir, loaded: o.loaded, host: o.host, target: o.target, ssh: o.ssh, report: o.report, plan, entries, answers: o.answers, identity, login: o.login, context };
 }
 

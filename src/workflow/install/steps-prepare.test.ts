@@ -76,3 +76,16 @@ test('a disk without by-id links (virtio) is found by its path; no serial to com
   const shrunk = probedAgain(droplet, 'vda', (d) => void (d.sizeBytes -= 512));
   assert.throws(() => checkPlannedDisks('droplet', plan, shrunk), changed(/\/dev\/vda changed on droplet \(size/));
 });
+
+test('issue 18: a virtio-blk disk with only a by-path link (OVH VPS, no serial) is found by that link, also when its /dev name changed', () => {
+  const ovh = loadReport('ovh-vps');
+  const plan = planFor(ovh, {});
+  assert.equal(plan.installDisk.path, '/dev/disk/by-path/pci-0000:00:04.0');
+  assert.equal(plan.installDisk.byId, null);
+  checkPlannedDisks('vps1', plan, ovh);
+  // The kernel calls it vdb now; the by-path link (what disko uses) still names it.
+  checkPlannedDisks('vps1', plan, probedAgain(ovh, 'vda', (d) => Object.assign(d, { name: 'vdb', path: '/dev/vdb' })));
+  // The link gone (the disk moved to another PCI slot): stopped, naming where it is now.
+  const moved = probedAgain(ovh, 'vda', (d) => void (d.byPath = ['/dev/disk/by-path/pci-0000:00:05.0']));
+  assert.throws(() => checkPlannedDisks('vps1', plan, moved), changed(/\/dev\/disk\/by-path\/pci-0000:00:04\.0 is no longer on vps1/));
+});

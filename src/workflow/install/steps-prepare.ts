@@ -24,6 +24,7 @@ import { withFlakeLock } from '../flake-lock.js';
 import type { Step } from '../step.js';
 import { buildKeyOptions, type InstallCtx } from './context.js';
 import { requireNix, runBuildFirst, runGitIntentToAdd, runDiskoCheck, runFlakeCheck, runGitTrackedCheck, saveBuilt } from './preflight-nix.js';
+import { runSshdCheck } from './preflight-sshd.js';
 import { readPinnedTargetKeys } from './start-installer.js';
 import { runVerifyKexecImage } from '../../installer/kexec-image.js';
 import { saveEarlierKeys } from './state.js';
@@ -183,6 +184,7 @@ export const preflightStep: Step<C> = {
     // Who bootstrap logs in as afterwards (root, or an admin with sudo when root may not): the
     // guard checks that this user keeps a way in.
     const loginUser = await runLoginCheck(c, progress);
+    await runSshdCheck(c, progress);
     const guard = await runLockoutGuard(c, access, progress, loginUser);
     const built = await runBuildFirst(c, progress);
     await saveBuilt(c.builtPath, built);

@@ -16,7 +16,8 @@ import { loadProfiles } from '../../profiles/load.js';
 import { applyFilePlan, planFiles, type FilePlanEntry } from '../../render/file-plan.js';
 import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/plan.js';
 import { buildPlanJson, buildPlanText } from '../../render/plan-print.js';
-import { buildFlakeHint, isHostPickedUp } from './flake-hint.js';
+import { buildFlakeHint } from './flake-hint.js';
+import { runPickupCheck } from './flake-pickup.js';
 import { runReadReport, type ReportSource } from '../../probe/read-report.js';
 
 export interface PlanOptions {
@@ -75,10 +76,15 @@ export async function runPlan(ctx: AppContext, opts: PlanOptions): Promise<PlanO
   const flake = await readFlakeNix(flakeDir);
   let flakeHint: string[] | undefined;
   const dir = hostDir(config, plan.host);
-  if (flake !== undefined && !isHostPickedUp(flake, config.hostsDir, plan.host, dir)) {
+  // Decided by evaluating the flake with the planned files in place (flake-pickup.ts), not by its text.
+  const pickup = flake === undefined ? undefined : await runPickupCheck(ctx, flakeDir, plan.host, dir, plan.files);
+  if (flake !== undefined && pickup?.kind === 'no') {
     flakeHint = buildFlakeHint(flake, config.hostsDir, plan.host, dir);
-    ctx.out.info(`flake.nix does not pick up ${dir} yet; add these lines (bootstrap never edits flake.nix):`);
+    const why = pickup.why === 'no-configuration' ? `it has no nixosConfigurations.${plan.host}` : `nixosConfigurations.${plan.host} does not import ${dir}`;
+    ctx.out.info(`flake.nix does not pick up ${dir} yet (${why}); add these lines (bootstrap never edits flake.nix):`);
     ctx.out.info(flakeHint.map((l) => `  ${l}`).join('\n'));
+  } else if (pickup?.kind === 'unknown') {
+    ctx.out.info(`could not check whether flake.nix picks up ${dir}: ${pickup.reason}; an install checks it before touching the target`);
   }
   return { plan, entries, written, ...(flakeHint ? { flakeHint } : {}) };
 }
