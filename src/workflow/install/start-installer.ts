@@ -20,19 +20,24 @@ import { runVerifyKexecImage } from '../../installer/kexec-image.js';
 
 type C = InstallCtx;
 
-/**
- * The keys pinned for the target (its own port and the installer's), from the flake's pins: what
- * the probe trusted. The installer keeps them across kexec, so they pin it too.
- */
-export async function readPinnedTargetKeys(c: Pick<C, 'ssh' | 'target' | 'answers'>): Promise<HostKey[]> {
-  const file = c.ssh.hostKeys.pinFile;
+/** The flake's pinned host keys (none yet when the file is missing). */
+async function readPinEntries(file: string): Promise<ReturnType<typeof parseKnownHosts>> {
   let text = '';
   try {
     text = await readFile(file, 'utf8');
   } catch {
     /* nothing pinned yet */
   }
-  const entries = parseKnownHosts(text, file);
+  return parseKnownHosts(text, file);
+}
+
+/**
+ * The keys pinned for the target (its own port and the installer's), from the flake's pins: what
+ * the probe trusted. The installer keeps them across kexec, so they pin it too.
+ */
+export async function readPinnedTargetKeys(c: Pick<C, 'ssh' | 'target' | 'answers'>): Promise<HostKey[]> {
+  const file = c.ssh.hostKeys.pinFile;
+  const entries = await readPinEntries(file);
   const names = buildPinNames(c.target.host, [c.target.port, planPostKexecPort(c)]);
   const keys = new Map<string, HostKey>();
   const revoked = new Set<string>();
@@ -57,13 +62,7 @@ export async function readPinnedJumpLines(c: Pick<C, 'ssh' | 'target'>): Promise
   const jumps = (c.target as ResolvedTarget).jumps ?? [];
   if (!jumps.length) return '';
   const file = c.ssh.hostKeys.pinFile;
-  let text = '';
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    /* nothing pinned yet */
-  }
-  const entries = parseKnownHosts(text, file);
+  const entries = await readPinEntries(file);
   let lines = '';
   for (const hop of jumps) {
     const found = lookupKnownHost(entries, knownHostsName(hop));
