@@ -321,11 +321,12 @@ describe('flake shapes end to end (issue 11: the real nixos-anywhere.sh, namespa
       writeFileSync(join(f.dir, 'bootstrap.toml'), readFileSync(join(f.dir, 'bootstrap.toml'), 'utf8') + '[sops]\nmode = "none"\n');
       rmSync(join(f.dir, '.sops.yaml'));
       writeFileSync(join(f.dir, 'flake.nix'), FLAKE_NIX.plain);
-      // The policy as such a user writes it: nobody logs in as root (over the generated
-      // prohibit-password), admins in wheel use sudo without a password, the operator is an admin.
+      // The policy as such a user writes it: nobody logs in as root (the generated
+      // prohibit-password is a default and yields), admins in wheel use sudo without a password,
+      // the operator is an admin.
       writeFileSync(join(f.dir, 'configuration.nix'), [
         '{ lib, ... }: {',
-        '  services.openssh.settings.PermitRootLogin = lib.mkForce "no";',
+        '  services.openssh.settings.PermitRootLogin = "no";',
         '  security.sudo.wheelNeedsPassword = false;',
         '  users.users.admin = {',
         '    isNormalUser = true;',
