@@ -27,6 +27,12 @@ export interface HostConfig {
   units?: Record<string, string>;
   /** A line that changes the system without changing what deploy sees (a new store path). */
   motd?: string;
+  /** services.openssh.enable = false (the lab's sshd keeps running: the switch is refused before). */
+  sshdOff?: boolean;
+  /** services.openssh.openFirewall (NixOS's default true when unset). */
+  openFirewall?: boolean;
+  /** users.users.root.openssh.authorizedKeys.keys: the operator's key, as users declare it (the lab sets it). */
+  rootKeys?: string[];
 }
 
 export interface DeployHost {
@@ -66,7 +72,8 @@ export function buildDefaultNix(name: string, c: HostConfig): string {
     '{ config, lib, pkgs, ... }:',
     '{',
     `  networking.hostName = "${name}";`,
-    `  services.openssh = { enable = true; ports = [ ${(c.ports ?? [22]).join(' ')} ]; settings.PermitRootLogin = "prohibit-password"; };`,
+    `  services.openssh = { enable = ${c.sshdOff ? 'false' : 'true'}; ports = [ ${(c.ports ?? [22]).join(' ')} ];${c.openFirewall === undefined ? '' : ` openFirewall = ${c.openFirewall};`} settings.PermitRootLogin = "prohibit-password"; };`,
+    ...(c.rootKeys?.length ? [`  users.users.root.openssh.authorizedKeys.keys = [ ${c.rootKeys.map((k) => JSON.stringify(k)).join(' ')} ];`] : []),
     ...(c.motd ? [`  users.motd = ${JSON.stringify(c.motd)};`] : []),
     units.trimEnd(),
     '  system.stateVersion = "24.11";',
@@ -164,6 +171,7 @@ export async function createDeployLab(): Promise<DeployLab> {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'deploy-lab', '-f', clientKey]);
   const authorized = join(base, 'authorized_keys');
   copyFileSync(`${clientKey}.pub`, authorized);
+  const operatorKey = readFileSync(`${clientKey}.pub`, 'utf8').trim();
   const env = { HOME: home, SSH_AUTH_SOCK: undefined, PATH: `${bin}:${process.env.PATH}`, FAKE_NIX_STORE: store, FAKE_NIX_GENERATION: '1' };
   let netns: NetnsLab;
   try {
@@ -177,7 +185,8 @@ export async function createDeployLab(): Promise<DeployLab> {
   const lab: DeployLab = {
     flakeDir, clientKey, env, hosts,
     writeConfig(name, config) {
-      writeFileSync(join(flakeDir, 'hosts', name, 'default.nix'), buildDefaultNix(name, config));
+      // The operator's key is declared in the flake, as users do (the lock-out guard checks it).
+      writeFileSync(join(flakeDir, 'hosts', name, 'default.nix'), buildDefaultNix(name, { rootKeys: [operatorKey], ...config }));
     },
     async addHost(name, config, health) {
       mkdirSync(join(flakeDir, 'hosts', name), { recursive: true });

@@ -82,12 +82,40 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     assert.equal(doc.hosts[0]!.error.code, 'deploy-check-failed');
   });
 
+  test('the lock-out guard refuses a config that moves sshd to a port the firewall closes, before anything on the host changes; --dry-run shows it', async () => {
+    const before = lab.current('web1');
+    const profile = lab.profile('web1');
+    const timers = () => readdirSync(join(lab.hosts.web1!.fs, 'run/lab-systemd'));
+    const armedBefore = timers();
+    lab.writeConfig('web1', { ports: [2222], openFirewall: false, units: { app: 'exit 0' } });
+    const dry = await cli('deploy', 'web1', '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+    assert.match(dry.stdout, /lock-out: +REFUSED \(--allow-lockout overrides\): sshd listens on 2222, not on port 22 .*the firewall lets port 22 through on no interface/);
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout) as { hosts: Array<{ status: string; error: { code: string; message: string; hint: string } }> };
+    assert.equal(doc.hosts[0]!.status, 'failed');
+    assert.equal(doc.hosts[0]!.error.code, 'lockout');
+    assert.match(doc.hosts[0]!.error.hint, /services\.openssh\.ports = \[ 22 \].*services\.openssh\.openFirewall = true.*--allow-lockout; nothing on the host was changed/);
+    assert.equal(lab.current('web1'), before, 'the host runs the same generation');
+    assert.deepEqual(lab.profile('web1'), profile, 'the boot default did not move');
+    assert.deepEqual(timers(), armedBefore, 'no rollback timer was armed');
+    assert.equal(lab.sshRun('web1', 22, 'readlink -f /run/current-system')?.trim(), before);
+    // sshd turned off: refused too, naming the option.
+    lab.writeConfig('web1', { units: { app: 'exit 0' }, sshdOff: true });
+    const off = await cli('deploy', 'web1', '--confirm-timeout', '60');
+    assert.equal(off.code, 1, off.stderr + off.stdout);
+    assert.match(off.stderr, /after this deploy you could not log into web1: sshd is disabled.*hint: set services\.openssh\.enable = true/s);
+    assert.equal(lab.current('web1'), before);
+    assert.deepEqual(timers(), armedBefore);
+  });
+
   test('a deploy that moves sshd to a port bootstrap cannot reach, with bootstrap killed mid-way, is rolled back by the host\'s own timer', async () => {
     const before = lab.current('web1');
     const profile = lab.profile('web1');
     // The new generation listens on 2222 only; its slow unit keeps the switch busy while bootstrap is killed.
     lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0', migrate: 'sleep 4' } });
-    const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '6', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
+    const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '6', '--allow-lockout', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
       env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
     });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -146,8 +174,12 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     const before = lab.current('web1');
     lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0' } });
     // Built "on the host" this time (the FAKE nix copies its result there over the pinned ssh).
-    const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--build-on', 'remote');
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--build-on', 'remote', '--allow-lockout');
     assert.equal(r.code, DEPLOY_ROLLED_BACK_EXIT, r.stderr + r.stdout);
+    assert.match(r.stderr, /would lock you out \(--allow-lockout\): sshd listens on 2222, not on port 22/);
+    const journal = readFileSync(join(lab.flakeDir, '.bootstrap/state/web1/deploy-journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { stepId: string; status: string; detail?: string });
+    const override = journal.filter((e) => e.stepId === 'switch' && e.status === 'done').pop();
+    assert.match(override?.detail ?? '', /^--allow-lockout: sshd-port: /, 'the override is in the deploy journal');
     assert.match(r.stderr, /copy the closure to the host .*skipped: built on the host/);
     assert.match(r.stderr, /web1 was rolled back \(by bootstrap\): the host could not be checked over a new connection: /);
     assert.equal(lab.sshRun('web1', 22, 'readlink -f /run/current-system')?.trim(), before, 'back on port 22 with the old generation');

@@ -32,6 +32,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     confirmTimeout: args.integer('confirm-timeout', 90, 5, 3600),
     buildOn,
     resume: args.bool('resume'),
+    allowLockout: args.bool('allow-lockout'),
     ...(from !== undefined ? { from } : {}),
     dryRun: args.bool('dry-run'),
     json: args.bool('json'),

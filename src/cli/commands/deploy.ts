@@ -12,6 +12,8 @@ export const deployCommands: CommandSpec[] = [
       'THE HOST, switches, then checks the host over a NEW connection (the health report plus the checks its\n' +
       'manifest declares in [health]). Only then is the timer stopped and the system made the boot default. A\n' +
       'failing check rolls back now; if bootstrap dies or the link is lost, the host rolls back by itself after\n' +
+      '--confirm-timeout. A config that would lock you out of SSH (sshd off, its port moved or firewalled, your\n' +
+      'key gone) is refused before anything on the host changes, unless --allow-lockout.\n' +
       '--confirm-timeout. A rollback is verified over a new connection. Exit 0 deployed, 4 rolled back (each\n' +
       'host verified on its previous generation), 1 failed, 2 bad input.',
     positionals: [{ name: 'HOST…', description: 'hosts to deploy (or --hosts a,b / --all)' }, ...Array.from({ length: 63 }, (_, i) => ({ name: `HOST${i + 2}`, description: '', hidden: true }))],
@@ -22,6 +24,7 @@ export const deployCommands: CommandSpec[] = [
       { name: 'canary', type: 'string', placeholder: 'N', description: 'deploy the first N hosts first; stop the rest if one of them is not deployed' },
       { name: 'confirm-timeout', type: 'string', placeholder: 'SECONDS', description: 'the host rolls back by itself unless confirmed within this (default 90)' },
       { name: 'build-on', type: 'string', placeholder: 'local|remote', description: 'where the system is built (default local)' },
+      { name: 'allow-lockout', type: 'boolean', description: 'switch even when the new config would lock you out of SSH (recorded in the deploy journal)' },
       { name: 'resume', type: 'boolean', description: 'continue after the last finished step of the last deploy of each host' },
       { name: 'from', type: 'string', placeholder: 'STEP', description: `restart at a step (${DEPLOY_STEP_IDS.join(', ')})` },
       { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_*)' },

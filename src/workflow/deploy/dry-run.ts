@@ -14,6 +14,8 @@ import { buildHealthTarget } from '../shared/health-target.js';
 import { buildToplevelArgv, parseToplevelJson } from './nix.js';
 import { buildDryActivateScript, buildReadStateScript, buildRemoteCommand, parseDryActivate, parseKeyLines } from './remote.js';
 import { DEPLOY_STEPS } from './steps.js';
+import { evalDeployLockout, parseNics } from './guard.js';
+import { describeLockouts } from '../../installer/lockout.js';
 
 export interface DeployPlan {
   host: string;
@@ -24,6 +26,8 @@ export interface DeployPlan {
   /** null: the new system is not on the host yet, so it cannot say. */
   units?: ReturnType<typeof parseDryActivate> | null;
   declaredChecks: number;
+  /** The lock-out guard's verdict: what would shut the operator out (empty: nothing). */
+  lockouts?: Array<{ code: string; message: string; option: string }>;
   error?: string;
 }
 
@@ -44,6 +48,7 @@ export async function runDeployDryRun(
         const facts = parseKeyLines((await s.exec(cmd, { stdin: buildReadStateScript(plan.toplevel!), timeoutMs: 60_000 })).stdout);
         plan.current = facts.current;
         plan.changed = facts.current !== plan.toplevel || facts.profile !== plan.toplevel;
+        plan.lockouts = (await evalDeployLockout(app, { flakeDir: loaded.flakeDir, host, target: t.target, interfaces: parseNics(facts.nics), ...(o.ssh.identity ? { identity: o.ssh.identity } : {}) })).lockouts;
         plan.units = facts.present === 'yes' && plan.changed ? parseDryActivate((await s.exec(cmd, { stdin: buildDryActivateScript(plan.toplevel!), timeoutMs: 5 * 60_000 })).stdout) : facts.present === 'yes' ? { restart: [], start: [], stop: [], reload: [] } : null;
       });
     } catch (e) {
@@ -65,6 +70,7 @@ export async function runDeployDryRun(
       app.out.data(`  would run:  ${p.toplevel}${p.changed ? '' : ' (no change)'}`);
       if (p.units === null) app.out.data('  units:      not known until the system is copied to the host');
       else if (p.units) for (const verb of ['stop', 'restart', 'reload', 'start'] as const) if (p.units[verb].length) app.out.data(`  ${`${verb}:`.padEnd(11)} ${p.units[verb].join(', ')}`);
+      if (p.lockouts) app.out.data(`  lock-out:   ${p.lockouts.length ? `REFUSED (--allow-lockout overrides): ${describeLockouts(p.lockouts)}` : 'none: sshd, the firewall and your key let you back in'}`);
       app.out.data(`  steps:      ${steps.join(' → ')}; ${p.declaredChecks} declared check(s)`);
     }
     app.out.info('dry run: nothing was changed on any host');

@@ -36,6 +36,8 @@ export interface DeployOptions {
   buildOn: 'local' | 'remote';
   confirmTimeout: number;
   resume: boolean;
+  /** Switch even when the lock-out guard refuses (recorded in the deploy journal). */
+  allowLockout?: boolean;
   from?: string;
   dryRun: boolean;
   json: boolean;
@@ -95,7 +97,10 @@ export async function runDeploy(app: AppContext, o: DeployOptions): Promise<numb
       const health = await buildHealthTarget(hostApp, loaded, host, manifests.get(host)!, 'install', sshChoices);
       const r = await runDeployHost(hostApp, {
         host, flakeDir, stateDir: loaded.config.stateDir, health, journal: buildDeployJournal(flakeDir, host, loaded.config.stateDir),
-        opts: { buildOn: o.buildOn, confirmTimeout: o.confirmTimeout, resume: o.resume }, ...(o.from ? { from: o.from } : {}),
+        opts: {
+          buildOn: o.buildOn, confirmTimeout: o.confirmTimeout, resume: o.resume, allowLockout: o.allowLockout ?? false,
+          hostFile: `${hostDir(loaded.config, host)}/default.nix`, ...(o.identity ? { identity: o.identity } : {}),
+        }, ...(o.from ? { from: o.from } : {}),
       });
       if (r.status === 'rolled-back') hostApp.out.error(`${host} was rolled back (${r.rollback!.by === 'timer' ? "by the host's timer" : 'by bootstrap'}): ${r.error!.message}`);
       else if (r.status === 'failed') hostApp.out.error(`${host}: ${r.error!.message}${r.error!.hint ? `\n  hint: ${r.error!.hint}` : ''}`);

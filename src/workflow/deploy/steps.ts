@@ -21,12 +21,19 @@ import {
   buildArmScript, buildConfirmScript, buildReadStateScript, buildRemoteCommand, buildRollbackUnit, buildSwitchScript, CONFIRM_ROLLED_BACK, parseKeyLines,
 } from './remote.js';
 import { saveDeployState, type DeployState } from './state.js';
+import { enforceDeployLockout, evalDeployLockout, parseNics } from './guard.js';
 
 export interface DeployHostOptions {
   buildOn: 'local' | 'remote';
   /** Seconds the host waits for the confirmation before it rolls back by itself. */
   confirmTimeout: number;
   resume: boolean;
+  /** Switch even when the lock-out guard says the new config would shut the operator out. */
+  allowLockout: boolean;
+  /** The private key bootstrap logs in with (-i): its .pub is the operator's key the guard checks. */
+  identity?: string;
+  /** The host's default.nix, named in the guard's refusal. */
+  hostFile: string;
 }
 
 export interface DeployCtx extends StepContext {
@@ -117,6 +124,11 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
         return;
       }
       if (facts.systemd_run !== 'yes') throw failure('deploy-no-systemd-run', `${c.host} has no systemd-run: the rollback timer cannot be armed`, 'deploy only to NixOS hosts (systemd)');
+      // The lock-out guard, before anything on the host changes (issue 21 item 4).
+      progress.update('checking that sshd, the firewall and your login key let you back in');
+      const check = await evalDeployLockout(c.app, { flakeDir: c.flakeDir, host: c.host, target: c.health.target, interfaces: parseNics(facts.nics), ...(c.opts.identity ? { identity: c.opts.identity } : {}) });
+      const detail = enforceDeployLockout(c.app, c.host, c.opts.hostFile, check, c.opts.allowLockout);
+      const record = detail ? { detail } : undefined;
       // A pending earlier run (killed after its switch): the host may run an unconfirmed system, so
       // the system to go back to is the confirmed one it recorded, and its timer is re-armed under
       // the same name (the arm script clears it first), so it cannot fire after this confirmation.
@@ -137,13 +149,14 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
         if (c.signal.aborted) throw e;
         // The switch may well cut this very connection (networking, sshd): the check decides.
         c.app.out.debug(`switch: ${messageOf(e)}`);
-        return;
+        return record;
       }
       if (sw.code !== 0) {
         // Not thrown yet: the checks name what is wrong (a failed unit is why switch exits 4).
         c.switchError = `switch-to-configuration switch exited with ${sw.code ?? sw.signal}: ${sw.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`;
         c.app.out.warn(`${c.host}: ${c.switchError}`);
       }
+      return record;
     },
   },
   {
