@@ -179,7 +179,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.match(runs[1]!.argv, / -p 22 /, 'the resumed call starts on the installer port 22, over the alias\'s Port');
       assert.equal(t.state().kexecs, 1);
       assert.equal(t.port, 2222, 'the installed system listens where the manifest says');
-      assert.match(readFileSync(join(f.dir, 'hosts/web2/default.nix'), 'utf8'), /ports = \[ 2222 \];/);
+      assert.match(readFileSync(join(f.dir, 'hosts/web2/default.nix'), 'utf8'), /ports = lib.mkDefault \[ 2222 \];/);
       assert.match(readFileSync(join(f.dir, 'hosts/web2/bootstrap.toml'), 'utf8'), /^target = "root@web2:2222"$/m, 'the manifest names the alias with the resolved port');
       const entries = journal(f, 'web2');
       const runIds = [...new Set(entries.map((e) => e.runId))];
