@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildNewSopsYaml, matchRule, parseCreationRules, planSopsYaml, ruleMentionsHost } from './sops-yaml.js';
+import { buildNewSopsYaml } from './sops-yaml-new.js';
+import { matchRule, parseCreationRules, planSopsYaml, ruleMentionsHost } from './sops-yaml.js';
 
 const R = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq';
 const OTHER = 'age17n64ahe3wesh8l8lj0zylf4nljdmqn28hvqns2g7hgm9mdkhlsvsjuvkxz';
