@@ -7,18 +7,16 @@
  * otherwise, 1 when a host failed (an unverified rollback is a failure).
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { AppContext } from '../../context.js';
-import { assertFlakeDirExists, loadConfig } from '../../config/load.js';
 import { hostDir } from '../../config/host-dir.js';
 import { usageError } from '../../errors.js';
-import { readManifest, MANIFEST_FILE } from '../../manifest/manifest.js';
-import type { Manifest } from '../../manifest/schema.js';
+import { MANIFEST_FILE } from '../../manifest/manifest.js';
 import { createPrompter } from '../../ports/prompter.js';
 import { renderHealthReport } from '../../health/render.js';
 import { buildLogStamp, statePaths } from '../../config/state-paths.js';
+import { readFleetManifests } from '../shared/fleet-manifests.js';
 import { runPool } from '../shared/pool.js';
-import { listFlakeHosts } from '../../manifest/flake-hosts.js';
 import { buildHealthTarget } from '../shared/health-target.js';
 import { hostOutput } from '../shared/host-output.js';
 import { runDeployHost, type DeployHostResult } from './host.js';
@@ -68,15 +66,7 @@ export function buildDeployTable(results: readonly DeployHostResult[]): string {
 }
 
 export async function runDeploy(app: AppContext, o: DeployOptions): Promise<number> {
-  const flakeDir = resolve(app.cwd, o.flakeDir);
-  await assertFlakeDirExists(flakeDir);
-  const loaded = await loadConfig(flakeDir);
-  const hosts = o.hosts === 'all' ? await listFlakeHosts(loaded) : o.hosts;
-  if (!hosts.length) throw usageError('no-hosts', `${loaded.config.hostsDir}/ of ${flakeDir} holds no host manifest`, 'install a host with `bootstrap new-host` first, or pass --flake DIR');
-  const read = await Promise.allSettled(hosts.map((h) => readManifest(flakeDir, h)));
-  const bad = read.find((r) => r.status === 'rejected');
-  if (bad) throw bad.reason;
-  const manifests = new Map<string, Manifest>(hosts.map((h, i) => [h, (read[i] as PromiseFulfilledResult<Manifest>).value]));
+  const { flakeDir, loaded, hosts, manifests } = await readFleetManifests(app, o.flakeDir, o.hosts);
   for (const [h, m] of manifests) if (!m.target) throw usageError('no-target', `${h}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, h)}/${MANIFEST_FILE}`);
 
   // Never a question: a changed or unknown host key is an error naming both keys.

@@ -8,14 +8,12 @@ import { hostDir } from '../../config/host-dir.js';
 import { resolve } from 'node:path';
 import { createPrompter } from '../../ports/prompter.js';
 import type { AppContext } from '../../context.js';
-import { assertFlakeDirExists, loadConfig } from '../../config/load.js';
-import { usageError } from '../../errors.js';
-import { readManifest, MANIFEST_FILE } from '../../manifest/manifest.js';
-import type { Manifest } from '../../manifest/schema.js';
+import { MANIFEST_FILE } from '../../manifest/manifest.js';
 import { formatTarget } from '../../ssh/target.js';
 import { runHealthReport, type HealthTarget } from '../../health/collect.js';
 import { renderHealthReport, renderHealthTable, type Paint } from '../../health/render.js';
 import { countChecks, type HealthReport } from '../../health/report.js';
+import { readFleetManifests } from '../shared/fleet-manifests.js';
 import { runPool } from '../shared/pool.js';
 import { listFlakeHosts } from '../../manifest/flake-hosts.js';
 import { buildHealthTarget } from '../shared/health-target.js';
@@ -59,17 +57,7 @@ function errorReport(host: string, target: string, code: string, message: string
 export type HealthCollector = (ports: AppContext, t: HealthTarget, opts: { includeFacts: boolean }) => Promise<HealthReport>;
 
 export async function runStatus(app: AppContext, o: StatusOptions, round?: number, collect: HealthCollector = runHealthReport): Promise<{ reports: StatusReport[]; exitCode: number }> {
-  const flakeDir = resolve(app.cwd, o.flakeDir);
-  await assertFlakeDirExists(flakeDir);
-  const loaded = await loadConfig(flakeDir);
-  const hosts = o.hosts === 'all' ? await listFlakeHosts(loaded) : o.hosts;
-  if (!hosts.length) throw usageError('no-hosts', `${loaded.config.hostsDir}/ of ${flakeDir} holds no host manifest`, 'install a host with `bootstrap new-host` first, or pass --flake DIR');
-  // Bad input first: every named host must have a readable manifest before anything is reached.
-  // Read all at once; the error is the first bad host's in the order given, as read one by one.
-  const read = await Promise.allSettled(hosts.map((h) => readManifest(flakeDir, h)));
-  const bad = read.find((r) => r.status === 'rejected');
-  if (bad) throw bad.reason;
-  const manifests = new Map<string, Manifest>(hosts.map((h, i) => [h, (read[i] as PromiseFulfilledResult<Manifest>).value]));
+  const { flakeDir, loaded, hosts, manifests } = await readFleetManifests(app, o.flakeDir, o.hosts);
 
   const quiet = { ...app, prompts: createPrompter(false) };
   const withDrift = async (r: HealthReport, facts: DriftFacts | undefined, flake: Promise<{ system: string | null; error?: string }> | undefined): Promise<StatusReport> =>
