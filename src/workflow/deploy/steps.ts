@@ -9,9 +9,6 @@
  *   confirm  stop the timer (after making sure it had not fired), make the system the boot default
  * A failure after the timer is armed is rolled back by host.ts; these steps only throw.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { failure, messageOf } from '../../errors.js';
 import { CommandFailed } from '../../exec/run.js';
@@ -25,6 +22,7 @@ import type { Step, StepContext, StepRecord } from '../step.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { SecretStore } from '../../secrets/store.js';
 import { formatBytes } from '../../installer/transfer.js';
+import { withSecretDir } from '../../installer/secret-dir.js';
 import { buildCopyArgv, buildToplevelArgv, parseToplevelJson } from './nix.js';
 import { openNixRoute, type RouteTransfer } from './nix-route.js';
 import { planCopyRoute, readHostNixConf, type CopyRoute } from './copy-route.js';
@@ -112,19 +110,26 @@ async function remote(c: DeployCtx, s: SshSession, script: string, timeoutMs = S
   return s.exec(buildRemoteCommand(c.health.target.user), { stdin: script, timeoutMs });
 }
 
-/** The copy's route: a private directory for attic's configuration, the host's nix.conf read over a session when a cache is configured. */
+/**
+ * The copy's route. attic's configuration (with the push token) lives in a secret directory of
+ * this run (RAM-backed, wiped afterwards, as the install's); the host's nix.conf is read over a
+ * session only when a cache is configured.
+ */
 async function runPlanCopyRoute(c: DeployCtx): Promise<CopyRoute> {
-  const dir = await mkdtemp(join(tmpdir(), 'nb-deploy-cache-'));
-  let s: SshSession | undefined;
-  try {
-    return await planCopyRoute({ loaded: c.loaded, app: c.app, store: c.store, signal: c.signal }, {
-      host: c.host, hostFile: c.opts.hostFile, toplevel: c.state.toplevel!, privateDir: dir,
-      hostNixConf: async () => readHostNixConf((s = await openSession(c.app, c.health.target, c.health.ssh))),
-    });
-  } finally {
-    s?.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  const plan = async (dir: string) => {
+    let s: SshSession | undefined;
+    try {
+      return await planCopyRoute({ loaded: c.loaded, app: c.app, store: c.store, signal: c.signal }, {
+        host: c.host, hostFile: c.opts.hostFile, toplevel: c.state.toplevel!, privateDir: dir,
+        hostNixConf: async () => readHostNixConf((s = await openSession(c.app, c.health.target, c.health.ssh))),
+      });
+    } finally {
+      s?.close();
+    }
+  };
+  // No cache configured: planCopyRoute says so before it would use a directory; none is made.
+  const { url, server } = c.loaded.config.cache;
+  return url && server ? withSecretDir(plan, { env: c.app.env, warn: (t) => c.app.out.warn(t) }) : plan('');
 }
 
 export const DEPLOY_STEPS: Step<DeployCtx>[] = [
