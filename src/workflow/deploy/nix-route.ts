@@ -56,7 +56,8 @@ export async function openNixRoute(app: Pick<AppContext, 'env'>, target: SshTarg
     return {
       env: { ...guard.env, NIX_SSHOPTS: buildNixSshOpts(target) },
       async transfer() {
-        const all = await guard.transfers();
+        // A jump host's connection wraps the inner one's packets: counted once, with the inner one.
+        const all = (await guard.transfers()).filter((t) => !t.hop);
         return { sentBytes: all.reduce((n, t) => n + t.sent, 0), receivedBytes: all.reduce((n, t) => n + t.received, 0), connections: all.length };
       },
       events: () => guard.events(),
