@@ -22,7 +22,6 @@ import { hostOutput } from '../shared/host-output.js';
 import { runDeployHost, type DeployHostResult } from './host.js';
 import { buildDeployJournal } from './state.js';
 import { runDeployDryRun } from './dry-run.js';
-import { openSecretStore } from '../../secrets/open-store.js';
 import type { SecretStore } from '../../secrets/store.js';
 
 /** Exit code of a deploy that rolled hosts back (each verified on its previous generation). */
@@ -84,7 +83,7 @@ export async function runDeploy(app: AppContext, o: DeployOptions): Promise<numb
 
   // The secret store (the fleet cache's tokens), opened once, when a copy first asks for it.
   let opened: Promise<SecretStore> | undefined;
-  const store = () => (opened ??= openSecretStore(loaded, app));
+  const store = () => (opened ??= import('../../secrets/open-store.js').then((m) => m.openSecretStore(loaded, app)));
   const work = async (host: string): Promise<DeployHostResult> => {
     const log = many ? hostOutput(app, host, join(paths.logs, `deploy-${host}-${stamp}.log`)) : undefined;
     const hostApp: AppContext = log ? { ...quiet, out: log.out } : quiet;

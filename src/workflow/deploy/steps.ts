@@ -25,7 +25,7 @@ import { formatBytes } from '../../installer/transfer.js';
 import { withSecretDir } from '../../installer/secret-dir.js';
 import { buildCopyArgv, buildToplevelArgv, parseToplevelJson } from './nix.js';
 import { openNixRoute, type RouteTransfer } from './nix-route.js';
-import { planCopyRoute, readHostNixConf, type CopyRoute } from './copy-route.js';
+import type { CopyRoute } from './copy-route.js';
 import {
   buildArmScript, buildConfirmScript, buildReadStateScript, buildRemoteCommand, buildRollbackUnit, buildSwitchScript, CONFIRM_ROLLED_BACK, parseKeyLines,
 } from './remote.js';
@@ -116,6 +116,8 @@ async function remote(c: DeployCtx, s: SshSession, script: string, timeoutMs = S
  * session only when a cache is configured.
  */
 async function runPlanCopyRoute(c: DeployCtx): Promise<CopyRoute> {
+  // Loaded here, not with the command: the attic and secret store code runs only for a copy.
+  const { planCopyRoute, readHostNixConf } = await import('./copy-route.js');
   const plan = async (dir: string) => {
     let s: SshSession | undefined;
     try {
