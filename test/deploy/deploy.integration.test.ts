@@ -259,9 +259,9 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
       assert.equal(first.code, 0, first.stderr + first.stdout);
       const streamed = (JSON.parse(first.stdout) as DeployDoc).hosts[0]!;
       assert.equal(streamed.copy?.from, 'operator');
-      assert.match(streamed.copy!.reason, /cache "main" is configured, but web2 would refuse its paths: it has no \/etc\/nix\/nix\.conf .*streamed from here/);
+      assert.match(streamed.copy!.reason, /^cache "main" is configured, but web2 would refuse its paths: it has no \/etc\/nix\/nix\.conf \(import \.\/cache\.nix in hosts\/web2\/default\.nix and deploy once\)$/);
       assert.ok(streamed.copy!.sentBytes > 2_000_000, `the whole closure crossed from here: ${streamed.copy!.sentBytes} B`);
-      assert.match(first.stderr, /closure: streamed from here over ssh: cache "main" is configured, but web2 would refuse its paths/);
+      assert.match(first.stderr, /closure: what the host's own caches lack is streamed from here over ssh: cache "main" is configured, but web2 would refuse its paths/);
 
       cache.trust('web2');
       lab.writeConfig('web2', { ...GOOD, motd: 'a big closure, again' });

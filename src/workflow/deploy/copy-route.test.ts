@@ -50,7 +50,7 @@ test('no cache configured: streamed, and the host is not even asked for its nix.
   try {
     const r = await w.plan();
     assert.equal(r.from, 'operator');
-    assert.match(r.reason, /no attic cache is configured .*; what its own caches lack is streamed from here over ssh/);
+    assert.match(r.reason, /^no attic cache is configured \(\[cache\] url and server in bootstrap\.toml, `bootstrap cache setup`\)$/);
     assert.equal(w.confReads(), 0);
   } finally {
     w.done();

@@ -63,13 +63,12 @@ export async function planCopyRoute(
   o: { host: string; hostFile: string; toplevel: string; privateDir: string; hostNixConf: () => Promise<string | undefined> },
   fetchImpl: FetchLike = defaultFetch,
 ): Promise<CopyRoute> {
-  const stream = 'what its own caches lack is streamed from here over ssh';
   const read = await readFleetCache(c, fetchImpl);
-  if (!read.ok) return { from: 'operator', reason: `${read.why}; ${stream}` };
+  if (!read.ok) return { from: 'operator', reason: read.why };
   const { name, info } = read.cache;
   const untrusted = checkHostTrustsCache(await o.hostNixConf(), { substituter: info.substituterEndpoint, publicKey: info.publicKey });
   if (untrusted) {
-    return { from: 'operator', reason: `cache "${name}" is configured, but ${o.host} would refuse its paths: ${untrusted} (import ./cache.nix in ${o.hostFile} and deploy once); ${stream}` };
+    return { from: 'operator', reason: `cache "${name}" is configured, but ${o.host} would refuse its paths: ${untrusted} (import ./cache.nix in ${o.hostFile} and deploy once)` };
   }
   const cache = { name, substituter: info.substituterEndpoint };
   const base = `${o.host} substitutes from cache "${name}" (${info.substituterEndpoint})`;

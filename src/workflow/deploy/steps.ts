@@ -159,7 +159,7 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     async run(c, progress) {
       progress.update('where the closure comes from');
       const route = await runPlanCopyRoute(c);
-      c.app.out.info(`closure: ${route.from === 'cache' ? 'from the cache' : 'streamed from here over ssh'}: ${route.reason}`);
+      c.app.out.info(`closure: ${route.from === 'cache' ? 'from the cache' : "what the host's own caches lack is streamed from here over ssh"}: ${route.reason}`);
       progress.update(`nix copy --substitute-on-destination to ${describeRoute(c.health.target as ResolvedTarget, formatTarget)}`);
       const { transfer } = await nix(c, buildCopyArgv(c.health.target, c.state.toplevel!), true);
       c.copy = { ...route, ...transfer };
