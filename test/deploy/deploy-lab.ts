@@ -72,8 +72,8 @@ export interface DeployLab {
   /** A jump host: the operator's ~/.ssh/config names it `bastion`, its key is pinned in the flake. */
   addBastion(): Promise<NetnsHost>;
   bastion?: NetnsHost;
-  /** Replace the bastion's pin in the flake with another key (a man in the middle, as the flake sees it). */
-  pinWrongBastionKey(): void;
+  /** Replace the pins of a host (or the bastion) in the flake with another key (a man in the middle, as the flake sees it). */
+  pinWrongKey(name: string | 'bastion'): void;
   restorePins(): void;
   /** The fleet cache: a FAKE atticd on the bridge, its tokens in the flake's secret store, the FAKE attic client on PATH. */
   startCache(): Promise<LabCache>;
@@ -228,13 +228,14 @@ export async function createDeployLab(): Promise<DeployLab> {
       appendFileSync(pinFile, `${b.ip} ${pubOf(b.hostKeyPath)}\n`);
       return b;
     },
-    pinWrongBastionKey() {
+    pinWrongKey(name) {
       pinsSaved ??= readFileSync(pinFile, 'utf8');
       const wrong = join(base, 'wrong_host_ed25519');
       rmSync(wrong, { force: true });
       rmSync(`${wrong}.pub`, { force: true });
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong]);
-      writeFileSync(pinFile, pinsSaved.replace(`${lab.bastion!.ip} ${pubOf(lab.bastion!.hostKeyPath)}`, `${lab.bastion!.ip} ${pubOf(wrong)}`));
+      const right = pubOf(name === 'bastion' ? lab.bastion!.hostKeyPath : hosts[name]!.net.hostKeyPath);
+      writeFileSync(pinFile, pinsSaved.split(right).join(pubOf(wrong)));
     },
     restorePins() {
       if (pinsSaved !== undefined) writeFileSync(pinFile, pinsSaved);

@@ -233,7 +233,7 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     const before = lab.current('hidden');
     lab.writeConfig('hidden', { ...GOOD, motd: 'never arrives' });
     const seen = connectionsTo('hidden');
-    lab.pinWrongBastionKey();
+    lab.pinWrongKey('bastion');
     try {
       const r = await cli('deploy', 'hidden', '--confirm-timeout', '60', '--json');
       assert.equal(r.code, 1, r.stderr + r.stdout);
@@ -244,6 +244,22 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
       assert.equal(connectionsTo('hidden'), seen, 'no connection reached the host behind the bastion');
       assert.ok(!inHostStore('hidden', d.toplevel), 'nothing was copied');
       assert.equal(lab.current('hidden'), before, 'nothing was switched');
+    } finally {
+      lab.restorePins();
+    }
+  });
+
+  test("a host presenting another key than the pinned one gets nothing: nix's copy is refused at the handshake", async () => {
+    const before = lab.current('web1');
+    lab.writeConfig('web1', { ...GOOD, motd: 'not for an impostor' });
+    lab.pinWrongKey('web1');
+    try {
+      const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(d.error?.code, 'host-key-mismatch', JSON.stringify(d.error));
+      assert.ok(!inHostStore('web1', d.toplevel), 'nothing was copied');
+      assert.equal(lab.current('web1'), before);
     } finally {
       lab.restorePins();
     }
