@@ -282,6 +282,13 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
       cache.trust('web2');
       lab.writeConfig('web2', { ...GOOD, motd: 'a big closure, again' });
       const pushesBefore = cache.attic.log.filter((l) => l.what === 'upload-path').length;
+      // --dry-run says where the closure would come from, and pushes nothing.
+      const dry = await cliEnv(big, 'deploy', 'web2', '--dry-run', '--json');
+      assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+      const plan = (JSON.parse(dry.stdout) as { hosts: Array<{ copy?: CopyDoc }> }).hosts[0]!;
+      assert.deepEqual([plan.copy?.from, plan.copy?.missing], ['cache', 'pushed']);
+      assert.match(plan.copy!.reason, /web2 substitutes from cache "main" .*; what it lacks would be pushed first with attic/);
+      assert.equal(cache.attic.log.filter((l) => l.what === 'upload-path').length, pushesBefore, 'a dry run pushes nothing');
       const r = await cliEnv(big, 'deploy', 'web2', '--confirm-timeout', '60', '--json');
       assert.equal(r.code, 0, r.stderr + r.stdout);
       const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;

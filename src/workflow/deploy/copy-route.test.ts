@@ -41,7 +41,7 @@ function world(o: { cache?: Record<string, unknown>; store?: Record<string, stri
       },
     },
   } as unknown as FleetCachePorts;
-  const plan = () => planCopyRoute(ports, { host: 'web1', hostFile: 'hosts/web1/default.nix', toplevel: TOPLEVEL, privateDir: dir, hostNixConf: async () => { confReads++; return o.conf; } }, okFetch);
+  const plan = (dryRun = false) => planCopyRoute(ports, { host: 'web1', hostFile: 'hosts/web1/default.nix', toplevel: TOPLEVEL, privateDir: dir, dryRun, hostNixConf: async () => { confReads++; return o.conf; } }, okFetch);
   return { plan, calls, dir, confReads: () => confReads, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -82,6 +82,11 @@ test('a trusting host: what the cache lacks is pushed with attic (token in a 060
   chmodSync(join(bin, 'attic'), 0o755);
   try {
     const w = world({ cache: CACHE, store: TOKENS, conf: TRUSTING, path: bin });
+    // --dry-run: the same decision, nothing pushed.
+    const dry = await w.plan(true);
+    assert.deepEqual([dry.from, dry.missing], ['cache', 'pushed']);
+    assert.match(dry.reason, /; what it lacks would be pushed first with attic$/);
+    assert.deepEqual(w.calls, [], 'a dry run runs no attic');
     const r = await w.plan();
     assert.deepEqual([r.from, r.missing], ['cache', 'pushed']);
     assert.match(r.reason, /^web1 substitutes from cache "main" \(https:\/\/cdn\.example\.org\/main\); what it lacked was pushed first with attic$/);

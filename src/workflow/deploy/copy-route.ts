@@ -11,7 +11,7 @@
  */
 import type { FetchLike } from '../../storage/attic-api.js';
 import type { SshSession } from '../../ssh/session.js';
-import { defaultFetch, readFleetCache, runPushMissing, type FleetCachePorts } from '../shared/fleet-cache.js';
+import { checkPushReady, defaultFetch, readFleetCache, runPushMissing, type FleetCachePorts } from '../shared/fleet-cache.js';
 
 export interface CopyRoute {
   /** cache: the host substitutes from the fleet cache; operator: what its caches lack streams from here. */
@@ -57,10 +57,11 @@ export async function readHostNixConf(s: SshSession): Promise<string | undefined
 /**
  * Decide the route of `toplevel` to `host`: the cache (pushing what it lacks first) or this
  * machine. `hostNixConf` reads the host's nix.conf (only called when a cache is configured).
+ * `dryRun`: decide only; nothing is pushed (--dry-run).
  */
 export async function planCopyRoute(
   c: FleetCachePorts,
-  o: { host: string; hostFile: string; toplevel: string; privateDir: string; hostNixConf: () => Promise<string | undefined> },
+  o: { host: string; hostFile: string; toplevel: string; privateDir: string; hostNixConf: () => Promise<string | undefined>; dryRun?: boolean },
   fetchImpl: FetchLike = defaultFetch,
 ): Promise<CopyRoute> {
   const read = await readFleetCache(c, fetchImpl);
@@ -72,6 +73,12 @@ export async function planCopyRoute(
   }
   const cache = { name, substituter: info.substituterEndpoint };
   const base = `${o.host} substitutes from cache "${name}" (${info.substituterEndpoint})`;
+  if (o.dryRun) {
+    const ready = await checkPushReady(c, read.cache);
+    return ready.ok
+      ? { from: 'cache', reason: `${base}; what it lacks would be pushed first with attic`, cache, missing: 'pushed' }
+      : { from: 'cache', reason: `${base}; paths it lacks would be streamed from here (${ready.why})`, cache, missing: 'streamed' };
+  }
   const pushed = await runPushMissing(c, read.cache, o.privateDir, [o.toplevel]);
   if (pushed.ok) return { from: 'cache', reason: `${base}; what it lacked was pushed first with attic`, cache, missing: 'pushed' };
   return { from: 'cache', reason: `${base}; paths it lacks are streamed from here (${pushed.why})`, cache, missing: 'streamed' };

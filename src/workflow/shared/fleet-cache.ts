@@ -53,18 +53,26 @@ export async function readFleetCache(c: FleetCachePorts, fetchImpl: FetchLike = 
   }
 }
 
-/**
- * `attic push` of `paths` (attic pushes their closures, skipping what the cache has) with a client
- * configuration of our own in `privateDir` (0700, removed by the caller), the push token in a file
- * there; why not, when not.
- */
-export async function runPushMissing(c: FleetCachePorts, cache: FleetCache, privateDir: string, paths: readonly string[]): Promise<{ ok: true } | { ok: false; why: string }> {
+/** The attic client and the push token, or why a push cannot happen (a dry run asks only this). */
+export async function checkPushReady(c: FleetCachePorts, cache: FleetCache): Promise<{ ok: true; attic: string; token: string } | { ok: false; why: string }> {
   const attic = findOnPath('attic', c.app.env);
   if (!attic) return { ok: false, why: 'the attic client is not on PATH to push them first' };
   const pushName = atticSecretNames(cache.server).tokens.push;
   const token = await (await c.store()).get(pushName);
   if (!token) return { ok: false, why: `no push token in the secret store (${pushName})` };
   registerSecret(token);
+  return { ok: true, attic, token };
+}
+
+/**
+ * `attic push` of `paths` (attic pushes their closures, skipping what the cache has) with a client
+ * configuration of our own in `privateDir` (0700, removed by the caller), the push token in a file
+ * there; why not, when not.
+ */
+export async function runPushMissing(c: FleetCachePorts, cache: FleetCache, privateDir: string, paths: readonly string[]): Promise<{ ok: true } | { ok: false; why: string }> {
+  const ready = await checkPushReady(c, cache);
+  if (!ready.ok) return ready;
+  const { attic, token } = ready;
   const xdg = join(privateDir, 'attic-config');
   await mkdir(join(xdg, 'attic'), { recursive: true, mode: 0o700 });
   const tokenFile = join(xdg, 'push-token');
