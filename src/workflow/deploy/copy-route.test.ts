@@ -86,7 +86,7 @@ test('a trusting host: what the cache lacks is pushed with attic (token in a 060
     const dry = await w.plan(true);
     assert.deepEqual([dry.from, dry.missing], ['cache', 'pushed']);
     assert.match(dry.reason, /; what it lacks would be pushed first with attic$/);
-    assert.deepEqual(w.calls, [], 'a dry run runs no attic');
+    assert.equal(w.calls.length, 0, 'a dry run runs no attic');
     const r = await w.plan();
     assert.deepEqual([r.from, r.missing], ['cache', 'pushed']);
     assert.match(r.reason, /^web1 substitutes from cache "main" \(https:\/\/cdn\.example\.org\/main\); what it lacked was pushed first with attic$/);
