@@ -2,13 +2,14 @@
  * `bootstrap deploy` against the deploy lab (deploy-lab.ts): namespace hosts with a real generation
  * layout, whose switch-to-configuration really restarts their sshd with the new generation's
  * ports, and whose rollback timer (the systemd-run shim) really runs in the background until its
- * deadline. One lab for every case: web1 takes the deploys, web2 joins for the canary.
+ * deadline. One lab for every case: web1 takes the deploys, web2 joins for the canary and takes
+ * the fleet cache's; `hidden` is reachable only through the bastion namespace.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { runCli, REPO_ROOT } from '../helpers/cli.js';
 import { createDeployLab, type DeployLab, type HostConfig } from './deploy-lab.js';
@@ -25,6 +26,8 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     try {
       await lab.addHost('web1', GOOD, { units: ['app.service'], ports: [22], timeout: 5 });
       await lab.addHost('web2', GOOD);
+      await lab.addBastion();
+      await lab.addHost('hidden', GOOD, undefined, { behindBastion: true });
     } catch (e) {
       await lab.teardown();
       throw e;
@@ -35,6 +38,11 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
   });
 
   const cli = (...args: string[]) => runCli([...args, '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], { env: lab.env, timeoutMs: 120_000 });
+  const cliEnv = (env: Record<string, string>, ...args: string[]) => runCli([...args, '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], { env: { ...lab.env, ...env }, timeoutMs: 120_000 });
+  const connectionsTo = (name: string) => (readFileSync(join(lab.hosts[name]!.net.dir, 'sshd.log'), 'utf8').match(/Connection from/g) ?? []).length;
+  const inHostStore = (name: string, path: string) => existsSync(join(lab.hosts[name]!.fs, 'store', basename(path)));
+  type CopyDoc = { from: string; reason: string; missing?: string; sentBytes: number; receivedBytes: number; connections: number };
+  type DeployDoc = { hosts: Array<{ status: string; toplevel: string; copy?: CopyDoc; error?: { code: string; message: string } }> };
 
   test('a good deploy is confirmed: the new generation runs, is the boot default, the timer is gone, status is ok', async () => {
     const before = lab.current('web1');
@@ -195,5 +203,114 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     assert.deepEqual(doc.hosts.map((h) => [h.host, h.status, h.error?.code]), [['web1', 'rolled-back', 'deploy-check-failed'], ['web2', 'skipped', 'canary-failed']]);
     assert.equal(lab.current('web2'), web2, 'web2 was not deployed');
     assert.ok(!existsSync(join(lab.flakeDir, '.bootstrap/state/web2/deploy-journal.jsonl')), 'web2 was not even started');
+  });
+
+  test('a host only a bastion reaches: a direct connection fails; deploy goes through the bastion for every connection, the copy included', async () => {
+    const h = lab.hosts.hidden!;
+    assert.throws(() => execFileSync('ssh', ['-i', lab.clientKey, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `root@${h.privateIp}`, 'true'], { stdio: 'ignore', timeout: 20_000 }),
+      'the host cannot be reached directly from here');
+    const bastionBefore = (readFileSync(join(lab.bastion!.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+    lab.writeConfig('hidden', { ...GOOD, motd: 'through the bastion' });
+    const r = await cli('deploy', 'hidden', '--confirm-timeout', '60', '--json');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout) as DeployDoc;
+    const d = doc.hosts[0]!;
+    assert.equal(d.status, 'deployed');
+    assert.equal(lab.current('hidden'), d.toplevel, 'the host runs the new system');
+    assert.ok(inHostStore('hidden', d.toplevel), "the copy brought the system into the host's own store");
+    assert.equal(d.copy?.from, 'operator');
+    assert.match(d.copy!.reason, /no attic cache is configured/);
+    assert.ok(d.copy!.sentBytes > 0, `the copy's bytes were counted: ${JSON.stringify(d.copy)}`);
+    // The FAKE nix's two ssh calls (what the host lacks, then the tar), each counted once: the bastion's
+    // connection wrapping each one is not counted again.
+    assert.equal(d.copy!.connections, 2, JSON.stringify(d.copy));
+    assert.match(r.stderr, /nix copy|copy the closure/);
+    const bastionAfter = (readFileSync(join(lab.bastion!.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+    assert.ok(bastionAfter - bastionBefore >= 3, `the copy, the switch and the check all went through the bastion (${bastionAfter - bastionBefore} logins there)`);
+  });
+
+  test('a wrong key for the bastion is refused before the host behind it is contacted: nothing copied, nothing switched', async () => {
+    const before = lab.current('hidden');
+    lab.writeConfig('hidden', { ...GOOD, motd: 'never arrives' });
+    const seen = connectionsTo('hidden');
+    lab.pinWrongKey('bastion');
+    try {
+      const r = await cli('deploy', 'hidden', '--confirm-timeout', '60', '--json');
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(d.status, 'failed');
+      assert.equal(d.error?.code, 'host-key-mismatch', JSON.stringify(d.error));
+      assert.match(d.error!.message, /presented SHA256:\S+, which is not the key pinned in .*known_hosts; nothing was sent over that connection/);
+      assert.equal(connectionsTo('hidden'), seen, 'no connection reached the host behind the bastion');
+      assert.ok(!inHostStore('hidden', d.toplevel), 'nothing was copied');
+      assert.equal(lab.current('hidden'), before, 'nothing was switched');
+    } finally {
+      lab.restorePins();
+    }
+  });
+
+  test("a host presenting another key than the pinned one gets nothing: nix's copy is refused at the handshake", async () => {
+    const before = lab.current('web1');
+    lab.writeConfig('web1', { ...GOOD, motd: 'not for an impostor' });
+    lab.pinWrongKey('web1');
+    try {
+      const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(d.error?.code, 'host-key-mismatch', JSON.stringify(d.error));
+      assert.ok(!inHostStore('web1', d.toplevel), 'nothing was copied');
+      assert.equal(lab.current('web1'), before);
+    } finally {
+      lab.restorePins();
+    }
+  });
+
+  test('the fleet cache: an untrusting host gets the closure streamed (and is told why); a trusting one substitutes it from the cache, few bytes from here', async () => {
+    const cache = await lab.startCache();
+    const big = { FAKE_NIX_CLOSURE_BYTES: '2000000' };
+    cache.configure(true);
+    try {
+      lab.writeConfig('web2', { ...GOOD, motd: 'a big closure' });
+      const first = await cliEnv(big, 'deploy', 'web2', '--confirm-timeout', '60', '--json');
+      assert.equal(first.code, 0, first.stderr + first.stdout);
+      const streamed = (JSON.parse(first.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(streamed.copy?.from, 'operator');
+      assert.match(streamed.copy!.reason, /^cache "main" is configured, but web2 would refuse its paths: it has no \/etc\/nix\/nix\.conf \(import \.\/cache\.nix in hosts\/web2\/default\.nix and deploy once\)$/);
+      assert.ok(streamed.copy!.sentBytes > 2_000_000, `the whole closure crossed from here: ${streamed.copy!.sentBytes} B`);
+      assert.match(first.stderr, /closure: what the host's own caches lack is streamed from here over ssh: cache "main" is configured, but web2 would refuse its paths/);
+
+      cache.trust('web2');
+      lab.writeConfig('web2', { ...GOOD, motd: 'a big closure, again' });
+      const pushesBefore = cache.attic.log.filter((l) => l.what === 'upload-path').length;
+      // --dry-run says where the closure would come from, and pushes nothing.
+      const dry = await cliEnv(big, 'deploy', 'web2', '--dry-run', '--json');
+      assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+      const plan = (JSON.parse(dry.stdout) as { hosts: Array<{ copy?: CopyDoc }> }).hosts[0]!;
+      assert.deepEqual([plan.copy?.from, plan.copy?.missing], ['cache', 'pushed']);
+      assert.match(plan.copy!.reason, /web2 substitutes from cache "main" .*; what it lacks would be pushed first with attic/);
+      assert.equal(cache.attic.log.filter((l) => l.what === 'upload-path').length, pushesBefore, 'a dry run pushes nothing');
+      const r = await cliEnv(big, 'deploy', 'web2', '--confirm-timeout', '60', '--json');
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(d.status, 'deployed');
+      assert.equal(lab.current('web2'), d.toplevel);
+      assert.ok(inHostStore('web2', d.toplevel), "the system is in the host's own store");
+      assert.equal(d.copy?.from, 'cache');
+      assert.equal(d.copy?.missing, 'pushed');
+      assert.match(d.copy!.reason, /web2 substitutes from cache "main" \(http:\/\/.*\); what it lacked was pushed first with attic/);
+      assert.ok(d.copy!.sentBytes < 200_000, `only the copy's protocol crossed from here over ssh: ${d.copy!.sentBytes} B`);
+      assert.match(r.stderr, /closure: from the cache: /);
+      // The paths came from the cache: pushed once from here, fetched by the host with the pull token.
+      assert.equal(cache.attic.log.filter((l) => l.what === 'upload-path').length, pushesBefore + 1, JSON.stringify(cache.attic.log.slice(-6)));
+      const nar = cache.attic.log.filter((l) => l.method === 'GET' && l.sub === 'bootstrap-pull' && (l.bytesOut ?? 0) > 2_000_000);
+      assert.equal(nar.length, 1, `the host fetched the NAR itself: ${JSON.stringify(cache.attic.log.slice(-6))}`);
+      // The journal records what the copy sent from here.
+      const journal = readFileSync(join(lab.flakeDir, '.bootstrap/state/web2/deploy-journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { stepId: string; status: string; transfer?: { sentBytes: number }; detail?: string });
+      const copy = journal.filter((e) => e.stepId === 'copy' && e.status === 'done').pop();
+      assert.equal(copy?.transfer?.sentBytes, d.copy!.sentBytes);
+      assert.match(copy?.detail ?? '', /^closure from the cache: /);
+    } finally {
+      cache.configure(false);
+    }
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The steps of deploying one host (journaled, resumable with --resume like an install):
  *   build    evaluate and build the toplevel here (--build-on remote: on the host)
- *   copy     the closure to the host (nix copy --substitute-on-destination)
+ *   copy     the closure to the host (nix copy --substitute-on-destination), from the fleet cache
+ *            when one is configured and the host trusts it (copy-route.ts); nix's ssh goes through
+ *            the ssh guard: every hop's key pinned, the ssh config's route (nix-route.ts)
  *   switch   read what the host runs, arm the rollback timer on the host, switch-to-configuration switch
  *   check    a NEW pinned connection: the health report plus the host's declared checks
  *   confirm  stop the timer (after making sure it had not fired), make the system the boot default
@@ -15,8 +17,15 @@ import { runHealthReport, type HealthTarget } from '../../health/collect.js';
 import type { HealthReport } from '../../health/report.js';
 import { openSession, type SshSession } from '../../ssh/session.js';
 import { formatTarget } from '../../ssh/target.js';
-import type { Step, StepContext } from '../step.js';
-import { buildCopyArgv, buildNixSshOpts, buildToplevelArgv, parseToplevelJson } from './nix.js';
+import { describeRoute, type ResolvedTarget } from '../../ssh/ssh-config.js';
+import type { Step, StepContext, StepRecord } from '../step.js';
+import type { LoadedConfig } from '../../config/load.js';
+import type { SecretStore } from '../../secrets/store.js';
+import { formatBytes } from '../../installer/transfer.js';
+import { withSecretDir } from '../../installer/secret-dir.js';
+import { buildCopyArgv, buildToplevelArgv, parseToplevelJson } from './nix.js';
+import { openNixRoute, type RouteTransfer } from './nix-route.js';
+import type { CopyRoute } from './copy-route.js';
 import {
   buildArmScript, buildConfirmScript, buildReadStateScript, buildRemoteCommand, buildRollbackUnit, buildSwitchScript, CONFIRM_ROLLED_BACK, parseKeyLines,
 } from './remote.js';
@@ -38,6 +47,9 @@ export interface DeployHostOptions {
 
 export interface DeployCtx extends StepContext {
   app: AppContext;
+  loaded: LoadedConfig;
+  /** The flake's secret store, opened when first asked (the cache's tokens). */
+  store(): Promise<SecretStore>;
   host: string;
   flakeDir: string;
   health: HealthTarget;
@@ -52,6 +64,8 @@ export interface DeployCtx extends StepContext {
   armedAt?: number;
   /** The switch exited non-zero: the deploy fails even when every check passes. */
   switchError?: string;
+  /** The copy's route and what it sent from here (for --json). */
+  copy?: CopyRoute & RouteTransfer;
 }
 
 const NIX_TIMEOUT_MS = 60 * 60_000;
@@ -64,24 +78,61 @@ export function describeFailedReport(r: HealthReport): string {
   return `check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => `${c.id} (${c.summary})`).join('; ')}`;
 }
 
-async function nix(c: DeployCtx, argv: string[], env: Record<string, string> = {}): Promise<string> {
+/**
+ * Run nix with its ssh through the guard (nix-route.ts). A failure names the refused host key
+ * when the guard saw one; what the connections sent is returned either way.
+ */
+async function nix(c: DeployCtx, argv: string[], overSsh: boolean): Promise<{ stdout: string; transfer: RouteTransfer }> {
+  const what = argv.includes('copy') ? 'copy' : 'build';
+  const route = overSsh ? await openNixRoute(c.app, c.health.target, c.health.ssh.hostKeys.pinFile) : undefined;
   try {
-    return (await c.app.run(argv, { cwd: c.flakeDir, signal: c.signal, timeoutMs: NIX_TIMEOUT_MS, env, group: true })).stdout;
-  } catch (e) {
-    if (e instanceof CommandFailed) {
+    try {
+      const r = await c.app.run(argv, { cwd: c.flakeDir, signal: c.signal, timeoutMs: NIX_TIMEOUT_MS, env: route?.env ?? {}, group: true });
+      return { stdout: r.stdout, transfer: (await route?.transfer()) ?? { sentBytes: 0, receivedBytes: 0, connections: 0 } };
+    } catch (e) {
+      if (!(e instanceof CommandFailed)) throw e;
+      const refused = (await route?.events())?.find((ev) => ev.kind === 'host-key-mismatch');
+      if (refused) {
+        throw failure('host-key-mismatch', `nix ${what} of ${c.host}: a host on the way to ${formatTarget(c.health.target)} presented ${refused.presented ?? 'a key'}, which is not the key pinned in ${c.health.ssh.hostKeys.pinFile}; nothing was sent over that connection`, 'if the host was reinstalled, check its new key out of band and pin it (`bootstrap probe`); otherwise someone may be in the way');
+      }
       const err = e.result.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('warning:'));
       const at = err.findIndex((l) => l.startsWith('error:'));
-      throw failure(argv.includes('copy') ? 'copy-failed' : 'build-failed', `nix ${argv.includes('copy') ? 'copy' : 'build'} of ${c.host} failed: ${(at >= 0 ? err.slice(at, at + 2) : err.slice(-2)).join(' ').slice(0, 400)}`, 'fix it, then run again with --resume; the host was not touched');
+      throw failure(`${what}-failed`, `nix ${what} of ${c.host} failed: ${(at >= 0 ? err.slice(at, at + 2) : err.slice(-2)).join(' ').slice(0, 400)}`, 'fix it, then run again with --resume; the host was not touched');
     }
-    throw e;
+  } finally {
+    await route?.close();
   }
 }
+
+const transferRecord = (t: RouteTransfer): StepRecord['transfer'] => ({ sentBytes: t.sentBytes, receivedBytes: t.receivedBytes, connections: t.connections });
 
 async function remote(c: DeployCtx, s: SshSession, script: string, timeoutMs = SHORT_MS) {
   return s.exec(buildRemoteCommand(c.health.target.user), { stdin: script, timeoutMs });
 }
 
-const nixEnv = (c: DeployCtx) => ({ NIX_SSHOPTS: buildNixSshOpts(c.health.target, c.health.ssh.hostKeys.pinFile) });
+/**
+ * The copy's route. attic's configuration (with the push token) lives in a secret directory of
+ * this run (RAM-backed, wiped afterwards, as the install's); the host's nix.conf is read over a
+ * session only when a cache is configured.
+ */
+async function runPlanCopyRoute(c: DeployCtx): Promise<CopyRoute> {
+  // Loaded here, not with the command: the attic and secret store code runs only for a copy.
+  const { planCopyRoute, readHostNixConf } = await import('./copy-route.js');
+  const plan = async (dir: string) => {
+    let s: SshSession | undefined;
+    try {
+      return await planCopyRoute({ loaded: c.loaded, app: c.app, store: c.store, signal: c.signal }, {
+        host: c.host, hostFile: c.opts.hostFile, toplevel: c.state.toplevel!, privateDir: dir,
+        hostNixConf: async () => readHostNixConf((s = await openSession(c.app, c.health.target, c.health.ssh))),
+      });
+    } finally {
+      s?.close();
+    }
+  };
+  // No cache configured: planCopyRoute says so before it would use a directory; none is made.
+  const { url, server } = c.loaded.config.cache;
+  return url && server ? withSecretDir(plan, { env: c.app.env, warn: (t) => c.app.out.warn(t) }) : plan('');
+}
 
 export const DEPLOY_STEPS: Step<DeployCtx>[] = [
   {
@@ -90,12 +141,15 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     async run(c, progress) {
       progress.update(c.opts.buildOn === 'remote' ? `evaluating here, building on ${formatTarget(c.health.target)}` : 'nix build');
       const argv = buildToplevelArgv(c.flakeDir, c.host, c.opts.buildOn === 'remote' ? c.health.target : undefined);
-      const toplevel = parseToplevelJson(await nix(c, argv, c.opts.buildOn === 'remote' ? nixEnv(c) : {}));
+      const built = await nix(c, argv, c.opts.buildOn === 'remote');
+      const toplevel = parseToplevelJson(built.stdout);
       // An earlier run's switch that was never confirmed nor rolled back keeps its timer and the
       // confirmed system to go back to: this run takes both over (see the switch step).
       c.state = { toplevel, ...(c.state.unit && c.state.previous ? { unit: c.state.unit, previous: c.state.previous } : {}) };
       await saveDeployState(c.statePath, c.state);
       progress.done(toplevel);
+      // Built on the host: what its connections sent from here goes into the journal.
+      return c.opts.buildOn === 'remote' ? { transfer: transferRecord(built.transfer) } : undefined;
     },
   },
   {
@@ -103,8 +157,14 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     title: 'copy the closure to the host',
     skip: (c) => (c.opts.buildOn === 'remote' ? 'built on the host' : false),
     async run(c, progress) {
-      progress.update(`nix copy --substitute-on-destination to ${formatTarget(c.health.target)}`);
-      await nix(c, buildCopyArgv(c.health.target, c.state.toplevel!), nixEnv(c));
+      progress.update('where the closure comes from');
+      const route = await runPlanCopyRoute(c);
+      c.app.out.info(`closure: ${route.from === 'cache' ? 'from the cache' : "what the host's own caches lack is streamed from here over ssh"}: ${route.reason}`);
+      progress.update(`nix copy --substitute-on-destination to ${describeRoute(c.health.target as ResolvedTarget, formatTarget)}`);
+      const { transfer } = await nix(c, buildCopyArgv(c.health.target, c.state.toplevel!), true);
+      c.copy = { ...route, ...transfer };
+      progress.done(`${formatBytes(transfer.sentBytes)} sent from here over ${transfer.connections} ssh connection${transfer.connections === 1 ? '' : 's'}`);
+      return { transfer: transferRecord(transfer), detail: `closure ${route.from === 'cache' ? 'from the cache' : 'streamed from here'}: ${route.reason}` };
     },
   },
   {
