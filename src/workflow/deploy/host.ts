@@ -135,5 +135,6 @@ export async function runDeployHost(app: AppContext, o: { host: string; flakeDir
     }
   } finally {
     c.old?.close();
+    c.checked?.close();
   }
 }
