@@ -77,7 +77,8 @@ try {
     console.log(`\n${title}`);
     console.log(`1 host:  median ${median(one).toFixed(0)} ms (${one.map((x) => x.toFixed(0)).join(', ')})`);
     console.log(`${HOSTS} hosts, --parallel ${HOSTS}: median ${median(many).toFixed(0)} ms (${many.map((x) => x.toFixed(0)).join(', ')})`);
-    console.log(`machine busy during the runs: ${Math.round((100 * (m1.busy - m0.busy)) / (m1.all - m0.all))}% of its ${cores} cores (other processes included)`);
+    const ours = [...cpu.values()].flat().reduce((n, x) => n + x.cli + x.target, 0);
+    console.log(`machine busy during the runs: ${Math.round((100 * (m1.busy - m0.busy)) / (m1.all - m0.all))}% of its ${cores} cores; this benchmark's share ${Math.round((100 * ours) / ((m1.busy - m0.busy) * 10))}%, other processes the rest`);
     const of = (n: number, k: 'cli' | 'nix' | 'target') => median(cpu.get(n)!.map((x) => x[k])).toFixed(0);
     console.log(`CPU per run (median): 1 host: CLI ${of(1, 'cli')} ms (of which its subprocesses, the FAKE nix and ssh: ${of(1, 'nix')} ms), lab target ${of(1, 'target')} ms; ${HOSTS} hosts: CLI ${of(HOSTS, 'cli')} ms (subprocesses ${of(HOSTS, 'nix')} ms), lab targets ${of(HOSTS, 'target')} ms`);
     console.log(`CPU-bound floor: ${HOSTS} hosts need ${(cli8 + target8).toFixed(0)} ms of CPU = at least ${floor.toFixed(0)} ms on ${cores} cores with nothing else running, ${(floor / median(one)).toFixed(2)}× the 1-host median (the lab's targets and the fake nix run on these cores; a real fleet's do not)`);
