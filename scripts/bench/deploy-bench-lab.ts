@@ -69,10 +69,10 @@ export function labApp(lab: DeployLab): { app: AppContext; stdout: () => string 
 }
 
 /** `bootstrap deploy HOSTS --json` in process; the per-host results. Throws unless each is `expect`. */
-export async function deployOnce(lab: DeployLab, l: ReturnType<typeof labApp>, hosts: string[], expect: DeployHostResult['status'], parallel = hosts.length): Promise<DeployHostResult[]> {
+export async function deployOnce(lab: DeployLab, l: ReturnType<typeof labApp>, hosts: string[], expect: DeployHostResult['status'], parallel = hosts.length, allowLockout = false): Promise<DeployHostResult[]> {
   l.stdout();
   const code = await runDeploy(l.app, {
-    hosts, flakeDir: lab.flakeDir, parallel, canary: 0, buildOn: 'local', confirmTimeout: 90, resume: false, dryRun: false, json: true, identity: lab.clientKey, timeout: '10',
+    hosts, flakeDir: lab.flakeDir, parallel, canary: 0, buildOn: 'local', confirmTimeout: 90, resume: false, dryRun: false, json: true, identity: lab.clientKey, timeout: '10', allowLockout,
   });
   const doc = JSON.parse(l.stdout()) as { hosts: DeployHostResult[] };
   const bad = doc.hosts.filter((h) => h.status !== expect);

@@ -66,13 +66,25 @@ try {
     if (exitCode !== 0) throw new Error(`status: ${reports.map((r) => r.error?.message ?? r.status).join('; ')}`);
     l.stdout();
   });
+  // For comparison, not a target: a real deploy (a new system each run: copy, guard, timer, switch,
+  // check over a new connection, confirm).
+  let edit = 0;
+  const real = await measure(() => {
+    lab.writeConfig('web1', { units: { app: 'exit 0' }, motd: `bench edit ${++edit}` });
+    // Through the proxy the host seems to listen on the proxy's port: the lock-out guard is still
+    // evaluated (here, no round trip), its refusal overridden.
+    return deployOnce(lab, l, ['web1'], 'deployed', 1, true);
+  });
   const line = (what: string, m: typeof deploy) =>
     `${what}: ${m.fast.toFixed(0)} ms without delay, ${m.slow.toFixed(0)} ms with it: ${m.rtt.toFixed(1)} round trips; ${m.conns} TCP connection(s), ${m.turnTrips.toFixed(1)} round trips by the proxy's count of direction changes`;
   console.log(`added round-trip time ${RTT_MS} ms (delay proxy, ${ONE_WAY_MS} ms each way); median of ${RUNS} runs`);
   console.log(line('no-change deploy of one host', deploy));
   console.log(line('the report alone (status --no-drift: health script + declared checks)', report));
+  console.log(line('for comparison, a real deploy of one host (no target)', real));
   const beyond = deploy.rtt - report.rtt;
-  console.log(`no-change deploy: ${deploy.rtt.toFixed(1)} round trips = the report + ${beyond.toFixed(1)} (target ≤ ${TARGET_RTT} plus the report): ${beyond <= TARGET_RTT ? 'MET' : 'MISSED'}`);
+  // The wall times of a loaded machine are noisy; the proxy's count of the wire is not.
+  console.log(`on the wire: ${deploy.turnTrips.toFixed(1)} round trips = the report + ${(deploy.turnTrips - report.turnTrips).toFixed(1)}`);
+  console.log(`no-change deploy: ${deploy.rtt.toFixed(1)} round trips by wall time = the report + ${beyond.toFixed(1)} (target ≤ ${TARGET_RTT} plus the report): ${beyond <= TARGET_RTT ? 'MET' : 'MISSED'}`);
 } finally {
   for (const p of proxies) p.stop();
   await lab.teardown();

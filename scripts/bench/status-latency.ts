@@ -35,6 +35,7 @@ try {
   const measure = async (drift: boolean) => {
     const walls = { fast: [] as number[], slow: [] as number[] };
     const conns: number[] = [];
+    const turnTrips: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       for (const p of [fast, slow]) {
         pointAt(lab, 'web1', p.port);
@@ -43,23 +44,28 @@ try {
         await status(drift);
         (p === fast ? walls.fast : walls.slow).push(performance.now() - t);
         await new Promise((res) => setTimeout(res, 3 * ONE_WAY_MS)); // the proxy reports a close one delay later
-        if (p === slow) conns.push(p.closed.length - before);
+        if (p === slow) {
+          conns.push(p.closed.length - before);
+          turnTrips.push(p.closed.slice(before).reduce((a, b) => a + b, 0) / 2);
+        }
       }
     }
     const f = median(walls.fast);
     const s = median(walls.slow);
-    return { fast: f, slow: s, rtt: (s - f) / RTT_MS, conns: median(conns) };
+    return { fast: f, slow: s, rtt: (s - f) / RTT_MS, conns: median(conns), turnTrips: median(turnTrips) };
   };
   pointAt(lab, 'web1', fast.port);
   await status(true); // warm-up
   const plain = await measure(false);
   const drift = await measure(true);
-  const line = (what: string, m: typeof plain) => `${what}: ${m.fast.toFixed(0)} ms without delay, ${m.slow.toFixed(0)} ms with it: ${m.rtt.toFixed(1)} round trips, ${m.conns} connection(s)`;
+  const line = (what: string, m: typeof plain) => `${what}: ${m.fast.toFixed(0)} ms without delay, ${m.slow.toFixed(0)} ms with it: ${m.rtt.toFixed(1)} round trips, ${m.conns} connection(s), ${m.turnTrips.toFixed(1)} round trips by the proxy's count of direction changes`;
   console.log(`added round-trip time ${RTT_MS} ms (delay proxy, ${ONE_WAY_MS} ms each way); median of ${RUNS} runs`);
   console.log(line('status --no-drift', plain));
   console.log(line('status (drift included)', drift));
-  const extra = drift.rtt - plain.rtt;
-  console.log(`the drift check adds ${extra.toFixed(1)} round trips and ${drift.conns - plain.conns} connection(s) (target: none of its own, ≤ 1 round trip): ${extra <= 1 && drift.conns === plain.conns ? 'MET' : 'MISSED'}`);
+  // On the wire (the proxy's count) rather than by wall time: the flake's evaluation runs here
+  // beside the connection and competes for the CPU, which the wall times of a loaded machine show.
+  const extra = drift.turnTrips - plain.turnTrips;
+  console.log(`the drift check adds ${extra.toFixed(1)} round trips on the wire (${(drift.rtt - plain.rtt).toFixed(1)} by wall time) and ${drift.conns - plain.conns} connection(s) (target: none of its own): ${extra <= 0.5 && drift.conns === plain.conns ? 'MET' : 'MISSED'}`);
 } finally {
   for (const p of proxies) p.stop();
   await lab.teardown();
