@@ -71,7 +71,9 @@ export async function runDeployDryRun(
       if (p.units === null) app.out.data('  units:      not known until the system is copied to the host');
       else if (p.units) for (const verb of ['stop', 'restart', 'reload', 'start'] as const) if (p.units[verb].length) app.out.data(`  ${`${verb}:`.padEnd(11)} ${p.units[verb].join(', ')}`);
       if (p.lockouts) app.out.data(`  lock-out:   ${p.lockouts.length ? `REFUSED (--allow-lockout overrides): ${describeLockouts(p.lockouts)}` : 'none: sshd, the firewall and your key let you back in'}`);
-      app.out.data(`  steps:      ${steps.join(' → ')}; ${p.declaredChecks} declared check(s)`);
+      // No change: the host is only read and checked (steps.ts, the inspect step).
+      const run = p.changed ? steps : steps.filter((id) => id !== 'copy' && id !== 'switch' && id !== 'confirm');
+      app.out.data(`  steps:      ${run.join(' → ')}; ${p.declaredChecks} declared check(s)`);
     }
     app.out.info('dry run: nothing was changed on any host');
   }
