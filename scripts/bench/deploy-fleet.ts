@@ -82,6 +82,11 @@ try {
     const of = (n: number, k: 'cli' | 'nix' | 'target') => median(cpu.get(n)!.map((x) => x[k])).toFixed(0);
     console.log(`CPU per run (median): 1 host: CLI ${of(1, 'cli')} ms (of which its subprocesses, the FAKE nix and ssh: ${of(1, 'nix')} ms), lab target ${of(1, 'target')} ms; ${HOSTS} hosts: CLI ${of(HOSTS, 'cli')} ms (subprocesses ${of(HOSTS, 'nix')} ms), lab targets ${of(HOSTS, 'target')} ms`);
     console.log(`CPU-bound floor: ${HOSTS} hosts need ${(cli8 + target8).toFixed(0)} ms of CPU = at least ${floor.toFixed(0)} ms on ${cores} cores with nothing else running, ${(floor / median(one)).toFixed(2)}× the 1-host median (the lab's targets and the fake nix run on these cores; a real fleet's do not)`);
+    // What the other processes left: their CPU over the runs' wall time, in cores.
+    const wall = [...walls.values()].flat().reduce((a, b) => a + b, 0);
+    const others = Math.max(0, ((m1.busy - m0.busy) * 10 - ours) / wall);
+    const free = Math.max(0.25, cores - others);
+    console.log(`with the other processes' load meanwhile (${others.toFixed(2)} of ${cores} cores), the floor is ${((cli8 + target8) / free).toFixed(0)} ms = ${((cli8 + target8) / free / median(one)).toFixed(2)}× the 1-host median`);
     console.log(`ratio ${ratio.toFixed(2)}× (target ≤ ${TARGET}×): ${ratio <= TARGET ? 'met' : 'MISSED'}${ratio > TARGET && floor / median(one) > TARGET ? ' (the CPU floor alone is above the target on this machine)' : ''}`);
   }
 
