@@ -89,6 +89,7 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     const text = await cli('deploy', 'web1', '--confirm-timeout', '60');
     assert.equal(text.code, 0, text.stderr + text.stdout);
     assert.match(text.stderr, /web1 already ran /);
+    assert.match(text.stderr, /check the host over a new connection — .*\(nothing switched: over the connection the host was read on\)/);
     const dry = await cli('deploy', 'web1', '--dry-run');
     assert.equal(dry.code, 0, dry.stderr + dry.stdout);
     assert.match(dry.stdout, /would run: +\S+ \(no change\)\n(.*\n)* +steps: +build → inspect → check; 2 declared check/);

@@ -233,7 +233,7 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
       const why = c.switchError ? `${c.switchError}; ` : '';
       if (r.status === 'fail') throw failure('deploy-check-failed', `${why}${describeFailedReport(r)}`, 'fix the configuration and deploy again');
       if (c.switchError) throw failure('switch-failed', c.switchError, 'see the activation output on the host (journalctl -b)');
-      progress.done(`${r.counts.ok} ok${r.counts.warn ? `, ${r.counts.warn} warn` : ''}`);
+      progress.done(`${r.counts.ok} ok${r.counts.warn ? `, ${r.counts.warn} warn` : ''}${session === c.old ? ' (nothing switched: over the connection the host was read on)' : ''}`);
     },
   },
   {
