@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../context.js';
 import { failure, isBootstrapError, messageOf } from '../errors.js';
-import { withSession, type SessionPorts, type SshOptions } from '../ssh/session.js';
+import { openSession, type ExecResult, type SessionPorts, type SshOptions, type SshSession } from '../ssh/session.js';
 import { formatTarget, type SshTarget } from '../ssh/target.js';
 import { buildHealthChecks, needsReboot } from './checks.js';
 import type { HealthExpectations } from './expect.js';
@@ -33,6 +33,12 @@ export interface CollectOptions {
   execTimeoutMs?: number;
   /** Keep the raw facts in the report (--json). */
   includeFacts?: boolean;
+  /**
+   * Run over this connection (a deploy that switched nothing reuses the one it read the host on),
+   * left open for the caller to close; a rejected promise is reported like a failed connect.
+   * Default: a new connection, closed afterwards.
+   */
+  session?: SshSession | Promise<SshSession>;
 }
 
 const tail = (t: string) => t.trim().split('\n').slice(-2).join(' | ').slice(0, 200);
@@ -41,14 +47,21 @@ const tail = (t: string) => t.trim().split('\n').slice(-2).join(' | ').slice(0, 
 export async function runCollectFacts(ports: SessionPorts, t: Pick<HealthTarget, 'target' | 'ssh' | 'expectations' | 'declared'>, opts: CollectOptions = {}): Promise<{ facts: HealthFacts; hostKey: string; declared: HealthCheck[] }> {
   const input = buildHealthInput(t.expectations.secrets.keyFiles);
   const declared = t.declared ?? [];
-  const { result, hostKey, declaredOut } = await withSession(ports, t.target, t.ssh, async (s) => ({
-    result: await s.exec(buildHealthCommand(t.target.user), { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
-    // The declared checks run one after another, each under its own timeout: their sum bounds them.
-    declaredOut: declared.length
-      ? (await s.exec(DECLARED_COMMAND, { stdin: buildDeclaredScript(declared), timeoutMs: 10_000 + declared.reduce((n, c) => n + c.timeout * 1000, 0) })).stdout
-      : '',
-    hostKey: s.hostKey.fingerprint,
-  }));
+  const s = opts.session ? await opts.session : await openSession(ports, t.target, t.ssh);
+  let run: { result: ExecResult; declaredOut: string; hostKey: string };
+  try {
+    run = {
+      result: await s.exec(buildHealthCommand(t.target.user), { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
+      // The declared checks run one after another, each under its own timeout: their sum bounds them.
+      declaredOut: declared.length
+        ? (await s.exec(DECLARED_COMMAND, { stdin: buildDeclaredScript(declared), timeoutMs: 10_000 + declared.reduce((n, c) => n + c.timeout * 1000, 0) })).stdout
+        : '',
+      hostKey: s.hostKey.fingerprint,
+    };
+  } finally {
+    if (!opts.session) s.close();
+  }
+  const { result, hostKey, declaredOut } = run;
   const who = formatTarget(t.target);
   if (result.code !== 0) {
     throw failure('health-failed', `the health script on ${who} ${result.code === null ? 'was stopped' : `exited with ${result.code}`}${result.stderr.trim() ? `: ${tail(result.stderr)}` : ''}`, result.code === 127 ? 'the account has no POSIX sh on PATH' : 'run again with --debug');

@@ -69,6 +69,40 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     assert.match(st.stdout, /unit app\.service is active/);
   });
 
+  test('a no-change deploy copies, switches, arms and confirms nothing, and still reports (the declared checks included)', async () => {
+    // web1 runs and boots what its flake builds now (the test above deployed it).
+    const running = lab.current('web1');
+    const profile = lab.profile('web1');
+    assert.equal(profile.target, running);
+    const systemd = join(lab.hosts.web1!.fs, 'run/lab-systemd');
+    const armedBefore = readdirSync(systemd);
+    const journal = join(lab.flakeDir, '.bootstrap/state/web1/deploy-journal.jsonl');
+    const linesBefore = readFileSync(journal, 'utf8').trim().split('\n').length;
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout) as { hosts: Array<{ status: string; toplevel: string; health?: { status: string; checks: Array<{ id: string; status: string }> } }> };
+    assert.equal(doc.hosts[0]!.status, 'unchanged');
+    assert.equal(doc.hosts[0]!.toplevel, running);
+    // The lab host warns about what it lacks (e.g. swap); a failed check would have failed the deploy.
+    assert.ok(doc.hosts[0]!.health && doc.hosts[0]!.health.status !== 'fail' && doc.hosts[0]!.health.checks.length > 5, 'the report ran');
+    assert.ok(doc.hosts[0]!.health.checks.some((c) => c.id === 'declared.unit:app.service' && c.status === 'ok'), 'the declared checks ran');
+    assert.equal(lab.current('web1'), running, 'nothing was switched');
+    assert.deepEqual(lab.profile('web1'), profile, 'no new generation, the boot default did not move');
+    assert.deepEqual(readdirSync(systemd), armedBefore, 'no rollback timer was armed');
+    const steps = readFileSync(journal, 'utf8').trim().split('\n').slice(linesBefore).map((l) => JSON.parse(l) as { stepId: string; status: string; detail?: string });
+    const final = (id: string) => steps.filter((e) => e.stepId === id).pop();
+    assert.deepEqual([final('copy')?.status, final('copy')?.detail], ['skipped', 'the host already runs this system']);
+    assert.deepEqual([final('confirm')?.status, final('confirm')?.detail], ['skipped', 'the host already ran this system']);
+    assert.equal(final('check')?.status, 'done');
+    const text = await cli('deploy', 'web1', '--confirm-timeout', '60');
+    assert.equal(text.code, 0, text.stderr + text.stdout);
+    assert.match(text.stderr, /web1 already ran /);
+    assert.match(text.stderr, /check the host over a new connection — .*\(nothing switched: over the connection the host was read on\)/);
+    const dry = await cli('deploy', 'web1', '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+    assert.match(dry.stdout, /would run: +\S+ \(no change\)\n(.*\n)* +steps: +build → inspect → check; 2 declared check/);
+  });
+
   test('a deploy whose declared unit fails is rolled back by bootstrap: exit 4, the check named, the host verified on the old generation', async () => {
     const before = lab.current('web1');
     const profile = lab.profile('web1');

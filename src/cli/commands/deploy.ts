@@ -13,6 +13,7 @@ export const deployCommands: CommandSpec[] = [
       'lacks with `attic push`, else streamed from here), arms a rollback timer ON\n' +
       'THE HOST, switches, then checks the host over a NEW connection (the health report plus the checks its\n' +
       'manifest declares in [health]). Only then is the timer stopped and the system made the boot default. A\n' +
+      'host that already runs and boots the system is only checked: nothing is copied, switched or armed. A\n' +
       'failing check rolls back now; if bootstrap dies or the link is lost, the host rolls back by itself after\n' +
       '--confirm-timeout. A config that would lock you out of SSH (sshd off, its port moved or firewalled, your\n' +
       'key gone) is refused before anything on the host changes, unless --allow-lockout.\n' +

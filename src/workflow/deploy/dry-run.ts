@@ -87,7 +87,9 @@ export async function runDeployDryRun(
       if (p.copy) app.out.data(`  copy:       ${p.copy.from === 'cache' ? 'from the cache' : "what the host's own caches lack, streamed from here"}: ${p.copy.reason}`);
       else if (p.units !== null && p.toplevel) app.out.data('  copy:       nothing: the system is on the host already');
       if (p.lockouts) app.out.data(`  lock-out:   ${p.lockouts.length ? `REFUSED (--allow-lockout overrides): ${describeLockouts(p.lockouts)}` : 'none: sshd, the firewall and your key let you back in'}`);
-      app.out.data(`  steps:      ${steps.join(' → ')}; ${p.declaredChecks} declared check(s)`);
+      // No change: the host is only read and checked (steps.ts, the inspect step).
+      const run = p.changed ? steps : steps.filter((id) => id !== 'copy' && id !== 'switch' && id !== 'confirm');
+      app.out.data(`  steps:      ${run.join(' → ')}; ${p.declaredChecks} declared check(s)`);
     }
     app.out.info('dry run: nothing was changed on any host');
   }

@@ -141,5 +141,6 @@ export async function runDeployHost(app: AppContext, o: { loaded: LoadedConfig; 
     }
   } finally {
     c.old?.close();
+    c.checked?.close();
   }
 }

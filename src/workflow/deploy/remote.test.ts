@@ -15,6 +15,8 @@ import {
 import { buildCopyArgv, buildNixSshOpts, buildToplevelArgv, parseToplevelJson } from './nix.js';
 import { parseTarget } from '../../ssh/target.js';
 import { buildDeployExitCode, runCanaries } from './index.js';
+import { DEPLOY_STEPS, isUnchanged } from './steps.js';
+import { DEPLOY_STEP_IDS } from './step-ids.js';
 
 test('unit names, remote command and refusals of what is not a store path', () => {
   assert.match(buildRollbackUnit('2026-12-07T17-00-00-000Z-a1b2c3'), /^bootstrap-rollback-[a-z0-9-]+a1b2c3$/);
@@ -131,4 +133,13 @@ test('exit codes and canaries: a rolled-back canary stops the rest; failures out
   started.length = 0;
   assert.deepEqual((await runCanaries(['b', 'a', 'c'], 1, 2, work, skipped)).map((r) => r.status), ['deployed', 'rolled-back', 'deployed'], 'after the canaries, one failure does not stop the others');
   assert.deepEqual((await runCanaries(['a', 'b'], 0, 1, work, skipped)).map((r) => r.status), ['rolled-back', 'deployed'], 'without --canary every host runs');
+});
+
+test('the steps --from and help name are the steps that run; "unchanged" needs the host to run AND boot the system', () => {
+  assert.deepEqual(DEPLOY_STEPS.map((s) => s.id), [...DEPLOY_STEP_IDS]);
+  assert.equal(isUnchanged({ current: '/nix/store/a', profile: '/nix/store/a' }, '/nix/store/a'), true);
+  // Switched to but never confirmed (a killed run): the boot default is still the old one.
+  assert.equal(isUnchanged({ current: '/nix/store/a', profile: '/nix/store/old' }, '/nix/store/a'), false);
+  assert.equal(isUnchanged({ current: '/nix/store/old', profile: '/nix/store/a' }, '/nix/store/a'), false);
+  assert.equal(isUnchanged({ profile: '/nix/store/a' }, '/nix/store/a'), false);
 });

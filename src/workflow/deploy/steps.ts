@@ -1,12 +1,16 @@
 /**
  * The steps of deploying one host (journaled, resumable with --resume like an install):
  *   build    evaluate and build the toplevel here (--build-on remote: on the host)
+ *   inspect  read what the host runs and boots: when it is the built system already, nothing is
+ *            copied, switched, armed or confirmed (a no-change deploy is the report over this
+ *            one connection)
  *   copy     the closure to the host (nix copy --substitute-on-destination), from the fleet cache
  *            when one is configured and the host trusts it (copy-route.ts); nix's ssh goes through
  *            the ssh guard: every hop's key pinned, the ssh config's route (nix-route.ts)
  *   switch   read what the host runs, arm the rollback timer on the host, switch-to-configuration switch
- *   check    a NEW pinned connection: the health report plus the host's declared checks
+ *   check    a NEW pinned connection after a switch: the health report plus the host's declared checks
  *   confirm  stop the timer (after making sure it had not fired), make the system the boot default
+ *            (over the check's connection: opened after the switch, so as new as the check's)
  * A failure after the timer is armed is rolled back by host.ts; these steps only throw.
  */
 import type { AppContext } from '../../context.js';
@@ -59,6 +63,10 @@ export interface DeployCtx extends StepContext {
   runId: string;
   /** The connection opened before the switch: it may be what still works after it. */
   old?: SshSession;
+  /** This run's inspect step read the host (on `old`) and found it running and booting the built system. */
+  inspected?: boolean;
+  /** The check's connection, opened after the switch: the confirmation goes over it too. */
+  checked?: SshSession;
   report?: HealthReport;
   /** When the rollback timer was armed (ms): a rollback waits for it at most that long after. */
   armedAt?: number;
@@ -134,6 +142,21 @@ async function runPlanCopyRoute(c: DeployCtx): Promise<CopyRoute> {
   return url && server ? withSecretDir(plan, { env: c.app.env, warn: (t) => c.app.out.warn(t) }) : plan('');
 }
 
+/** What the host runs and boots now, and whether `next` is on it (buildReadStateScript). */
+async function readHost(c: DeployCtx, s: SshSession, next: string): Promise<Record<string, string> & { current: string }> {
+  const read = await remote(c, s, buildReadStateScript(next));
+  const facts = parseKeyLines(read.stdout);
+  const current = facts.current;
+  if (read.code !== 0 || !current) throw failure('deploy-read-failed', `could not read what ${c.host} runs: ${read.stderr.trim().split('\n').pop() ?? `exit ${read.code}`}`, 'run again with --debug');
+  return { ...facts, current };
+}
+
+/** The host runs `next` and boots it by default: there is nothing to switch or confirm. Pure. */
+export function isUnchanged(facts: Record<string, string>, next: string): boolean {
+  return facts.current === next && facts.profile === next;
+}
+
+
 export const DEPLOY_STEPS: Step<DeployCtx>[] = [
   {
     id: 'build',
@@ -153,9 +176,37 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     },
   },
   {
+    id: 'inspect',
+    title: 'read what the host runs',
+    async run(c, progress) {
+      const next = c.state.toplevel!;
+      c.old = await openSession(c.app, c.health.target, c.health.ssh);
+      const facts = await readHost(c, c.old, next);
+      if (isUnchanged(facts, next)) {
+        c.state = { toplevel: next, unchanged: true };
+        c.inspected = true;
+        await saveDeployState(c.statePath, c.state);
+        progress.done(`${c.host} already runs and boots it: nothing to copy, switch or confirm`);
+        return;
+      }
+      // A stale mark of an earlier run (--from) must not skip anything of this one.
+      if (c.state.unchanged) {
+        const { unchanged: _, ...rest } = c.state;
+        c.state = rest;
+        await saveDeployState(c.statePath, c.state);
+      }
+      // A copy may take long: this connection does not idle through it (the switch opens its own).
+      if (c.opts.buildOn !== 'remote') {
+        c.old.close();
+        c.old = undefined;
+      }
+      progress.done(`${c.host} runs ${facts.current}`);
+    },
+  },
+  {
     id: 'copy',
     title: 'copy the closure to the host',
-    skip: (c) => (c.opts.buildOn === 'remote' ? 'built on the host' : false),
+    skip: (c) => (c.opts.buildOn === 'remote' ? 'built on the host' : c.inspected && c.state.unchanged ? 'the host already runs this system' : false),
     async run(c, progress) {
       progress.update('where the closure comes from');
       const route = await runPlanCopyRoute(c);
@@ -172,12 +223,16 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     title: 'activate behind the rollback timer',
     async run(c, progress: Task) {
       const next = c.state.toplevel!;
-      c.old = await openSession(c.app, c.health.target, c.health.ssh);
-      const read = await remote(c, c.old, buildReadStateScript(next));
-      const facts = parseKeyLines(read.stdout);
-      if (read.code !== 0 || !facts.current) throw failure('deploy-read-failed', `could not read what ${c.host} runs: ${read.stderr.trim().split('\n').pop() ?? `exit ${read.code}`}`, 'run again with --debug');
+      if (c.inspected && c.state.unchanged) {
+        progress.done(`${c.host} already runs it`);
+        return;
+      }
+      // Read again after the copy (the host may have moved meanwhile), on the inspect step's
+      // connection when it was kept (nothing was copied in between), else a new one.
+      const old = (c.old ??= await openSession(c.app, c.health.target, c.health.ssh));
+      const facts = await readHost(c, old, next);
       if (facts.present !== 'yes') throw failure('deploy-not-copied', `${next} is not on ${c.host}`, 'run again from the copy step: --from copy');
-      if (facts.current === next && facts.profile === next) {
+      if (isUnchanged(facts, next)) {
         c.state = { toplevel: next, unchanged: true };
         await saveDeployState(c.statePath, c.state);
         progress.done(`${c.host} already runs it`);
@@ -199,12 +254,12 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
       await saveDeployState(c.statePath, c.state);
       c.armedAt = Date.now();
       progress.update(`arming ${unit} (rolls back in ${c.opts.confirmTimeout} s unless confirmed)`);
-      const arm = await remote(c, c.old, buildArmScript(unit, previous, c.opts.confirmTimeout));
+      const arm = await remote(c, old, buildArmScript(unit, previous, c.opts.confirmTimeout));
       if (arm.code !== 0) throw failure('deploy-arm-failed', `the rollback timer could not be armed on ${c.host}: ${arm.stderr.trim().split('\n').pop() ?? `exit ${arm.code}`}`, 'nothing was switched; see `systemd-run` on the host');
       progress.update('switch-to-configuration switch');
       let sw;
       try {
-        sw = await remote(c, c.old, buildSwitchScript(next), c.opts.confirmTimeout * 1000);
+        sw = await remote(c, old, buildSwitchScript(next), c.opts.confirmTimeout * 1000);
       } catch (e) {
         if (c.signal.aborted) throw e;
         // The switch may well cut this very connection (networking, sshd): the check decides.
@@ -225,12 +280,21 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     async run(c, progress) {
       progress.update('health report and declared checks');
       const t: HealthTarget = { ...c.health, expectations: { ...c.health.expectations, builtToplevel: c.state.toplevel!, context: 'install' } };
-      const r = await runHealthReport(c.app, t, { includeFacts: false });
+      // Nothing was switched in this run: the connection the host was read on is as good as a new
+      // one. After a switch, ALWAYS a new pinned connection: the old one may be all that still works.
+      let session: SshSession | Promise<SshSession>;
+      if (c.state.unchanged && c.old) session = c.old;
+      else {
+        const fresh = openSession(c.app, c.health.target, c.health.ssh);
+        fresh.then((s) => { c.checked = s; }, () => { /* reported by runHealthReport */ });
+        session = fresh;
+      }
+      const r = await runHealthReport(c.app, t, { includeFacts: false, session });
       c.report = r;
       const why = c.switchError ? `${c.switchError}; ` : '';
       if (r.status === 'fail') throw failure('deploy-check-failed', `${why}${describeFailedReport(r)}`, 'fix the configuration and deploy again');
       if (c.switchError) throw failure('switch-failed', c.switchError, 'see the activation output on the host (journalctl -b)');
-      progress.done(`${r.counts.ok} ok${r.counts.warn ? `, ${r.counts.warn} warn` : ''}`);
+      progress.done(`${r.counts.ok} ok${r.counts.warn ? `, ${r.counts.warn} warn` : ''}${session === c.old ? ' (nothing switched: over the connection the host was read on)' : ''}`);
     },
   },
   {
@@ -238,14 +302,11 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     title: 'confirm and make it the boot default',
     skip: (c) => (c.state.unchanged ? 'the host already ran this system' : false),
     async run(c) {
-      const s = await openSession(c.app, c.health.target, c.health.ssh);
-      try {
-        const r = await remote(c, s, buildConfirmScript(c.state.unit!, c.state.toplevel!), 5 * 60_000);
-        if (r.code === CONFIRM_ROLLED_BACK) throw failure('deploy-timer-fired', `the host's rollback timer fired before the confirmation (--confirm-timeout ${c.opts.confirmTimeout} s)`, 'raise --confirm-timeout if the checks take that long');
-        if (r.code !== 0) throw failure('deploy-confirm-failed', `making the system the boot default on ${c.host} failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`, 'see the output with --debug');
-      } finally {
-        s.close();
-      }
+      // The check's connection (opened after the switch) when this run checked, else a new one (--resume).
+      const s = c.checked ?? (c.checked = await openSession(c.app, c.health.target, c.health.ssh));
+      const r = await remote(c, s, buildConfirmScript(c.state.unit!, c.state.toplevel!), 5 * 60_000);
+      if (r.code === CONFIRM_ROLLED_BACK) throw failure('deploy-timer-fired', `the host's rollback timer fired before the confirmation (--confirm-timeout ${c.opts.confirmTimeout} s)`, 'raise --confirm-timeout if the checks take that long');
+      if (r.code !== 0) throw failure('deploy-confirm-failed', `making the system the boot default on ${c.host} failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`, 'see the output with --debug');
     },
   },
 ];

@@ -20,8 +20,8 @@ import { buildHealthTarget } from '../shared/health-target.js';
 
 /** Moved below every workflow (issue 21); re-exported for callers that still import them here. */
 export { listFlakeHosts, buildHealthTarget };
-import { classifyDrift, describeDrift, renderDriftTable, type DriftFacts, type HostDrift } from './drift.js';
-import { runDriftFacts, runFlakeToplevel } from './drift-collect.js';
+import { buildDriftFacts, classifyDrift, describeDrift, renderDriftTable, type DriftFacts, type HostDrift } from './drift.js';
+import { runFlakeToplevel } from './drift-collect.js';
 
 export interface StatusOptions {
   /** Host names, or 'all' for every host with a manifest. */
@@ -74,9 +74,11 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
       const err = e as { code?: string; message?: string; hint?: string };
       return withDrift(errorReport(host, m.target, err.code ?? 'internal', err.message ?? String(e), err.hint, app.clock.now()), undefined, flake);
     }
-    const [r, facts] = await Promise.all([collect(app, t, { includeFacts: o.json }), o.drift ? runDriftFacts(quiet, t) : Promise.resolve(undefined)]);
-    app.out.debug(`${host} (${formatTarget(t.target)}): ${r.status} in ${r.seconds} s`);
-    return withDrift(r, facts, flake);
+    // The drift's host side is in the report's facts: one connection and one exec per host.
+    const full = await collect(app, t, { includeFacts: o.json || !!o.drift });
+    app.out.debug(`${host} (${formatTarget(t.target)}): ${full.status} in ${full.seconds} s`);
+    const { facts, ...bare } = full;
+    return withDrift(o.json ? full : bare, o.drift && facts ? buildDriftFacts(facts) : undefined, flake);
   });
 
   const exitCode = buildStatusExitCode(reports, o.strict);
