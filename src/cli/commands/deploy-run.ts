@@ -38,5 +38,6 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     json: args.bool('json'),
     ...(args.string('identity') ? { identity: args.string('identity')! } : {}),
     ...(args.string('timeout') ? { timeout: args.string('timeout')! } : {}),
+    ...(args.string('ssh-config') ? { sshConfig: args.string('ssh-config')! } : {}),
   });
 };

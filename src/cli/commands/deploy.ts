@@ -29,6 +29,7 @@ export const deployCommands: CommandSpec[] = [
       { name: 'from', type: 'string', placeholder: 'STEP', description: `restart at a step (${DEPLOY_STEP_IDS.join(', ')})` },
       { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_*)' },
       { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout per connection (default 10)' },
+      { name: 'ssh-config', type: 'string', placeholder: 'FILE', description: "ssh config to resolve the targets with (ssh -F FILE -G), for every connection and the nix copy; default: the manifest's [ssh] config, else ~/.ssh/config" },
       DRY_RUN_OPTION,
       FLAKE_OPTION,
       JSON_OPTION,

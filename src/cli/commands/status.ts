@@ -24,7 +24,7 @@ export const statusCommands: CommandSpec[] = [
       { name: 'watch', type: 'string', placeholder: 'SECONDS', description: 'check again every SECONDS until Ctrl-C (--json: one line per round)' },
       { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_*)' },
       { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout per host (default 10)' },
-      { name: 'ssh-config', type: 'string', placeholder: 'FILE', description: 'ssh config to resolve the targets with (ssh -F FILE -G; default ~/.ssh/config)' },
+      { name: 'ssh-config', type: 'string', placeholder: 'FILE', description: "ssh config to resolve the targets with (ssh -F FILE -G); default: the manifest's [ssh] config (recorded from --ssh-config at install), else ~/.ssh/config" },
       FLAKE_OPTION,
       JSON_OPTION,
     ],

@@ -22,12 +22,13 @@ export function buildCopyArgv(target: SshTarget, path: string): string[] {
   return ['nix', ...NIX_FLAKES, 'copy', '--substitute-on-destination', '--to', `ssh-ng://${sshDestination(target)}`, path];
 }
 
-/** NIX_SSHOPTS for the pinned target. Pure. */
-export function buildNixSshOpts(target: SshTarget, pinFile: string): string {
-  for (const v of [pinFile, target.identityFile ?? '']) {
+/** NIX_SSHOPTS for the pinned target; `-F` the ssh config its route came from (issue 20). Pure. */
+export function buildNixSshOpts(target: SshTarget & { sshConfig?: string }, pinFile: string): string {
+  for (const v of [pinFile, target.identityFile ?? '', target.sshConfig ?? '']) {
     if (/\s/.test(v)) throw failure('bad-path', `nix splits NIX_SSHOPTS on spaces, so ${JSON.stringify(v)} cannot be passed to it`, 'use a path without spaces (a symlink will do)');
   }
   return [
+    ...(target.sshConfig ? ['-F', target.sshConfig] : []),
     '-p', String(target.port), '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${pinFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null',
     ...(target.identityFile ? ['-i', target.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
   ].join(' ');

@@ -41,7 +41,7 @@ export const CHOICE_FLAGS = {
   acceptNewHostKey: { kind: 'boolean', name: 'accept-new-host-key', help: 'trust an unknown host key on first contact (for scripts)' },
   timeout: { kind: 'string', name: 'timeout', placeholder: 'SECONDS', help: 'connect timeout in seconds, fractions allowed (default 10)', parse: Number },
   passwordEnv: { kind: 'string', name: 'password-env', placeholder: 'VAR', help: 'read an SSH password from this environment variable (installer ISOs)' },
-  sshConfig: { kind: 'string', name: 'ssh-config', placeholder: 'FILE', help: 'ssh config to resolve the target with, as `ssh -F FILE -G` does (default ~/.ssh/config: HostName, Port, User, IdentityFile, IdentityAgent, ProxyJump)' },
+  sshConfig: { kind: 'string', name: 'ssh-config', placeholder: 'FILE', help: "ssh config to resolve the target with, as `ssh -F FILE -G` does (default ~/.ssh/config: HostName, Port, User, IdentityFile, IdentityAgent, ProxyJump); recorded as the manifest's [ssh] config for later runs (rebuild, recover: the recorded one unless given)" },
   profile: { kind: 'string', name: 'profile', placeholder: 'NAME', help: 'hardware profile (default: the best match)' },
   layout: { kind: 'string', name: 'layout', placeholder: 'NAME', help: "disk layout (default: the profile's)" },
   disk: { kind: 'string', name: 'disk', placeholder: 'ID', help: 'install disk: by-id path, kernel name or /dev path (needed when several fit)' },

@@ -24,7 +24,8 @@ import type { Phase } from '../../nix/nixos-anywhere.js';
 import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/plan.js';
 import type { SshOptions } from '../../ssh/session.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
-import { formatResolvedTarget } from '../../ssh/ssh-config.js';
+import { formatResolvedTarget, type ResolvedTarget } from '../../ssh/ssh-config.js';
+import { buildStoredSshConfig } from '../../manifest/ssh-route.js';
 import type { InstallAnswers } from './answers.js';
 import { buildPlanChoices } from './choice-maps.js';
 import type { ResolvedLoginKeys } from '../../installer/login-keys.js';
@@ -58,6 +59,15 @@ export function buildPlanAnswers(a: InstallAnswers, target: SshTarget, identity:
   return { ...buildPlanChoices(given), target: formatResolvedTarget(target), identity };
 }
 
+/**
+ * --ssh-config, recorded so later runs take the same route (issue 20): the file the target was
+ * resolved with, in its manifest form. Only when it was given: ssh's default config needs no record. Pure.
+ */
+export function buildSshConfigAnswer(o: { answers: Pick<InstallAnswers, 'sshConfig'>; target: SshTarget; flakeDir: string; home?: string | undefined }): { sshConfig?: string } {
+  const file = (o.target as ResolvedTarget).sshConfig;
+  return o.answers.sshConfig && file ? { sshConfig: buildStoredSshConfig(file, o.flakeDir, o.home) } : {};
+}
+
 export async function runPreparePlan(o: {
   mode: InstallMode;
   flakeDir: string;
@@ -73,6 +83,8 @@ export async function runPreparePlan(o: {
   manifestTarget?: string;
   /** Given (new-host): whether flake.nix picks up the host is evaluated for the plan's hint. */
   app?: Pick<AppContext, 'run' | 'signal'>;
+  /** $HOME: a --ssh-config under it is recorded as ~/… (manifest/ssh-route.ts). */
+  home?: string | undefined;
 }): Promise<PreparedInstall> {
   planPhaseTimeouts({ answers: o.answers }); // a bad --phase-timeout is bad input: refuse it before anything runs
   const stateVersion = await readNixpkgsRelease(o.flakeDir);
@@ -80,7 +92,7 @@ export async function runPreparePlan(o: {
   const plan = buildHostPlan({
     host: o.host,
     report: o.report,
-    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(o.manifestTarget ? { target: o.manifestTarget } : {}), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}), ...buildTailscaleAnswers(o.loaded.config.tailscale, o.host) },
+    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...buildSshConfigAnswer(o), ...(o.manifestTarget ? { target: o.manifestTarget } : {}), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}), ...buildTailscaleAnswers(o.loaded.config.tailscale, o.host) },
     profiles: await loadProfiles(),
     hostDir: hostDir(o.loaded.config, o.host),
     ...(o.existingManifest ? { existingManifest: o.existingManifest } : {}),

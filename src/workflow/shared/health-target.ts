@@ -8,6 +8,8 @@ import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { buildLoginTargetText } from '../../manifest/login.js';
+import { readManifestSshConfig } from '../../manifest/ssh-route.js';
+import { hostDir } from '../../config/host-dir.js';
 import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import type { HealthTarget } from '../../health/collect.js';
 import { listDeclaredChecks } from '../../health/declared.js';
@@ -27,12 +29,14 @@ export async function buildHealthTarget(
 ): Promise<HealthTarget> {
   // After the install: as the manifest's [login] user when root may not log in (issue 18).
   const targetText = o.target ?? buildLoginTargetText(manifest)!;
+  // --ssh-config wins; else the route the host was installed through (the manifest's [ssh] config, issue 20).
+  const sshConfig = o.sshConfig ?? readManifestSshConfig(manifest, loaded.flakeDir, ports.env.HOME, `${hostDir(loaded.config, host)}/bootstrap.toml`);
   const { target, ssh } = await resolveSshFromChoices(ports, {
     target: targetText,
     ...(o.identity ? { identity: o.identity } : {}),
     ...(o.timeout ? { timeout: o.timeout } : {}),
     ...(o.passwordEnv ? { passwordEnv: o.passwordEnv } : {}),
-    ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
+    ...(sshConfig ? { sshConfig } : {}),
     flakeDir: loaded.flakeDir,
     stateDir: loaded.config.stateDir,
   });
