@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { usageError } from '../errors.js';
+import type { ResolvedTarget } from '../ssh/ssh-config.js';
 import type { Manifest } from './schema.js';
 
 const inside = (dir: string, path: string): string | undefined => {
@@ -49,4 +50,14 @@ export function readManifestSshConfig(m: Pick<Manifest, 'ssh'>, flakeDir: string
     throw usageError('bad-ssh-config', `${label} [ssh] config names ${stored} (${abs}), which is not on this machine`, 'copy that ssh config here (a path inside the flake travels with it), fix [ssh] config, or pass --ssh-config FILE');
   }
   return abs;
+}
+
+/**
+ * --ssh-config as the plan records it: the file the target was resolved with (ResolvedTarget's
+ * sshConfig, absolute), in its manifest form. Only when --ssh-config was given: ssh's default
+ * config needs no record (and a test HOME's own config is not the operator's route). Pure.
+ */
+export function buildSshConfigAnswer(o: { answers: { sshConfig?: string | undefined }; target: object; flakeDir: string; home?: string | undefined }): { sshConfig?: string } {
+  const file = (o.target as ResolvedTarget).sshConfig;
+  return o.answers.sshConfig && file ? { sshConfig: buildStoredSshConfig(file, o.flakeDir, o.home) } : {};
 }

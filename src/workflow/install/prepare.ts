@@ -24,8 +24,8 @@ import type { Phase } from '../../nix/nixos-anywhere.js';
 import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/plan.js';
 import type { SshOptions } from '../../ssh/session.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
-import { formatResolvedTarget, type ResolvedTarget } from '../../ssh/ssh-config.js';
-import { buildStoredSshConfig } from '../../manifest/ssh-route.js';
+import { formatResolvedTarget } from '../../ssh/ssh-config.js';
+import { buildSshConfigAnswer } from '../../manifest/ssh-route.js';
 import type { InstallAnswers } from './answers.js';
 import { buildPlanChoices } from './choice-maps.js';
 import type { ResolvedLoginKeys } from '../../installer/login-keys.js';
@@ -57,15 +57,6 @@ export function buildPlanAnswers(a: InstallAnswers, target: SshTarget, identity:
   // wizard then lets the plan choose); `bootstrap plan` passes such a flag on and refuses it.
   const given = Object.fromEntries(Object.entries(a).filter(([, v]) => v !== '')) as InstallAnswers;
   return { ...buildPlanChoices(given), target: formatResolvedTarget(target), identity };
-}
-
-/**
- * --ssh-config, recorded so later runs take the same route (issue 20): the file the target was
- * resolved with, in its manifest form. Only when it was given: ssh's default config needs no record. Pure.
- */
-export function buildSshConfigAnswer(o: { answers: Pick<InstallAnswers, 'sshConfig'>; target: SshTarget; flakeDir: string; home?: string | undefined }): { sshConfig?: string } {
-  const file = (o.target as ResolvedTarget).sshConfig;
-  return o.answers.sshConfig && file ? { sshConfig: buildStoredSshConfig(file, o.flakeDir, o.home) } : {};
 }
 
 export async function runPreparePlan(o: {
