@@ -11,6 +11,10 @@ import { buildLoginTargetText } from '../../manifest/login.js';
 import { readManifestSshConfig } from '../../manifest/ssh-route.js';
 import { hostDir } from '../../config/host-dir.js';
 import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
+import { resolveTarget } from '../../ssh/ssh-config.js';
+import { parseTarget } from '../../ssh/target.js';
+import type { NameLookup } from '../../ssh/name-lookup.js';
+import { buildTailnetTargetText, chooseTailnetRoute } from './tailnet.js';
 import type { HealthTarget } from '../../health/collect.js';
 import { listDeclaredChecks } from '../../health/declared.js';
 import { buildExpectations, readBuiltToplevel, type HealthContext } from '../../health/expect.js';
@@ -25,12 +29,28 @@ export async function buildHealthTarget(
   host: string,
   manifest: Manifest,
   context: HealthContext,
-  o: { target?: string; identity?: string; timeout?: string; passwordEnv?: string; sshConfig?: string } = {},
+  o: {
+    target?: string; identity?: string; timeout?: string; passwordEnv?: string; sshConfig?: string;
+    /** With `target`: how that target reaches the host (install: verify went over the tailnet). */
+    via?: 'tailnet' | 'target';
+    /** For tests: how the tailnet name is looked up (default getaddrinfo). */
+    lookup?: NameLookup;
+  } = {},
 ): Promise<HealthTarget> {
   // After the install: as the manifest's [login] user when root may not log in (issue 18).
-  const targetText = o.target ?? buildLoginTargetText(manifest)!;
+  const loginText = o.target ?? buildLoginTargetText(manifest)!;
   // --ssh-config wins; else the route the host was installed through (the manifest's [ssh] config, issue 20).
   const sshConfig = o.sshConfig ?? readManifestSshConfig(manifest, loaded.flakeDir, ports.env.HOME, `${hostDir(loaded.config, host)}/bootstrap.toml`);
+  const resolvePorts = { run: ports.run, env: ports.env, debug: (m: string) => ports.out.debug(m) };
+  // The tailnet name, when the manifest records one and it resolves here (issue 21; tailnet.ts).
+  let via = o.via;
+  let targetText = loginText;
+  if (o.target === undefined && manifest.tailscale?.name) {
+    const route = await chooseTailnetRoute(resolvePorts, buildTailnetTargetText(parseTarget(loginText), manifest.tailscale.name), { ...(sshConfig ? { sshConfig } : {}), ...(o.lookup ? { lookup: o.lookup } : {}) });
+    if (route.via === 'tailnet') targetText = buildTailnetTargetText(parseTarget(loginText), manifest.tailscale.name);
+    else ports.out.debug(`${host}: ${route.why}; using its target ${loginText}`);
+    via = route.via;
+  }
   const { target, ssh } = await resolveSshFromChoices(ports, {
     target: targetText,
     ...(o.identity ? { identity: o.identity } : {}),
@@ -40,6 +60,13 @@ export async function buildHealthTarget(
     flakeDir: loaded.flakeDir,
     stateDir: loaded.config.stateDir,
   });
+  if (via === 'tailnet' && targetText !== loginText && !(await ssh.hostKeys.knownTypes(target)).length) {
+    // Nothing pinned under the tailnet name yet: the host must present the key pinned for its
+    // target (the same host key), never an unchecked one. It is pinned under the name on success.
+    const pub = await resolveTarget(resolvePorts, loginText, parseTarget(loginText), sshConfig ? { configFile: sshConfig } : {});
+    const [fp] = await ssh.hostKeys.knownFingerprints(pub);
+    if (fp) ssh.hostKeys.pin(target, fp);
+  }
   const built = await readBuiltToplevel(loaded.flakeDir, loaded.config.stateDir, host);
   return {
     host,
@@ -48,5 +75,6 @@ export async function buildHealthTarget(
     expectations: buildExpectations(host, manifest, loaded.config, built, context),
     pinLabel: relative(loaded.flakeDir, ssh.hostKeys.pinFile) || ssh.hostKeys.pinFile,
     declared: listDeclaredChecks(manifest.health),
+    ...(via ? { via } : {}),
   };
 }
