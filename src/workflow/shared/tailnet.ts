@@ -24,7 +24,7 @@ import { runWaitForProvisionedKey, type WaitHostKeyOptions } from '../../install
 import { fetchHostKey, type RouteVia } from '../../ssh/fetch-host-key.js';
 import type { HostKey } from '../../ssh/host-keys.js';
 import { systemLookup, type NameLookup } from '../../ssh/name-lookup.js';
-import { resolveTarget, type ResolvePorts, type ResolvedTarget } from '../../ssh/ssh-config.js';
+import { formatResolvedTarget, resolveTarget, type ResolvePorts, type ResolvedTarget } from '../../ssh/ssh-config.js';
 import { formatTarget, parseTarget, type SshTarget } from '../../ssh/target.js';
 
 /** How the installed host is reached, as preflight found it. */
@@ -120,7 +120,7 @@ export async function runWaitOverTailnet(w: TailnetWait): Promise<HostKey> {
     if (!isBootstrapError(e) || e.code !== 'host-key-wait-timeout') throw e;
     throw failure(
       'tailnet-wait-timeout',
-      `${formatTarget(w.target)} did not answer over the tailnet within ${Math.round(w.deadlineMs / 1000)} s: ${e.message.replace(/^.*\(last: /, '(last: ')}`,
+      `${formatResolvedTarget(w.target)}${w.target.alias ? ` (${w.target.host})` : ''} did not answer over the tailnet within ${Math.round(w.deadlineMs / 1000)} s: ${e.message.replace(/^.*\(last: /, '(last: ')}`,
       'the host is reachable only over its tailnet: check on its console that tailscaled joined (`tailscale status`; an expired or used-up auth key is the usual cause), that this machine is on the same tailnet, then run again with --resume',
     );
   }
