@@ -15,7 +15,8 @@ export const deployCommands: CommandSpec[] = [
       '--confirm-timeout. A config that would lock you out of SSH (sshd off, its port moved or firewalled, your\n' +
       'key gone) is refused before anything on the host changes, unless --allow-lockout.\n' +
       '--confirm-timeout. A rollback is verified over a new connection. Exit 0 deployed, 4 rolled back (each\n' +
-      'host verified on its previous generation), 1 failed, 2 bad input.',
+      'host verified on its previous generation), 1 failed, 2 bad input. Hosts are reached as status reaches\n' +
+      "them: the manifest's target with its [ssh] config, or its [tailscale] name when that resolves here.",
     positionals: [{ name: 'HOST…', description: 'hosts to deploy (or --hosts a,b / --all)' }, ...Array.from({ length: 63 }, (_, i) => ({ name: `HOST${i + 2}`, description: '', hidden: true }))],
     options: [
       { name: 'hosts', type: 'string', placeholder: 'A,B,C', description: 'hosts to deploy' },

@@ -12,7 +12,9 @@ export const statusCommands: CommandSpec[] = [
       'changed or that cannot be reached fails; nothing is ever asked. Exit 1 when a host fails (or, with\n' +
       '--strict, warns), 2 for bad input. Each host is also compared with what the flake evaluates to\n' +
       'now (no build): up to date, drift, needs reboot, unhealthy or unreachable, with the running\n' +
-      'revision, the age of its generation and the last auto-upgrade (--no-drift skips it).',
+      'revision, the age of its generation and the last auto-upgrade (--no-drift skips it). The route is the\n' +
+      "manifest's: its target resolved with its [ssh] config, or its [tailscale] name when that resolves here\n" +
+      '(the report says "via": "tailnet" or "target").',
     // Up to 64 host names; the slots after the first are parsed but not listed in the help.
     positionals: [{ name: 'HOST…', description: 'hosts to check (or --hosts a,b / --all)' }, ...Array.from({ length: 63 }, (_, i) => ({ name: `HOST${i + 2}`, description: '', hidden: true }))],
     options: [

@@ -60,7 +60,7 @@ export const CHOICE_FLAGS = {
   noDiskoDeps: { kind: 'boolean', name: 'no-disko-deps', help: 'let disko use the installer tools (saves memory on small machines)' },
   yes: { kind: 'boolean', name: 'yes', short: 'y', help: 'do not ask; a wipe also needs --confirm-disk (rebuild: the manifest disk)' },
   confirmDisk: { kind: 'string', name: 'confirm-disk', placeholder: 'BY-ID', help: 'the disk that may be wiped, for scripts' },
-  waitTimeout: { kind: 'integer', name: 'wait-timeout', placeholder: 'SECONDS', help: 'how long to wait for the rebooted host (default 600)', min: 1, max: 86_400 },
+  waitTimeout: { kind: 'integer', name: 'wait-timeout', placeholder: 'SECONDS', help: 'how long to wait for the rebooted host, over its tailnet name when SSH is open only on tailscale0 (default 600)', min: 1, max: 86_400 },
   postKexecPort: { kind: 'integer', name: 'post-kexec-port', placeholder: 'PORT', help: "the port the kexec installer's sshd listens on (default 22)", min: 1, max: 65_535 },
   kexecImage: { kind: 'string', name: 'kexec-image', placeholder: 'FILE', help: 'the kexec installer tarball to upload from here instead of the target downloading it (needs --kexec-sha256)', parse: (t) => resolve(t) },
   kexecSha256: { kind: 'string', name: 'kexec-sha256', placeholder: 'HEX', help: 'the SHA-256 the --kexec-image file must have; checked before anything runs and again before kexec' },
