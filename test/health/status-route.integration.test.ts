@@ -78,6 +78,9 @@ describe('bootstrap status along the recorded route (namespace hosts)', { skip: 
     assert.equal(h.target, `root@${web2.net.ip}`);
     // Checked against the target's pin, then pinned under the name's address.
     assert.match(readFileSync(pins(), 'utf8'), new RegExp(`^${web2.net.ip.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+    // The text report says so too.
+    const text = await runCli(['status', 'web2', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5', '--no-drift'], { env: lab.env, timeoutMs: 90_000 });
+    assert.match(text.stdout, new RegExp(`web2\\s+root@${web2.net.ip.replace(/\./g, '\\.')} \\(over the tailnet\\)`));
   });
 
   test('over the tailnet another key than the target\'s pin is refused, not accepted', async () => {
