@@ -83,6 +83,18 @@ describe('bootstrap status along the recorded route (namespace hosts)', { skip: 
     assert.match(text.stdout, new RegExp(`web2\\s+root@${web2.net.ip.replace(/\./g, '\\.')} \\(over the tailnet\\)`));
   });
 
+  test('--via target skips the tailnet name, --via tailnet needs one, anything else is bad input', async () => {
+    const viaTarget = report((await status('web2', '--via', 'target')).stdout);
+    assert.equal(viaTarget.via, 'target');
+    assert.equal(viaTarget.target, `root@${web2.net.ip.replace(/\.\d+$/, '.1')}:1`);
+    assert.ok(viaTarget.error, 'its public target answers nowhere');
+    const noName = report((await status('web1', '--via', 'tailnet')).stdout);
+    assert.equal(noName.error?.code, 'no-tailnet-name');
+    const bad = await status('web1', '--via', 'magic');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--via takes tailnet or target, got "magic"/);
+  });
+
   test('over the tailnet another key than the target\'s pin is refused, not accepted', async () => {
     // The tailnet name now maps to another host (another key); nothing is pinned under its address.
     const cfg = join(lab.flakeDir, 'ssh', 'fleet_config');

@@ -31,6 +31,7 @@ export const deployCommands: CommandSpec[] = [
       { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_*)' },
       { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout per connection (default 10)' },
       { name: 'ssh-config', type: 'string', placeholder: 'FILE', description: "ssh config to resolve the targets with (ssh -F FILE -G), for every connection and the nix copy; default: the manifest's [ssh] config, else ~/.ssh/config" },
+      { name: 'via', type: 'string', placeholder: 'tailnet|target', description: "the route to each host: its manifest's [tailscale] name, or its target (default: the tailnet name when it resolves here)" },
       DRY_RUN_OPTION,
       FLAKE_OPTION,
       JSON_OPTION,

@@ -27,6 +27,7 @@ export const statusCommands: CommandSpec[] = [
       { name: 'identity', short: 'i', type: 'string', placeholder: 'FILE', description: 'private key to log in with (default: ssh-agent, then ~/.ssh/id_*)' },
       { name: 'timeout', type: 'string', placeholder: 'SECONDS', description: 'connect timeout per host (default 10)' },
       { name: 'ssh-config', type: 'string', placeholder: 'FILE', description: "ssh config to resolve the targets with (ssh -F FILE -G); default: the manifest's [ssh] config (recorded from --ssh-config at install), else ~/.ssh/config" },
+      { name: 'via', type: 'string', placeholder: 'tailnet|target', description: "the route to each host: its manifest's [tailscale] name, or its target (default: the tailnet name when it resolves here)" },
       FLAKE_OPTION,
       JSON_OPTION,
     ],

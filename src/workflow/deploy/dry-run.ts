@@ -33,7 +33,7 @@ export interface DeployPlan {
 
 export async function runDeployDryRun(
   app: AppContext, loaded: LoadedConfig, hosts: readonly string[], manifests: Map<string, Manifest>,
-  o: { buildOn: 'local' | 'remote'; json: boolean; parallel: number; ssh: { identity?: string; timeout?: string } },
+  o: { buildOn: 'local' | 'remote'; json: boolean; parallel: number; ssh: { identity?: string; timeout?: string; sshConfig?: string; route?: 'tailnet' | 'target' } },
 ): Promise<number> {
   const plans = await runPool(hosts, o.parallel, async (host): Promise<DeployPlan> => {
     const m = manifests.get(host)!;

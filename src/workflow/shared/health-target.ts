@@ -12,6 +12,7 @@ import { readManifestSshConfig } from '../../manifest/ssh-route.js';
 import { hostDir } from '../../config/host-dir.js';
 import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import { resolveTarget } from '../../ssh/ssh-config.js';
+import { usageError } from '../../errors.js';
 import { parseTarget } from '../../ssh/target.js';
 import type { NameLookup } from '../../ssh/name-lookup.js';
 import { buildTailnetTargetText, chooseTailnetRoute } from './tailnet.js';
@@ -35,6 +36,8 @@ export async function buildHealthTarget(
     via?: 'tailnet' | 'target';
     /** For tests: how the tailnet name is looked up (default getaddrinfo). */
     lookup?: NameLookup;
+    /** --via: 'tailnet' always the manifest's tailnet name, 'target' never; default: the name when it resolves. */
+    route?: 'tailnet' | 'target';
   } = {},
 ): Promise<HealthTarget> {
   // After the install: as the manifest's [login] user when root may not log in (issue 18).
@@ -45,7 +48,14 @@ export async function buildHealthTarget(
   // The tailnet name, when the manifest records one and it resolves here (issue 21; tailnet.ts).
   let via = o.via;
   let targetText = loginText;
-  if (o.target === undefined && manifest.tailscale?.name) {
+  if (o.target === undefined && o.route === 'tailnet' && !manifest.tailscale?.name) {
+    throw usageError('no-tailnet-name', `--via tailnet: ${host}'s manifest records no [tailscale] name`, 'set [tailscale] tailnet in bootstrap.toml before the install (or add [tailscale] name = "HOST.TAILNET" to the manifest), or leave --via out');
+  }
+  if (o.target === undefined && o.route === 'target') via = 'target';
+  else if (o.target === undefined && o.route === 'tailnet') {
+    targetText = buildTailnetTargetText(parseTarget(loginText), manifest.tailscale!.name);
+    via = 'tailnet';
+  } else if (o.target === undefined && manifest.tailscale?.name) {
     const route = await chooseTailnetRoute(resolvePorts, buildTailnetTargetText(parseTarget(loginText), manifest.tailscale.name), { ...(sshConfig ? { sshConfig } : {}), ...(o.lookup ? { lookup: o.lookup } : {}) });
     if (route.via === 'tailnet') targetText = buildTailnetTargetText(parseTarget(loginText), manifest.tailscale.name);
     else ports.out.debug(`${host}: ${route.why}; using its target ${loginText}`);
