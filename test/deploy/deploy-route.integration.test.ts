@@ -3,7 +3,8 @@
  * as the manifest's [ssh] config) takes that route with no flag: every connection resolves the
  * alias with it, and the `nix copy` of the closure gets it as NIX_SSHOPTS `-F FILE`. The config
  * is the only place the login key is named (`Host *` IdentityFile, no -i, no agent), so a copy
- * whose ssh did not read it could not log in. Deploy lab (deploy-lab.ts), one host.
+ * whose ssh did not read it could not log in. Issue 21: a recorded [tailscale] name that resolves is
+ * the route of every connection and the copy. Deploy lab (deploy-lab.ts), one host.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -41,6 +42,28 @@ describe('bootstrap deploy along the recorded route (namespace host)', { skip: n
     const r = await runCli(['deploy', 'web3', '--flake', lab.flakeDir, '--timeout', '5', '--confirm-timeout', '60'], { env: lab.env, timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.notEqual(lab.current('web3'), before, 'the new generation runs');
+  });
+
+  test('issue 21: a recorded tailnet name that resolves is the route (its public target answers nowhere), for the connections and the copy', async () => {
+    const m = join(lab.flakeDir, 'hosts', 'web3', 'bootstrap.toml');
+    const cfg = join(lab.flakeDir, 'ssh', 'deploy_config');
+    const saved = [readFileSync(m, 'utf8'), readFileSync(cfg, 'utf8')] as const;
+    const ip = lab.hosts.web3!.net.ip;
+    // The public target is a refused port; the tailnet name maps (as MagicDNS would) to the host.
+    writeFileSync(cfg, `Host web3-public\n  HostName ${ip.replace(/\.\d+$/, '.1')}\n  Port 1\nHost web3.tail1234.ts.net\n  HostName ${ip}\n${saved[1].slice(saved[1].indexOf('Host *'))}`);
+    writeFileSync(m, saved[0].replace(/^target = .*$/m, 'target = "root@web3-public"') + '\n[tailscale]\nname = "web3.tail1234.ts.net"\n');
+    try {
+      lab.writeConfig('web3', { ...GOOD, motd: 'over the tailnet' });
+      const before = lab.current('web3');
+      const r = await runCli(['deploy', 'web3', '--flake', lab.flakeDir, '--timeout', '5', '--confirm-timeout', '60', '--json'], { env: lab.env, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.notEqual(lab.current('web3'), before);
+      const doc = JSON.parse(r.stdout) as { hosts: Array<{ health?: { via?: string } }> };
+      assert.equal(doc.hosts[0]!.health?.via, 'tailnet');
+    } finally {
+      writeFileSync(m, saved[0]);
+      writeFileSync(cfg, saved[1]);
+    }
   });
 
   test('--ssh-config on deploy gives the route when the manifest records none', async () => {
