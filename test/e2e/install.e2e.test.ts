@@ -187,6 +187,10 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const h = (JSON.parse(st.stdout) as { hosts: Array<{ target: string; error?: unknown }> }).hosts[0]!;
       assert.equal(h.error, undefined, st.stdout + st.stderr);
       assert.equal(h.target, `root@${t.ip}:2222`);
+      // rebuild reads the same record: its probe reaches the target through the bastion (dry run: nothing changes).
+      const rb = await f.cli(['rebuild', 'web2', '--dry-run', '--json', '-i', t.clientKeyPath]);
+      assert.equal(rb.code, 0, rb.stderr);
+      assert.match((JSON.parse(rb.stdout) as { target: string }).target, new RegExp(`^root@${t.ip.replace(/\./g, '\\.')}:2222$`));
       const entries = journal(f, 'web2');
       const runIds = [...new Set(entries.map((e) => e.runId))];
       assert.deepEqual(entries.filter((e) => e.runId === runIds[1] && e.status === 'started').map((e) => e.stepId), ['disko', 'install', 'reboot', 'verify']);
