@@ -12,10 +12,9 @@ import { readManifestSshConfig } from '../../manifest/ssh-route.js';
 import { hostDir } from '../../config/host-dir.js';
 import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import { resolveTarget } from '../../ssh/ssh-config.js';
-import { usageError } from '../../errors.js';
 import { parseTarget } from '../../ssh/target.js';
 import type { NameLookup } from '../../ssh/name-lookup.js';
-import { buildTailnetTargetText, chooseTailnetRoute } from './tailnet.js';
+import { chooseManifestRoute } from './tailnet.js';
 import type { HealthTarget } from '../../health/collect.js';
 import { listDeclaredChecks } from '../../health/declared.js';
 import { buildExpectations, readBuiltToplevel, type HealthContext } from '../../health/expect.js';
@@ -45,22 +44,10 @@ export async function buildHealthTarget(
   // --ssh-config wins; else the route the host was installed through (the manifest's [ssh] config, issue 20).
   const sshConfig = o.sshConfig ?? readManifestSshConfig(manifest, loaded.flakeDir, ports.env.HOME, `${hostDir(loaded.config, host)}/bootstrap.toml`);
   const resolvePorts = { run: ports.run, env: ports.env, debug: (m: string) => ports.out.debug(m) };
-  // The tailnet name, when the manifest records one and it resolves here (issue 21; tailnet.ts).
-  let via = o.via;
-  let targetText = loginText;
-  if (o.target === undefined && o.route === 'tailnet' && !manifest.tailscale?.name) {
-    throw usageError('no-tailnet-name', `--via tailnet: ${host}'s manifest records no [tailscale] name`, 'set [tailscale] tailnet in bootstrap.toml before the install (or add [tailscale] name = "HOST.TAILNET" to the manifest), or leave --via out');
-  }
-  if (o.target === undefined && o.route === 'target') via = 'target';
-  else if (o.target === undefined && o.route === 'tailnet') {
-    targetText = buildTailnetTargetText(parseTarget(loginText), manifest.tailscale!.name);
-    via = 'tailnet';
-  } else if (o.target === undefined && manifest.tailscale?.name) {
-    const route = await chooseTailnetRoute(resolvePorts, buildTailnetTargetText(parseTarget(loginText), manifest.tailscale.name), { ...(sshConfig ? { sshConfig } : {}), ...(o.lookup ? { lookup: o.lookup } : {}) });
-    if (route.via === 'tailnet') targetText = buildTailnetTargetText(parseTarget(loginText), manifest.tailscale.name);
-    else ports.out.debug(`${host}: ${route.why}; using its target ${loginText}`);
-    via = route.via;
-  }
+  // The tailnet name, when the manifest records one and it resolves here, or as --via says (issue 21).
+  const { text: targetText, via } = o.target !== undefined
+    ? { text: o.target, via: o.via }
+    : await chooseManifestRoute(resolvePorts, host, loginText, manifest.tailscale?.name, { ...(o.route ? { route: o.route } : {}), ...(sshConfig ? { sshConfig } : {}), ...(o.lookup ? { lookup: o.lookup } : {}) });
   const { target, ssh } = await resolveSshFromChoices(ports, {
     target: targetText,
     ...(o.identity ? { identity: o.identity } : {}),

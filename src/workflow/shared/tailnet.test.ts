@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../../exec/run.js';
 import { buildHostKey } from '../../ssh/host-keys.js';
-import { buildReachPath, buildTailnetTargetText, chooseTailnetRoute, loadReach, planTailnetReach, resolveTailnetTarget, runWaitOverTailnet, saveReach } from './tailnet.js';
+import { buildReachPath, buildTailnetTargetText, chooseManifestRoute, chooseTailnetRoute, loadReach, planTailnetReach, resolveTailnetTarget, runWaitOverTailnet, saveReach } from './tailnet.js';
 
 test('tailnet-only is when the port is open on the tailnet interface alone; without a tailnet name that is refused before the wipe', () => {
   assert.deepEqual(planTailnetReach({ openOn: ['tailscale0'] }, 'tailscale0', 'web1.tail1234.ts.net', 'web1'), { tailnetOnly: true, name: 'web1.tail1234.ts.net', interface: 'tailscale0' });
@@ -83,4 +83,25 @@ test('verify over the tailnet gives up at its deadline with a clear error while 
   assert.equal(lookups.length, 10, 'one lookup per attempt, every 2 s, until the deadline');
   assert.match(progress[0]!, /^waiting for root@web1\.tail1234\.ts\.net \(attempt 1, 20 s left\) over the tailnet$/);
   rmSync(join(cfg, '..'), { recursive: true, force: true });
+});
+
+test('a later run\'s route: the recorded name when it resolves, else the target; --via forces one; none recorded is the target', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nb-ts-route-'));
+  const cfg = join(dir, 'ssh_config');
+  writeFileSync(cfg, '');
+  const yes = async () => ['100.64.0.7'];
+  const no = async () => [];
+  const debug: string[] = [];
+  const p = { ...ports, debug: (m: string) => debug.push(m) };
+  try {
+    assert.deepEqual(await chooseManifestRoute(p, 'web1', 'admin@203.0.113.7:2222', 'web1.tail1234.ts.net', { sshConfig: cfg, lookup: yes }), { text: 'admin@web1.tail1234.ts.net:2222', via: 'tailnet' });
+    assert.deepEqual(await chooseManifestRoute(p, 'web1', 'admin@203.0.113.7:2222', 'web1.tail1234.ts.net', { sshConfig: cfg, lookup: no }), { text: 'admin@203.0.113.7:2222', via: 'target' });
+    assert.match(debug.join('\n'), /web1: web1\.tail1234\.ts\.net does not resolve here .*; using its target admin@203\.0\.113\.7:2222/);
+    assert.deepEqual(await chooseManifestRoute(p, 'web1', 'root@203.0.113.7', 'web1.tail1234.ts.net', { route: 'target', lookup: yes }), { text: 'root@203.0.113.7', via: 'target' });
+    assert.deepEqual(await chooseManifestRoute(p, 'web1', 'root@203.0.113.7', 'web1.tail1234.ts.net', { route: 'tailnet', lookup: no }), { text: 'root@web1.tail1234.ts.net', via: 'tailnet' });
+    assert.deepEqual(await chooseManifestRoute(p, 'web1', 'root@203.0.113.7', undefined, { lookup: yes }), { text: 'root@203.0.113.7' });
+    await assert.rejects(chooseManifestRoute(p, 'web1', 'root@203.0.113.7', undefined, { route: 'tailnet' }), { code: 'no-tailnet-name', kind: 'usage' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -18,7 +18,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Clock } from '../../context.js';
-import { failure, isBootstrapError } from '../../errors.js';
+import { failure, isBootstrapError, usageError } from '../../errors.js';
 import type { LockoutCheck } from '../../installer/lockout.js';
 import { runWaitForProvisionedKey, type WaitHostKeyOptions } from '../../installer/wait-host-key.js';
 import { fetchHostKey, type RouteVia } from '../../ssh/fetch-host-key.js';
@@ -138,4 +138,27 @@ export async function chooseTailnetRoute(ports: ResolvePorts, text: string, o: {
   if (t.jumps?.length) return { via: 'tailnet', target: t };
   const found = await (o.lookup ?? systemLookup)(t.host, o.timeoutMs ?? 5_000);
   return found.length ? { via: 'tailnet', target: t } : { via: 'target', why: `${t.host} does not resolve here (this machine is not on the tailnet, or MagicDNS is off)` };
+}
+
+/**
+ * The route of a later run to an installed host (status, deploy): `loginText` (the manifest's
+ * target as the host is logged into) or the same user and port at the recorded tailnet `name`.
+ * Default: the name when it resolves here; `route` forces one.
+ * @throws usageError 'no-tailnet-name' for route 'tailnet' without a recorded name
+ */
+export async function chooseManifestRoute(
+  ports: ResolvePorts, host: string, loginText: string, name: string | undefined,
+  o: { route?: 'tailnet' | 'target'; sshConfig?: string; lookup?: NameLookup },
+): Promise<{ text: string; via?: 'tailnet' | 'target' }> {
+  if (o.route === 'target') return { text: loginText, via: 'target' };
+  if (name === undefined) {
+    if (o.route === 'tailnet') throw usageError('no-tailnet-name', `--via tailnet: ${host}'s manifest records no [tailscale] name`, 'set [tailscale] tailnet in bootstrap.toml before the install (or add [tailscale] name = "HOST.TAILNET" to the manifest), or leave --via out');
+    return { text: loginText };
+  }
+  const text = buildTailnetTargetText(parseTarget(loginText), name);
+  if (o.route === 'tailnet') return { text, via: 'tailnet' };
+  const r = await chooseTailnetRoute(ports, text, o);
+  if (r.via === 'tailnet') return { text, via: 'tailnet' };
+  ports.debug?.(`${host}: ${r.why}; using its target ${loginText}`);
+  return { text: loginText, via: 'target' };
 }
