@@ -26,6 +26,8 @@ export interface HealthTarget {
   pinLabel: string;
   /** The checks the manifest's [health] declares (issue 21), run on the same connection. */
   declared?: DeclaredCheck[];
+  /** Reached over the host's tailnet name or its target (shown in the report, issue 21). */
+  via?: 'tailnet' | 'target';
 }
 
 export interface CollectOptions {
@@ -82,13 +84,13 @@ export async function runHealthReport(ports: SessionPorts & { clock: Clock }, t:
     const { facts, hostKey, declared } = await runCollectFacts(ports, t, opts);
     const checks = [...buildHealthChecks(facts, t.expectations, { fingerprint: hostKey, pinFile: t.pinLabel }), ...declared];
     return {
-      host: t.host, target: formatTarget(t.target), status: worstStatus(checks), collectedAt, seconds: seconds(), hostKey,
+      host: t.host, target: formatTarget(t.target), status: worstStatus(checks), ...(t.via ? { via: t.via } : {}), collectedAt, seconds: seconds(), hostKey,
       needsReboot: needsReboot(facts)?.needed ?? null, revision: facts.system.revision, checks,
       counts: countChecks(checks), ...(opts.includeFacts ? { facts } : {}),
     };
   } catch (e) {
     if (ports.signal.aborted) throw e;
     const error = isBootstrapError(e) ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'internal', message: messageOf(e) };
-    return { host: t.host, target: formatTarget(t.target), status: 'fail', collectedAt, seconds: seconds(), checks: [], counts: countChecks([]), error };
+    return { host: t.host, target: formatTarget(t.target), status: 'fail', ...(t.via ? { via: t.via } : {}), collectedAt, seconds: seconds(), checks: [], counts: countChecks([]), error };
   }
 }

@@ -39,7 +39,7 @@ export interface DeployPlan {
 
 export async function runDeployDryRun(
   app: AppContext, loaded: LoadedConfig, hosts: readonly string[], manifests: Map<string, Manifest>,
-  o: { buildOn: 'local' | 'remote'; json: boolean; parallel: number; ssh: { identity?: string; timeout?: string } },
+  o: { buildOn: 'local' | 'remote'; json: boolean; parallel: number; ssh: { identity?: string; timeout?: string; sshConfig?: string; route?: 'tailnet' | 'target' } },
 ): Promise<number> {
   let opened: Promise<SecretStore> | undefined;
   const store = () => (opened ??= import('../../secrets/open-store.js').then((m) => m.openSecretStore(loaded, app)));

@@ -42,6 +42,10 @@ export interface DeployOptions {
   json: boolean;
   identity?: string;
   timeout?: string;
+  /** --ssh-config FILE (ssh -F): overrides each manifest's [ssh] config (issue 20). */
+  sshConfig?: string;
+  /** --via tailnet|target: force the route (default: the tailnet name when it resolves, issue 21). */
+  via?: 'tailnet' | 'target';
 }
 
 /** The exit code of a deploy. Pure. */
@@ -72,7 +76,7 @@ export async function runDeploy(app: AppContext, o: DeployOptions): Promise<numb
 
   // Never a question: a changed or unknown host key is an error naming both keys.
   const quiet = { ...app, prompts: createPrompter(false) };
-  const sshChoices = { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) };
+  const sshChoices = { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), ...(o.via ? { route: o.via } : {}) };
   if (o.dryRun) return runDeployDryRun(quiet, loaded, hosts, manifests, { buildOn: o.buildOn, json: o.json, parallel: o.parallel, ssh: sshChoices });
 
   const many = hosts.length > 1;

@@ -35,6 +35,8 @@ export interface StatusOptions {
   timeout?: string;
   /** --ssh-config FILE (ssh -F) to resolve the manifests' targets with. */
   sshConfig?: string;
+  /** --via tailnet|target: force the route (default: the tailnet name when it resolves, issue 21). */
+  via?: 'tailnet' | 'target';
   /** Compare each host with the flake's current evaluation (drift.ts); the CLI's default, --no-drift skips it. */
   drift?: boolean;
 }
@@ -69,7 +71,7 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
     if (!m.target) return withDrift(errorReport(host, '-', 'no-target', `${host}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, host)}/${MANIFEST_FILE}`, app.clock.now()), undefined, flake);
     let t: HealthTarget;
     try {
-      t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}) });
+      t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), ...(o.via ? { route: o.via } : {}) });
     } catch (e) {
       const err = e as { code?: string; message?: string; hint?: string };
       return withDrift(errorReport(host, m.target, err.code ?? 'internal', err.message ?? String(e), err.hint, app.clock.now()), undefined, flake);
