@@ -58,4 +58,3 @@ test('the manifest\'s [ssh] config round-trips, and a file missing on this machi
     rmSync(dir, { recursive: true, force: true });
   }
 });
-});
