@@ -41,6 +41,7 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
   const cliEnv = (env: Record<string, string>, ...args: string[]) => runCli([...args, '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], { env: { ...lab.env, ...env }, timeoutMs: 120_000 });
   const connectionsTo = (name: string) => (readFileSync(join(lab.hosts[name]!.net.dir, 'sshd.log'), 'utf8').match(/Connection from/g) ?? []).length;
   const inHostStore = (name: string, path: string) => existsSync(join(lab.hosts[name]!.fs, 'store', basename(path)));
+  const hostStore = (name: string) => readdirSync(join(lab.hosts[name]!.fs, 'store')).sort();
   type CopyDoc = { from: string; reason: string; missing?: string; sentBytes: number; receivedBytes: number; connections: number };
   type DeployDoc = { hosts: Array<{ status: string; toplevel: string; copy?: CopyDoc; error?: { code: string; message: string } }> };
 
@@ -267,32 +268,43 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     const before = lab.current('hidden');
     lab.writeConfig('hidden', { ...GOOD, motd: 'never arrives' });
     const seen = connectionsTo('hidden');
+    const store = hostStore('hidden');
     lab.pinWrongKey('bastion');
     try {
-      const r = await cli('deploy', 'hidden', '--confirm-timeout', '60', '--json');
+      // Built on the host, so nix's ssh (through the guard) is the first connection of the run, before
+      // bootstrap's own (inspect), which would refuse the key too (host-key-changed).
+      const r = await cli('deploy', 'hidden', '--confirm-timeout', '60', '--build-on', 'remote', '--json');
       assert.equal(r.code, 1, r.stderr + r.stdout);
       const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
       assert.equal(d.status, 'failed');
       assert.equal(d.error?.code, 'host-key-mismatch', JSON.stringify(d.error));
       assert.match(d.error!.message, /presented SHA256:\S+, which is not the key pinned in .*known_hosts; nothing was sent over that connection/);
       assert.equal(connectionsTo('hidden'), seen, 'no connection reached the host behind the bastion');
-      assert.ok(!inHostStore('hidden', d.toplevel), 'nothing was copied');
+      assert.deepEqual(hostStore('hidden'), store, 'nothing was copied');
       assert.equal(lab.current('hidden'), before, 'nothing was switched');
     } finally {
       lab.restorePins();
     }
   });
 
-  test("a host presenting another key than the pinned one gets nothing: nix's copy is refused at the handshake", async () => {
+  test("a host presenting another key than the pinned one gets nothing: refused by bootstrap's connection, and by nix's at the handshake", async () => {
     const before = lab.current('web1');
     lab.writeConfig('web1', { ...GOOD, motd: 'not for an impostor' });
     lab.pinWrongKey('web1');
     try {
-      const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+      // Built here: bootstrap's own first connection (inspect) refuses the key, before any copy.
+      const here = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+      assert.equal(here.code, 1, here.stderr + here.stdout);
+      const h = (JSON.parse(here.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(h.error?.code, 'host-key-changed', JSON.stringify(h.error));
+      assert.ok(!inHostStore('web1', h.toplevel), 'nothing was copied');
+      // Built on the host: nix's ssh goes first, and the guard refuses the key at the handshake.
+      const store = hostStore('web1');
+      const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--build-on', 'remote', '--json');
       assert.equal(r.code, 1, r.stderr + r.stdout);
       const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
       assert.equal(d.error?.code, 'host-key-mismatch', JSON.stringify(d.error));
-      assert.ok(!inHostStore('web1', d.toplevel), 'nothing was copied');
+      assert.deepEqual(hostStore('web1'), store, 'nothing was copied');
       assert.equal(lab.current('web1'), before);
     } finally {
       lab.restorePins();
