@@ -159,14 +159,17 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     // The new generation listens on 2222 only; its slow unit keeps the switch busy while bootstrap is killed.
     lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0', migrate: 'sleep 4' } });
     const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '6', '--allow-lockout', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
-      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
+      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: ['ignore', 'ignore', 'pipe'],
     });
+    // What the killed run said, for the message of an assertion that fails before the kill.
+    let said = '';
+    child.stderr!.on('data', (b: Buffer) => (said += b.toString()));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     try {
       // Wait (bounded) until the host switched, then kill bootstrap before it can check or roll back.
       const until = Date.now() + 90_000;
       while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-      assert.notEqual(lab.current('web1'), before, 'the host switched to the new generation');
+      assert.notEqual(lab.current('web1'), before, `the host switched to the new generation; bootstrap said:\n${said}`);
       child.kill('SIGKILL');
       await exited;
       assert.equal(lab.sshRun('web1', 22, 'true'), undefined, 'right after the switch, the old port does not answer');
@@ -189,14 +192,17 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     const before = lab.current('web1');
     lab.writeConfig('web1', { units: { app: 'exit 0', migrate: 'sleep 4' }, motd: 'resumed' });
     const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '20', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
-      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
+      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: ['ignore', 'ignore', 'pipe'],
     });
+    // What the killed run said, for the message of an assertion that fails before the kill.
+    let said = '';
+    child.stderr!.on('data', (b: Buffer) => (said += b.toString()));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     try {
       const until = Date.now() + 90_000;
       while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
       const next = lab.current('web1');
-      assert.notEqual(next, before, 'the host switched');
+      assert.notEqual(next, before, `the host switched; bootstrap said:\n${said}`);
       child.kill('SIGKILL');
       await exited;
       const killedAt = Date.now();
