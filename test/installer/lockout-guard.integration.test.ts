@@ -30,8 +30,8 @@ import { buildExtraFilesPlan, writeExtraFiles } from '../../src/installer/extra-
 import { buildJournalPaths, readJournal } from '../../src/workflow/journal.js';
 import { runSteps, type Step } from '../../src/workflow/step.js';
 import type { InstallCtx } from '../../src/workflow/install/context.js';
+import { runEvalInstallAccess } from '../../src/workflow/install/preflight-access.js';
 import { runLockoutGuard } from '../../src/workflow/install/lockout-guard.js';
-import { runEvalAccessFacts } from '../../src/installer/lockout.js';
 import { buildLoginKeyPorts, runLoginCheck } from '../../src/workflow/install/login.js';
 import { buildExtraFilesInput } from '../../src/workflow/install/run-install.js';
 import { buildTailscaleAnswers } from '../../src/workflow/install/tailscale-key.js';
@@ -107,9 +107,9 @@ const noTask = { update() {}, done() {}, fail() {} };
 
 async function guard(dir: string, o: Parameters<typeof makeCtx>[1] = {}) {
   const { c, text } = makeCtx(dir, o);
-  // What preflight does: one evaluation, the login check, the guard.
-  const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host });
-  const loginUser = await runLoginCheck(c, noTask);
+  // What preflight does (preflight-access.ts): one evaluation, the login check, the guard.
+  const access = await runEvalInstallAccess(c, noTask);
+  const loginUser = await runLoginCheck(c, noTask, access.login);
   return { result: await runLockoutGuard(c, access, noTask, loginUser), text };
 }
 
@@ -193,8 +193,8 @@ test('--allow-lockout installs on, warns, and the journal records the override; 
         id: 'preflight',
         title: 'preflight (lock-out guard)',
         async run(c, progress) {
-          const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host, signal: c.signal });
-          const loginUser = await runLoginCheck(c, progress);
+          const access = await runEvalInstallAccess(c, progress);
+          const loginUser = await runLoginCheck(c, progress, access.login);
           const g = await runLockoutGuard(c, access, progress, loginUser);
           return g.detail !== undefined ? { detail: g.detail } : undefined;
         },
