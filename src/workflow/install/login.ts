@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Task } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
 import { failure, usageError } from '../../errors.js';
-import { checkLogin, isSecretRef, type EvaluatedLogin, type LoginCheck, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
+import { checkLogin, isSecretRef, rootPowerOf, sshdAdmission, type EvaluatedLogin, type LoginCheck, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
 import type { SecretStore } from '../../secrets/store.js';
 import { recordLoginUser } from './login-record.js';
 import type { InstallAnswers } from './answers.js';
@@ -85,6 +85,9 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'flakeDir' | 'host' | 'a
   await saveLoginCheck(buildLoginCheckPath(c.builtPath), r); // the closing hint names a login that works
   const file = `${hostDir(c.loaded.config, c.host)}/default.nix`;
   const asked = c.answers.loginUser;
+  // A login kept out only by sshd's user or group lists is the lock-out guard's to refuse
+  // (login-user-refused, naming the setting; --allow-lockout overrides it, journaled).
+  if (asked && listGated(evaluated, asked) && (evaluated.keys[asked] ?? []).some((l) => c.login.keys.some((k) => k.fingerprint === parseLoginKeyLine(l)?.fingerprint))) return asked;
   if (asked && !(r.kind === 'ok' && r.user === asked)) {
     const why = r.kind === 'unusable' ? r.users.find((u) => u.user === asked)?.why : undefined;
     const what = `--login-user ${asked}: ${why ?? `${asked} does not hold your key (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) on ${c.host}`}`;
@@ -103,6 +106,8 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'flakeDir' | 'host' | 'a
       `pass --login-key ~/.ssh/id_ed25519.pub (or set users.users.root.openssh.authorizedKeys.keys in ${file}), or --allow-no-login; nothing on the target was touched`,
     );
   }
+  const gated = r.kind === 'unusable' ? r.users.find((u) => listGated(evaluated, u.user)) : undefined;
+  if (gated) return gated.user;
   if (r.kind === 'unusable') {
     const what = `no login bootstrap could use after the install: ${r.users.map((u) => `${u.user} (${u.why})`).join(', ')}`;
     if (c.answers.allowNoLogin) return void c.out.warn(`${what}; status, rebuild and recover will not reach ${c.host} (--allow-no-login)`);
@@ -126,6 +131,12 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'flakeDir' | 'host' | 'a
     c.out.warn(`root of ${c.host} holds none of your keys: a rebuild boots the kexec installer, which takes root's authorized keys only (nixos-images), so nixos-anywhere could not log into it; add your key to users.users.root.openssh.authorizedKeys.keys (root still may not log in over SSH with PermitRootLogin = "no")`);
   }
   return r.user;
+}
+
+/** Kept out only by AllowUsers, DenyUsers, AllowGroups or DenyGroups: otherwise a login that becomes root. */
+function listGated(e: EvaluatedLogin, user: string): boolean {
+  const gate = sshdAdmission(e, user)?.gate;
+  return gate !== undefined && gate !== 'PermitRootLogin' && rootPowerOf(e, user) !== 'none';
 }
 
 /** Where preflight keeps who can log in (beside built.json), for the summary of this or a resumed run. */
