@@ -293,6 +293,15 @@ function checkListenAddresses(serving: readonly ListenAddress[], e: AccessExpect
   return lockout(`, not on ${target} where bootstrap connects`);
 }
 
+/**
+ * Whether the verdict depends on the host's interfaces: only when the firewall is on and lets the
+ * port through on no interface globally (deploy then reads them from the host; otherwise it need
+ * not connect before the build). Pure.
+ */
+export function needsInterfaces(f: AccessFacts, port: number): boolean {
+  return f.firewall.enable && !f.sshd.openFirewall && !inRules(port, f.firewall);
+}
+
 /** One line per lock-out, for errors and the journal. Pure. */
 export function describeLockouts(ls: readonly Lockout[]): string {
   return ls.map((l) => `${l.message} (change ${l.option})`).join('; ');

@@ -1,5 +1,6 @@
 /**
  * The steps of deploying one host (journaled, resumable with --resume like an install):
+ * (before them, unjournaled, the lock-out guard: host.ts runDeployGuard)
  *   build    evaluate and build the toplevel here (--build-on remote: on the host)
  *   copy     the closure to the host (nix copy --substitute-on-destination)
  *   switch   read what the host runs, arm the rollback timer on the host, switch-to-configuration switch
@@ -21,7 +22,6 @@ import {
   buildArmScript, buildConfirmScript, buildReadStateScript, buildRemoteCommand, buildRollbackUnit, buildSwitchScript, CONFIRM_ROLLED_BACK, parseKeyLines,
 } from './remote.js';
 import { saveDeployState, type DeployState } from './state.js';
-import { enforceDeployLockout, evalDeployLockout, parseNics } from './guard.js';
 
 export interface DeployHostOptions {
   buildOn: 'local' | 'remote';
@@ -52,6 +52,8 @@ export interface DeployCtx extends StepContext {
   armedAt?: number;
   /** The switch exited non-zero: the deploy fails even when every check passes. */
   switchError?: string;
+  /** An --allow-lockout override of the guard (host.ts, before the build): the switch step's journal detail. */
+  lockoutDetail?: string;
 }
 
 const NIX_TIMEOUT_MS = 60 * 60_000;
@@ -124,11 +126,8 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
         return;
       }
       if (facts.systemd_run !== 'yes') throw failure('deploy-no-systemd-run', `${c.host} has no systemd-run: the rollback timer cannot be armed`, 'deploy only to NixOS hosts (systemd)');
-      // The lock-out guard, before anything on the host changes (issue 21 item 4).
-      progress.update('checking that sshd, the firewall and your login key let you back in');
-      const check = await evalDeployLockout(c.app, { flakeDir: c.flakeDir, host: c.host, target: c.health.target, interfaces: parseNics(facts.nics), ...(c.opts.identity ? { identity: c.opts.identity } : {}) });
-      const detail = enforceDeployLockout(c.app, c.host, c.opts.hostFile, check, c.opts.allowLockout);
-      const record = detail ? { detail } : undefined;
+      // The lock-out guard ran before the build (host.ts); its override is journaled with the switch.
+      const record = c.lockoutDetail ? { detail: c.lockoutDetail } : undefined;
       // A pending earlier run (killed after its switch): the host may run an unconfirmed system, so
       // the system to go back to is the confirmed one it recorded, and its timer is re-armed under
       // the same name (the arm script clears it first), so it cannot fire after this confirmation.
