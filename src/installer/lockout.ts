@@ -1,9 +1,10 @@
 /**
  * The lock-out guard (issue 21): would the evaluated configuration let the operator back in over
  * SSH after it is activated? A VPS is reachable only over SSH once the wipe (install) or the switch
- * (deploy) is done, so a config that disables sshd, moves it off the port bootstrap connects to,
- * closes that port in the firewall on every interface that exists at first boot, refuses the login
- * user, or relies on a tailnet the host can never join is refused before anything changes.
+ * (deploy) is done, so a config that disables sshd, moves it off the port or the address bootstrap
+ * connects to (ListenAddress), closes that port in the firewall on every interface that exists at
+ * first boot, refuses the login user (PermitRootLogin, AllowUsers, DenyUsers, AllowGroups,
+ * DenyGroups), or relies on a tailnet the host can never join is refused before anything changes.
  *
  * `ACCESS_APPLY` is applied by `nix eval` to nixosConfigurations.HOST.config (argv from
  * `buildAccessFactsArgv`, run by `runEvalAccessFacts`), `parseAccessFacts` reads its JSON, and the
