@@ -1,8 +1,8 @@
 /**
  * The lock-out guard at install (issue 21) against fixture flakes written the way users write
- * theirs: each host's default.nix and its imports are evaluated by test/fakes/nix with the REAL
- * lib.evalModules of nixpkgs' lib (nixos-options-stub.nix declares the options read, with NixOS's
- * defaults) and the guard's own ACCESS_APPLY. Each lock-out is refused before the steps after
+ * theirs: each flake.nix and the host modules it lists are evaluated by test/fakes/nix with the REAL
+ * lib.evalModules of nixpkgs' lib (test/fakes/nixos declares the options read, with NixOS's types and
+ * defaults) and the guard's own ACCESS_APPLY, in preflight's one evaluation. Each lock-out is refused before the steps after
  * preflight run; --allow-lockout is journaled; a tailnet-only host gets its auth key in the
  * --extra-files tree (never in output); login keys come from the local vault and 1Password.
  */
@@ -127,7 +127,8 @@ async function refused(extra: string, code: string, option: RegExp, o: Parameter
 
 test('a rendered host with the operator key passes; each lock-out config is refused naming the option', async () => {
   await withTempDir(async (dir) => {
-    writeFlake(dir, '{ ... }: { networking.firewall.allowedTCPPorts = [ 80 443 ]; }\n');
+    // As nixos-generate-config writes a module (it imports a NixOS file by path).
+    writeFlake(dir, '{ modulesPath, ... }: { imports = [ (modulesPath + "/installer/scan/not-detected.nix") ]; networking.firewall.allowedTCPPorts = [ 80 443 ]; }\n');
     const { result } = await guard(dir);
     assert.deepEqual(result.check.lockouts, []);
     assert.deepEqual(result.check.openOn, ['*']);
