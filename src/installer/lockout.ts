@@ -1,9 +1,10 @@
 /**
  * The lock-out guard (issue 21): would the evaluated configuration let the operator back in over
  * SSH after it is activated? A VPS is reachable only over SSH once the wipe (install) or the switch
- * (deploy) is done, so a config that disables sshd, moves it off the port bootstrap connects to,
- * closes that port in the firewall on every interface that exists at first boot, refuses the login
- * user, or relies on a tailnet the host can never join is refused before anything changes.
+ * (deploy) is done, so a config that disables sshd, moves it off the port or the address bootstrap
+ * connects to (ListenAddress), closes that port in the firewall on every interface that exists at
+ * first boot, refuses the login user (PermitRootLogin, AllowUsers, DenyUsers, AllowGroups,
+ * DenyGroups), or relies on a tailnet the host can never join is refused before anything changes.
  *
  * `ACCESS_APPLY` is applied by `nix eval` to nixosConfigurations.HOST.config (argv from
  * `buildAccessFactsArgv`, run by `runEvalAccessFacts`), `parseAccessFacts` reads its JSON, and the
@@ -15,7 +16,10 @@
 import { failure, messageOf } from '../errors.js';
 import { CommandFailed, type Runner } from '../exec/run.js';
 import { NIX_FLAKES } from './build-first.js';
-import { LOGIN_KEYS_APPLY, parseEvaluatedLoginKeys, parseLoginKeyLine, type LoginKey } from './login-keys.js';
+import { checkListenAddresses, type ListenAddress } from './lockout-listen.js';
+import { LOGIN_APPLY, parseEvaluatedLogin, parseLoginKeyLine, sshdAdmission, type EvaluatedLogin, type LoginKey, type SshdGate } from './login-keys.js';
+
+export type { ListenAddress } from './lockout-listen.js';
 
 export interface PortRange {
   from: number;
@@ -29,20 +33,23 @@ export interface TcpRules {
 
 /** What the evaluated config says about the SSH path into the host. */
 export interface AccessFacts {
-  /** Every user with authorized keys → the key lines (login-keys.ts LOGIN_KEYS_APPLY's shape). */
+  /** Every user with authorized keys → the key lines (the same as login.keys). */
   users: Record<string, string[]>;
-  sshd: { enable: boolean; ports: number[]; openFirewall: boolean; permitRootLogin: string | null };
+  /** Who may log in and become root (login-keys.ts LOGIN_APPLY): the install's login check reads it. */
+  login: EvaluatedLogin;
+  sshd: { enable: boolean; ports: number[]; openFirewall: boolean; permitRootLogin: string | null; listenAddresses: ListenAddress[] };
   firewall: TcpRules & { enable: boolean; trustedInterfaces: string[]; interfaces: Record<string, TcpRules> };
   tailscale: { enable: boolean; authKeyFile: string | null; interfaceName: string };
 }
 
 /**
- * nix's --apply over `config`: the users' authorized keys (the preflight login check's, in the same
- * evaluation) and only the options above, so one evaluation answers both and a module that is
- * absent (no tailscale) reads as its NixOS default. authKeyFile may be a path: toString.
+ * nix's --apply over `config`: who may log in and become root (LOGIN_APPLY, the install's login
+ * check) and the sshd, firewall and Tailscale options, so ONE evaluation answers the login check,
+ * the sshd check and the lock-out guard, and a module that is absent (no tailscale) reads as its
+ * NixOS default. authKeyFile may be a path: toString.
  */
 export const ACCESS_APPLY =
-  `c: let o = c.services.openssh; f = c.networking.firewall; t = c.services.tailscale or { }; tcp = x: { allowedTCPPorts = x.allowedTCPPorts or [ ]; allowedTCPPortRanges = x.allowedTCPPortRanges or [ ]; }; in { users = (${LOGIN_KEYS_APPLY}) c.users.users; sshd = { enable = o.enable; ports = o.ports; openFirewall = o.openFirewall; permitRootLogin = o.settings.PermitRootLogin or null; }; firewall = tcp f // { enable = f.enable; trustedInterfaces = f.trustedInterfaces or [ ]; interfaces = builtins.mapAttrs (_: tcp) (f.interfaces or { }); }; tailscale = { enable = t.enable or false; authKeyFile = if (t.authKeyFile or null) == null then null else toString t.authKeyFile; interfaceName = t.interfaceName or "tailscale0"; }; }`;
+  `c: let o = c.services.openssh; f = c.networking.firewall; t = c.services.tailscale or { }; tcp = x: { allowedTCPPorts = x.allowedTCPPorts or [ ]; allowedTCPPortRanges = x.allowedTCPPortRanges or [ ]; }; in { login = (${LOGIN_APPLY}) c; sshd = { enable = o.enable; ports = o.ports; openFirewall = o.openFirewall; permitRootLogin = o.settings.PermitRootLogin or null; listenAddresses = map (l: { addr = l.addr or null; port = l.port or null; }) (o.listenAddresses or [ ]); }; firewall = tcp f // { enable = f.enable; trustedInterfaces = f.trustedInterfaces or [ ]; interfaces = builtins.mapAttrs (_: tcp) (f.interfaces or { }); }; tailscale = { enable = t.enable or false; authKeyFile = if (t.authKeyFile or null) == null then null else toString t.authKeyFile; interfaceName = t.interfaceName or "tailscale0"; }; }`;
 
 /**
  * The host's access facts, evaluated (no build), through the given runner (the subprocess door).
@@ -87,12 +94,19 @@ export function parseAccessFacts(stdout: string): AccessFacts | undefined {
   } catch {
     return undefined;
   }
-  const users = parseEvaluatedLoginKeys(JSON.stringify(v?.users ?? null));
+  const login = parseEvaluatedLogin(JSON.stringify(v?.login ?? null));
   const s = v?.sshd;
   const f = v?.firewall;
   const t = v?.tailscale;
-  if (!users || !s || !f || !t) return undefined;
+  if (!login || !s || !f || !t) return undefined;
   if (typeof s.enable !== 'boolean' || typeof s.openFirewall !== 'boolean' || !Array.isArray(s.ports) || !s.ports.every(isPort)) return undefined;
+  const listen = s.listenAddresses ?? [];
+  if (!Array.isArray(listen)) return undefined;
+  const listenAddresses: ListenAddress[] = [];
+  for (const l of listen as Array<Record<string, unknown>>) {
+    if (!l || typeof l !== 'object' || (l.addr !== null && typeof l.addr !== 'string') || (l.port !== null && !isPort(l.port))) return undefined;
+    listenAddresses.push({ addr: l.addr as string | null, port: l.port as number | null });
+  }
   const global = parseTcp(f);
   if (!global || typeof f.enable !== 'boolean' || !Array.isArray(f.trustedInterfaces) || !f.interfaces || typeof f.interfaces !== 'object') return undefined;
   const interfaces: Record<string, TcpRules> = {};
@@ -103,8 +117,9 @@ export function parseAccessFacts(stdout: string): AccessFacts | undefined {
   }
   if (typeof t.enable !== 'boolean' || typeof t.interfaceName !== 'string' || (t.authKeyFile !== null && typeof t.authKeyFile !== 'string')) return undefined;
   return {
-    users,
-    sshd: { enable: s.enable, ports: s.ports, openFirewall: s.openFirewall, permitRootLogin: typeof s.permitRootLogin === 'string' ? s.permitRootLogin : null },
+    users: login.keys,
+    login,
+    sshd: { enable: s.enable, ports: s.ports, openFirewall: s.openFirewall, permitRootLogin: typeof s.permitRootLogin === 'string' ? s.permitRootLogin : null, listenAddresses },
     firewall: { ...global, enable: f.enable, trustedInterfaces: f.trustedInterfaces.filter((x): x is string => typeof x === 'string'), interfaces },
     tailscale: { enable: t.enable, authKeyFile: t.authKeyFile as string | null, interfaceName: t.interfaceName },
   };
@@ -127,10 +142,18 @@ export interface AccessExpectation {
   interfaces: readonly string[];
   /** Whether the host gets a Tailscale auth key (the flake's authKeyFile, or [tailscale] authKey). */
   tailscaleAuthKey: boolean;
+  /**
+   * The address bootstrap connects to (the manifest target's host, after ssh -G): an IP literal is
+   * compared with sshd's ListenAddress; a name cannot be (only warned about). Absent: not checked.
+   */
+  address?: string;
 }
 
 export interface Lockout {
-  /** Stable: sshd-disabled, sshd-port, firewall-closed, tailnet-no-auth-key, root-login-refused, login-key-missing. */
+  /**
+   * Stable: sshd-disabled, sshd-port, sshd-listen-address, firewall-closed, tailnet-no-auth-key,
+   * root-login-refused, login-user-refused, login-key-missing.
+   */
   code: string;
   /** What would happen, in one line. */
   message: string;
@@ -158,9 +181,19 @@ const inRules = (port: number, r: TcpRules) => r.allowedTCPPorts.includes(port) 
 export function checkLockout(f: AccessFacts, e: AccessExpectation): LockoutCheck {
   const lockouts: Lockout[] = [];
   const warnings: string[] = [];
+  // With ListenAddress lines sshd listens only there: on each entry's port, or on every Port.
+  const listen = f.sshd.listenAddresses;
+  const ports = listen.length ? [...new Set(listen.flatMap((l) => (l.port === null ? f.sshd.ports : [l.port])))] : f.sshd.ports;
   if (!f.sshd.enable) lockouts.push({ code: 'sshd-disabled', message: 'sshd is disabled: nobody can log in over SSH', option: 'services.openssh.enable = true' });
-  else if (!f.sshd.ports.includes(e.port)) {
-    lockouts.push({ code: 'sshd-port', message: `sshd listens on ${f.sshd.ports.join(', ') || 'no port'}, not on port ${e.port} where bootstrap connects`, option: `services.openssh.ports = [ ${e.port} ]` });
+  else if (!ports.includes(e.port)) {
+    const option = listen.some((l) => l.port !== null)
+      ? `services.openssh.listenAddresses (a port ${e.port} entry, or port = null with services.openssh.ports = [ ${e.port} ])`
+      : `services.openssh.ports = [ ${e.port} ]`;
+    lockouts.push({ code: 'sshd-port', message: `sshd listens on ${ports.join(', ') || 'no port'}, not on port ${e.port} where bootstrap connects (the check after the install, status, rebuild and deploy connect there)`, option: `${option}, or name port ${ports[0] ?? 22} in the manifest's target` });
+  } else if (listen.length) {
+    const l = checkListenAddresses(listen.filter((x) => (x.port === null ? f.sshd.ports.includes(e.port) : x.port === e.port)), e);
+    if (l.lockout) lockouts.push(l.lockout);
+    warnings.push(...l.warnings);
   }
   const openOn: string[] = [];
   if (!f.firewall.enable || f.sshd.openFirewall || inRules(e.port, f.firewall)) openOn.push('*');
@@ -190,6 +223,9 @@ export function checkLockout(f: AccessFacts, e: AccessExpectation): LockoutCheck
   if (e.user === 'root' && (f.sshd.permitRootLogin === 'no' || f.sshd.permitRootLogin === 'forced-commands-only')) {
     lockouts.push({ code: 'root-login-refused', message: `sshd refuses root logins (PermitRootLogin "${f.sshd.permitRootLogin}"), and bootstrap connects as root`, option: 'services.openssh.settings.PermitRootLogin = "prohibit-password"' });
   }
+  // AllowUsers, DenyUsers, AllowGroups, DenyGroups (root's PermitRootLogin is the rule above).
+  const gate = sshdAdmission({ ...f.login, permitRootLogin: 'prohibit-password' }, e.user);
+  if (gate) lockouts.push({ code: 'login-user-refused', message: `sshd refuses ${e.user}, the user bootstrap logs in as: ${gate.why}`, option: gateOption(gate.gate, e.user, f.login.groups[e.user] ?? []) });
   if (e.operatorKeys.length) {
     const mine = new Set(e.operatorKeys.map((k) => k.fingerprint));
     const has = (e.users[e.user] ?? []).some((line) => mine.has(parseLoginKeyLine(line)?.fingerprint ?? ''));
@@ -198,6 +234,29 @@ export function checkLockout(f: AccessFacts, e: AccessExpectation): LockoutCheck
     }
   }
   return { lockouts, warnings, openOn };
+}
+
+/** The setting to change when sshd's user or group lists keep `user` out. Pure. */
+function gateOption(gate: SshdGate, user: string, groups: readonly string[]): string {
+  switch (gate) {
+    case 'AllowUsers':
+      return `services.openssh.settings.AllowUsers (add "${user}")`;
+    case 'DenyUsers':
+      return `services.openssh.settings.DenyUsers (remove the pattern matching "${user}")`;
+    case 'AllowGroups':
+      return `services.openssh.settings.AllowGroups (add one of ${user}'s groups${groups.length ? `: ${groups.join(', ')}` : ''}) or users.users.${user}.extraGroups`;
+    default:
+      return `services.openssh.settings.DenyGroups (remove ${user}'s group)`;
+  }
+}
+
+/**
+ * Whether the verdict depends on the host's interfaces: only when the firewall is on and lets the
+ * port through on no interface globally (deploy then reads them from the host; otherwise it need
+ * not connect before the build). Pure.
+ */
+export function needsInterfaces(f: AccessFacts, port: number): boolean {
+  return f.firewall.enable && !f.sshd.openFirewall && !inRules(port, f.firewall);
 }
 
 /** One line per lock-out, for errors and the journal. Pure. */

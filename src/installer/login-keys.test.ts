@@ -115,7 +115,7 @@ test('LOGIN_APPLY evaluates with real Nix over a config shaped like NixOS\'s (us
       admin = { openssh.authorizedKeys = { keys = [ "ssh-ed25519 AAAAadmin" ]; keyFiles = [ ./x ]; }; extraGroups = [ "wheel" ]; group = "users"; };
       nginx = { openssh.authorizedKeys = { keys = [ ]; keyFiles = [ ]; }; extraGroups = [ ]; group = "nginx"; };
     };
-    services.openssh.settings = { PermitRootLogin = "no"; AllowUsers = null; };
+    services.openssh.settings = { PermitRootLogin = "no"; AllowUsers = null; DenyUsers = [ "guest" ]; };
     security.sudo = { enable = true; wheelNeedsPassword = false; extraRules = [ { users = [ "deploy" ]; commands = [ { command = "ALL"; options = [ "NOPASSWD" ]; } ]; } { groups = [ "ops" ]; commands = [ "ALL" ]; } ]; };
   }`;
   await withNixFiles({ 'x': '', 'eval.nix': `let c = ${config}; in (${LOGIN_APPLY}) c` }, async (dir) => {
@@ -123,7 +123,7 @@ test('LOGIN_APPLY evaluates with real Nix over a config shaped like NixOS\'s (us
     assert.deepEqual({ ...out, keys: { ...out.keys }, groups: { ...out.groups } }, {
       keys: { admin: ['ssh-ed25519 AAAAadmin', 'keyFiles:1'], root: ['ssh-ed25519 AAAAroot'] },
       groups: { admin: ['wheel', 'users'], root: ['root'] },
-      permitRootLogin: 'no', allowUsers: null, sudo: true, wheelNeedsPassword: false, nopasswd: ['deploy'],
+      permitRootLogin: 'no', allowUsers: null, denyUsers: ['guest'], allowGroups: null, denyGroups: null, sudo: true, wheelNeedsPassword: false, nopasswd: ['deploy'],
     });
   });
 });

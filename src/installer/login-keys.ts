@@ -13,7 +13,6 @@
  */
 import { createHash } from 'node:crypto';
 import { usageError } from '../errors.js';
-import { NIX_FLAKES } from './build-first.js';
 
 /** Key types sshd accepts in authorized_keys (OpenSSH 9), security keys included. */
 const KEY_TYPES = new Set([
@@ -124,54 +123,21 @@ function dedupe(keys: LoginKey[]): LoginKey[] {
 }
 
 /**
- * The users' authorized keys alone (user → key lines; keyFiles counted), as the lock-out guard's
- * one access evaluation reads them (lockout.ts ACCESS_APPLY).
+ * nix's --apply over `config`: who may log into the host's evaluated config and how (issue 18), as
+ * JSON `{ users: { NAME: { keys: ["ssh-ed25519 …"], groups: ["wheel"] } }, permitRootLogin,
+ * allowUsers, denyUsers, allowGroups, denyGroups, sudo, wheelNeedsPassword, nopasswd }`: every user
+ * with an authorized key (keyFiles counted as a "keyFiles:N" entry), sshd's root and user policy,
+ * and whether sudo (or sudo-rs) lets them become root without a password (wheel, or an extraRules
+ * entry giving NOPASSWD for ALL). Evaluated inside the lock-out guard's one evaluation
+ * (lockout.ts ACCESS_APPLY).
  */
-export const LOGIN_KEYS_APPLY =
-  'us: builtins.listToAttrs (builtins.concatMap (n: let k = us.${n}.openssh.authorizedKeys; ks = k.keys ++ (if k.keyFiles == [ ] then [ ] else [ "keyFiles:${toString (builtins.length k.keyFiles)}" ]); in if ks == [ ] then [ ] else [ { name = n; value = ks; } ]) (builtins.attrNames us))';
-
-/** nix's JSON → user → key entries. Pure; undefined when it is not that shape. */
-export function parseEvaluatedLoginKeys(stdout: string): Record<string, string[]> | undefined {
-  try {
-    const v = JSON.parse(stdout) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
-    const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
-    for (const [user, keys] of Object.entries(v)) {
-      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) return undefined;
-      out[user] = keys as string[];
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * argv: who may log into the host's evaluated config and how (issue 18), as JSON
- * `{ users: { NAME: { keys: ["ssh-ed25519 …"], groups: ["wheel"] } }, permitRootLogin, allowUsers,
- * sudo, wheelNeedsPassword, nopasswd }`: every user with an authorized key (keyFiles counted as a
- * "keyFiles:N" entry), sshd's root and user policy, and whether sudo (or sudo-rs) lets them become
- * root without a password (wheel, or an extraRules entry giving NOPASSWD for ALL).
- */
-export function buildLoginKeysArgv(flakeDir: string, host: string): string[] {
-  return [
-    'nix',
-    ...NIX_FLAKES,
-    'eval',
-    '--json',
-    `${flakeDir}#nixosConfigurations."${host}".config`,
-    '--apply',
-    LOGIN_APPLY,
-  ];
-}
-
 export const LOGIN_APPLY =
   'c: let us = c.users.users; s = c.services.openssh.settings; su = c.security.sudo; rs = c.security.sudo-rs or { enable = false; wheelNeedsPassword = true; extraRules = [ ]; }; ' +
   'nopw = x: builtins.isAttrs x && (x.command or "") == "ALL" && builtins.elem "NOPASSWD" (x.options or [ ]); ' +
   'rules = (if su.enable then su.extraRules else [ ]) ++ (if rs.enable then rs.extraRules else [ ]); ' +
   'in { users = builtins.listToAttrs (builtins.concatMap (n: let k = us.${n}.openssh.authorizedKeys; ks = k.keys ++ (if k.keyFiles == [ ] then [ ] else [ "keyFiles:${toString (builtins.length k.keyFiles)}" ]); ' +
   'in if ks == [ ] then [ ] else [ { name = n; value = { keys = ks; groups = us.${n}.extraGroups ++ [ us.${n}.group ]; }; } ]) (builtins.attrNames us)); ' +
-  'permitRootLogin = s.PermitRootLogin or "prohibit-password"; allowUsers = s.AllowUsers or null; sudo = su.enable || rs.enable; ' +
+  'permitRootLogin = s.PermitRootLogin or "prohibit-password"; allowUsers = s.AllowUsers or null; denyUsers = s.DenyUsers or null; allowGroups = s.AllowGroups or null; denyGroups = s.DenyGroups or null; sudo = su.enable || rs.enable; ' +
   'wheelNeedsPassword = (su.enable -> su.wheelNeedsPassword) && (rs.enable -> rs.wheelNeedsPassword); ' +
   'nopasswd = builtins.concatMap (r: if builtins.any nopw (r.commands or [ ]) then map toString (r.users or [ ]) ++ map (g: "%${toString g}") (r.groups or [ ]) else [ ]) rules; }';
 
@@ -184,6 +150,13 @@ export interface EvaluatedLogin {
   permitRootLogin: string;
   /** sshd's AllowUsers, null when unset (everybody). */
   allowUsers: string[] | null;
+  /**
+   * sshd's DenyUsers, AllowGroups, DenyGroups (services.openssh.settings.*, nullOr (listOf str) in
+   * nixpkgs' sshd.nix), null when unset. Absent in output of an older LOGIN_APPLY: null.
+   */
+  denyUsers?: string[] | null;
+  allowGroups?: string[] | null;
+  denyGroups?: string[] | null;
   sudo: boolean;
   wheelNeedsPassword: boolean;
   /** Users and %groups an extraRules entry lets run ALL with NOPASSWD. */
@@ -206,7 +179,14 @@ export function parseEvaluatedLogin(stdout: string): EvaluatedLogin | undefined 
     }
     if (typeof v.permitRootLogin !== 'string' || typeof v.sudo !== 'boolean' || typeof v.wheelNeedsPassword !== 'boolean' || !strings(v.nopasswd)) return undefined;
     if (v.allowUsers !== null && !strings(v.allowUsers)) return undefined;
-    return { keys, groups, permitRootLogin: v.permitRootLogin, allowUsers: v.allowUsers, sudo: v.sudo, wheelNeedsPassword: v.wheelNeedsPassword, nopasswd: v.nopasswd };
+    const lists: Record<'denyUsers' | 'allowGroups' | 'denyGroups', string[] | null> = { denyUsers: null, allowGroups: null, denyGroups: null };
+    for (const k of ['denyUsers', 'allowGroups', 'denyGroups'] as const) {
+      const x = v[k];
+      if (x === undefined || x === null) continue;
+      if (!strings(x)) return undefined;
+      lists[k] = x;
+    }
+    return { keys, groups, permitRootLogin: v.permitRootLogin, allowUsers: v.allowUsers, ...lists, sudo: v.sudo, wheelNeedsPassword: v.wheelNeedsPassword, nopasswd: v.nopasswd };
   } catch {
     return undefined;
   }
@@ -226,12 +206,31 @@ export type LoginCheck =
   | { kind: 'others'; users: string[] }
   | { kind: 'nobody' };
 
-/** Whether sshd lets `user` log in with a key, or why not. Pure. */
-export function sshdRefuses(e: Pick<EvaluatedLogin, 'permitRootLogin' | 'allowUsers'>, user: string): string | undefined {
-  if (user === 'root' && !['yes', 'prohibit-password', 'without-password'].includes(e.permitRootLogin)) return `PermitRootLogin = "${e.permitRootLogin}"`;
-  // AllowUsers patterns are USER or USER@HOST, with * and ? wildcards (sshd_config(5)).
-  if (e.allowUsers !== null && !e.allowUsers.some((p) => globMatch(p.split('@')[0]!, user))) return `AllowUsers does not list ${user}`;
+/** The sshd_config(5) setting that keeps a user out. */
+export type SshdGate = 'PermitRootLogin' | 'DenyUsers' | 'AllowUsers' | 'DenyGroups' | 'AllowGroups';
+
+/**
+ * Whether sshd admits `user` with a key, as sshd decides it (sshd_config(5), auth.c allowed_user):
+ * DenyUsers, then AllowUsers, then DenyGroups, then AllowGroups (the user's primary and
+ * supplementary groups), each a list of patterns with * and ?. A USER@HOST pattern limits the
+ * client's address, which is not known here: in AllowUsers it counts as admitting the user (the
+ * host part is the operator's to get right), in DenyUsers as not denying. Pure.
+ */
+export function sshdAdmission(e: Pick<EvaluatedLogin, 'permitRootLogin' | 'allowUsers' | 'denyUsers' | 'allowGroups' | 'denyGroups' | 'groups'>, user: string): { gate: SshdGate; why: string } | undefined {
+  if (user === 'root' && !['yes', 'prohibit-password', 'without-password'].includes(e.permitRootLogin)) return { gate: 'PermitRootLogin', why: `PermitRootLogin = "${e.permitRootLogin}"` };
+  const deny = (e.denyUsers ?? []).find((p) => !p.includes('@') && globMatch(p, user));
+  if (deny !== undefined) return { gate: 'DenyUsers', why: `DenyUsers lists ${user} ("${deny}")` };
+  if (e.allowUsers != null && !e.allowUsers.some((p) => globMatch(p.split('@')[0]!, user))) return { gate: 'AllowUsers', why: `AllowUsers does not list ${user}` };
+  const groups = e.groups?.[user] ?? [];
+  const denied = groups.find((g) => (e.denyGroups ?? []).some((p) => globMatch(p, g)));
+  if (denied !== undefined) return { gate: 'DenyGroups', why: `DenyGroups lists ${user}'s group ${denied}` };
+  if (e.allowGroups != null && !groups.some((g) => e.allowGroups!.some((p) => globMatch(p, g)))) return { gate: 'AllowGroups', why: `AllowGroups lists none of ${user}'s groups (${groups.join(', ') || 'none known'})` };
   return undefined;
+}
+
+/** Whether sshd lets `user` log in with a key, or why not. Pure. */
+export function sshdRefuses(e: Pick<EvaluatedLogin, 'permitRootLogin' | 'allowUsers'> & Partial<Pick<EvaluatedLogin, 'denyUsers' | 'allowGroups' | 'denyGroups' | 'groups'>>, user: string): string | undefined {
+  return sshdAdmission({ groups: {}, ...e }, user)?.why;
 }
 
 function globMatch(pattern: string, text: string): boolean {

@@ -43,6 +43,8 @@ export interface HostConfig {
   openFirewall?: boolean;
   /** users.users.root.openssh.authorizedKeys.keys: the operator's key, as users declare it (the lab sets it). */
   rootKeys?: string[];
+  /** More settings, as the user writes them (e.g. services.openssh.listenAddresses = [ … ];). */
+  extra?: string;
 }
 
 export interface LabCache {
@@ -104,6 +106,7 @@ export function buildDefaultNix(name: string, c: HostConfig): string {
     ...(c.rootKeys?.length ? [`  users.users.root.openssh.authorizedKeys.keys = [ ${c.rootKeys.map((k) => JSON.stringify(k)).join(' ')} ];`] : []),
     ...(c.motd ? [`  users.motd = ${JSON.stringify(c.motd)};`] : []),
     units.trimEnd(),
+    ...(c.extra ? [`  ${c.extra}`] : []),
     '  system.stateVersion = "24.11";',
     '}',
     '',
@@ -185,7 +188,9 @@ export async function createDeployLab(): Promise<DeployLab> {
   chmodSync(base, 0o755);
   const flakeDir = join(base, 'flake');
   mkdirSync(join(flakeDir, 'hosts'), { recursive: true });
-  writeFileSync(join(flakeDir, 'flake.nix'), '{ outputs = _: { }; }\n');
+  // As users write theirs: one nixosConfigurations entry per host folder (the lock-out guard's
+  // evaluation goes through it, test/fakes/nixos/eval-flake.nix).
+  writeFileSync(join(flakeDir, 'flake.nix'), '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n  outputs = { self, nixpkgs, ... }: {\n    nixosConfigurations = builtins.mapAttrs (name: _: nixpkgs.lib.nixosSystem {\n      system = "x86_64-linux";\n      modules = [ ./hosts/${name} ];\n    }) (builtins.readDir ./hosts);\n  };\n}\n');
   writeFileSync(join(flakeDir, 'bootstrap.toml'), '[sops]\nmode = "none"\n');
   mkdirSync(join(flakeDir, '.bootstrap'), { recursive: true });
   const store = join(base, 'store');

@@ -44,6 +44,13 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
   const hostStore = (name: string) => readdirSync(join(lab.hosts[name]!.fs, 'store')).sort();
   type CopyDoc = { from: string; reason: string; missing?: string; sentBytes: number; receivedBytes: number; connections: number };
   type DeployDoc = { hosts: Array<{ status: string; toplevel: string; copy?: CopyDoc; error?: { code: string; message: string } }> };
+  /** The same, with the FAKE nix's call log: what deploy evaluated, built and copied. */
+  const logged = async (...args: string[]) => {
+    const log = join(lab.flakeDir, '..', `nix-calls-${Date.now()}.jsonl`);
+    const r = await runCli([...args, '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], { env: { ...lab.env, FAKE_NIX_LOG: log }, timeoutMs: 120_000 });
+    const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; argv: string[] }) : [];
+    return { ...r, calls };
+  };
 
   test('a good deploy is confirmed: the new generation runs, is the boot default, the timer is gone, status is ok', async () => {
     const before = lab.current('web1');
@@ -134,8 +141,11 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     const dry = await cli('deploy', 'web1', '--dry-run');
     assert.equal(dry.code, 0, dry.stderr + dry.stdout);
     assert.match(dry.stdout, /lock-out: +REFUSED \(--allow-lockout overrides\): sshd listens on 2222, not on port 22 .*the firewall lets port 22 through on no interface/);
-    const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+    const r = await logged('deploy', 'web1', '--confirm-timeout', '60', '--json');
     assert.equal(r.code, 1, r.stderr + r.stdout);
+    // Refused at once: one evaluation, nothing built, nothing copied (the guard runs before the build).
+    assert.deepEqual(r.calls.map((c) => c.kind), ['eval'], JSON.stringify(r.calls.map((c) => c.argv.slice(-3))));
+    assert.ok(r.calls[0]!.argv.some((a) => a.endsWith('#nixosConfigurations."web1".config')), 'the access evaluation of web1');
     const doc = JSON.parse(r.stdout) as { hosts: Array<{ status: string; error: { code: string; message: string; hint: string } }> };
     assert.equal(doc.hosts[0]!.status, 'failed');
     assert.equal(doc.hosts[0]!.error.code, 'lockout');
@@ -149,6 +159,19 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     const off = await cli('deploy', 'web1', '--confirm-timeout', '60');
     assert.equal(off.code, 1, off.stderr + off.stdout);
     assert.match(off.stderr, /after this deploy you could not log into web1: sshd is disabled.*hint: set services\.openssh\.enable = true/s);
+    assert.equal(lab.current('web1'), before);
+    assert.deepEqual(timers(), armedBefore);
+    // sshd bound to loopback only (ListenAddress), and an allow-list without root: refused before the build too.
+    lab.writeConfig('web1', { units: { app: 'exit 0' }, extra: 'services.openssh.listenAddresses = [ { addr = "127.0.0.1"; } ];' });
+    const lo = await logged('deploy', 'web1', '--confirm-timeout', '60');
+    assert.equal(lo.code, 1, lo.stderr + lo.stdout);
+    assert.match(lo.stderr, /sshd listens on port 22 only on 127\.0\.0\.1 \(ListenAddress\), which nobody outside the host reaches.*services\.openssh\.listenAddresses/s);
+    assert.deepEqual(lo.calls.map((c) => c.kind), ['eval']);
+    lab.writeConfig('web1', { units: { app: 'exit 0' }, extra: 'services.openssh.settings.AllowUsers = [ "admin" ];' });
+    const au = await logged('deploy', 'web1', '--confirm-timeout', '60');
+    assert.equal(au.code, 1, au.stderr + au.stdout);
+    assert.match(au.stderr, /sshd refuses root, the user bootstrap logs in as: AllowUsers does not list root.*services\.openssh\.settings\.AllowUsers \(add "root"\)/s);
+    assert.deepEqual(au.calls.map((c) => c.kind), ['eval']);
     assert.equal(lab.current('web1'), before);
     assert.deepEqual(timers(), armedBefore);
   });

@@ -49,7 +49,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const calls = lab().nixCalls().slice(nixBefore);
       assert.equal(calls.filter((c) => c.kind === 'build').length, 1, 'one nix build of both attributes');
       assert.equal(calls.filter((c) => c.kind === 'build').flatMap((c) => c.argv).filter((a) => a.endsWith('system.build.toplevel')).length, 1);
-      assert.equal(calls.filter((c) => c.kind === 'eval').length, 6, 'the plan evaluates whether flake.nix picks up web1; preflight the host list, the disks, sshd/firewall/tailnet (the lock-out guard), who can log in and become root, and sshd; the installer nothing');
+      assert.equal(calls.filter((c) => c.kind === 'eval').length, 4, 'the plan evaluates whether flake.nix picks up web1; preflight the host list, the disks, and once who can log in and become root, sshd, the firewall and the tailnet (the login check and the lock-out guard); the installer nothing');
       assert.equal(calls.filter((c) => c.kind === 'eval' && c.argv.includes('--offline')).length, 1, 'one evaluation for the plan, offline');
       // The operator's key (the -i key's .pub) is root's authorized key in the new default.nix.
       assert.ok(readFileSync(join(f.dir, 'hosts/web1/default.nix'), 'utf8').includes(readFileSync(`${t.clientKeyPath}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')));

@@ -89,6 +89,27 @@ describe('installer safety (the real nixos-anywhere.sh, namespace targets)', { s
       assert.match(r5.stderr, /does not build/);
       assert.deepEqual(f.installerRuns(), []);
       assertUntouched(t);
+      // Issue 21: hardening as users write it. sshd bound to a private address only (ListenAddress),
+      // then an AllowUsers list without root (the login): each refused by the lock-out guard through
+      // the CLI's preflight, naming the option, before the target is touched.
+      mkdirSync(join(f.dir, 'hosts/bf3'), { recursive: true });
+      const bf3 = (hardening: string) => writeFileSync(join(f.dir, 'hosts/bf3/default.nix'), `{ ... }: {\n  imports = [ ./disko.nix ./hardware.nix ];\n  networking.hostName = "bf3";\n  services.openssh.enable = true;\n${hardening}\n  users.users.root.openssh.authorizedKeys.keys = [ "${operator}" ];\n}\n`);
+      bf3('  services.openssh.listenAddresses = [ { addr = "10.99.0.5"; } ];');
+      writeFileSync(join(f.dir, 'c.toml'), answersToml(t, 'bf3'));
+      const r6 = await f.cli(['new-host', '--answers', join(f.dir, 'c.toml')]);
+      assert.equal(r6.code, 1, r6.stderr);
+      assert.match(r6.stderr, new RegExp(`after the install you could not log into bf3: sshd listens on port 22 only on 10\\.99\\.0\\.5 \\(ListenAddress\\), not on ${t.ip.replace(/\./g, '\\.')} where bootstrap connects`));
+      assert.match(r6.stderr, /hint: set services\.openssh\.listenAddresses \(add \{ addr = "[0-9.]+"; \}.*--allow-lockout; nothing on the target was touched/);
+      bf3('  services.openssh.settings.AllowUsers = [ "ops" ];');
+      const r7 = await f.cli(['new-host', 'bf3', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath]);
+      assert.equal(r7.code, 1, r7.stderr);
+      assert.match(r7.stderr, /sshd refuses root, the user bootstrap logs in as: AllowUsers does not list root \(change services\.openssh\.settings\.AllowUsers \(add "root"\)\)/);
+      const r8 = await f.cli(['new-host', 'bf3', '--resume', '--yes', '--confirm-disk', DISK, '-i', t.clientKeyPath, '--allow-lockout'], { FAKE_NIX_BUILD_FAIL: '1' });
+      assert.equal(r8.code, 1, r8.stderr);
+      assert.match(r8.stderr, /warning: bf3 would lock you out \(--allow-lockout\): sshd refuses root/);
+      assert.match(r8.stderr, /does not build/);
+      assert.deepEqual(f.installerRuns(), []);
+      assertUntouched(t);
     } finally {
       await f.close();
     }

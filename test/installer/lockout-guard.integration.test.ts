@@ -1,8 +1,8 @@
 /**
  * The lock-out guard at install (issue 21) against fixture flakes written the way users write
- * theirs: each host's default.nix and its imports are evaluated by test/fakes/nix with the REAL
- * lib.evalModules of nixpkgs' lib (nixos-options-stub.nix declares the options read, with NixOS's
- * defaults) and the guard's own ACCESS_APPLY. Each lock-out is refused before the steps after
+ * theirs: each flake.nix and the host modules it lists are evaluated by test/fakes/nix with the REAL
+ * lib.evalModules of nixpkgs' lib (test/fakes/nixos declares the options read, with NixOS's types and
+ * defaults) and the guard's own ACCESS_APPLY, in preflight's one evaluation. Each lock-out is refused before the steps after
  * preflight run; --allow-lockout is journaled; a tailnet-only host gets its auth key in the
  * --extra-files tree (never in output); login keys come from the local vault and 1Password.
  */
@@ -30,8 +30,8 @@ import { buildExtraFilesPlan, writeExtraFiles } from '../../src/installer/extra-
 import { buildJournalPaths, readJournal } from '../../src/workflow/journal.js';
 import { runSteps, type Step } from '../../src/workflow/step.js';
 import type { InstallCtx } from '../../src/workflow/install/context.js';
+import { runEvalInstallAccess } from '../../src/workflow/install/preflight-access.js';
 import { planInstallReach, runLockoutGuard } from '../../src/workflow/install/lockout-guard.js';
-import { runEvalAccessFacts } from '../../src/installer/lockout.js';
 import { buildLoginKeyPorts, runLoginCheck } from '../../src/workflow/install/login.js';
 import { buildExtraFilesInput } from '../../src/workflow/install/run-install.js';
 import { buildTailscaleAnswers } from '../../src/workflow/install/tailscale-key.js';
@@ -107,9 +107,9 @@ const noTask = { update() {}, done() {}, fail() {} };
 
 async function guard(dir: string, o: Parameters<typeof makeCtx>[1] = {}) {
   const { c, text } = makeCtx(dir, o);
-  // What preflight does: one evaluation, the login check, the guard.
-  const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host });
-  const loginUser = await runLoginCheck(c, noTask);
+  // What preflight does (preflight-access.ts): one evaluation, the login check, the guard.
+  const access = await runEvalInstallAccess(c, noTask);
+  const loginUser = await runLoginCheck(c, noTask, access.login);
   return { result: await runLockoutGuard(c, access, noTask, loginUser), text };
 }
 
@@ -127,7 +127,8 @@ async function refused(extra: string, code: string, option: RegExp, o: Parameter
 
 test('a rendered host with the operator key passes; each lock-out config is refused naming the option', async () => {
   await withTempDir(async (dir) => {
-    writeFlake(dir, '{ ... }: { networking.firewall.allowedTCPPorts = [ 80 443 ]; }\n');
+    // As nixos-generate-config writes a module (it imports a NixOS file by path).
+    writeFlake(dir, '{ modulesPath, ... }: { imports = [ (modulesPath + "/installer/scan/not-detected.nix") ]; networking.firewall.allowedTCPPorts = [ 80 443 ]; }\n');
     const { result } = await guard(dir);
     assert.deepEqual(result.check.lockouts, []);
     assert.deepEqual(result.check.openOn, ['*']);
@@ -193,8 +194,8 @@ test('--allow-lockout installs on, warns, and the journal records the override; 
         id: 'preflight',
         title: 'preflight (lock-out guard)',
         async run(c, progress) {
-          const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host, signal: c.signal });
-          const loginUser = await runLoginCheck(c, progress);
+          const access = await runEvalInstallAccess(c, progress);
+          const loginUser = await runLoginCheck(c, progress, access.login);
           const g = await runLockoutGuard(c, access, progress, loginUser);
           return g.detail !== undefined ? { detail: g.detail } : undefined;
         },
@@ -258,7 +259,7 @@ test('tailnet-only (issue 21): preflight plans the verify over HOST.TAILNET; wit
     const withName = ConfigSchema.parse({ tailscale: { authKey: 'local:secrets/bootstrap/tailscale.age', tailnet: 'tail1234.ts.net' } });
     const noName = ConfigSchema.parse({ tailscale: { authKey: 'local:secrets/bootstrap/tailscale.age' } });
     writeFlake(dir, TAILNET_ONLY, { tailscaleAuthKeyFile: '/var/lib/bootstrap/tailscale-auth-key' });
-    const facts = async (c: InstallCtx) => runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host });
+    const facts = async (c: InstallCtx) => runEvalInstallAccess(c, noTask);
     const a = makeCtx(dir, { config: withName });
     const fa = await facts(a.c);
     const ga = await runLockoutGuard(a.c, fa, noTask);
@@ -274,7 +275,7 @@ test('tailnet-only (issue 21): preflight plans the verify over HOST.TAILNET; wit
   await withTempDir(async (dir) => {
     writeFlake(dir, '{ ... }: { services.tailscale.enable = true; }\n');
     const { c } = makeCtx(dir, { config: ConfigSchema.parse({ tailscale: { tailnet: 'tail1234.ts.net' } }) });
-    const f = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host });
+    const f = await runEvalInstallAccess(c, noTask);
     assert.deepEqual(planInstallReach(c, f, (await runLockoutGuard(c, f, noTask)).check), { tailnetOnly: false });
   });
 });

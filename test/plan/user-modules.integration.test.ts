@@ -3,8 +3,9 @@
  * configuration.nix sets each value bootstrap renders (stateVersion 23.11, PermitRootLogin "no"
  * with an admin user, another SSH port, their own boot loader, host name) are evaluated by the REAL
  * module system of nixpkgs' lib (shared/nix-src/nixpkgs-lib, Debian's nix-instantiate) over a typed
- * slice of NixOS (test/fakes/nixos), through flake.nix as nix would; preflight's sshd check runs
- * through the fake nix that evaluates the same way. A default.nix of the old kind (plain values)
+ * slice of NixOS (test/fakes/nixos), through flake.nix as nix would; preflight's access check (the
+ * login check and the lock-out guard, one evaluation) runs through the fake nix that evaluates the
+ * same way. A default.nix of the old kind (plain values)
  * gives nix's real "conflicting definition values" error, reported with the option, both files and
  * the line to change.
  */
@@ -19,7 +20,9 @@ import { CommandFailed, runCommand, type Runner } from '../../src/exec/run.js';
 import { loadProfiles } from '../../src/profiles/load.js';
 import { buildHostPlan } from '../../src/render/plan.js';
 import { buildNixFailure } from '../../src/workflow/install/preflight-nix.js';
-import { runSshdCheck } from '../../src/workflow/install/preflight-sshd.js';
+import { runAccessPreflight } from '../../src/workflow/install/preflight-access.js';
+import { parseLoginKeyLine } from '../../src/installer/login-keys.js';
+import type { InstallCtx } from '../../src/workflow/install/context.js';
 import { parseTarget } from '../../src/ssh/target.js';
 import type { Task } from '../../src/ports/output.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -106,7 +109,11 @@ const ctxFor = (dir: string, host: string, target = 'root@192.0.2.10:2222') => (
   target: parseTarget(target),
   answers: {},
   out: { warn: () => undefined } as never,
-});
+  // The operator holds the admin's (and root's) key; the probe saw the VPS's one NIC.
+  login: { keys: [parseLoginKeyLine(KEY)!], source: 'answers' as const },
+  report: { os: { isInstaller: false }, nics: [{ name: 'eth0', addresses: ['192.0.2.10/24'] }] },
+  builtPath: join(dir, '.bootstrap/state', host, 'built.json'),
+}) as unknown as InstallCtx;
 
 const CASES: Array<[string, string, keyof typeof LOADERS]> = [
   ['ovh-vps', 'vps1', 'grub'],
@@ -114,7 +121,7 @@ const CASES: Array<[string, string, keyof typeof LOADERS]> = [
 ];
 
 for (const [report, host, loader] of CASES) {
-  test(`a flake whose configuration.nix sets every rendered value (${report}, ${loader}): its values win, preflight's sshd check passes, no hand edit`, async () => {
+  test(`a flake whose configuration.nix sets every rendered value (${report}, ${loader}): its values win, preflight's access check passes, no hand edit`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nb-yield-'));
     try {
       const rendered = writeFlake(dir, host, report, LOADERS[loader]);
@@ -128,7 +135,7 @@ for (const [report, host, loader] of CASES) {
       else assert.deepEqual([r.json.loader.systemdBoot, r.json.loader.grub.enable, r.json.loader.grub.devices, r.json.loader.canTouch], [false, true, ['nodev'], false]);
       // Root's login key (a list) merges with the user's admin key instead of replacing it.
       assert.deepEqual(r.json.keys, { admin: [KEY], root: [KEY] });
-      await runSshdCheck(ctxFor(dir, host), progress);
+      assert.deepEqual(await runAccessPreflight(ctxFor(dir, host), progress), {});
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -155,14 +162,44 @@ test('without lib.mkDefault (a default.nix of the old kind), nix refuses; the er
   }
 });
 
-test("preflight refuses a host whose sshd would not answer on the target's port, or not at all", async () => {
+test("preflight refuses a host whose sshd would not answer on the target's port or address, or not at all, or not to the admin", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nb-yield-'));
+  const refused = async (target: string | undefined, message: RegExp, hint: RegExp) =>
+    assert.rejects(runAccessPreflight(ctxFor(dir, 'vps1', target), progress), (e) => {
+      assert.ok(isBootstrapError(e), String(e));
+      assert.equal(e.code, 'lockout', e.message);
+      assert.match(e.message, message);
+      assert.match(e.hint ?? '', hint);
+      assert.match(e.hint ?? '', /--allow-lockout; nothing on the target was touched/);
+      return true;
+    });
   try {
     writeFlake(dir, 'vps1', 'ovh-vps', LOADERS.grub, { port: 22 });
-    await assert.rejects(runSshdCheck(ctxFor(dir, 'vps1'), progress), (e) => isBootstrapError(e) && e.code === 'sshd-port' && /would listen on port 22, not on port 2222/.test(e.message) && /add 2222 to services\.openssh\.ports/.test(e.hint ?? ''));
-    await runSshdCheck(ctxFor(dir, 'vps1', 'root@192.0.2.10:22'), progress);
+    await refused(undefined, /sshd listens on 22, not on port 2222 where bootstrap connects/, /services\.openssh\.ports = \[ 2222 \], or name port 22 in the manifest's target/);
+    await runAccessPreflight(ctxFor(dir, 'vps1', 'root@192.0.2.10:22'), progress);
+    // Hardening as users write it: sshd bound to the private network only, a login allow-list.
+    const hardened = (extra: string) => writeFileSync(join(dir, 'configuration.nix'), userConfig(LOADERS.grub, 22).replace('  environment.systemPackages', `${extra}\n  environment.systemPackages`));
+    hardened('  services.openssh.listenAddresses = [ { addr = "10.0.0.5"; } ];');
+    await refused('root@192.0.2.10:22', /sshd listens on port 22 only on 10\.0\.0\.5 \(ListenAddress\), not on 192\.0\.2\.10 where bootstrap connects/, /services\.openssh\.listenAddresses \(add \{ addr = "192\.0\.2\.10"; \}/);
+    hardened('  services.openssh.listenAddresses = [ { addr = "10.0.0.5"; } { addr = "192.0.2.10"; } ];');
+    await runAccessPreflight(ctxFor(dir, 'vps1', 'root@192.0.2.10:22'), progress);
+    hardened('  services.openssh.listenAddresses = [ { addr = "100.88.1.2"; port = 22; } ];');
+    await refused('root@192.0.2.10:22', /only on 100\.88\.1\.2 \(ListenAddress\), a tailnet address/, /services\.openssh\.listenAddresses/);
+    // The admin (root may not log in: PermitRootLogin "no") is the login; sshd must admit it.
+    hardened('  services.openssh.settings.AllowUsers = [ "deploy" ];');
+    await refused('root@192.0.2.10:22', /sshd refuses admin, the user bootstrap logs in as: AllowUsers does not list admin/, /services\.openssh\.settings\.AllowUsers \(add "admin"\)/);
+    hardened('  services.openssh.settings.AllowGroups = [ "ssh-users" ];');
+    await refused('root@192.0.2.10:22', /sshd refuses admin, the user bootstrap logs in as: AllowGroups lists none of admin's groups \(wheel, users\)/, /services\.openssh\.settings\.AllowGroups \(add one of admin's groups: wheel, users\) or users\.users\.admin\.extraGroups/);
+    hardened('  services.openssh.settings.DenyUsers = [ "adm*" ];');
+    await refused('root@192.0.2.10:22', /DenyUsers lists admin \("adm\*"\)/, /services\.openssh\.settings\.DenyUsers/);
+    // --allow-lockout: on, the override returned for the journal.
+    const allowed = ctxFor(dir, 'vps1', 'root@192.0.2.10:22');
+    (allowed.answers as { allowLockout?: boolean }).allowLockout = true;
+    assert.match((await runAccessPreflight(allowed, progress)).detail ?? '', /^--allow-lockout: login-user-refused: sshd refuses admin/);
+    hardened('  services.openssh.settings.AllowGroups = [ "wheel" ];');
+    await runAccessPreflight(ctxFor(dir, 'vps1', 'root@192.0.2.10:22'), progress);
     writeFileSync(join(dir, 'configuration.nix'), '{ services.openssh.enable = false; }\n');
-    await assert.rejects(runSshdCheck(ctxFor(dir, 'vps1'), progress), (e) => isBootstrapError(e) && e.code === 'sshd-disabled');
+    await refused(undefined, /sshd is disabled: nobody can log in over SSH/, /services\.openssh\.enable = true/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,7 +16,7 @@ import { buildHealthTarget } from '../shared/health-target.js';
 import { buildToplevelArgv, parseToplevelJson } from './nix.js';
 import { buildDryActivateScript, buildReadStateScript, buildRemoteCommand, parseDryActivate, parseKeyLines } from './remote.js';
 import { DEPLOY_STEPS } from './steps.js';
-import { evalDeployLockout, parseNics } from './guard.js';
+import { buildInterfaceReader, evalDeployLockout } from './guard.js';
 import { describeLockouts } from '../../installer/lockout.js';
 import type { SecretStore } from '../../secrets/store.js';
 import type { CopyRoute } from './copy-route.js';
@@ -49,6 +49,9 @@ export async function runDeployDryRun(
     try {
       const t = await buildHealthTarget(app, loaded, host, m, 'install', o.ssh);
       plan.declaredChecks = t.declared?.length ?? 0;
+      // The guard's verdict first, as a deploy has it before building.
+      const identity = t.ssh.identityFile ?? o.ssh.identity;
+      plan.lockouts = (await evalDeployLockout(app, { flakeDir: loaded.flakeDir, host, target: t.target, ...(identity ? { identity } : {}), readInterfaces: buildInterfaceReader(app, t) })).lockouts;
       const built = await app.run(buildToplevelArgv(loaded.flakeDir, host), { cwd: loaded.flakeDir, signal: app.signal, timeoutMs: 60 * 60_000, group: true });
       plan.toplevel = parseToplevelJson(built.stdout);
       await withSession(app, t.target, t.ssh, async (s) => {
@@ -56,7 +59,6 @@ export async function runDeployDryRun(
         const facts = parseKeyLines((await s.exec(cmd, { stdin: buildReadStateScript(plan.toplevel!), timeoutMs: 60_000 })).stdout);
         plan.current = facts.current;
         plan.changed = facts.current !== plan.toplevel || facts.profile !== plan.toplevel;
-        plan.lockouts = (await evalDeployLockout(app, { flakeDir: loaded.flakeDir, host, target: t.target, interfaces: parseNics(facts.nics), ...(o.ssh.identity ? { identity: o.ssh.identity } : {}) })).lockouts;
         plan.units = facts.present === 'yes' && plan.changed ? parseDryActivate((await s.exec(cmd, { stdin: buildDryActivateScript(plan.toplevel!), timeoutMs: 5 * 60_000 })).stdout) : facts.present === 'yes' ? { restart: [], start: [], stop: [], reload: [] } : null;
         if (o.buildOn === 'local' && facts.present !== 'yes') {
           const { planCopyRoute, readHostNixConf } = await import('./copy-route.js');

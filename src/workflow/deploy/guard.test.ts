@@ -6,7 +6,8 @@ import { buildDeployExpectation, parseNics } from './guard.js';
 
 const facts = (o: Partial<AccessFacts['firewall']> = {}, ts: Partial<AccessFacts['tailscale']> = {}): AccessFacts => ({
   users: {},
-  sshd: { enable: true, ports: [22], openFirewall: false, permitRootLogin: null },
+  login: { keys: {}, groups: {}, permitRootLogin: 'prohibit-password', allowUsers: null, sudo: true, wheelNeedsPassword: true, nopasswd: [] },
+  sshd: { enable: true, ports: [22], openFirewall: false, permitRootLogin: null, listenAddresses: [] },
   firewall: { enable: true, allowedTCPPorts: [], allowedTCPPortRanges: [], trustedInterfaces: [], interfaces: {}, ...o },
   tailscale: { enable: true, authKeyFile: null, interfaceName: 'tailscale0', ...ts },
 });

@@ -9,8 +9,9 @@ import type { AppContext } from '../../context.js';
 import { failure, isBootstrapError, messageOf } from '../../errors.js';
 import type { HealthTarget } from '../../health/collect.js';
 import { openSession, type SshSession } from '../../ssh/session.js';
-import { buildRunId, runSteps } from '../step.js';
-import type { Journal } from '../journal.js';
+import { buildRunId, planStart, runSteps } from '../step.js';
+import { readJournal, type Journal } from '../journal.js';
+import { buildInterfaceReader, enforceDeployLockout, evalDeployLockout } from './guard.js';
 import { buildBuiltPath } from '../install/preflight-nix.js';
 import { buildStatePath } from '../install/state.js';
 import { DEPLOY_STEPS, type DeployCtx, type DeployHostOptions } from './steps.js';
@@ -105,6 +106,31 @@ export async function runRollback(c: Pick<DeployCtx, 'app' | 'health' | 'state' 
   return { by, current: current! };
 }
 
+/**
+ * The lock-out guard, FIRST (issue 21 item 4): it evaluates the config (no build), so a lock-out
+ * is refused before anything is built, copied or changed. It runs on every run that will reach the
+ * switch (a --resume or --from after a flake edit included: the journal does not skip it); a run
+ * resumed after the switch does not switch again, so it is not asked. Returns the journal detail
+ * of an --allow-lockout override.
+ * @throws failure 'lockout' naming each option to change
+ */
+export async function runDeployGuard(c: Pick<DeployCtx, 'app' | 'host' | 'flakeDir' | 'health' | 'opts'>, journal: Journal, from?: string): Promise<string | undefined> {
+  const ids = DEPLOY_STEPS.map((s) => s.id);
+  const start = planStart(ids, await readJournal(journal), { resume: c.opts.resume, ...(from ? { from } : {}) });
+  if (start > ids.indexOf('switch')) return undefined;
+  const task = c.app.out.task('checking that sshd, the firewall and your login key let you back in');
+  try {
+    const identity = c.health.ssh.identityFile ?? c.opts.identity;
+    const check = await evalDeployLockout(c.app, { flakeDir: c.flakeDir, host: c.host, target: c.health.target, ...(identity ? { identity } : {}), readInterfaces: buildInterfaceReader(c.app, c.health) });
+    const detail = enforceDeployLockout(c.app, c.host, c.opts.hostFile, check, c.opts.allowLockout);
+    task.done(detail ? 'overridden (--allow-lockout)' : 'you keep a way in');
+    return detail;
+  } catch (e) {
+    task.fail();
+    throw e;
+  }
+}
+
 export async function runDeployHost(app: AppContext, o: { loaded: LoadedConfig; store(): Promise<SecretStore>; host: string; flakeDir: string; stateDir: string; health: HealthTarget; journal: Journal; opts: DeployHostOptions; from?: string }): Promise<DeployHostResult> {
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 100) / 10;
@@ -117,6 +143,8 @@ export async function runDeployHost(app: AppContext, o: { loaded: LoadedConfig; 
   try {
     const runId = buildRunId(app.clock.now());
     c.runId = runId;
+    const detail = await runDeployGuard(c, o.journal, o.from);
+    if (detail) c.lockoutDetail = detail;
     await runSteps(DEPLOY_STEPS, c, { journal: o.journal, resume: o.opts.resume, ...(o.from ? { from: o.from } : {}), runId });
     if (!c.state.unchanged) await saveBuiltToplevel(buildBuiltPath(buildStatePath(o.flakeDir, o.stateDir, o.host)), c.state.toplevel!);
     // Confirmed: nothing is pending any more.

@@ -40,9 +40,12 @@ export function buildReadStateScript(next: string): string {
     `printf 'profile=%s\\n' "$(readlink -f ${SYSTEM_PROFILE})"`,
     `if [ -e ${checked(next)} ]; then echo present=yes; else echo present=no; fi`,
     `if command -v systemd-run >/dev/null 2>&1; then echo systemd_run=yes; else echo systemd_run=no; fi`,
-    // The interfaces the host has now, for the lock-out guard (guard.ts).
-    `printf 'nics=%s\\n' "$(ls /sys/class/net 2>/dev/null | tr '\\n' ' ')"`,
   ].join('\n') + '\n';
+}
+
+/** The host's interfaces, for the lock-out guard before the build (guard.ts). Pure. */
+export function buildNicsScript(): string {
+  return `printf 'nics=%s\\n' "$(ls /sys/class/net 2>/dev/null | tr '\\n' ' ')"\n`;
 }
 
 export function parseKeyLines(stdout: string): Record<string, string> {

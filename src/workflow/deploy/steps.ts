@@ -1,5 +1,6 @@
 /**
  * The steps of deploying one host (journaled, resumable with --resume like an install):
+ * (before them, unjournaled, the lock-out guard: host.ts runDeployGuard)
  *   build    evaluate and build the toplevel here (--build-on remote: on the host)
  *   inspect  read what the host runs and boots: when it is the built system already, nothing is
  *            copied, switched, armed or confirmed (a no-change deploy is the report over this
@@ -34,7 +35,6 @@ import {
   buildArmScript, buildConfirmScript, buildReadStateScript, buildRemoteCommand, buildRollbackUnit, buildSwitchScript, CONFIRM_ROLLED_BACK, parseKeyLines,
 } from './remote.js';
 import { saveDeployState, type DeployState } from './state.js';
-import { enforceDeployLockout, evalDeployLockout, parseNics } from './guard.js';
 
 export interface DeployHostOptions {
   buildOn: 'local' | 'remote';
@@ -74,6 +74,8 @@ export interface DeployCtx extends StepContext {
   switchError?: string;
   /** The copy's route and what it sent from here (for --json). */
   copy?: CopyRoute & RouteTransfer;
+  /** An --allow-lockout override of the guard (host.ts, before the build): the switch step's journal detail. */
+  lockoutDetail?: string;
 }
 
 const NIX_TIMEOUT_MS = 60 * 60_000;
@@ -239,11 +241,8 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
         return;
       }
       if (facts.systemd_run !== 'yes') throw failure('deploy-no-systemd-run', `${c.host} has no systemd-run: the rollback timer cannot be armed`, 'deploy only to NixOS hosts (systemd)');
-      // The lock-out guard, before anything on the host changes (issue 21 item 4).
-      progress.update('checking that sshd, the firewall and your login key let you back in');
-      const check = await evalDeployLockout(c.app, { flakeDir: c.flakeDir, host: c.host, target: c.health.target, interfaces: parseNics(facts.nics), ...(c.opts.identity ? { identity: c.opts.identity } : {}) });
-      const detail = enforceDeployLockout(c.app, c.host, c.opts.hostFile, check, c.opts.allowLockout);
-      const record = detail ? { detail } : undefined;
+      // The lock-out guard ran before the build (host.ts); its override is journaled with the switch.
+      const record = c.lockoutDetail ? { detail: c.lockoutDetail } : undefined;
       // A pending earlier run (killed after its switch): the host may run an unconfirmed system, so
       // the system to go back to is the confirmed one it recorded, and its timer is re-armed under
       // the same name (the arm script clears it first), so it cannot fire after this confirmation.

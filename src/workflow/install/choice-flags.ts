@@ -54,7 +54,7 @@ export const CHOICE_FLAGS = {
   loginUser: { kind: 'string', name: 'login-user', placeholder: 'USER', help: 'the user to log in as after the install, for a host whose sshd refuses root (default: found in its config)' },
   skipRekey: { kind: 'boolean', name: 'skip-rekey', help: "install even when some of the host's secrets are not encrypted for it yet (sops updatekeys / agenix --rekey)" },
   allowNoLogin: { kind: 'boolean', name: 'allow-no-login', help: 'install even when no user of the host has an authorized SSH key' },
-  allowLockout: { kind: 'boolean', name: 'allow-lockout', help: 'install even when the configuration would shut you out of SSH (sshd off, another port, firewall, login key, tailnet without auth key); recorded in the journal' },
+  allowLockout: { kind: 'boolean', name: 'allow-lockout', help: 'install even when the configuration would shut you out of SSH (sshd off, another port or listen address, firewall, AllowUsers/AllowGroups, login key, tailnet without auth key); recorded in the journal' },
   copyHostKeys: { kind: 'boolean', name: 'copy-host-keys', help: "keep the target's current host keys instead of provisioning ours" },
   buildOn: { kind: 'string', name: 'build-on', placeholder: 'auto|local|remote', help: 'where nixos-anywhere builds the system', choices: BUILD_ON, parse: parseBuildOn },
   noDiskoDeps: { kind: 'boolean', name: 'no-disko-deps', help: 'let disko use the installer tools (saves memory on small machines)' },

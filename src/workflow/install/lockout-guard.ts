@@ -1,6 +1,6 @@
 /**
  * Preflight's lock-out guard (issue 21): from the host's evaluated sshd, firewall and Tailscale
- * options and users' keys (installer/lockout.ts runEvalAccessFacts, one evaluation) refuse, before the wipe, a configuration that would shut
+ * options and users' keys (preflight-access.ts, one evaluation) refuse, before the wipe, a configuration that would shut
  * the operator out of the installed host, naming the option to change. `--allow-lockout` overrides
  * it; the override is returned as the step's journal detail, so the journal says who was warned.
  */
@@ -27,7 +27,7 @@ export function buildInstallExpectation(c: Pick<C, 'target' | 'report' | 'login'
   const tailscaleAuthKey = file !== null && (file !== ts.authKeyPath || ts.authKey !== undefined);
   // The system being replaced may be on the tailnet; the new one joins only with an auth key.
   const interfaces = c.report.nics.map((n) => n.name).filter((n) => n !== facts.tailscale.interfaceName);
-  return { port: c.target.port, user, operatorKeys: c.login.keys, users: facts.users, interfaces, tailscaleAuthKey };
+  return { port: c.target.port, user, operatorKeys: c.login.keys, users: facts.users, interfaces, tailscaleAuthKey, address: c.target.host };
 }
 
 /**

@@ -9,9 +9,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Task } from '../../ports/output.js';
 import type { AppContext } from '../../context.js';
-import { failure, messageOf, usageError } from '../../errors.js';
-import { CommandFailed } from '../../exec/run.js';
-import { buildLoginKeysArgv, checkLogin, isSecretRef, type LoginCheck, parseEvaluatedLogin, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
+import { failure, usageError } from '../../errors.js';
+import { checkLogin, isSecretRef, rootPowerOf, sshdAdmission, type EvaluatedLogin, type LoginCheck, parseLoginKeyLine, parseLoginKeyLines, resolveLoginKeys, type LoginKeyPorts, type ResolvedLoginKeys } from '../../installer/login-keys.js';
 import type { SecretStore } from '../../secrets/store.js';
 import { recordLoginUser } from './login-record.js';
 import type { InstallAnswers } from './answers.js';
@@ -72,27 +71,23 @@ export async function askLoginKeys(app: Pick<AppContext, 'prompts' | 'cwd' | 'en
 }
 
 /**
- * Preflight: some user of the evaluated host must have an authorized key, or nobody can log in
+ * Preflight (preflight-access.ts): some user of the evaluated host must have an authorized key, or nobody can log in
  * after the wipe. Refused unless --allow-no-login; the operator's own key missing is a warning.
  * Issue 18: the login bootstrap uses afterwards must be one sshd admits (PermitRootLogin,
  * AllowUsers) and that can become root (root, or sudo); when it is not root, it is recorded as the
  * manifest's [login] user, so status, rebuild and recover connect as it, and returned for the
  * lock-out guard (lockout-guard.ts), which checks that user's key, sshd's port and the firewall.
  */
-export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'signal' | 'host' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, progress: Task): Promise<string | undefined> {
+export async function runLoginCheck(c: Pick<InstallCtx, 'flakeDir' | 'host' | 'answers' | 'login' | 'loaded' | 'out' | 'builtPath'>, progress: Task, evaluated: EvaluatedLogin): Promise<string | undefined> {
+  // Read from the lock-out guard's one evaluation (installer/lockout.ts ACCESS_APPLY's `login`).
   progress.update('checking who can log into the installed host');
-  let evaluated;
-  try {
-    evaluated = parseEvaluatedLogin((await c.app.run(buildLoginKeysArgv(c.flakeDir, c.host), { cwd: c.flakeDir, signal: c.signal, timeoutMs: 10 * 60_000 })).stdout);
-  } catch (e) {
-    if (!(e instanceof CommandFailed)) throw e;
-    throw failure('flake-eval-failed', `the users of nixosConfigurations.${c.host} do not evaluate: ${messageOf(e).slice(0, 300)}`, 'fix the configuration, then run again with --resume; nothing on the target was touched');
-  }
-  if (!evaluated) throw failure('flake-eval-failed', `nix printed no user list for nixosConfigurations.${c.host}`, 'run again with --debug to see its output');
   const r = checkLogin(evaluated, c.login.keys, c.answers.loginUser);
   await saveLoginCheck(buildLoginCheckPath(c.builtPath), r); // the closing hint names a login that works
   const file = `${hostDir(c.loaded.config, c.host)}/default.nix`;
   const asked = c.answers.loginUser;
+  // A login kept out only by sshd's user or group lists is the lock-out guard's to refuse
+  // (login-user-refused, naming the setting; --allow-lockout overrides it, journaled).
+  if (asked && listGated(evaluated, asked) && (evaluated.keys[asked] ?? []).some((l) => c.login.keys.some((k) => k.fingerprint === parseLoginKeyLine(l)?.fingerprint))) return asked;
   if (asked && !(r.kind === 'ok' && r.user === asked)) {
     const why = r.kind === 'unusable' ? r.users.find((u) => u.user === asked)?.why : undefined;
     const what = `--login-user ${asked}: ${why ?? `${asked} does not hold your key (${c.login.keys.map((k) => k.fingerprint).join(', ') || 'none found'}) on ${c.host}`}`;
@@ -111,6 +106,8 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'si
       `pass --login-key ~/.ssh/id_ed25519.pub (or set users.users.root.openssh.authorizedKeys.keys in ${file}), or --allow-no-login; nothing on the target was touched`,
     );
   }
+  const gated = r.kind === 'unusable' ? r.users.find((u) => listGated(evaluated, u.user)) : undefined;
+  if (gated) return gated.user;
   if (r.kind === 'unusable') {
     const what = `no login bootstrap could use after the install: ${r.users.map((u) => `${u.user} (${u.why})`).join(', ')}`;
     if (c.answers.allowNoLogin) return void c.out.warn(`${what}; status, rebuild and recover will not reach ${c.host} (--allow-no-login)`);
@@ -134,6 +131,12 @@ export async function runLoginCheck(c: Pick<InstallCtx, 'app' | 'flakeDir' | 'si
     c.out.warn(`root of ${c.host} holds none of your keys: a rebuild boots the kexec installer, which takes root's authorized keys only (nixos-images), so nixos-anywhere could not log into it; add your key to users.users.root.openssh.authorizedKeys.keys (root still may not log in over SSH with PermitRootLogin = "no")`);
   }
   return r.user;
+}
+
+/** Kept out only by AllowUsers, DenyUsers, AllowGroups or DenyGroups: otherwise a login that becomes root. */
+function listGated(e: EvaluatedLogin, user: string): boolean {
+  const gate = sshdAdmission(e, user)?.gate;
+  return gate !== undefined && gate !== 'PermitRootLogin' && rootPowerOf(e, user) !== 'none';
 }
 
 /** Where preflight keeps who can log in (beside built.json), for the summary of this or a resumed run. */

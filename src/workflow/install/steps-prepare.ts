@@ -5,11 +5,10 @@
  */
 import { hostDir } from '../../config/host-dir.js';
 import { checkHostDecrypts } from '../../recipients/rekey-check.js';
-import { runLoginCheck } from './login.js';
-import { planInstallReach, runLockoutGuard } from './lockout-guard.js';
+import { runAccessPreflight } from './preflight-access.js';
+import { planInstallReach } from './lockout-guard.js';
 import { buildReachPath, saveReach } from '../shared/tailnet.js';
 import { buildStatePath } from './state.js';
-import { runEvalAccessFacts } from '../../installer/lockout.js';
 import { join } from 'node:path';
 import { failure } from '../../errors.js';
 import { readHostKeyRef } from '../../keys/host-key-ref.js';
@@ -26,7 +25,6 @@ import { withFlakeLock } from '../flake-lock.js';
 import type { Step } from '../step.js';
 import { buildKeyOptions, type InstallCtx } from './context.js';
 import { requireNix, runBuildFirst, runGitIntentToAdd, runDiskoCheck, runFlakeCheck, runGitTrackedCheck, saveBuilt } from './preflight-nix.js';
-import { runSshdCheck } from './preflight-sshd.js';
 import { readPinnedTargetKeys } from './start-installer.js';
 import { runVerifyKexecImage } from '../../installer/kexec-image.js';
 import { saveEarlierKeys } from './state.js';
@@ -179,17 +177,11 @@ export const preflightStep: Step<C> = {
     await runFlakeCheck(c, progress);
     await runGitTrackedCheck(c, progress);
     await runDiskoCheck(c, progress);
-    // One evaluation of sshd, the firewall and the tailnet, one of who may log in and become root
-    // (login.ts): then the lock-out guard refuses a config that would shut the operator out.
-    progress.update('evaluating who can log in, sshd and the firewall');
-    const access = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host, signal: c.signal });
-    // Who bootstrap logs in as afterwards (root, or an admin with sudo when root may not): the
-    // guard checks that this user keeps a way in.
-    const loginUser = await runLoginCheck(c, progress);
-    await runSshdCheck(c, progress);
-    const guard = await runLockoutGuard(c, access, progress, loginUser);
+    // One evaluation of who may log in and become root, sshd, the firewall and the tailnet: the
+    // login check, then the lock-out guard refuses a config that would shut the operator out.
+    const guard = await runAccessPreflight(c, progress);
     // Reachable only over the tailnet? Then verify waits for the tailnet name (shared/tailnet.ts).
-    await saveReach(buildReachPath(buildStatePath(c.flakeDir, c.loaded.config.stateDir, c.host)), planInstallReach(c, access, guard.check));
+    await saveReach(buildReachPath(buildStatePath(c.flakeDir, c.loaded.config.stateDir, c.host)), planInstallReach(c, guard.facts, guard.check));
     const built = await runBuildFirst(c, progress);
     await saveBuilt(c.builtPath, built);
     progress.update(`${built.kind === 'local' ? 'built' : 'evaluated (built on the target)'}; ${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);

@@ -1,2 +1,0 @@
-# FAKE: an empty module (see README)
-{ }

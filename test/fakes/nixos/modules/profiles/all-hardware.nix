@@ -1,0 +1,2 @@
+# FAKE modulesPath/profiles/all-hardware.nix (test/fakes/nixos): an empty module; it only has to exist for a module that imports it.
+{ }
