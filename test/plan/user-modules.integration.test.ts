@@ -135,7 +135,7 @@ for (const [report, host, loader] of CASES) {
       else assert.deepEqual([r.json.loader.systemdBoot, r.json.loader.grub.enable, r.json.loader.grub.devices, r.json.loader.canTouch], [false, true, ['nodev'], false]);
       // Root's login key (a list) merges with the user's admin key instead of replacing it.
       assert.deepEqual(r.json.keys, { admin: [KEY], root: [KEY] });
-      assert.deepEqual(await runAccessPreflight(ctxFor(dir, host), progress), {});
+      assert.equal((await runAccessPreflight(ctxFor(dir, host), progress)).detail, undefined, 'no override needed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
