@@ -129,7 +129,8 @@ export function buildFetchScript(sha256: string, maxSeconds: number): string {
 
 export type FetchOutcome =
   | { kind: 'fetched'; path: string; sha256: string; kept: boolean }
-  | { kind: 'no-downloader' | 'no-sha256sum' }
+  | { kind: 'no-downloader' }
+  | { kind: 'no-sha256sum' }
   | { kind: 'no-space'; dir: string }
   | { kind: 'failed'; code: string; error: string };
 
