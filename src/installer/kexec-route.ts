@@ -43,7 +43,7 @@ const PIN_HINT = 'pin it: --kexec-sha256 "$(sha256sum FILE | cut -d" " -f1)" of 
 
 export function parseKexecFrom(text: string): KexecFrom {
   const v = text.trim() as KexecFrom;
-  if (!KEXEC_FROM.includes(v)) throw usageError('bad-flag', `--kexec-from must be local, url or cache, got "${text.slice(0, 40)}"`, 'local: --kexec-image FILE; url: --kexec-url URL; cache: the image put with `bootstrap cache kexec-image put FILE`');
+  if (!KEXEC_FROM.includes(v)) throw usageError('bad-flag', `--kexec-from must be local, url or cache, got "${text.slice(0, 40)}"`, 'local: --kexec-image FILE; url: --kexec-url URL; cache: the image put with `bootstrap cache kexec-image FILE`');
   return v;
 }
 
@@ -78,7 +78,7 @@ export function planKexecRoute(a: KexecAnswers, where: string): KexecRoute | und
   if (from === 'local' && a.kexecImage === undefined) throw usageError('bad-flag', `${where}: --kexec-from local without --kexec-image`, 'give the image file with --kexec-image FILE');
   if (from === 'url' && a.kexecUrl === undefined) throw usageError('bad-flag', `${where}: --kexec-from url without --kexec-url`, 'give the image URL with --kexec-url URL');
   const given = from === 'local' ? '--kexec-image' : from === 'url' ? '--kexec-url' : '--kexec-from cache';
-  if (a.kexecSha256 === undefined) throw usageError('bad-flag', `${where}: ${given} without --kexec-sha256`, from === 'cache' ? 'give the sha256 `bootstrap cache kexec-image put FILE` printed: --kexec-sha256 HEX' : PIN_HINT);
+  if (a.kexecSha256 === undefined) throw usageError('bad-flag', `${where}: ${given} without --kexec-sha256`, from === 'cache' ? 'give the sha256 `bootstrap cache kexec-image FILE` printed: --kexec-sha256 HEX' : PIN_HINT);
   const sha256 = parseKexecSha256(a.kexecSha256, where);
   if (from === 'local') return { from, file: a.kexecImage!, sha256 };
   if (from === 'url') return { from, url: checkKexecUrl(a.kexecUrl!, where), sha256 };

@@ -65,7 +65,7 @@ export const CHOICE_FLAGS = {
   confirmDisk: { kind: 'string', name: 'confirm-disk', placeholder: 'BY-ID', help: 'the disk that may be wiped, for scripts' },
   waitTimeout: { kind: 'integer', name: 'wait-timeout', placeholder: 'SECONDS', help: 'how long to wait for the rebooted host (default 600)', min: 1, max: 86_400 },
   postKexecPort: { kind: 'integer', name: 'post-kexec-port', placeholder: 'PORT', help: "the port the kexec installer's sshd listens on (default 22)", min: 1, max: 65_535 },
-  kexecFrom: { kind: 'string', name: 'kexec-from', placeholder: 'local|url|cache', help: "where the kexec installer image comes from instead of upstream's unpinned download: local (--kexec-image, uploaded from here), url (--kexec-url, downloaded by the target) or cache (the fleet storage, `bootstrap cache kexec-image put`); always with --kexec-sha256", choices: KEXEC_FROM, parse: parseKexecFrom },
+  kexecFrom: { kind: 'string', name: 'kexec-from', placeholder: 'local|url|cache', help: "where the kexec installer image comes from instead of upstream's unpinned download: local (--kexec-image, uploaded from here), url (--kexec-url, downloaded by the target) or cache (the fleet storage, `bootstrap cache kexec-image`); always with --kexec-sha256", choices: KEXEC_FROM, parse: parseKexecFrom },
   kexecImage: { kind: 'string', name: 'kexec-image', placeholder: 'FILE', help: 'the kexec installer tarball to upload from here instead of the target downloading it (implies --kexec-from local; needs --kexec-sha256)', parse: (t) => resolve(t) },
   kexecUrl: { kind: 'string', name: 'kexec-url', placeholder: 'URL', help: 'an http(s) URL of the kexec installer tarball the target downloads and hashes before kexec (implies --kexec-from url; needs --kexec-sha256)' },
   kexecSha256: { kind: 'string', name: 'kexec-sha256', placeholder: 'HEX', help: 'the SHA-256 the kexec image must have: a local file is checked here before anything runs and again before the call, a downloaded one on the target before the installer runs and again right before kexec' },
@@ -88,7 +88,7 @@ export function flagHint(key: ChoiceKey): string {
 }
 
 function parseKexecFrom(text: string): (typeof KEXEC_FROM)[number] {
-  if (!(KEXEC_FROM as readonly string[]).includes(text)) throw usageError('bad-flag', `--kexec-from must be local, url or cache, got "${text.slice(0, 40)}"`, 'local: --kexec-image FILE; url: --kexec-url URL; cache: an image put with `bootstrap cache kexec-image put FILE`');
+  if (!(KEXEC_FROM as readonly string[]).includes(text)) throw usageError('bad-flag', `--kexec-from must be local, url or cache, got "${text.slice(0, 40)}"`, 'local: --kexec-image FILE; url: --kexec-url URL; cache: an image put with `bootstrap cache kexec-image FILE`');
   return text as (typeof KEXEC_FROM)[number];
 }
 

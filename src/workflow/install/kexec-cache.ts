@@ -71,7 +71,7 @@ export interface KexecPutResult {
 }
 
 /**
- * `bootstrap cache kexec-image put FILE`: store a kexec image under its content's hash. The pin the
+ * `bootstrap cache kexec-image FILE`: store a kexec image under its content's hash. The pin the
  * installs give (--kexec-sha256) is printed; an object already there under that key is kept.
  */
 export async function runPutKexecImage(ctx: Pick<AppContext, 'out'>, loaded: LoadedConfig, store: SecretStore, file: string): Promise<KexecPutResult> {

@@ -20,7 +20,7 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The flags that deliver an image another way, for hints. */
 export const KEXEC_ROUTE_HINT =
-  'give the image another way: --kexec-image FILE --kexec-sha256 HEX (uploaded from here), --kexec-url URL --kexec-sha256 HEX (a server the target reaches) or --kexec-from cache --kexec-sha256 HEX (after `bootstrap cache kexec-image put FILE`)';
+  'give the image another way: --kexec-image FILE --kexec-sha256 HEX (uploaded from here), --kexec-url URL --kexec-sha256 HEX (a server the target reaches) or --kexec-from cache --kexec-sha256 HEX (after `bootstrap cache kexec-image FILE`)';
 
 /** The route of the run's answers (checked when they were read). */
 export function kexecRouteOf(c: { answers: KexecAnswers }): KexecRoute | undefined {
