@@ -11,6 +11,7 @@ import { createReadStream, statSync } from 'node:fs';
 import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { failure, usageError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
 import { hashFile } from '../../installer/kexec-image.js';
 import { kexecCacheKey } from '../../installer/kexec-route.js';
 import type { SecretStore } from '../../secrets/store.js';
@@ -58,7 +59,9 @@ export function buildPresignedGetUrl(s: S3Settings, creds: { accessKeyId: string
 export async function presignKexecImageUrl(c: InstallCtx, sha256: string, validMs: number): Promise<string> {
   const s = resolveKexecStorage(c.loaded);
   const creds = await loadS3Credentials(await c.store(), s);
-  return buildPresignedGetUrl(s, creds, kexecCacheKey(sha256), new Date(c.app.clock.now()), validMs / 1000 + 600);
+  const url = buildPresignedGetUrl(s, creds, kexecCacheKey(sha256), c.app.clock.now(), validMs / 1000 + 600);
+  registerSecret(new URL(url).searchParams.get('X-Amz-Signature')!); // a bearer credential until it expires
+  return url;
 }
 
 export interface KexecPutResult {
