@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { startS3rver } from '../helpers/s3.js';
+import { silenceSdkNodeVersionWarning } from '../../src/storage/s3-client.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
@@ -207,6 +208,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
         const r = await runCli(['secrets', 'set', name, '--flake', f.dir], { env: f.env, input: value });
         assert.equal(r.code, 0, r.stderr);
       }
+      silenceSdkNodeVersionWarning();
       const admin = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
       await admin.send(new CreateBucketCommand({ Bucket: 'fleet' }));
       admin.destroy();

@@ -332,7 +332,7 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
         ? [
             'case " $* " in *" -K - "*)',
             '  cfg=$(cat)',
-            `  case "$cfg" in 'url = "http://${netns.gateway}:'*) printf '%s\n' "$cfg" | exec /usr/bin/curl "$@" ;; esac`,
+            `  case "$cfg" in 'url = "http://${netns.gateway}:'*) printf '%s\\n' "$cfg" | /usr/bin/curl "$@"; exit $? ;; esac`,
             '  echo "curl: no network in the installer lab but its own servers" >&2; exit 1 ;;',
             'esac',
           ]
