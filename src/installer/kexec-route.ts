@@ -9,7 +9,7 @@
  *   installer is called. The unmodified nixos-anywhere.sh cannot be pointed at that file: for a
  *   --kexec value that is not a local file it runs `wget URL -O-` when the target has wget (GNU and
  *   busybox wget refuse file:// URLs) and `curl` only without wget, piped into `tar`. So it gets a
- *   local tarball of a few hundred bytes instead (`--kexec FILE`, uploaded as today) whose
+ *   local tarball of a few kilobytes instead (`--kexec FILE`, uploaded as today) whose
  *   kexec/run hashes the fetched image again, right before it unpacks and execs the image's own
  *   kexec/run: the image that boots is one whose sha256 was checked against the pin in the same
  *   process that boots it, and a different file stops there with both hashes named.
