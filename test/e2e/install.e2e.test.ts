@@ -85,7 +85,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     }
   });
 
-  test('a target without a route to GitHub boots the pinned kexec image uploaded from here (a tampered one is refused); with the fleet attic cache: without attic on PATH the closure is streamed (and says why); with it, pushed first and substituted by the target, so the install phase sends a fraction; bytes per phase journaled', async () => {
+  test('a target without a route to GitHub: without a kexec route its kexec phase fails on the download with a hint naming the routes; it boots the pinned kexec image uploaded from here (a tampered one is refused); with the fleet attic cache: without attic on PATH the closure is streamed (and says why); with it, pushed first and substituted by the target, so the install phase sends a fraction; bytes per phase journaled', async () => {
     const PAYLOAD = 3_000_000; // an incompressible 3 MB system closure
     const t = await lab().addTarget({ noGithub: true }); // and it cannot download the kexec image
     const f = await makeFlake(lab());
@@ -95,6 +95,15 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       cache.configure();
       const env = { FAKE_NIX_CLOSURE_BYTES: String(PAYLOAD) };
       type Out = { transfer: { sentBytes: number; phases: Record<string, { sentBytes: number; connections: number }>; closure: { from: string; missing?: string; reason: string } } };
+
+      // Without a kexec route the target (it has a default route) tries GitHub in the kexec phase: the
+      // download fails there, nothing boots, and the hint names the other routes.
+      writeFileSync(join(f.dir, 'gh.toml'), answersToml(t, 'cweb'));
+      const rg = await f.cli(['new-host', '--answers', join(f.dir, 'gh.toml')], env);
+      assert.equal(rg.code, 1, rg.stderr);
+      assert.match(rg.stderr, /nixos-anywhere failed in phase kexec/);
+      assert.match(rg.stderr, /hint: the target could not download the kexec image .*--kexec-image FILE --kexec-sha256 HEX \(uploaded from here\), --kexec-url URL --kexec-sha256 HEX or --kexec-from cache --kexec-sha256 HEX/);
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 1]);
 
       // 0. The kexec image comes from here, pinned: a tampered copy is refused before anything boots.
       const image = join(f.dir, 'nixos-kexec-installer.tar.gz');
@@ -106,7 +115,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const r0 = await f.cli(['new-host', '--answers', join(f.dir, 'bad.toml')], env);
       assert.equal(r0.code, 1, r0.stderr);
       assert.match(r0.stderr, /the kexec image \S+tampered\.tar\.gz has sha256 [0-9a-f]{64}, not the pinned [0-9a-f]{64}; nothing was booted/);
-      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 0]);
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 1]);
       const nohash = await f.cli(['new-host', 'cweb', '--target', t.target, '--kexec-image', image, '--yes']);
       assert.equal(nohash.code, 2);
       assert.match(nohash.stderr, /--kexec-image without --kexec-sha256/);
@@ -126,7 +135,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.ok(o1.transfer.phases.install!.sentBytes > PAYLOAD, `install sent ${o1.transfer.phases.install!.sentBytes}`);
       assert.equal(attic.log.filter((l) => l.what === 'upload-path').length, 0);
       // The installer's nix got the cache (its netrc too: a private cache), in the installer's RAM only.
-      assert.match(f.installerRuns()[0]!.argv, /--disk-encryption-keys \/root\/\.config\/nix\/nix\.conf \S+ --disk-encryption-keys \/root\/\.config\/nix\/netrc \S+/);
+      assert.match(f.installerRuns()[1]!.argv, /--disk-encryption-keys \/root\/\.config\/nix\/nix\.conf \S+ --disk-encryption-keys \/root\/\.config\/nix\/netrc \S+/);
       assert.ok(attic.log.some((l) => l.what === 'narinfo' && l.status === 404 && l.sub === 'bootstrap-pull'), 'the target asked the cache with the pull token');
       const installed = t.state().installed!;
       assert.equal(readFileSync(join(t.dir.mnt, installed, 'payload')).length, PAYLOAD);

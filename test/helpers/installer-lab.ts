@@ -337,6 +337,10 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
             'esac',
           ]
         : []),
+      // Without a route to GitHub, what the real tools print when the name does not resolve.
+      ...(o.noGithub
+        ? [`if printf '%s' "$url" | grep -Eq ${q(KEXEC_URL.source)}; then ${tool === 'curl' ? `echo "curl: (6) Could not resolve host: \${url#https://}" | sed 's|/.*||' >&2; exit 6` : `echo "wget: unable to resolve host address 'github.com'" >&2; exit 4`}; fi`]
+        : []),
       `echo "${tool}: \${url:-$*}: no network in the installer lab" >&2`,
       'exit 1',
       '',
