@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -94,4 +95,19 @@ describe('kexec image in the fleet storage (s3rver)', () => {
 
     await assert.rejects(runPutKexecImage(ctx, loaded, store, join(tmp.dir, 'missing.tar.gz')), (e) => isBootstrapError(e) && /is not a file/.test(e.message));
   });
+});
+
+it('the storage is [cache]\'s: several entries without [cache] storage are refused, naming the key to set', async () => {
+  const { mkdtemp } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const flake = await mkdtemp(join(tmpdir(), 'nb-kexec-amb-'));
+  try {
+    await writeFile(join(flake, 'bootstrap.toml'), ['[storage.a]', 'provider = "s3"', 'bucket = "aaa"', '[storage.b]', 'provider = "s3"', 'bucket = "bbb"'].join('\n'));
+    const loaded = await loadConfig(flake);
+    assert.throws(() => resolveKexecStorage(loaded), (e) => isBootstrapError(e) && e.code === 'ambiguous-storage' && /set \[cache\] storage = "NAME" in bootstrap.toml \(one of: a, b\)/.test(e.hint ?? ''));
+    await writeFile(join(flake, 'bootstrap.toml'), ['[storage.a]', 'provider = "s3"', 'bucket = "aaa"', '[storage.b]', 'provider = "s3"', 'bucket = "bbb"', '[cache]', 'storage = "b"'].join('\n'));
+    assert.equal(resolveKexecStorage(await loadConfig(flake)).bucket, 'bbb');
+  } finally {
+    rmSync(flake, { recursive: true, force: true });
+  }
 });

@@ -10,7 +10,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
-import { failure, usageError } from '../../errors.js';
+import { failure, isBootstrapError, usageError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { hashFile } from '../../installer/kexec-image.js';
 import { kexecCacheKey } from '../../installer/kexec-route.js';
@@ -23,7 +23,14 @@ import type { InstallCtx } from './context.js';
 /** The fleet storage the kexec image lives in: [cache]'s storage entry and bucket. */
 export function resolveKexecStorage(loaded: LoadedConfig): S3Settings {
   const section = loaded.config.cache;
-  const s = resolveStorage(loaded, section.storage, section.bucket, 'the kexec image');
+  let s;
+  try {
+    s = resolveStorage(loaded, section.storage, section.bucket, 'the kexec image');
+  } catch (e) {
+    // Neither the install nor `cache kexec-image` takes --storage: the choice is [cache]'s.
+    if (isBootstrapError(e) && e.code === 'ambiguous-storage') throw usageError('ambiguous-storage', 'several storage entries; which one holds the kexec image?', `set [cache] storage = "NAME" in bootstrap.toml (one of: ${Object.keys(loaded.config.storage).join(', ')})`);
+    throw e;
+  }
   if (s.provider === 'local') throw usageError('kexec-cache-needs-s3', `[storage.${s.name}] is a local directory; the target downloads the kexec image from S3`, 'pick an S3 storage entry in [cache] storage, or use --kexec-from local');
   return s;
 }
