@@ -201,6 +201,13 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.equal(existsSync(join(t.dir.root, '.nixos-bootstrap-kexec', `${sha}.tar.gz.part`)), false, 'the wrong download was removed');
       assert.ok(hits.includes('/bad/nixos-kexec-installer.tar.gz'));
 
+      // A URL the target cannot fetch: refused in preflight, the hint to upload the image from here.
+      writeFileSync(join(f.dir, 'gone.toml'), answersToml(t, 'kweb', `kexecUrl = "${base}/gone/nixos-kexec-installer.tar.gz"\nkexecSha256 = "${sha}"\n`));
+      const rg = await f.cli(['new-host', '--answers', join(f.dir, 'gone.toml')]);
+      assert.equal(rg.code, 1, rg.stderr);
+      assert.match(rg.stderr, /kweb could not download the kexec image from http:\S+\/gone\/nixos-kexec-installer\.tar\.gz \(exit 22: curl: \(22\) [^)]*404[^)]*\); nothing was booted\n\s+hint: check that the target reaches \S+, or give it as --kexec-image FILE --kexec-sha256 [0-9a-f]{64} \(uploaded from here, checked here\)/);
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 0]);
+
       // 2. --kexec-url: downloaded by the target, hashed there; nixos-anywhere uploads the small verifying tarball.
       writeFileSync(join(f.dir, 'url.toml'), answersToml(t, 'kweb', `kexecUrl = "${base}/good/nixos-kexec-installer.tar.gz"\nkexecSha256 = "${sha}"\n`));
       const r2 = await f.cli(['new-host', '--answers', join(f.dir, 'url.toml'), '--json']);
