@@ -212,6 +212,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       writeFileSync(join(f.dir, 'url.toml'), answersToml(t, 'kweb', `kexecUrl = "${base}/good/nixos-kexec-installer.tar.gz"\nkexecSha256 = "${sha}"\n`));
       const r2 = await f.cli(['new-host', '--answers', join(f.dir, 'url.toml'), '--json']);
       assertInstalled(r2);
+      assert.deepEqual((JSON.parse(r2.stdout) as { kexecImage: unknown }).kexecImage, { from: 'url', sha256: sha, url: `${base}/good/nixos-kexec-installer.tar.gz`, checked: 'on the target, after its download and again right before kexec' });
       assert.equal(t.state().kexecs, 1);
       assert.match(f.installerRuns().at(-1)!.argv, /--kexec \S+\/kexec-verified\.tar /);
       assert.deepEqual(readFileSync(fetched), good, 'the image on the target is the pinned one');
@@ -236,6 +237,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       rmSync(join(t.dir.root, '.nixos-bootstrap-kexec'), { recursive: true, force: true }); // so the target must fetch it from the storage
       const r3 = await f.cli(['rebuild', 'kweb', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60', '--kexec-from', 'cache', '--kexec-sha256', sha]);
       assertInstalled(r3);
+      assert.equal((JSON.parse(r3.stdout) as { kexecImage: { from: string } }).kexecImage.from, 'cache');
       assert.equal(t.state().kexecs, 2);
       assert.deepEqual(readFileSync(fetched), good, 'fetched from the storage');
       assert.equal(hits.filter((h) => h.startsWith('/good/')).length, 1, 'not from the web server');

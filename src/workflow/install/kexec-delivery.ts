@@ -72,6 +72,15 @@ export async function runFetchKexecImage(c: C, route: Exclude<KexecRoute, { from
   return out.path;
 }
 
+/** Which kexec image the run booted and where it was checked, for --json and the summary. Pure. */
+export function buildKexecImageJson(p: { answers: KexecAnswers; report: Pick<HardwareReport, 'os'> }): { from: string; sha256?: string; url?: string; checked: string } {
+  if (p.report.os.isInstaller) return { from: 'none', checked: 'no kexec: the target was a NixOS installer already' };
+  const route = kexecRouteOf(p);
+  if (!route) return { from: 'upstream', checked: "not verified: upstream's default image, downloaded by the target" };
+  if (route.from === 'local') return { from: 'local', sha256: route.sha256, checked: 'here, before the build and again before the installer call; uploaded by the installer' };
+  return { from: route.from, sha256: route.sha256, ...(route.from === 'url' ? { url: describeSource(route.url) } : {}), checked: 'on the target, after its download and again right before kexec' };
+}
+
 /** The URL the target downloads a url/cache route's image from (a presigned GET for the cache). */
 export async function resolveKexecSourceUrl(c: C, route: Exclude<KexecRoute, { from: 'local' }>): Promise<string> {
   if (route.from === 'url') return route.url;
