@@ -84,14 +84,21 @@ export interface KexecPutResult {
  * `bootstrap cache kexec-image FILE`: store a kexec image under its content's hash. The pin the
  * installs give (--kexec-sha256) is printed; an object already there under that key is kept.
  */
-export async function runPutKexecImage(ctx: Pick<AppContext, 'out'>, loaded: LoadedConfig, store: SecretStore, file: string): Promise<KexecPutResult> {
-  let bytes: number;
+/** The file `cache kexec-image` puts: a .tar.gz that is there (checked before the secret store is opened); its size. */
+export function checkKexecImageFile(file: string): number {
+  let st;
   try {
-    bytes = statSync(file).size;
+    st = statSync(file);
   } catch {
-    throw usageError('bad-flag', `the kexec image ${file} is not a file`, 'give the path of the nixos-kexec-installer tarball');
+    /* missing */
   }
+  if (!st?.isFile()) throw usageError('bad-flag', `the kexec image ${file} is not a file`, 'give the path of the nixos-kexec-installer tarball');
   if (!/\.tar\.gz$/.test(file)) throw usageError('bad-flag', `the kexec image ${file} must be a .tar.gz`, 'the cache keeps images as SHA256.tar.gz (the name tells tar how to unpack it)');
+  return st.size;
+}
+
+export async function runPutKexecImage(ctx: Pick<AppContext, 'out'>, loaded: LoadedConfig, store: SecretStore, file: string): Promise<KexecPutResult> {
+  const bytes = checkKexecImageFile(file);
   const s = resolveKexecStorage(loaded);
   const sha256 = await hashFile(file);
   const key = kexecCacheKey(sha256);
