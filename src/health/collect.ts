@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../context.js';
 import { failure, isBootstrapError, messageOf } from '../errors.js';
-import { withSession, type SessionPorts, type SshOptions } from '../ssh/session.js';
+import { openSession, type ExecResult, type SessionPorts, type SshOptions, type SshSession } from '../ssh/session.js';
 import { formatTarget, type SshTarget } from '../ssh/target.js';
 import { buildHealthChecks, needsReboot } from './checks.js';
 import type { HealthExpectations } from './expect.js';
@@ -26,6 +26,8 @@ export interface HealthTarget {
   pinLabel: string;
   /** The checks the manifest's [health] declares (issue 21), run on the same connection. */
   declared?: DeclaredCheck[];
+  /** Reached over the host's tailnet name or its target (shown in the report, issue 21). */
+  via?: 'tailnet' | 'target';
 }
 
 export interface CollectOptions {
@@ -33,6 +35,12 @@ export interface CollectOptions {
   execTimeoutMs?: number;
   /** Keep the raw facts in the report (--json). */
   includeFacts?: boolean;
+  /**
+   * Run over this connection (a deploy that switched nothing reuses the one it read the host on),
+   * left open for the caller to close; a rejected promise is reported like a failed connect.
+   * Default: a new connection, closed afterwards.
+   */
+  session?: SshSession | Promise<SshSession>;
 }
 
 const tail = (t: string) => t.trim().split('\n').slice(-2).join(' | ').slice(0, 200);
@@ -41,14 +49,21 @@ const tail = (t: string) => t.trim().split('\n').slice(-2).join(' | ').slice(0, 
 export async function runCollectFacts(ports: SessionPorts, t: Pick<HealthTarget, 'target' | 'ssh' | 'expectations' | 'declared'>, opts: CollectOptions = {}): Promise<{ facts: HealthFacts; hostKey: string; declared: HealthCheck[] }> {
   const input = buildHealthInput(t.expectations.secrets.keyFiles);
   const declared = t.declared ?? [];
-  const { result, hostKey, declaredOut } = await withSession(ports, t.target, t.ssh, async (s) => ({
-    result: await s.exec(buildHealthCommand(t.target.user), { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
-    // The declared checks run one after another, each under its own timeout: their sum bounds them.
-    declaredOut: declared.length
-      ? (await s.exec(DECLARED_COMMAND, { stdin: buildDeclaredScript(declared), timeoutMs: 10_000 + declared.reduce((n, c) => n + c.timeout * 1000, 0) })).stdout
-      : '',
-    hostKey: s.hostKey.fingerprint,
-  }));
+  const s = opts.session ? await opts.session : await openSession(ports, t.target, t.ssh);
+  let run: { result: ExecResult; declaredOut: string; hostKey: string };
+  try {
+    run = {
+      result: await s.exec(buildHealthCommand(t.target.user), { stdin: input, timeoutMs: opts.execTimeoutMs ?? 60_000 }),
+      // The declared checks run one after another, each under its own timeout: their sum bounds them.
+      declaredOut: declared.length
+        ? (await s.exec(DECLARED_COMMAND, { stdin: buildDeclaredScript(declared), timeoutMs: 10_000 + declared.reduce((n, c) => n + c.timeout * 1000, 0) })).stdout
+        : '',
+      hostKey: s.hostKey.fingerprint,
+    };
+  } finally {
+    if (!opts.session) s.close();
+  }
+  const { result, hostKey, declaredOut } = run;
   const who = formatTarget(t.target);
   if (result.code !== 0) {
     throw failure('health-failed', `the health script on ${who} ${result.code === null ? 'was stopped' : `exited with ${result.code}`}${result.stderr.trim() ? `: ${tail(result.stderr)}` : ''}`, result.code === 127 ? 'the account has no POSIX sh on PATH' : 'run again with --debug');
@@ -69,13 +84,13 @@ export async function runHealthReport(ports: SessionPorts & { clock: Clock }, t:
     const { facts, hostKey, declared } = await runCollectFacts(ports, t, opts);
     const checks = [...buildHealthChecks(facts, t.expectations, { fingerprint: hostKey, pinFile: t.pinLabel }), ...declared];
     return {
-      host: t.host, target: formatTarget(t.target), status: worstStatus(checks), collectedAt, seconds: seconds(), hostKey,
+      host: t.host, target: formatTarget(t.target), status: worstStatus(checks), ...(t.via ? { via: t.via } : {}), collectedAt, seconds: seconds(), hostKey,
       needsReboot: needsReboot(facts)?.needed ?? null, revision: facts.system.revision, checks,
       counts: countChecks(checks), ...(opts.includeFacts ? { facts } : {}),
     };
   } catch (e) {
     if (ports.signal.aborted) throw e;
     const error = isBootstrapError(e) ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'internal', message: messageOf(e) };
-    return { host: t.host, target: formatTarget(t.target), status: 'fail', collectedAt, seconds: seconds(), checks: [], counts: countChecks([]), error };
+    return { host: t.host, target: formatTarget(t.target), status: 'fail', ...(t.via ? { via: t.via } : {}), collectedAt, seconds: seconds(), checks: [], counts: countChecks([]), error };
   }
 }

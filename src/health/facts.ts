@@ -93,7 +93,11 @@ export const HealthFactsSchema = z.object({
     specialisations: z.array(z.object({ name: z.string(), path: z.string() })).default([]),
     /** system.configurationRevision of the running system; null when the flake sets none. */
     revision: z.string().nullable().default(null),
+    /** When the system profile's current generation link was made (seconds). */
+    profileEpoch: z.number().nullable().default(null),
   }),
+  /** nixos-upgrade.service (system.autoUpgrade), as systemctl shows it; null when the host has none or no systemctl. */
+  autoUpgrade: z.object({ result: z.string().nullable(), lastRun: z.string().nullable(), active: z.string().nullable() }).nullable().default(null),
   mounts: z.array(Mount).nullable(),
   /** /etc/fstab entries (what an automount mounts on access); null when unreadable. */
   fstab: z.array(Mount).nullable().default(null),

@@ -60,7 +60,16 @@ function parseSystem(lines: string[], diags: string[]): HealthFacts['system'] {
       return m ? [{ name: m[1]!, path: m[2]! }] : [];
     }),
     revision: clean(kv.revision),
+    profileEpoch: toInt(kv.profile_epoch),
   };
+}
+
+/** `systemctl show nixos-upgrade.service`: null unless the unit is loaded (the host auto-upgrades). */
+function parseUpgrade(lines: string[] | undefined): HealthFacts['autoUpgrade'] {
+  const kv = parseKeyValues(lines ?? []);
+  if (kv.LoadState !== 'loaded') return null;
+  const last = clean(kv.ExecMainExitTimestamp);
+  return { result: clean(kv.Result), lastRun: last && last !== 'n/a' ? last : null, active: clean(kv.ActiveState) };
 }
 
 function parseMounts(lines: string[] | undefined): HealthFacts['mounts'] {
@@ -240,6 +249,7 @@ export function parseHealthOutput(stdout: string): HealthFacts {
   const facts: HealthFacts = {
     complete: s.complete,
     system: parseSystem(sec('system') ?? [], s.diagnostics),
+    autoUpgrade: parseUpgrade(sec('upgrade')),
     mounts: parseMounts(sec('mounts')),
     fstab: parseFstab(sec('fstab')),
     swaps: parseSwaps(sec('swaps')),

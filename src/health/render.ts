@@ -25,7 +25,7 @@ function countsText(r: HealthReport): string {
 
 /** One host's report; `onlyProblems` leaves out the ok and n/a checks. */
 export function renderHealthReport(r: HealthReport, paint: Paint = plain, opts: { onlyProblems?: boolean } = {}): string {
-  const head = `${paint('bold', r.host)}  ${r.target}  ${statusWord(r, paint)}${r.error ? '' : `  ${countsText(r)}`}  ${paint('dim', `(${r.seconds.toFixed(1)} s)`)}`;
+  const head = `${paint('bold', r.host)}  ${r.target}${r.via === 'tailnet' ? ' (over the tailnet)' : ''}  ${statusWord(r, paint)}${r.error ? '' : `  ${countsText(r)}`}  ${paint('dim', `(${r.seconds.toFixed(1)} s)`)}`;
   if (r.error) return [head, `  ${paint('red', '✖')} ${r.error.message}`, ...(r.error.hint ? [`      ${paint('dim', `→ ${r.error.hint}`)}`] : [])].join('\n');
   const lines = [head];
   for (const c of r.checks) {

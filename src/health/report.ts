@@ -31,6 +31,8 @@ export const HealthReportSchema = z.object({
   host: z.string(),
   target: z.string(),
   status: HostStatusSchema,
+  /** How the host was reached: its tailnet name (the manifest's [tailscale] name, issue 21) or its target. */
+  via: z.enum(['tailnet', 'target']).optional(),
   collectedAt: z.string(),
   seconds: z.number(),
   /** The host key the pinned connection saw (absent when the host was not reached). */

@@ -50,8 +50,12 @@ fi
 [ -e /run/current-system ] && printf 'current=%s\n' "$(readlink -f /run/current-system 2>/dev/null)"
 [ -e /run/booted-system ] && printf 'booted=%s\n' "$(readlink -f /run/booted-system 2>/dev/null)"
 if [ -L /nix/var/nix/profiles/system ]; then
-  printf 'profile_link=%s\n' "$(readlink /nix/var/nix/profiles/system 2>/dev/null)"
+  _pl=$(readlink /nix/var/nix/profiles/system 2>/dev/null)
+  printf 'profile_link=%s\n' "$_pl"
   printf 'profile=%s\n' "$(readlink -f /nix/var/nix/profiles/system 2>/dev/null)"
+  # When the current generation was made: its system-N-link's own mtime (status' drift, issue 21).
+  case "$_pl" in /*) ;; *) _pl=/nix/var/nix/profiles/$_pl ;; esac
+  [ -L "$_pl" ] && has stat && printf 'profile_epoch=%s\n' "$(stat -c %Y "$_pl" 2>/dev/null)"
 fi
 if [ -d /sys/firmware/efi ]; then echo 'efi=1'; else echo 'efi=0'; fi
 # When the last activation ran: it ends by linking /run/current-system (nixpkgs
@@ -73,6 +77,13 @@ done
 # it for --configuration-revision, and exits 1 "configuration revision is unknown" when unset.
 if [ -x /run/current-system/sw/bin/nixos-version ]; then
   _rev=$(/run/current-system/sw/bin/nixos-version --configuration-revision 2>/dev/null) && printf 'revision=%s\n' "$_rev"
+fi
+
+section upgrade
+# system.autoUpgrade runs nixos-upgrade.service (nixpkgs nixos/modules/tasks/auto-upgrade.nix): its
+# last result, for status' drift (issue 21). LoadState=not-found: the host has no auto-upgrade.
+if has systemctl; then
+  systemctl show nixos-upgrade.service -p LoadState -p Result -p ExecMainExitTimestamp -p ActiveState 2>/dev/null
 fi
 
 section mounts

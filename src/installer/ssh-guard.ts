@@ -43,7 +43,7 @@ if [ -n "$jumps" ]; then
   last=\${jumps##* }
   rest=\${jumps% *}
   [ "$rest" = "$jumps" ] && rest=
-  route=(-o "ProxyCommand=env NB_SSH_GUARD_JUMPS='$rest' '$dir/bin/ssh' -W '[%h]:%p' $last")
+  route=(-o "ProxyCommand=env NB_SSH_GUARD_HOP=1 NB_SSH_GUARD_JUMPS='$rest' '$dir/bin/ssh' -W '[%h]:%p' $last")
 fi
 cfg=()
 [ -n "\${NB_SSH_GUARD_CONFIG:-}" ] && cfg=(-F "$NB_SSH_GUARD_CONFIG")
@@ -52,11 +52,13 @@ cfg=()
     -o GlobalKnownHostsFile=/dev/null -o UpdateHostKeys=no -o CheckHostIP=no -o VerifyHostKeyDNS=no -o LogLevel=VERBOSE \\
     "\${cfg[@]}" "\${route[@]}" "$@" 2>&1 1>&4 4>&- | tee "$err" | grep --line-buffered -v -e '^Transferred: sent ' -e '^Bytes per second: ' -e '^Authenticated to ' >&2; } 4>&1
 rc=\${PIPESTATUS[0]}
-# Bytes this connection sent and received (ssh's counter), with when it ended (microseconds).
+# Bytes this connection sent and received (ssh's counter), with when it ended (microseconds). A
+# jump host's connection (the ProxyCommand above) is marked "hop": it carries the inner one's
+# packets, which that one counts (and ssh ends it with SIGHUP, so its record may never come).
 t=$(grep -o '^Transferred: sent [0-9]*, received [0-9]*' "$err" | tail -n 1)
 if [ -n "$t" ]; then
   set -- $t
-  printf 'transfer %s %s %s\\n' "\${EPOCHREALTIME/[.,]/}" "\${3%,}" "$5" >> "$dir/transfers"
+  printf 'transfer %s %s %s%s\\n' "\${EPOCHREALTIME/[.,]/}" "\${3%,}" "$5" "\${NB_SSH_GUARD_HOP:+ hop}" >> "$dir/transfers"
 fi
 if [ "$rc" = 255 ] && grep -q -e 'Host key verification failed' -e 'REMOTE HOST IDENTIFICATION HAS CHANGED' "$err"; then
   fp=$(grep -o 'SHA256:[A-Za-z0-9+/]*' "$err" | head -n 1)
@@ -77,14 +79,16 @@ export interface GuardTransfer {
   endedAtMs: number;
   sent: number;
   received: number;
+  /** A jump host's connection: its bytes wrap the inner connection's, which are counted there. */
+  hop?: true;
 }
 
 /** Parse the guard's transfers file. Pure. */
 export function parseGuardTransfers(text: string): GuardTransfer[] {
   const out: GuardTransfer[] = [];
   for (const line of text.split('\n')) {
-    const m = /^transfer (\d+) (\d+) (\d+)$/.exec(line.trim());
-    if (m) out.push({ endedAtMs: Math.floor(Number(m[1]) / 1000), sent: Number(m[2]), received: Number(m[3]) });
+    const m = /^transfer (\d+) (\d+) (\d+)( hop)?$/.exec(line.trim());
+    if (m) out.push({ endedAtMs: Math.floor(Number(m[1]) / 1000), sent: Number(m[2]), received: Number(m[3]), ...(m[4] ? { hop: true as const } : {}) });
   }
   return out;
 }

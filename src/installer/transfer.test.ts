@@ -4,9 +4,10 @@ import { attributeTransfers, formatBytes } from './transfer.js';
 import { parseGuardTransfers } from './ssh-guard.js';
 
 test('parseGuardTransfers reads the guard records (microseconds → ms) and skips anything else', () => {
-  assert.deepEqual(parseGuardTransfers('transfer 1796663695014123 53596 3352\ngarbage\ntransfer x 1 2\n\ntransfer 1796663695020000 10 20\n'), [
+  assert.deepEqual(parseGuardTransfers('transfer 1796663695014123 53596 3352\ngarbage\ntransfer x 1 2\n\ntransfer 1796663695020000 10 20\ntransfer 1796663695030000 70 30 hop\n'), [
     { endedAtMs: 1796663695014, sent: 53596, received: 3352 },
     { endedAtMs: 1796663695020, sent: 10, received: 20 },
+    { endedAtMs: 1796663695030, sent: 70, received: 30, hop: true },
   ]);
 });
 
@@ -18,6 +19,8 @@ test('attributeTransfers: a connection counts for the phase it ended in; before 
     { endedAtMs: 200, sent: 100, received: 3 },
     { endedAtMs: 299, sent: 1000, received: 4 },
     { endedAtMs: 900, sent: 5000, received: 5 },
+    // A jump host's connection carries the one above: not counted twice.
+    { endedAtMs: 901, sent: 5100, received: 6, hop: true },
   ], starts);
   assert.deepEqual(got, {
     kexec: { sent: 11, received: 3, connections: 2 },

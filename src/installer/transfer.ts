@@ -9,6 +9,9 @@
  * ("Formatting hard drive with disko") unless an upload ("Uploading … to /…") came first, so that
  * copy counts for kexec when the call has no disk key or cache settings to upload.
  *
+ * Through a jump host, each connection counts once, as the inner connection to the target counts
+ * it (the hop's own record is skipped; its framing on top is not counted).
+ *
  * Not counted: HTTP the target makes itself (the kexec image download, a cache it substitutes
  * from), and bytes bootstrap's own ssh2 connections send (probe, verify).
  */
@@ -32,6 +35,8 @@ export function attributeTransfers(transfers: readonly GuardTransfer[], starts: 
   const out: Partial<Record<Phase, PhaseTransfer>> = {};
   if (!starts.length) return out;
   for (const t of transfers) {
+    // A jump host's connection carries an inner one's packets, counted with that one.
+    if (t.hop) continue;
     let phase = starts[0]!.phase;
     for (const s of starts) if (t.endedAtMs >= s.atMs) phase = s.phase;
     const p = (out[phase] ??= { sent: 0, received: 0, connections: 0 });

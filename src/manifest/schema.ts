@@ -116,6 +116,16 @@ export const ManifestSchema = z
       .describe('issue 21: how the host is reached over its tailnet, recorded at install'),
     provider: ProviderSection.optional().describe('the hosting provider API that can boot the host into rescue (issue 13)'),
     login: LoginSection.optional().describe('who the operator logs in as once the host is installed, when not the target user (issue 18)'),
+    ssh: z
+      .object({
+        config: z
+          .string()
+          .min(1)
+          .describe('the ssh_config(5) file the target is resolved with (ssh -F): relative to the flake root, ~/… under the operator\'s home, or absolute'),
+      })
+      .strict()
+      .optional()
+      .describe('issue 20: the route to the host, from --ssh-config at install; later runs resolve the target with it'),
     install: z
       .object({
         identity: z

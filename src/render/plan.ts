@@ -32,6 +32,8 @@ export interface PlanAnswers {
   encrypt?: boolean;
   /** user@host[:port], recorded in the manifest. */
   target?: string;
+  /** --ssh-config in its manifest form (manifest/ssh-route.ts), recorded as the manifest's [ssh] config. */
+  sshConfig?: string;
   /** How the installed host gets its host key, recorded in the manifest's [install]. */
   identity?: 'provisioned' | 'copy-target-keys';
   /** Installer settings recorded in the manifest's [install] (replayed by rebuild). */
@@ -154,6 +156,7 @@ export function buildHostPlan(input: HostPlanInput): HostPlan {
     provider: prev?.provider,
     tailscale: answers.tailscaleName ? { name: answers.tailscaleName } : prev?.tailscale,
     login: answers.loginUser ? { user: answers.loginUser } : prev?.login,
+    ssh: answers.sshConfig ? { config: answers.sshConfig } : prev?.ssh,
   });
 
   const files: PlannedFile[] = [

@@ -166,6 +166,12 @@ export class HostKeyPolicy {
     return [...new Set(known.map((e) => e.key.type))];
   }
 
+  /** Fingerprints recorded for the target (pin file and user known_hosts), ed25519 first. */
+  async knownFingerprints(target: SshTarget): Promise<string[]> {
+    const { known } = lookupKnownHost(await this.entries(), knownHostsName(target));
+    return [...new Set([...known].sort((a, b) => Number(b.key.type === 'ssh-ed25519') - Number(a.key.type === 'ssh-ed25519')).map((e) => e.key.fingerprint))];
+  }
+
   /**
    * Decide on `presented`; asks on a terminal when the key is new. Throws the refusal.
    * `onAsk` lets the caller pause its connect timer while a person reads the fingerprint.

@@ -1,12 +1,13 @@
 /**
- * `bootstrap completion bash|fish` loaded into the real shells (bash with Debian's bash-completion,
- * fish) and asked for completions the way a TAB asks: commands, subcommands, every command's flags
+ * `bootstrap completion bash|zsh|fish` loaded into the real shells (bash with Debian's bash-completion,
+ * zsh typed into in tmux, fish) and asked for completions the way a TAB asks: commands, subcommands, every command's flags
  * as its spec declares them, the values of flags with choices, and host names from the flake's
  * manifests through `bootstrap completion hosts` (a `bootstrap` on PATH running this checkout).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../../src/cli/commands.js';
@@ -121,6 +122,47 @@ test('fish: the generated script completes commands, flags with descriptions, ch
     assert.deepEqual(words(5), ['agenix', 'none', 'sops']);
     assert.deepEqual(words(6), ['db1', 'web1'], 'hosts with a manifest, not hosts/draft');
     assert.deepEqual(words(7), longFlags('keys ensure'));
+  });
+});
+
+test('zsh: the generated script, sourced by an interactive zsh in a real terminal, completes on TAB', { skip: spawnSync('zsh', ['--version']).status === 0 && spawnSync('tmux', ['-V']).status === 0 ? false : 'zsh or tmux is not installed (apt-get install zsh tmux)' }, async () => {
+  await withTempDir(async (dir) => {
+    const flake = makeFlake(dir);
+    const bin = makeBin(dir);
+    const gen = await runCli(['completion', 'zsh']);
+    assert.equal(gen.code, 0, gen.stderr);
+    const home = join(dir, 'home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(dir, 'bootstrap.zsh'), gen.stdout);
+    // As the install line says: sourced from ~/.zshrc (compinit and bashcompinit come with it).
+    writeFileSync(join(home, '.zshrc'), `PS1='%% '\nsource ${join(dir, 'bootstrap.zsh')}\n`);
+    const env = shellEnv(dir, bin);
+    const name = `nb-zsh-${process.pid}`;
+    const envArgs = Object.entries({ ...env, TERM: 'xterm-256color' }).map(([k, v]) => `${k}=${v}`);
+    execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '200', '-y', '50', 'env', '-i', ...envArgs, 'zsh', '-i']);
+    const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8' });
+    // Types `line` and TAB on a cleared line, then waits (bounded) until the screen shows `want`.
+    const complete = async (line: string, want: RegExp) => {
+      execFileSync('tmux', ['send-keys', '-t', name, 'C-u', 'C-l']);
+      execFileSync('tmux', ['send-keys', '-t', name, '-l', line]);
+      execFileSync('tmux', ['send-keys', '-t', name, 'Tab']);
+      for (let i = 0; i < 100 && !want.test(screen()); i++) await sleep(100);
+      assert.match(screen(), want, `after "${line}" TAB`);
+    };
+    try {
+      for (let i = 0; i < 50 && !/^% /m.test(screen()); i++) await sleep(100);
+      await complete('bootstrap ke', /^% bootstrap keys *$/m);
+      await complete('bootstrap keys ', /ensure\s+import\s+show/);
+      await complete('bootstrap new-host web1 --build-on r', /^% bootstrap new-host web1 --build-on remote *$/m);
+      await complete(`bootstrap status --flake ${flake} `, /db1\s+web1/);
+      assert.doesNotMatch(screen(), /draft/, 'hosts with a manifest only');
+    } finally {
+      try {
+        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
   });
 });
 

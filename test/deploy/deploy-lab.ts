@@ -6,6 +6,11 @@
  * (test/fakes/nix with FAKE_NIX_GENERATION=1) from the host's default.nix as the user wrote it, and
  * their switch-to-configuration (test/fakes/nixos-generation) really restarts this host's sshd with
  * the generation's ports (sshd Includes /run/lab-sshd.conf and gets SIGHUP) and starts its units.
+ * Each host has its own store: the operator's (FAKE_NIX_STORE) is hidden under a private one that
+ * holds only what was installed or copied there, so a deploy's copy (or the host's substitution
+ * from the fleet cache, the FAKE atticd of startCache) really has to bring the new system. A host
+ * can sit behind a bastion namespace (addBastion, test/helpers/bastion.ts), named in the operator's
+ * ~/.ssh/config by an alias with ProxyJump, as users reach such hosts.
  * Shims first on the host's PATH, each named FAKE: `systemd-run` (a transient timer: a background
  * process group that sleeps until its deadline, then runs the command, as systemd would), `systemctl`
  * (units from the generation, the timer's stop, sshd's restart), `nix-env --profile P --set`
@@ -14,11 +19,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildManifestToml } from '../../src/manifest/manifest.js';
 import type { HealthDeclaredInput } from '../../src/config/sections/health.js';
 import { createNetnsLab, type NetnsHost, type NetnsLab } from '../helpers/netns.js';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { planBehind } from '../helpers/bastion.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { startAtticFake, type AtticFake } from '../fakes/attic-server.js';
+import { runCreateCache } from '../../src/storage/attic-api.js';
+import { buildAtticClaims, buildRolePermissions, generateSigningKey, mintAtticToken, publicKeyPem } from '../../src/storage/attic-tokens.js';
+import { buildCacheNetrc } from '../../src/storage/cache-client-module.js';
 
 export interface HostConfig {
   /** services.openssh.ports (default [ 22 ]). */
@@ -35,9 +45,19 @@ export interface HostConfig {
   rootKeys?: string[];
 }
 
+export interface LabCache {
+  attic: AtticFake;
+  /** [cache] in bootstrap.toml (on) or not (off). */
+  configure(on: boolean): void;
+  /** The host trusts the cache as cache.nix makes it: /etc/nix/nix.conf substituters, key, netrc. */
+  trust(host: string): void;
+}
+
 export interface DeployHost {
   name: string;
   net: NetnsHost;
+  /** Behind the bastion: the address only the bastion reaches (the manifest names the alias). */
+  privateIp?: string;
   fs: string;
   /** The generation the lab installed. */
   first: string;
@@ -48,7 +68,15 @@ export interface DeployLab {
   clientKey: string;
   env: Record<string, string | undefined>;
   hosts: Record<string, DeployHost>;
-  addHost(name: string, config: HostConfig, health?: HealthDeclaredInput): Promise<DeployHost>;
+  addHost(name: string, config: HostConfig, health?: HealthDeclaredInput, o?: { behindBastion?: boolean }): Promise<DeployHost>;
+  /** A jump host: the operator's ~/.ssh/config names it `bastion`, its key is pinned in the flake. */
+  addBastion(): Promise<NetnsHost>;
+  bastion?: NetnsHost;
+  /** Replace the pins of a host (or the bastion) in the flake with another key (a man in the middle, as the flake sees it). */
+  pinWrongKey(name: string | 'bastion'): void;
+  restorePins(): void;
+  /** The fleet cache: a FAKE atticd on the bridge, its tokens in the flake's secret store, the FAKE attic client on PATH. */
+  startCache(): Promise<LabCache>;
   /** Rewrite hosts/NAME/default.nix the way a user edits it. */
   writeConfig(name: string, config: HostConfig): void;
   /** What /run/current-system, the system profile and the boot default point at on the host. */
@@ -181,6 +209,10 @@ export async function createDeployLab(): Promise<DeployLab> {
     throw e;
   }
   const hosts: Record<string, DeployHost> = {};
+  const pinFile = join(flakeDir, '.bootstrap/known_hosts');
+  const pubOf = (keyPath: string) => readFileSync(`${keyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  let pinsSaved: string | undefined;
+  let cacheServer: AtticFake | undefined;
 
   const lab: DeployLab = {
     flakeDir, clientKey, env, hosts,
@@ -188,7 +220,28 @@ export async function createDeployLab(): Promise<DeployLab> {
       // The operator's key is declared in the flake, as users do (the lock-out guard checks it).
       writeFileSync(join(flakeDir, 'hosts', name, 'default.nix'), buildDefaultNix(name, { rootKeys: [operatorKey], ...config }));
     },
-    async addHost(name, config, health) {
+    async addBastion() {
+      const b = await netns.addHost({ hostname: 'bastion' });
+      lab.bastion = b;
+      mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+      appendFileSync(join(home, '.ssh', 'config'), `Host bastion\n  HostName ${b.ip}\n  User root\n  IdentityFile ${b.clientKeyPath}\n  IdentitiesOnly yes\n`);
+      appendFileSync(pinFile, `${b.ip} ${pubOf(b.hostKeyPath)}\n`);
+      return b;
+    },
+    pinWrongKey(name) {
+      pinsSaved ??= readFileSync(pinFile, 'utf8');
+      const wrong = join(base, 'wrong_host_ed25519');
+      rmSync(wrong, { force: true });
+      rmSync(`${wrong}.pub`, { force: true });
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong]);
+      const right = pubOf(name === 'bastion' ? lab.bastion!.hostKeyPath : hosts[name]!.net.hostKeyPath);
+      writeFileSync(pinFile, pinsSaved.split(right).join(pubOf(wrong)));
+    },
+    restorePins() {
+      if (pinsSaved !== undefined) writeFileSync(pinFile, pinsSaved);
+      pinsSaved = undefined;
+    },
+    async addHost(name, config, health, o = {}) {
       mkdirSync(join(flakeDir, 'hosts', name), { recursive: true });
       lab.writeConfig(name, config);
       const built = execFileSync(join(bin, 'nix'), ['build', '--no-link', '--json', `${flakeDir}#nixosConfigurations."${name}".config.system.build.toplevel`], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, encoding: 'utf8' });
@@ -210,26 +263,34 @@ export async function createDeployLab(): Promise<DeployLab> {
       symlinkSync(first, join(profiles, 'system-1-link'));
       symlinkSync('system-1-link', join(profiles, 'system'));
       mkdirSync(join(fs, 'root'), { mode: 0o700 });
+      // The host's own store: what the lab installed, nothing the operator builds later.
+      mkdirSync(join(fs, 'store'));
+      cpSync(first, join(fs, 'store', basename(first)), { recursive: true, verbatimSymlinks: true });
       const etc = join(fs, 'etc');
       cpSync('/etc', etc, { recursive: true, verbatimSymlinks: true });
       rmSync(join(etc, 'os-release'), { force: true });
       writeFileSync(join(etc, 'os-release'), 'NAME=NixOS\nID=nixos\nVERSION_ID="24.11"\nPRETTY_NAME="NixOS 24.11 (Vicuna)"\n');
       writeShims(join(dir, 'shims'));
+      const behind = o.behindBastion ? planBehind(netns, lab.bastion!) : undefined;
       const net = await netns.addHost({
+        ...(behind ? { listenAddress: behind.listenAddress, setup: behind.setup } : {}),
         shimDir: join(dir, 'shims'),
         hostname: name,
         authorizedKeysFile: authorized,
         // sshd's port comes from the running generation, and its pid file is where the host's own
         // switch-to-configuration and systemctl find it.
         portFromConfig: true,
-        sshdConfig: ['PidFile /run/lab-sshd.pid', 'Include /run/lab-sshd.conf'],
+        // LogLevel VERBOSE: sshd logs each "Connection from", so a test can tell nothing arrived.
+        sshdConfig: ['PidFile /run/lab-sshd.pid', 'Include /run/lab-sshd.conf', 'LogLevel VERBOSE'],
         env: { NB_LAB_DEPLOY: '1' },
         mounts: [
           { target: '/run', source: run }, { target: '/nix', source: join(fs, 'nix') }, { target: '/etc', source: etc }, { target: '/root', source: join(fs, 'root') },
+          { target: store, source: join(fs, 'store') },
         ],
       });
       writeFileSync(join(flakeDir, 'hosts', name, 'bootstrap.toml'), buildManifestToml({
-        version: 1, host: name, target: net.target, profile: 'generic-vps',
+        // Behind the bastion: the alias of the operator's ssh config (HostName, ProxyJump), as users name such hosts.
+        version: 1, host: name, target: behind ? `root@${name}` : net.target, profile: 'generic-vps',
         layout: { name: 'single-ext4', swapBytes: 0 },
         installDisk: { path: '/dev/disk/by-id/virtio-lab', byId: '/dev/disk/by-id/virtio-lab', sizeBytes: 40e9 },
         ...(health ? { health } : {}),
@@ -237,9 +298,11 @@ export async function createDeployLab(): Promise<DeployLab> {
       const state = join(flakeDir, '.bootstrap/state', name);
       mkdirSync(state, { recursive: true });
       writeFileSync(join(state, 'built.json'), JSON.stringify({ kind: 'local', paths: { disko: '/nix/store/d-disko', toplevel: first } }) + '\n');
-      const pub = readFileSync(`${net.hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-      appendFileSync(join(flakeDir, '.bootstrap/known_hosts'), `${net.ip} ${pub}\n[${net.ip}]:2222 ${pub}\n`);
-      hosts[name] = { name, net, fs, first };
+      const pub = pubOf(net.hostKeyPath);
+      const ip = behind?.privateIp ?? net.ip;
+      appendFileSync(pinFile, `${ip} ${pub}\n[${ip}]:2222 ${pub}\n`);
+      if (behind) appendFileSync(join(home, '.ssh', 'config'), `Host ${name}\n  HostName ${behind.privateIp}\n  ProxyJump bastion\n`);
+      hosts[name] = { name, net, fs, first, ...(behind ? { privateIp: behind.privateIp } : {}) };
       return hosts[name]!;
     },
     current(name) {
@@ -258,7 +321,40 @@ export async function createDeployLab(): Promise<DeployLab> {
         return undefined;
       }
     },
+    async startCache() {
+      // The flake's secret store (a local vault with an age identity), where `cache setup` puts the tokens.
+      const identity = join(base, 'admin-age.txt');
+      execFileSync('age-keygen', ['-o', identity], { stdio: 'ignore' });
+      const recipient = execFileSync('age-keygen', ['-y', identity], { encoding: 'utf8' }).trim();
+      const toml = join(flakeDir, 'bootstrap.toml');
+      const plain = `${readFileSync(toml, 'utf8')}\n[secrets.local]\nrecipients = ["${recipient}"]\n`;
+      writeFileSync(toml, plain);
+      Object.assign(env, { BOOTSTRAP_AGE_IDENTITY: identity });
+      const key = generateSigningKey(2048);
+      const attic = await startAtticFake(publicKeyPem(key), { host: netns.gateway });
+      cacheServer = attic;
+      const token = (role: 'admin' | 'push' | 'pull') =>
+        mintAtticToken(key, buildAtticClaims(`bootstrap-${role}`, role === 'admin' ? { '*': ['r', 'w', 'd', 'cc', 'cr', 'cq', 'cd'] } : buildRolePermissions(role, 'main'), new Date(), 1));
+      const info = await runCreateCache((u, i) => fetch(u, i), { serverUrl: attic.url, cache: 'main', token: await token('admin'), isPublic: false });
+      const pull = await token('pull');
+      for (const [role, value] of [['pull', pull], ['push', await token('push')]] as const) {
+        const r = await runCli(['secrets', 'set', `attic/cachehost/${role}-token`, '--flake', flakeDir], { env, input: value });
+        if (r.code !== 0) throw new Error(`secrets set: ${r.stderr}`);
+      }
+      symlinkSync(join(FAKES, 'attic'), join(bin, 'attic'));
+      return {
+        attic,
+        configure: (on) => writeFileSync(toml, on ? `${plain}\n[cache]\nserver = "cachehost"\nurl = "${attic.url}"\n` : plain),
+        trust(host) {
+          const etcNix = join(hosts[host]!.fs, 'etc', 'nix');
+          mkdirSync(etcNix, { recursive: true });
+          writeFileSync(join(etcNix, 'netrc'), buildCacheNetrc(info.substituterEndpoint, pull), { mode: 0o600 });
+          writeFileSync(join(etcNix, 'nix.conf'), `# Generated by NixOS (nix.settings, with cache.nix)\nsubstituters = ${info.substituterEndpoint}\ntrusted-public-keys = ${info.publicKey}\nnetrc-file = /etc/nix/netrc\n`);
+        },
+      };
+    },
     async teardown() {
+      await cacheServer?.close();
       await netns.teardown();
       rmSync(base, { recursive: true, force: true });
     },

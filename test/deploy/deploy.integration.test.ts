@@ -2,13 +2,14 @@
  * `bootstrap deploy` against the deploy lab (deploy-lab.ts): namespace hosts with a real generation
  * layout, whose switch-to-configuration really restarts their sshd with the new generation's
  * ports, and whose rollback timer (the systemd-run shim) really runs in the background until its
- * deadline. One lab for every case: web1 takes the deploys, web2 joins for the canary.
+ * deadline. One lab for every case: web1 takes the deploys, web2 joins for the canary and takes
+ * the fleet cache's; `hidden` is reachable only through the bastion namespace.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { runCli, REPO_ROOT } from '../helpers/cli.js';
 import { createDeployLab, type DeployLab, type HostConfig } from './deploy-lab.js';
@@ -25,6 +26,8 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     try {
       await lab.addHost('web1', GOOD, { units: ['app.service'], ports: [22], timeout: 5 });
       await lab.addHost('web2', GOOD);
+      await lab.addBastion();
+      await lab.addHost('hidden', GOOD, undefined, { behindBastion: true });
     } catch (e) {
       await lab.teardown();
       throw e;
@@ -35,6 +38,12 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
   });
 
   const cli = (...args: string[]) => runCli([...args, '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], { env: lab.env, timeoutMs: 120_000 });
+  const cliEnv = (env: Record<string, string>, ...args: string[]) => runCli([...args, '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], { env: { ...lab.env, ...env }, timeoutMs: 120_000 });
+  const connectionsTo = (name: string) => (readFileSync(join(lab.hosts[name]!.net.dir, 'sshd.log'), 'utf8').match(/Connection from/g) ?? []).length;
+  const inHostStore = (name: string, path: string) => existsSync(join(lab.hosts[name]!.fs, 'store', basename(path)));
+  const hostStore = (name: string) => readdirSync(join(lab.hosts[name]!.fs, 'store')).sort();
+  type CopyDoc = { from: string; reason: string; missing?: string; sentBytes: number; receivedBytes: number; connections: number };
+  type DeployDoc = { hosts: Array<{ status: string; toplevel: string; copy?: CopyDoc; error?: { code: string; message: string } }> };
 
   test('a good deploy is confirmed: the new generation runs, is the boot default, the timer is gone, status is ok', async () => {
     const before = lab.current('web1');
@@ -59,6 +68,40 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     assert.equal(st.code, 0, st.stderr + st.stdout);
     assert.match(st.stdout, /runs the system bootstrap built/);
     assert.match(st.stdout, /unit app\.service is active/);
+  });
+
+  test('a no-change deploy copies, switches, arms and confirms nothing, and still reports (the declared checks included)', async () => {
+    // web1 runs and boots what its flake builds now (the test above deployed it).
+    const running = lab.current('web1');
+    const profile = lab.profile('web1');
+    assert.equal(profile.target, running);
+    const systemd = join(lab.hosts.web1!.fs, 'run/lab-systemd');
+    const armedBefore = readdirSync(systemd);
+    const journal = join(lab.flakeDir, '.bootstrap/state/web1/deploy-journal.jsonl');
+    const linesBefore = readFileSync(journal, 'utf8').trim().split('\n').length;
+    const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout) as { hosts: Array<{ status: string; toplevel: string; health?: { status: string; checks: Array<{ id: string; status: string }> } }> };
+    assert.equal(doc.hosts[0]!.status, 'unchanged');
+    assert.equal(doc.hosts[0]!.toplevel, running);
+    // The lab host warns about what it lacks (e.g. swap); a failed check would have failed the deploy.
+    assert.ok(doc.hosts[0]!.health && doc.hosts[0]!.health.status !== 'fail' && doc.hosts[0]!.health.checks.length > 5, 'the report ran');
+    assert.ok(doc.hosts[0]!.health.checks.some((c) => c.id === 'declared.unit:app.service' && c.status === 'ok'), 'the declared checks ran');
+    assert.equal(lab.current('web1'), running, 'nothing was switched');
+    assert.deepEqual(lab.profile('web1'), profile, 'no new generation, the boot default did not move');
+    assert.deepEqual(readdirSync(systemd), armedBefore, 'no rollback timer was armed');
+    const steps = readFileSync(journal, 'utf8').trim().split('\n').slice(linesBefore).map((l) => JSON.parse(l) as { stepId: string; status: string; detail?: string });
+    const final = (id: string) => steps.filter((e) => e.stepId === id).pop();
+    assert.deepEqual([final('copy')?.status, final('copy')?.detail], ['skipped', 'the host already runs this system']);
+    assert.deepEqual([final('confirm')?.status, final('confirm')?.detail], ['skipped', 'the host already ran this system']);
+    assert.equal(final('check')?.status, 'done');
+    const text = await cli('deploy', 'web1', '--confirm-timeout', '60');
+    assert.equal(text.code, 0, text.stderr + text.stdout);
+    assert.match(text.stderr, /web1 already ran /);
+    assert.match(text.stderr, /check the host over a new connection — .*\(nothing switched: over the connection the host was read on\)/);
+    const dry = await cli('deploy', 'web1', '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+    assert.match(dry.stdout, /would run: +\S+ \(no change\)\n(.*\n)* +steps: +build → inspect → check; 2 declared check/);
   });
 
   test('a deploy whose declared unit fails is rolled back by bootstrap: exit 4, the check named, the host verified on the old generation', async () => {
@@ -116,14 +159,17 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     // The new generation listens on 2222 only; its slow unit keeps the switch busy while bootstrap is killed.
     lab.writeConfig('web1', { ports: [2222], units: { app: 'exit 0', migrate: 'sleep 4' } });
     const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '6', '--allow-lockout', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
-      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
+      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: ['ignore', 'ignore', 'pipe'],
     });
+    // What the killed run said, for the message of an assertion that fails before the kill.
+    let said = '';
+    child.stderr!.on('data', (b: Buffer) => (said += b.toString()));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     try {
       // Wait (bounded) until the host switched, then kill bootstrap before it can check or roll back.
       const until = Date.now() + 90_000;
       while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-      assert.notEqual(lab.current('web1'), before, 'the host switched to the new generation');
+      assert.notEqual(lab.current('web1'), before, `the host switched to the new generation; bootstrap said:\n${said}`);
       child.kill('SIGKILL');
       await exited;
       assert.equal(lab.sshRun('web1', 22, 'true'), undefined, 'right after the switch, the old port does not answer');
@@ -146,14 +192,17 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     const before = lab.current('web1');
     lab.writeConfig('web1', { units: { app: 'exit 0', migrate: 'sleep 4' }, motd: 'resumed' });
     const child = spawn(process.execPath, ['--import', `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`, `${REPO_ROOT}src/bin.ts`, 'deploy', 'web1', '--confirm-timeout', '20', '--flake', lab.flakeDir, '-i', lab.clientKey, '--timeout', '5'], {
-      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: 'ignore',
+      env: { ...process.env, NO_COLOR: '1', ...lab.env, SSH_AUTH_SOCK: '' }, stdio: ['ignore', 'ignore', 'pipe'],
     });
+    // What the killed run said, for the message of an assertion that fails before the kill.
+    let said = '';
+    child.stderr!.on('data', (b: Buffer) => (said += b.toString()));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     try {
       const until = Date.now() + 90_000;
       while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
       const next = lab.current('web1');
-      assert.notEqual(next, before, 'the host switched');
+      assert.notEqual(next, before, `the host switched; bootstrap said:\n${said}`);
       child.kill('SIGKILL');
       await exited;
       const killedAt = Date.now();
@@ -195,5 +244,125 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
     assert.deepEqual(doc.hosts.map((h) => [h.host, h.status, h.error?.code]), [['web1', 'rolled-back', 'deploy-check-failed'], ['web2', 'skipped', 'canary-failed']]);
     assert.equal(lab.current('web2'), web2, 'web2 was not deployed');
     assert.ok(!existsSync(join(lab.flakeDir, '.bootstrap/state/web2/deploy-journal.jsonl')), 'web2 was not even started');
+  });
+
+  test('a host only a bastion reaches: a direct connection fails; deploy goes through the bastion for every connection, the copy included', async () => {
+    const h = lab.hosts.hidden!;
+    assert.throws(() => execFileSync('ssh', ['-i', lab.clientKey, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `root@${h.privateIp}`, 'true'], { stdio: 'ignore', timeout: 20_000 }),
+      'the host cannot be reached directly from here');
+    const bastionBefore = (readFileSync(join(lab.bastion!.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+    lab.writeConfig('hidden', { ...GOOD, motd: 'through the bastion' });
+    const r = await cli('deploy', 'hidden', '--confirm-timeout', '60', '--json');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout) as DeployDoc;
+    const d = doc.hosts[0]!;
+    assert.equal(d.status, 'deployed');
+    assert.equal(lab.current('hidden'), d.toplevel, 'the host runs the new system');
+    assert.ok(inHostStore('hidden', d.toplevel), "the copy brought the system into the host's own store");
+    assert.equal(d.copy?.from, 'operator');
+    assert.match(d.copy!.reason, /no attic cache is configured/);
+    assert.ok(d.copy!.sentBytes > 0, `the copy's bytes were counted: ${JSON.stringify(d.copy)}`);
+    // The FAKE nix's two ssh calls (what the host lacks, then the tar), each counted once: the bastion's
+    // connection wrapping each one is not counted again.
+    assert.equal(d.copy!.connections, 2, JSON.stringify(d.copy));
+    assert.match(r.stderr, /nix copy|copy the closure/);
+    const bastionAfter = (readFileSync(join(lab.bastion!.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+    assert.ok(bastionAfter - bastionBefore >= 3, `the copy, the switch and the check all went through the bastion (${bastionAfter - bastionBefore} logins there)`);
+  });
+
+  test('a wrong key for the bastion is refused before the host behind it is contacted: nothing copied, nothing switched', async () => {
+    const before = lab.current('hidden');
+    lab.writeConfig('hidden', { ...GOOD, motd: 'never arrives' });
+    const seen = connectionsTo('hidden');
+    const store = hostStore('hidden');
+    lab.pinWrongKey('bastion');
+    try {
+      // Built on the host, so nix's ssh (through the guard) is the first connection of the run, before
+      // bootstrap's own (inspect), which would refuse the key too (host-key-changed).
+      const r = await cli('deploy', 'hidden', '--confirm-timeout', '60', '--build-on', 'remote', '--json');
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(d.status, 'failed');
+      assert.equal(d.error?.code, 'host-key-mismatch', JSON.stringify(d.error));
+      assert.match(d.error!.message, /presented SHA256:\S+, which is not the key pinned in .*known_hosts; nothing was sent over that connection/);
+      assert.equal(connectionsTo('hidden'), seen, 'no connection reached the host behind the bastion');
+      assert.deepEqual(hostStore('hidden'), store, 'nothing was copied');
+      assert.equal(lab.current('hidden'), before, 'nothing was switched');
+    } finally {
+      lab.restorePins();
+    }
+  });
+
+  test("a host presenting another key than the pinned one gets nothing: refused by bootstrap's connection, and by nix's at the handshake", async () => {
+    const before = lab.current('web1');
+    lab.writeConfig('web1', { ...GOOD, motd: 'not for an impostor' });
+    lab.pinWrongKey('web1');
+    try {
+      // Built here: bootstrap's own first connection (inspect) refuses the key, before any copy.
+      const here = await cli('deploy', 'web1', '--confirm-timeout', '60', '--json');
+      assert.equal(here.code, 1, here.stderr + here.stdout);
+      const h = (JSON.parse(here.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(h.error?.code, 'host-key-changed', JSON.stringify(h.error));
+      assert.ok(!inHostStore('web1', h.toplevel), 'nothing was copied');
+      // Built on the host: nix's ssh goes first, and the guard refuses the key at the handshake.
+      const store = hostStore('web1');
+      const r = await cli('deploy', 'web1', '--confirm-timeout', '60', '--build-on', 'remote', '--json');
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(d.error?.code, 'host-key-mismatch', JSON.stringify(d.error));
+      assert.deepEqual(hostStore('web1'), store, 'nothing was copied');
+      assert.equal(lab.current('web1'), before);
+    } finally {
+      lab.restorePins();
+    }
+  });
+
+  test('the fleet cache: an untrusting host gets the closure streamed (and is told why); a trusting one substitutes it from the cache, few bytes from here', async () => {
+    const cache = await lab.startCache();
+    const big = { FAKE_NIX_CLOSURE_BYTES: '2000000' };
+    cache.configure(true);
+    try {
+      lab.writeConfig('web2', { ...GOOD, motd: 'a big closure' });
+      const first = await cliEnv(big, 'deploy', 'web2', '--confirm-timeout', '60', '--json');
+      assert.equal(first.code, 0, first.stderr + first.stdout);
+      const streamed = (JSON.parse(first.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(streamed.copy?.from, 'operator');
+      assert.match(streamed.copy!.reason, /^cache "main" is configured, but web2 would refuse its paths: it has no \/etc\/nix\/nix\.conf \(import \.\/cache\.nix in hosts\/web2\/default\.nix and deploy once\)$/);
+      assert.ok(streamed.copy!.sentBytes > 2_000_000, `the whole closure crossed from here: ${streamed.copy!.sentBytes} B`);
+      assert.match(first.stderr, /closure: what the host's own caches lack is streamed from here over ssh: cache "main" is configured, but web2 would refuse its paths/);
+
+      cache.trust('web2');
+      lab.writeConfig('web2', { ...GOOD, motd: 'a big closure, again' });
+      const pushesBefore = cache.attic.log.filter((l) => l.what === 'upload-path').length;
+      // --dry-run says where the closure would come from, and pushes nothing.
+      const dry = await cliEnv(big, 'deploy', 'web2', '--dry-run', '--json');
+      assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+      const plan = (JSON.parse(dry.stdout) as { hosts: Array<{ copy?: CopyDoc }> }).hosts[0]!;
+      assert.deepEqual([plan.copy?.from, plan.copy?.missing], ['cache', 'pushed']);
+      assert.match(plan.copy!.reason, /web2 substitutes from cache "main" .*; what it lacks would be pushed first with attic/);
+      assert.equal(cache.attic.log.filter((l) => l.what === 'upload-path').length, pushesBefore, 'a dry run pushes nothing');
+      const r = await cliEnv(big, 'deploy', 'web2', '--confirm-timeout', '60', '--json');
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const d = (JSON.parse(r.stdout) as DeployDoc).hosts[0]!;
+      assert.equal(d.status, 'deployed');
+      assert.equal(lab.current('web2'), d.toplevel);
+      assert.ok(inHostStore('web2', d.toplevel), "the system is in the host's own store");
+      assert.equal(d.copy?.from, 'cache');
+      assert.equal(d.copy?.missing, 'pushed');
+      assert.match(d.copy!.reason, /web2 substitutes from cache "main" \(http:\/\/.*\); what it lacked was pushed first with attic/);
+      assert.ok(d.copy!.sentBytes < 200_000, `only the copy's protocol crossed from here over ssh: ${d.copy!.sentBytes} B`);
+      assert.match(r.stderr, /closure: from the cache: /);
+      // The paths came from the cache: pushed once from here, fetched by the host with the pull token.
+      assert.equal(cache.attic.log.filter((l) => l.what === 'upload-path').length, pushesBefore + 1, JSON.stringify(cache.attic.log.slice(-6)));
+      const nar = cache.attic.log.filter((l) => l.method === 'GET' && l.sub === 'bootstrap-pull' && (l.bytesOut ?? 0) > 2_000_000);
+      assert.equal(nar.length, 1, `the host fetched the NAR itself: ${JSON.stringify(cache.attic.log.slice(-6))}`);
+      // The journal records what the copy sent from here.
+      const journal = readFileSync(join(lab.flakeDir, '.bootstrap/state/web2/deploy-journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { stepId: string; status: string; transfer?: { sentBytes: number }; detail?: string });
+      const copy = journal.filter((e) => e.stepId === 'copy' && e.status === 'done').pop();
+      assert.equal(copy?.transfer?.sentBytes, d.copy!.sentBytes);
+      assert.match(copy?.detail ?? '', /^closure from the cache: /);
+    } finally {
+      cache.configure(false);
+    }
   });
 });

@@ -281,6 +281,16 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.equal(t.port, 2222, 'the installed system listens where the manifest says');
       assert.match(readFileSync(join(f.dir, 'hosts/web2/default.nix'), 'utf8'), /ports = lib.mkDefault \[ 2222 \];/);
       assert.match(readFileSync(join(f.dir, 'hosts/web2/bootstrap.toml'), 'utf8'), /^target = "root@web2:2222"$/m, 'the manifest names the alias with the resolved port');
+      assert.match(readFileSync(join(f.dir, 'hosts/web2/bootstrap.toml'), 'utf8'), /^\[ssh\]\nconfig = "ssh_config"$/m, 'the route is recorded, relative to the flake root');
+      // Later runs find the route by themselves (issue 20): status through the bastion, no --ssh-config.
+      const st = await f.cli(['status', 'web2', '--json', '--no-drift', '-i', t.clientKeyPath]);
+      const h = (JSON.parse(st.stdout) as { hosts: Array<{ target: string; error?: unknown }> }).hosts[0]!;
+      assert.equal(h.error, undefined, st.stdout + st.stderr);
+      assert.equal(h.target, `root@${t.ip}:2222`);
+      // rebuild reads the same record: its probe reaches the target through the bastion (dry run: nothing changes).
+      const rb = await f.cli(['rebuild', 'web2', '--dry-run', '--json', '-i', t.clientKeyPath]);
+      assert.equal(rb.code, 0, rb.stderr);
+      assert.match((JSON.parse(rb.stdout) as { target: string }).target, new RegExp(`^root@${t.ip.replace(/\./g, '\\.')}:2222$`));
       const entries = journal(f, 'web2');
       const runIds = [...new Set(entries.map((e) => e.runId))];
       assert.deepEqual(entries.filter((e) => e.runId === runIds[1] && e.status === 'started').map((e) => e.stepId), ['disko', 'install', 'reboot', 'verify']);

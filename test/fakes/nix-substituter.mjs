@@ -1,7 +1,7 @@
 // FAKE destination side of `nix copy --substitute-on-destination` (run by test/fakes/nix on the
 // target over ssh, as real nix runs `nix-store --serve` there and asks it to substitute): for each
 // PATH not yet under ROOT it asks the substituters of the TARGET's own configuration
-// (~/.config/nix/nix.conf: substituters / extra-substituters, trusted-public-keys /
+// (/etc/nix/nix.conf, then ~/.config/nix/nix.conf: substituters / extra-substituters, trusted-public-keys /
 // extra-trusted-public-keys, netrc-file), as Nix's binary cache substituter does: HASH.narinfo
 // (netrc credentials as HTTP basic auth), a signature by a trusted key over the path's fingerprint
 // (ed25519), the NAR at its URL with NarHash and NarSize checked, unpacked at ROOT/PATH.
@@ -19,14 +19,19 @@ if (root === undefined) {
   process.exit(2);
 }
 const conf = { substituters: [], keys: [], netrc: undefined, connectTimeout: 0 };
-const confFile = join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'nix', 'nix.conf');
-if (existsSync(confFile)) {
+// Nix reads $NIX_CONF_DIR/nix.conf (/etc/nix: what an installed NixOS host's nix.settings write),
+// then the user's; a plain setting replaces what came before, extra- appends (libutil/config.cc).
+const confFiles = [join(process.env.NIX_CONF_DIR || '/etc/nix', 'nix.conf'), join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'nix', 'nix.conf')];
+for (const confFile of confFiles) {
+  if (!existsSync(confFile)) continue;
   for (const line of readFileSync(confFile, 'utf8').split('\n')) {
     const m = /^\s*([a-z-]+)\s*=\s*(.*?)\s*$/.exec(line);
     if (!m || line.trim().startsWith('#')) continue;
     const values = m[2].split(/\s+/).filter(Boolean);
-    if (m[1] === 'substituters' || m[1] === 'extra-substituters') conf.substituters.push(...values);
-    else if (m[1] === 'trusted-public-keys' || m[1] === 'extra-trusted-public-keys') conf.keys.push(...values);
+    if (m[1] === 'substituters') conf.substituters = values;
+    else if (m[1] === 'extra-substituters') conf.substituters.push(...values);
+    else if (m[1] === 'trusted-public-keys') conf.keys = values;
+    else if (m[1] === 'extra-trusted-public-keys') conf.keys.push(...values);
     else if (m[1] === 'netrc-file') conf.netrc = m[2];
     else if (m[1] === 'connect-timeout') conf.connectTimeout = Number(m[2]);
     else {

@@ -14,6 +14,8 @@ import { countChecks, type HealthReport } from '../../src/health/report.js';
 import { buildManifestToml } from '../../src/manifest/manifest.js';
 import { runPool } from '../../src/workflow/shared/pool.js';
 import { runStatus, type HealthCollector } from '../../src/workflow/status/index.js';
+import { parseHealthOutput } from '../../src/health/parse.js';
+import { runCommand, type Runner } from '../../src/exec/run.js';
 import { captureCtx } from '../storage/capture.js';
 
 const HOSTS = Array.from({ length: 8 }, (_, i) => `web${i + 1}`);
@@ -94,6 +96,34 @@ test('status: a host without a manifest is bad input before any host is reached 
     (e: Error & { code?: string }) => e.code === 'no-manifest' && /hosts\/nope1\/bootstrap\.toml/.test(e.message),
   );
   assert.equal(seen.started.length, 0);
+});
+
+test("status with drift: one collection per host (with its facts), the drift read from them, no connection of its own", async () => {
+  // The hosts (192.0.2.0/24, TEST-NET) are never reached: a second connection for the drift would
+  // find nothing there and mark every host unreachable.
+  const running = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system-web';
+  const calls: Array<{ host: string; includeFacts: boolean }> = [];
+  const collect: HealthCollector = async (_ports, t, opts) => {
+    calls.push({ host: t.host, includeFacts: opts.includeFacts });
+    const facts = parseHealthOutput(['@@nb-health v1', '@@nb-health section system', `current=${running}`, `booted=${running}`, 'now_epoch=7200', 'profile_epoch=3600', '@@nb-health end', ''].join('\n'));
+    return { host: t.host, target: '-', status: 'ok', collectedAt: '2026-12-01T00:00:00Z', seconds: 1, checks: [], counts: countChecks([]), ...(opts.includeFacts ? { facts } : {}) };
+  };
+  // The flake's side: web1 evaluates to what it runs, the others to something new.
+  const run: Runner = async (argv, opts) => {
+    if (argv[0] !== 'nix') return runCommand(argv, opts);
+    const host = /nixosConfigurations\."([^"]+)"/.exec(argv.join(' '))![1]!;
+    return { argv, code: 0, signal: null, stdout: host === 'web1' ? running : `/nix/store/cccccccccccccccccccccccccccccccc-nixos-system-${host}`, stderr: '', durationMs: 1 };
+  };
+  const hosts = ['web1', 'web2', 'web3'];
+  for (const json of [false, true]) {
+    calls.length = 0;
+    const { reports } = await runStatus({ ...app(), run }, { hosts, flakeDir, parallel: 3, json, strict: false, drift: true }, undefined, collect);
+    assert.deepEqual(calls.map((c) => c.host).sort(), hosts, 'one collection per host');
+    assert.ok(calls.every((c) => c.includeFacts), 'the report keeps the facts the drift needs');
+    assert.deepEqual(reports.map((r) => r.drift?.state), ['up to date', 'drift', 'drift']);
+    assert.deepEqual(reports.map((r) => r.drift?.generationAgeSeconds), [3600, 3600, 3600]);
+    assert.equal(reports.every((r) => 'facts' in r), json, 'the raw facts are shown only with --json');
+  }
 });
 
 test('runPool: at most n at a time, every item once, results in input order', async () => {

@@ -30,7 +30,7 @@ import { buildExtraFilesPlan, writeExtraFiles } from '../../src/installer/extra-
 import { buildJournalPaths, readJournal } from '../../src/workflow/journal.js';
 import { runSteps, type Step } from '../../src/workflow/step.js';
 import type { InstallCtx } from '../../src/workflow/install/context.js';
-import { runLockoutGuard } from '../../src/workflow/install/lockout-guard.js';
+import { planInstallReach, runLockoutGuard } from '../../src/workflow/install/lockout-guard.js';
 import { runEvalAccessFacts } from '../../src/installer/lockout.js';
 import { buildLoginKeyPorts, runLoginCheck } from '../../src/workflow/install/login.js';
 import { buildExtraFilesInput } from '../../src/workflow/install/run-install.js';
@@ -250,5 +250,31 @@ test('login keys from the secret store: the local vault (secret or .pub) and 1Pa
       assert.doesNotMatch(e.message, /hunter2/);
       return true;
     });
+  });
+});
+
+test('tailnet-only (issue 21): preflight plans the verify over HOST.TAILNET; without [tailscale] tailnet it refuses (or, with --allow-lockout, warns)', async () => {
+  await withTempDir(async (dir) => {
+    const withName = ConfigSchema.parse({ tailscale: { authKey: 'local:secrets/bootstrap/tailscale.age', tailnet: 'tail1234.ts.net' } });
+    const noName = ConfigSchema.parse({ tailscale: { authKey: 'local:secrets/bootstrap/tailscale.age' } });
+    writeFlake(dir, TAILNET_ONLY, { tailscaleAuthKeyFile: '/var/lib/bootstrap/tailscale-auth-key' });
+    const facts = async (c: InstallCtx) => runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host });
+    const a = makeCtx(dir, { config: withName });
+    const fa = await facts(a.c);
+    const ga = await runLockoutGuard(a.c, fa, noTask);
+    assert.deepEqual(planInstallReach(a.c, fa, ga.check), { tailnetOnly: true, name: 'web1.tail1234.ts.net', interface: 'tailscale0' });
+    const b = makeCtx(dir, { config: noName });
+    const gb = await runLockoutGuard(b.c, fa, noTask);
+    assert.throws(() => planInstallReach(b.c, fa, gb.check), { code: 'tailnet-name-unknown' });
+    const allowed = makeCtx(dir, { config: noName, allowLockout: true });
+    assert.deepEqual(planInstallReach(allowed.c, fa, gb.check), { tailnetOnly: false });
+    assert.match(allowed.text(), /open only on tailscale0, but bootstrap\.toml names no tailnet: .*\(--allow-lockout\)/);
+  });
+  // The port open on every interface: the target stays the route, whatever the tailnet.
+  await withTempDir(async (dir) => {
+    writeFlake(dir, '{ ... }: { services.tailscale.enable = true; }\n');
+    const { c } = makeCtx(dir, { config: ConfigSchema.parse({ tailscale: { tailnet: 'tail1234.ts.net' } }) });
+    const f = await runEvalAccessFacts(c.app.run, { flakeDir: c.flakeDir, host: c.host });
+    assert.deepEqual(planInstallReach(c, f, (await runLockoutGuard(c, f, noTask)).check), { tailnetOnly: false });
   });
 });

@@ -5,6 +5,7 @@ import { parseHostList } from '../../workflow/shared/pool.js';
 import { runDeploy } from '../../workflow/deploy/index.js';
 import { DEPLOY_STEP_IDS } from '../../workflow/deploy/step-ids.js';
 import type { CommandModule } from '../spec.js';
+import { parseVia } from '../via-flag.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const list = args.string('hosts');
@@ -38,5 +39,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     json: args.bool('json'),
     ...(args.string('identity') ? { identity: args.string('identity')! } : {}),
     ...(args.string('timeout') ? { timeout: args.string('timeout')! } : {}),
+    ...(args.string('ssh-config') ? { sshConfig: args.string('ssh-config')! } : {}),
+    ...parseVia(args.string('via')),
   });
 };

@@ -20,7 +20,7 @@ export const rescueCommands: CommandSpec[] = [
       { name: 'host-key', type: 'string', placeholder: 'SHA256:…', description: "the rescue system's host key fingerprint, when the provider does not expose it" },
       { name: 'yes', short: 'y', type: 'boolean', description: 'do not ask (needs --host-key unless the provider exposes the key)' },
       { name: 'wait-timeout', type: 'string', placeholder: 'SECONDS', description: 'how long to wait for the rescue system (default 600)' },
-      { name: 'ssh-config', type: 'string', placeholder: 'FILE', description: 'ssh config to resolve the target with (ssh -F FILE -G; default ~/.ssh/config): an alias, a ProxyJump route' },
+      { name: 'ssh-config', type: 'string', placeholder: 'FILE', description: "ssh config to resolve the target with (ssh -F FILE -G): an alias, a ProxyJump route; default: the manifest's [ssh] config, else ~/.ssh/config" },
       { name: 'resume', type: 'boolean', description: 'continue after the last finished step of the last run' },
       { name: 'from', type: 'string', placeholder: 'STEP', description: 'restart at a step (rescue-enable, rescue-reset, rescue-wait, rescue-boot-disk)' },
       FLAKE_OPTION,

@@ -4,6 +4,7 @@ import { checkHostName } from '../../host-name.js';
 import { parseHostList } from '../../workflow/shared/pool.js';
 import { runStatus, runStatusWatch } from '../../workflow/status/index.js';
 import type { CommandModule } from '../spec.js';
+import { parseVia } from '../via-flag.js';
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   const list = args.string('hosts');
@@ -35,6 +36,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     ...(args.string('identity') ? { identity: args.string('identity')! } : {}),
     ...(args.string('timeout') ? { timeout: args.string('timeout')! } : {}),
     ...(args.string('ssh-config') ? { sshConfig: args.string('ssh-config')! } : {}),
+    ...parseVia(args.string('via')),
   };
   if (everyMs !== undefined) return runStatusWatch(ctx, options, everyMs);
   const { exitCode } = await runStatus(ctx, options);

@@ -17,6 +17,10 @@ import { DEPLOY_STEPS, type DeployCtx, type DeployHostOptions } from './steps.js
 import { buildCurrentScript, buildRemoteCommand, buildRollbackNowScript, parseKeyLines } from './remote.js';
 import { buildDeployStatePath, loadDeployState, saveBuiltToplevel, saveDeployState } from './state.js';
 import type { HealthReport } from '../../health/report.js';
+import type { LoadedConfig } from '../../config/load.js';
+import type { SecretStore } from '../../secrets/store.js';
+import type { CopyRoute } from './copy-route.js';
+import type { RouteTransfer } from './nix-route.js';
 
 export type DeployStatus = 'deployed' | 'unchanged' | 'rolled-back' | 'failed' | 'skipped';
 
@@ -31,6 +35,8 @@ export interface DeployHostResult {
   /** rolled-back: who rolled back, and what the host runs now (verified over a new connection). */
   rollback?: { by: 'bootstrap' | 'timer'; current: string };
   health?: HealthReport;
+  /** The copy's route (cache or this machine, and why) and the bytes its ssh connections sent from here. */
+  copy?: CopyRoute & RouteTransfer;
 }
 
 /** How long to wait for the host's own timer when bootstrap cannot reach it: the timer's deadline plus this. */
@@ -99,12 +105,12 @@ export async function runRollback(c: Pick<DeployCtx, 'app' | 'health' | 'state' 
   return { by, current: current! };
 }
 
-export async function runDeployHost(app: AppContext, o: { host: string; flakeDir: string; stateDir: string; health: HealthTarget; journal: Journal; opts: DeployHostOptions; from?: string }): Promise<DeployHostResult> {
+export async function runDeployHost(app: AppContext, o: { loaded: LoadedConfig; store(): Promise<SecretStore>; host: string; flakeDir: string; stateDir: string; health: HealthTarget; journal: Journal; opts: DeployHostOptions; from?: string }): Promise<DeployHostResult> {
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 100) / 10;
   const statePath = buildDeployStatePath(o.journal);
   const c: DeployCtx = {
-    app, out: app.out, signal: app.signal, clock: app.clock, host: o.host, flakeDir: o.flakeDir, health: o.health, opts: o.opts,
+    app, out: app.out, signal: app.signal, clock: app.clock, loaded: o.loaded, store: o.store, host: o.host, flakeDir: o.flakeDir, health: o.health, opts: o.opts,
     // Always read: a pending unconfirmed switch of an earlier run matters to every later one.
     state: await loadDeployState(statePath), statePath, runId: '',
   };
@@ -115,25 +121,26 @@ export async function runDeployHost(app: AppContext, o: { host: string; flakeDir
     if (!c.state.unchanged) await saveBuiltToplevel(buildBuiltPath(buildStatePath(o.flakeDir, o.stateDir, o.host)), c.state.toplevel!);
     // Confirmed: nothing is pending any more.
     await saveDeployState(statePath, { toplevel: c.state.toplevel! });
-    return { host: o.host, status: c.state.unchanged ? 'unchanged' : 'deployed', seconds: seconds(), toplevel: c.state.toplevel!, ...(c.state.previous ? { previous: c.state.previous } : {}), ...(c.report ? { health: c.report } : {}) };
+    return { host: o.host, status: c.state.unchanged ? 'unchanged' : 'deployed', seconds: seconds(), toplevel: c.state.toplevel!, ...(c.state.previous ? { previous: c.state.previous } : {}), ...(c.report ? { health: c.report } : {}), ...(c.copy ? { copy: c.copy } : {}) };
   } catch (e) {
     const error = isBootstrapError(e) ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'internal', message: messageOf(e) };
     const armed = !!c.state.unit && !!c.state.previous && !c.state.unchanged;
     if (!armed || app.signal.aborted) {
       if (armed) error.hint = `the host rolls back by itself ${o.opts.confirmTimeout} s after the switch unless a --resume confirms it`;
-      return { host: o.host, status: 'failed', seconds: seconds(), ...(c.state.toplevel ? { toplevel: c.state.toplevel } : {}), error, ...(c.report ? { health: c.report } : {}) };
+      return { host: o.host, status: 'failed', seconds: seconds(), ...(c.state.toplevel ? { toplevel: c.state.toplevel } : {}), error, ...(c.report ? { health: c.report } : {}), ...(c.copy ? { copy: c.copy } : {}) };
     }
     try {
       const rollback = await runRollback(c, c.armedAt ?? Date.now());
       // The host's timer fired before the confirmation: it rolled back, bootstrap only verified.
       if (error.code === 'deploy-timer-fired') rollback.by = 'timer';
       await saveDeployState(statePath, {});
-      return { host: o.host, status: 'rolled-back', seconds: seconds(), toplevel: c.state.toplevel!, previous: c.state.previous!, error, rollback, ...(c.report ? { health: c.report } : {}) };
+      return { host: o.host, status: 'rolled-back', seconds: seconds(), toplevel: c.state.toplevel!, previous: c.state.previous!, error, rollback, ...(c.report ? { health: c.report } : {}), ...(c.copy ? { copy: c.copy } : {}) };
     } catch (r) {
       const rerr = isBootstrapError(r) ? { code: r.code, message: `${error.message}; then ${r.message}`, ...(r.hint ? { hint: r.hint } : {}) } : { code: 'internal', message: messageOf(r) };
       return { host: o.host, status: 'failed', seconds: seconds(), toplevel: c.state.toplevel!, previous: c.state.previous!, error: rerr };
     }
   } finally {
     c.old?.close();
+    c.checked?.close();
   }
 }

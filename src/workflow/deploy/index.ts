@@ -22,6 +22,7 @@ import { hostOutput } from '../shared/host-output.js';
 import { runDeployHost, type DeployHostResult } from './host.js';
 import { buildDeployJournal } from './state.js';
 import { runDeployDryRun } from './dry-run.js';
+import type { SecretStore } from '../../secrets/store.js';
 
 /** Exit code of a deploy that rolled hosts back (each verified on its previous generation). */
 export const DEPLOY_ROLLED_BACK_EXIT = 4;
@@ -41,6 +42,10 @@ export interface DeployOptions {
   json: boolean;
   identity?: string;
   timeout?: string;
+  /** --ssh-config FILE (ssh -F): overrides each manifest's [ssh] config (issue 20). */
+  sshConfig?: string;
+  /** --via tailnet|target: force the route (default: the tailnet name when it resolves, issue 21). */
+  via?: 'tailnet' | 'target';
 }
 
 /** The exit code of a deploy. Pure. */
@@ -71,7 +76,7 @@ export async function runDeploy(app: AppContext, o: DeployOptions): Promise<numb
 
   // Never a question: a changed or unknown host key is an error naming both keys.
   const quiet = { ...app, prompts: createPrompter(false) };
-  const sshChoices = { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) };
+  const sshChoices = { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), ...(o.via ? { route: o.via } : {}) };
   if (o.dryRun) return runDeployDryRun(quiet, loaded, hosts, manifests, { buildOn: o.buildOn, json: o.json, parallel: o.parallel, ssh: sshChoices });
 
   const many = hosts.length > 1;
@@ -80,13 +85,16 @@ export async function runDeploy(app: AppContext, o: DeployOptions): Promise<numb
   const stamp = buildLogStamp(app.clock.now());
   if (many) app.out.info(`deploying ${hosts.length} hosts, ${o.parallel} at a time${o.canary ? `, ${o.canary} canar${o.canary === 1 ? 'y' : 'ies'} first` : ''}; per-host logs in ${paths.logs}`);
 
+  // The secret store (the fleet cache's tokens), opened once, when a copy first asks for it.
+  let opened: Promise<SecretStore> | undefined;
+  const store = () => (opened ??= import('../../secrets/open-store.js').then((m) => m.openSecretStore(loaded, app)));
   const work = async (host: string): Promise<DeployHostResult> => {
     const log = many ? hostOutput(app, host, join(paths.logs, `deploy-${host}-${stamp}.log`)) : undefined;
     const hostApp: AppContext = log ? { ...quiet, out: log.out } : quiet;
     try {
       const health = await buildHealthTarget(hostApp, loaded, host, manifests.get(host)!, 'install', sshChoices);
       const r = await runDeployHost(hostApp, {
-        host, flakeDir, stateDir: loaded.config.stateDir, health, journal: buildDeployJournal(flakeDir, host, loaded.config.stateDir),
+        loaded, store, host, flakeDir, stateDir: loaded.config.stateDir, health, journal: buildDeployJournal(flakeDir, host, loaded.config.stateDir),
         opts: {
           buildOn: o.buildOn, confirmTimeout: o.confirmTimeout, resume: o.resume, allowLockout: o.allowLockout ?? false,
           hostFile: `${hostDir(loaded.config, host)}/default.nix`, ...(o.identity ? { identity: o.identity } : {}),

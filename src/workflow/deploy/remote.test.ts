@@ -15,6 +15,8 @@ import {
 import { buildCopyArgv, buildNixSshOpts, buildToplevelArgv, parseToplevelJson } from './nix.js';
 import { parseTarget } from '../../ssh/target.js';
 import { buildDeployExitCode, runCanaries } from './index.js';
+import { DEPLOY_STEPS, isUnchanged } from './steps.js';
+import { DEPLOY_STEP_IDS } from './step-ids.js';
 
 test('unit names, remote command and refusals of what is not a store path', () => {
   assert.match(buildRollbackUnit('2026-12-07T17-00-00-000Z-a1b2c3'), /^bootstrap-rollback-[a-z0-9-]+a1b2c3$/);
@@ -27,13 +29,13 @@ test('unit names, remote command and refusals of what is not a store path', () =
   assert.deepEqual(parseDryActivate('would stop the following units: a.service\nwould restart the following units: sshd.service, app.service\n'), { stop: ['a.service'], restart: ['sshd.service', 'app.service'], start: [], reload: [] });
 });
 
-test('nix argv: the toplevel, the copy with substitution on the host, NIX_SSHOPTS pinned', () => {
+test('nix argv: the toplevel, the copy with substitution on the host, NIX_SSHOPTS (port, batch mode, key; the pins are the guard\'s)', () => {
   const t = parseTarget('root@203.0.113.7:2222', { identityFile: '/k/id' });
   assert.deepEqual(buildToplevelArgv('/f', 'web1'), ['nix', '--extra-experimental-features', 'nix-command flakes', 'build', '--no-link', '--json', '/f#nixosConfigurations."web1".config.system.build.toplevel']);
   assert.deepEqual(buildToplevelArgv('/f', 'web1', t).slice(6, 10), ['--eval-store', 'auto', '--store', 'ssh-ng://root@203.0.113.7']);
   assert.deepEqual(buildCopyArgv(t, '/nix/store/x'), ['nix', '--extra-experimental-features', 'nix-command flakes', 'copy', '--substitute-on-destination', '--to', 'ssh-ng://root@203.0.113.7', '/nix/store/x']);
-  assert.equal(buildNixSshOpts(t, '/f/.bootstrap/known_hosts'), '-p 2222 -o BatchMode=yes -o UserKnownHostsFile=/f/.bootstrap/known_hosts -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -i /k/id -o IdentitiesOnly=yes');
-  assert.throws(() => buildNixSshOpts(t, '/my flake/known_hosts'), /splits NIX_SSHOPTS on spaces/);
+  assert.equal(buildNixSshOpts(t), '-p 2222 -o BatchMode=yes -i /k/id -o IdentitiesOnly=yes');
+  assert.throws(() => buildNixSshOpts(parseTarget('root@203.0.113.7', { identityFile: '/my keys/id' })), /splits NIX_SSHOPTS on spaces/);
   assert.equal(parseToplevelJson('[{"drvPath":"/nix/store/d.drv","outputs":{"out":"/nix/store/o-sys"}}]'), '/nix/store/o-sys');
   assert.throws(() => parseToplevelJson('[]'), /did not report/);
 });
@@ -131,4 +133,13 @@ test('exit codes and canaries: a rolled-back canary stops the rest; failures out
   started.length = 0;
   assert.deepEqual((await runCanaries(['b', 'a', 'c'], 1, 2, work, skipped)).map((r) => r.status), ['deployed', 'rolled-back', 'deployed'], 'after the canaries, one failure does not stop the others');
   assert.deepEqual((await runCanaries(['a', 'b'], 0, 1, work, skipped)).map((r) => r.status), ['rolled-back', 'deployed'], 'without --canary every host runs');
+});
+
+test('the steps --from and help name are the steps that run; "unchanged" needs the host to run AND boot the system', () => {
+  assert.deepEqual(DEPLOY_STEPS.map((s) => s.id), [...DEPLOY_STEP_IDS]);
+  assert.equal(isUnchanged({ current: '/nix/store/a', profile: '/nix/store/a' }, '/nix/store/a'), true);
+  // Switched to but never confirmed (a killed run): the boot default is still the old one.
+  assert.equal(isUnchanged({ current: '/nix/store/a', profile: '/nix/store/old' }, '/nix/store/a'), false);
+  assert.equal(isUnchanged({ current: '/nix/store/old', profile: '/nix/store/a' }, '/nix/store/a'), false);
+  assert.equal(isUnchanged({ profile: '/nix/store/a' }, '/nix/store/a'), false);
 });

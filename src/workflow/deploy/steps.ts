@@ -1,10 +1,16 @@
 /**
  * The steps of deploying one host (journaled, resumable with --resume like an install):
  *   build    evaluate and build the toplevel here (--build-on remote: on the host)
- *   copy     the closure to the host (nix copy --substitute-on-destination)
+ *   inspect  read what the host runs and boots: when it is the built system already, nothing is
+ *            copied, switched, armed or confirmed (a no-change deploy is the report over this
+ *            one connection)
+ *   copy     the closure to the host (nix copy --substitute-on-destination), from the fleet cache
+ *            when one is configured and the host trusts it (copy-route.ts); nix's ssh goes through
+ *            the ssh guard: every hop's key pinned, the ssh config's route (nix-route.ts)
  *   switch   read what the host runs, arm the rollback timer on the host, switch-to-configuration switch
- *   check    a NEW pinned connection: the health report plus the host's declared checks
+ *   check    a NEW pinned connection after a switch: the health report plus the host's declared checks
  *   confirm  stop the timer (after making sure it had not fired), make the system the boot default
+ *            (over the check's connection: opened after the switch, so as new as the check's)
  * A failure after the timer is armed is rolled back by host.ts; these steps only throw.
  */
 import type { AppContext } from '../../context.js';
@@ -15,8 +21,15 @@ import { runHealthReport, type HealthTarget } from '../../health/collect.js';
 import type { HealthReport } from '../../health/report.js';
 import { openSession, type SshSession } from '../../ssh/session.js';
 import { formatTarget } from '../../ssh/target.js';
-import type { Step, StepContext } from '../step.js';
-import { buildCopyArgv, buildNixSshOpts, buildToplevelArgv, parseToplevelJson } from './nix.js';
+import { describeRoute, type ResolvedTarget } from '../../ssh/ssh-config.js';
+import type { Step, StepContext, StepRecord } from '../step.js';
+import type { LoadedConfig } from '../../config/load.js';
+import type { SecretStore } from '../../secrets/store.js';
+import { formatBytes } from '../../installer/transfer.js';
+import { withSecretDir } from '../../installer/secret-dir.js';
+import { buildCopyArgv, buildToplevelArgv, parseToplevelJson } from './nix.js';
+import { openNixRoute, type RouteTransfer } from './nix-route.js';
+import type { CopyRoute } from './copy-route.js';
 import {
   buildArmScript, buildConfirmScript, buildReadStateScript, buildRemoteCommand, buildRollbackUnit, buildSwitchScript, CONFIRM_ROLLED_BACK, parseKeyLines,
 } from './remote.js';
@@ -38,6 +51,9 @@ export interface DeployHostOptions {
 
 export interface DeployCtx extends StepContext {
   app: AppContext;
+  loaded: LoadedConfig;
+  /** The flake's secret store, opened when first asked (the cache's tokens). */
+  store(): Promise<SecretStore>;
   host: string;
   flakeDir: string;
   health: HealthTarget;
@@ -47,11 +63,17 @@ export interface DeployCtx extends StepContext {
   runId: string;
   /** The connection opened before the switch: it may be what still works after it. */
   old?: SshSession;
+  /** This run's inspect step read the host (on `old`) and found it running and booting the built system. */
+  inspected?: boolean;
+  /** The check's connection, opened after the switch: the confirmation goes over it too. */
+  checked?: SshSession;
   report?: HealthReport;
   /** When the rollback timer was armed (ms): a rollback waits for it at most that long after. */
   armedAt?: number;
   /** The switch exited non-zero: the deploy fails even when every check passes. */
   switchError?: string;
+  /** The copy's route and what it sent from here (for --json). */
+  copy?: CopyRoute & RouteTransfer;
 }
 
 const NIX_TIMEOUT_MS = 60 * 60_000;
@@ -64,24 +86,76 @@ export function describeFailedReport(r: HealthReport): string {
   return `check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => `${c.id} (${c.summary})`).join('; ')}`;
 }
 
-async function nix(c: DeployCtx, argv: string[], env: Record<string, string> = {}): Promise<string> {
+/**
+ * Run nix with its ssh through the guard (nix-route.ts). A failure names the refused host key
+ * when the guard saw one; what the connections sent is returned either way.
+ */
+async function nix(c: DeployCtx, argv: string[], overSsh: boolean): Promise<{ stdout: string; transfer: RouteTransfer }> {
+  const what = argv.includes('copy') ? 'copy' : 'build';
+  const route = overSsh ? await openNixRoute(c.app, c.health.target, c.health.ssh.hostKeys.pinFile) : undefined;
   try {
-    return (await c.app.run(argv, { cwd: c.flakeDir, signal: c.signal, timeoutMs: NIX_TIMEOUT_MS, env, group: true })).stdout;
-  } catch (e) {
-    if (e instanceof CommandFailed) {
+    try {
+      const r = await c.app.run(argv, { cwd: c.flakeDir, signal: c.signal, timeoutMs: NIX_TIMEOUT_MS, env: route?.env ?? {}, group: true });
+      return { stdout: r.stdout, transfer: (await route?.transfer()) ?? { sentBytes: 0, receivedBytes: 0, connections: 0 } };
+    } catch (e) {
+      if (!(e instanceof CommandFailed)) throw e;
+      const refused = (await route?.events())?.find((ev) => ev.kind === 'host-key-mismatch');
+      if (refused) {
+        throw failure('host-key-mismatch', `nix ${what} of ${c.host}: a host on the way to ${formatTarget(c.health.target)} presented ${refused.presented ?? 'a key'}, which is not the key pinned in ${c.health.ssh.hostKeys.pinFile}; nothing was sent over that connection`, 'if the host was reinstalled, check its new key out of band and pin it (`bootstrap probe`); otherwise someone may be in the way');
+      }
       const err = e.result.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('warning:'));
       const at = err.findIndex((l) => l.startsWith('error:'));
-      throw failure(argv.includes('copy') ? 'copy-failed' : 'build-failed', `nix ${argv.includes('copy') ? 'copy' : 'build'} of ${c.host} failed: ${(at >= 0 ? err.slice(at, at + 2) : err.slice(-2)).join(' ').slice(0, 400)}`, 'fix it, then run again with --resume; the host was not touched');
+      throw failure(`${what}-failed`, `nix ${what} of ${c.host} failed: ${(at >= 0 ? err.slice(at, at + 2) : err.slice(-2)).join(' ').slice(0, 400)}`, 'fix it, then run again with --resume; the host was not touched');
     }
-    throw e;
+  } finally {
+    await route?.close();
   }
 }
+
+const transferRecord = (t: RouteTransfer): StepRecord['transfer'] => ({ sentBytes: t.sentBytes, receivedBytes: t.receivedBytes, connections: t.connections });
 
 async function remote(c: DeployCtx, s: SshSession, script: string, timeoutMs = SHORT_MS) {
   return s.exec(buildRemoteCommand(c.health.target.user), { stdin: script, timeoutMs });
 }
 
-const nixEnv = (c: DeployCtx) => ({ NIX_SSHOPTS: buildNixSshOpts(c.health.target, c.health.ssh.hostKeys.pinFile) });
+/**
+ * The copy's route. attic's configuration (with the push token) lives in a secret directory of
+ * this run (RAM-backed, wiped afterwards, as the install's); the host's nix.conf is read over a
+ * session only when a cache is configured.
+ */
+async function runPlanCopyRoute(c: DeployCtx): Promise<CopyRoute> {
+  // Loaded here, not with the command: the attic and secret store code runs only for a copy.
+  const { planCopyRoute, readHostNixConf } = await import('./copy-route.js');
+  const plan = async (dir: string) => {
+    let s: SshSession | undefined;
+    try {
+      return await planCopyRoute({ loaded: c.loaded, app: c.app, store: c.store, signal: c.signal }, {
+        host: c.host, hostFile: c.opts.hostFile, toplevel: c.state.toplevel!, privateDir: dir,
+        hostNixConf: async () => readHostNixConf((s = await openSession(c.app, c.health.target, c.health.ssh))),
+      });
+    } finally {
+      s?.close();
+    }
+  };
+  // No cache configured: planCopyRoute says so before it would use a directory; none is made.
+  const { url, server } = c.loaded.config.cache;
+  return url && server ? withSecretDir(plan, { env: c.app.env, warn: (t) => c.app.out.warn(t) }) : plan('');
+}
+
+/** What the host runs and boots now, and whether `next` is on it (buildReadStateScript). */
+async function readHost(c: DeployCtx, s: SshSession, next: string): Promise<Record<string, string> & { current: string }> {
+  const read = await remote(c, s, buildReadStateScript(next));
+  const facts = parseKeyLines(read.stdout);
+  const current = facts.current;
+  if (read.code !== 0 || !current) throw failure('deploy-read-failed', `could not read what ${c.host} runs: ${read.stderr.trim().split('\n').pop() ?? `exit ${read.code}`}`, 'run again with --debug');
+  return { ...facts, current };
+}
+
+/** The host runs `next` and boots it by default: there is nothing to switch or confirm. Pure. */
+export function isUnchanged(facts: Record<string, string>, next: string): boolean {
+  return facts.current === next && facts.profile === next;
+}
+
 
 export const DEPLOY_STEPS: Step<DeployCtx>[] = [
   {
@@ -90,21 +164,58 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     async run(c, progress) {
       progress.update(c.opts.buildOn === 'remote' ? `evaluating here, building on ${formatTarget(c.health.target)}` : 'nix build');
       const argv = buildToplevelArgv(c.flakeDir, c.host, c.opts.buildOn === 'remote' ? c.health.target : undefined);
-      const toplevel = parseToplevelJson(await nix(c, argv, c.opts.buildOn === 'remote' ? nixEnv(c) : {}));
+      const built = await nix(c, argv, c.opts.buildOn === 'remote');
+      const toplevel = parseToplevelJson(built.stdout);
       // An earlier run's switch that was never confirmed nor rolled back keeps its timer and the
       // confirmed system to go back to: this run takes both over (see the switch step).
       c.state = { toplevel, ...(c.state.unit && c.state.previous ? { unit: c.state.unit, previous: c.state.previous } : {}) };
       await saveDeployState(c.statePath, c.state);
       progress.done(toplevel);
+      // Built on the host: what its connections sent from here goes into the journal.
+      return c.opts.buildOn === 'remote' ? { transfer: transferRecord(built.transfer) } : undefined;
+    },
+  },
+  {
+    id: 'inspect',
+    title: 'read what the host runs',
+    async run(c, progress) {
+      const next = c.state.toplevel!;
+      c.old = await openSession(c.app, c.health.target, c.health.ssh);
+      const facts = await readHost(c, c.old, next);
+      if (isUnchanged(facts, next)) {
+        c.state = { toplevel: next, unchanged: true };
+        c.inspected = true;
+        await saveDeployState(c.statePath, c.state);
+        progress.done(`${c.host} already runs and boots it: nothing to copy, switch or confirm`);
+        return;
+      }
+      // A stale mark of an earlier run (--from) must not skip anything of this one.
+      if (c.state.unchanged) {
+        const { unchanged: _, ...rest } = c.state;
+        c.state = rest;
+        await saveDeployState(c.statePath, c.state);
+      }
+      // A copy may take long: this connection does not idle through it (the switch opens its own).
+      if (c.opts.buildOn !== 'remote') {
+        c.old.close();
+        c.old = undefined;
+      }
+      progress.done(`${c.host} runs ${facts.current}`);
     },
   },
   {
     id: 'copy',
     title: 'copy the closure to the host',
-    skip: (c) => (c.opts.buildOn === 'remote' ? 'built on the host' : false),
+    skip: (c) => (c.opts.buildOn === 'remote' ? 'built on the host' : c.inspected && c.state.unchanged ? 'the host already runs this system' : false),
     async run(c, progress) {
-      progress.update(`nix copy --substitute-on-destination to ${formatTarget(c.health.target)}`);
-      await nix(c, buildCopyArgv(c.health.target, c.state.toplevel!), nixEnv(c));
+      progress.update('where the closure comes from');
+      const route = await runPlanCopyRoute(c);
+      c.app.out.info(`closure: ${route.from === 'cache' ? 'from the cache' : "what the host's own caches lack is streamed from here over ssh"}: ${route.reason}`);
+      progress.update(`nix copy --substitute-on-destination to ${describeRoute(c.health.target as ResolvedTarget, formatTarget)}`);
+      const { transfer } = await nix(c, buildCopyArgv(c.health.target, c.state.toplevel!), true);
+      c.copy = { ...route, ...transfer };
+      progress.done(`${formatBytes(transfer.sentBytes)} sent from here over ${transfer.connections} ssh connection${transfer.connections === 1 ? '' : 's'}`);
+      return { transfer: transferRecord(transfer), detail: `closure ${route.from === 'cache' ? 'from the cache' : 'streamed from here'}: ${route.reason}` };
     },
   },
   {
@@ -112,12 +223,16 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     title: 'activate behind the rollback timer',
     async run(c, progress: Task) {
       const next = c.state.toplevel!;
-      c.old = await openSession(c.app, c.health.target, c.health.ssh);
-      const read = await remote(c, c.old, buildReadStateScript(next));
-      const facts = parseKeyLines(read.stdout);
-      if (read.code !== 0 || !facts.current) throw failure('deploy-read-failed', `could not read what ${c.host} runs: ${read.stderr.trim().split('\n').pop() ?? `exit ${read.code}`}`, 'run again with --debug');
+      if (c.inspected && c.state.unchanged) {
+        progress.done(`${c.host} already runs it`);
+        return;
+      }
+      // Read again after the copy (the host may have moved meanwhile), on the inspect step's
+      // connection when it was kept (nothing was copied in between), else a new one.
+      const old = (c.old ??= await openSession(c.app, c.health.target, c.health.ssh));
+      const facts = await readHost(c, old, next);
       if (facts.present !== 'yes') throw failure('deploy-not-copied', `${next} is not on ${c.host}`, 'run again from the copy step: --from copy');
-      if (facts.current === next && facts.profile === next) {
+      if (isUnchanged(facts, next)) {
         c.state = { toplevel: next, unchanged: true };
         await saveDeployState(c.statePath, c.state);
         progress.done(`${c.host} already runs it`);
@@ -139,12 +254,12 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
       await saveDeployState(c.statePath, c.state);
       c.armedAt = Date.now();
       progress.update(`arming ${unit} (rolls back in ${c.opts.confirmTimeout} s unless confirmed)`);
-      const arm = await remote(c, c.old, buildArmScript(unit, previous, c.opts.confirmTimeout));
+      const arm = await remote(c, old, buildArmScript(unit, previous, c.opts.confirmTimeout));
       if (arm.code !== 0) throw failure('deploy-arm-failed', `the rollback timer could not be armed on ${c.host}: ${arm.stderr.trim().split('\n').pop() ?? `exit ${arm.code}`}`, 'nothing was switched; see `systemd-run` on the host');
       progress.update('switch-to-configuration switch');
       let sw;
       try {
-        sw = await remote(c, c.old, buildSwitchScript(next), c.opts.confirmTimeout * 1000);
+        sw = await remote(c, old, buildSwitchScript(next), c.opts.confirmTimeout * 1000);
       } catch (e) {
         if (c.signal.aborted) throw e;
         // The switch may well cut this very connection (networking, sshd): the check decides.
@@ -165,12 +280,21 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     async run(c, progress) {
       progress.update('health report and declared checks');
       const t: HealthTarget = { ...c.health, expectations: { ...c.health.expectations, builtToplevel: c.state.toplevel!, context: 'install' } };
-      const r = await runHealthReport(c.app, t, { includeFacts: false });
+      // Nothing was switched in this run: the connection the host was read on is as good as a new
+      // one. After a switch, ALWAYS a new pinned connection: the old one may be all that still works.
+      let session: SshSession | Promise<SshSession>;
+      if (c.state.unchanged && c.old) session = c.old;
+      else {
+        const fresh = openSession(c.app, c.health.target, c.health.ssh);
+        fresh.then((s) => { c.checked = s; }, () => { /* reported by runHealthReport */ });
+        session = fresh;
+      }
+      const r = await runHealthReport(c.app, t, { includeFacts: false, session });
       c.report = r;
       const why = c.switchError ? `${c.switchError}; ` : '';
       if (r.status === 'fail') throw failure('deploy-check-failed', `${why}${describeFailedReport(r)}`, 'fix the configuration and deploy again');
       if (c.switchError) throw failure('switch-failed', c.switchError, 'see the activation output on the host (journalctl -b)');
-      progress.done(`${r.counts.ok} ok${r.counts.warn ? `, ${r.counts.warn} warn` : ''}`);
+      progress.done(`${r.counts.ok} ok${r.counts.warn ? `, ${r.counts.warn} warn` : ''}${session === c.old ? ' (nothing switched: over the connection the host was read on)' : ''}`);
     },
   },
   {
@@ -178,14 +302,11 @@ export const DEPLOY_STEPS: Step<DeployCtx>[] = [
     title: 'confirm and make it the boot default',
     skip: (c) => (c.state.unchanged ? 'the host already ran this system' : false),
     async run(c) {
-      const s = await openSession(c.app, c.health.target, c.health.ssh);
-      try {
-        const r = await remote(c, s, buildConfirmScript(c.state.unit!, c.state.toplevel!), 5 * 60_000);
-        if (r.code === CONFIRM_ROLLED_BACK) throw failure('deploy-timer-fired', `the host's rollback timer fired before the confirmation (--confirm-timeout ${c.opts.confirmTimeout} s)`, 'raise --confirm-timeout if the checks take that long');
-        if (r.code !== 0) throw failure('deploy-confirm-failed', `making the system the boot default on ${c.host} failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`, 'see the output with --debug');
-      } finally {
-        s.close();
-      }
+      // The check's connection (opened after the switch) when this run checked, else a new one (--resume).
+      const s = c.checked ?? (c.checked = await openSession(c.app, c.health.target, c.health.ssh));
+      const r = await remote(c, s, buildConfirmScript(c.state.unit!, c.state.toplevel!), 5 * 60_000);
+      if (r.code === CONFIRM_ROLLED_BACK) throw failure('deploy-timer-fired', `the host's rollback timer fired before the confirmation (--confirm-timeout ${c.opts.confirmTimeout} s)`, 'raise --confirm-timeout if the checks take that long');
+      if (r.code !== 0) throw failure('deploy-confirm-failed', `making the system the boot default on ${c.host} failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`, 'see the output with --debug');
     },
   },
 ];

@@ -10,13 +10,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { messageOf } from '../../errors.js';
-import { redact, registerSecret } from '../../redact.js';
-import { findOnPath } from '../../nix/nixos-anywhere.js';
-import { runReadCache, type FetchLike } from '../../storage/attic-api.js';
+import type { FetchLike } from '../../storage/attic-api.js';
 import { buildCacheNetrc } from '../../storage/cache-client-module.js';
-import { buildAtticClientConfig, buildAtticPushArgv, buildInstallerNixConf, INSTALLER_NETRC, INSTALLER_NIX_CONF } from '../../storage/installer-cache.js';
-import { atticSecretNames } from '../storage/cache-setup.js';
+import { buildInstallerNixConf, INSTALLER_NETRC, INSTALLER_NIX_CONF } from '../../storage/installer-cache.js';
+import { defaultFetch, readFleetCache, runPushMissing } from '../shared/fleet-cache.js';
 import type { InstallCtx } from './context.js';
 import type { BuildResult } from './preflight-nix.js';
 
@@ -38,29 +35,17 @@ export interface InstallerUpload {
 
 type C = Pick<InstallCtx, 'loaded' | 'app' | 'store' | 'secretDir' | 'signal'>;
 
-const defaultFetch: FetchLike = (url, init) => fetch(url, init);
-
 /**
  * Decide where the closure comes from, push what the cache lacks when attic is here, and write
  * the installer's nix.conf (and netrc) into the run's secret directory. Never throws for a cache
  * problem: the install then streams the closure as it always did, and says why.
  */
 export async function runPrepareClosureSource(c: C, built: BuildResult, fetchImpl: FetchLike = defaultFetch): Promise<{ source: ClosureSource; uploads: InstallerUpload[] }> {
-  const section = c.loaded.config.cache;
   const remote = built.kind !== 'local' ? '; the target builds the system itself (--build-on remote), fetching what it can from its own caches' : '';
   const none = (reason: string) => ({ source: { from: 'operator' as const, reason: `${reason}${remote}` }, uploads: [] });
-  if (!section.url || !section.server) return none('no attic cache is configured ([cache] url and server in bootstrap.toml, `bootstrap cache setup`)');
-  const store = await c.store();
-  const names = atticSecretNames(section.server);
-  const pull = await store.get(names.tokens.pull);
-  if (!pull) return none(`the cache's pull token is not in the secret store (${names.tokens.pull}; run \`bootstrap cache setup --server ${section.server}\`)`);
-  registerSecret(pull);
-  let info;
-  try {
-    info = await runReadCache(fetchImpl, { serverUrl: section.url, cache: section.name, token: pull, signal: c.signal });
-  } catch (e) {
-    return none(`the cache "${section.name}" could not be read: ${messageOf(e)}`);
-  }
+  const read = await readFleetCache(c, fetchImpl);
+  if (!read.ok) return none(read.why);
+  const { info, pull } = read.cache;
   const isPrivate = info.isPublic !== true;
   const dir = join(c.secretDir, 'installer-nix');
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -70,28 +55,11 @@ export async function runPrepareClosureSource(c: C, built: BuildResult, fetchImp
     uploads.push({ remotePath: INSTALLER_NETRC, localPath: join(dir, 'netrc') });
     await writeFile(uploads[1]!.localPath, buildCacheNetrc(info.substituterEndpoint, pull), { mode: 0o600 });
   }
-  const cache = { name: section.name, substituter: info.substituterEndpoint, publicKey: info.publicKey };
-  const base = `the target substitutes from cache "${section.name}" (${info.substituterEndpoint})`;
+  const name = read.cache.name;
+  const cache = { name, substituter: info.substituterEndpoint, publicKey: info.publicKey };
+  const base = `the target substitutes from cache "${name}" (${info.substituterEndpoint})`;
   if (built.kind !== 'local') return { source: { from: 'cache', reason: `${base}; the target builds the rest itself (--build-on remote)`, cache }, uploads };
-  const pushed = await runPushMissing(c, section.name, info.apiEndpoint ?? section.url, names.tokens.push, [built.paths.disko, built.paths.toplevel]);
+  const pushed = await runPushMissing(c, read.cache, c.secretDir, [built.paths.disko, built.paths.toplevel]);
   const reason = pushed.ok ? `${base}; what it lacked was pushed first with attic` : `${base}; paths it lacks are streamed from here (${pushed.why})`;
   return { source: { from: 'cache', reason, cache, missing: pushed.ok ? 'pushed' : 'streamed' }, uploads };
-}
-
-/** `attic push` with a configuration of our own in the secret directory; why not, when not. */
-async function runPushMissing(c: C, cache: string, endpoint: string, pushTokenName: string, paths: string[]): Promise<{ ok: true } | { ok: false; why: string }> {
-  const attic = findOnPath('attic', c.app.env);
-  if (!attic) return { ok: false, why: 'the attic client is not on PATH to push them first' };
-  const token = await (await c.store()).get(pushTokenName);
-  if (!token) return { ok: false, why: `no push token in the secret store (${pushTokenName})` };
-  registerSecret(token);
-  const xdg = join(c.secretDir, 'attic-config');
-  await mkdir(join(xdg, 'attic'), { recursive: true, mode: 0o700 });
-  const tokenFile = join(xdg, 'push-token');
-  await writeFile(tokenFile, token, { mode: 0o600 });
-  await writeFile(join(xdg, 'attic', 'config.toml'), buildAtticClientConfig(endpoint, tokenFile), { mode: 0o600 });
-  const r = await c.app.run(buildAtticPushArgv(attic, cache, paths), { env: { XDG_CONFIG_HOME: xdg }, check: false, signal: c.signal, timeoutMs: 60 * 60_000 });
-  if (r.code === 0) return { ok: true };
-  const last = redact(r.stderr.trim().split('\n').pop() ?? '');
-  return { ok: false, why: `attic push failed (exit ${r.code}${last ? `: ${last.slice(0, 200)}` : ''})` };
 }

@@ -15,6 +15,8 @@ import { formatResolvedTarget, type ResolvedTarget } from '../../ssh/ssh-config.
 import type { PreparedInstall } from './prepare.js';
 import { buildHealthTarget } from '../shared/health-target.js';
 import { buildLoginTarget } from '../../manifest/login.js';
+import { buildReachPath, buildTailnetTargetText, loadReach } from '../shared/tailnet.js';
+import { buildStatePath } from './state.js';
 
 /** Exit code of an install whose host was installed but whose health report has failures. */
 export const INSTALL_HEALTH_EXIT = 3;
@@ -24,9 +26,13 @@ export async function runInstallHealth(app: AppContext, p: PreparedInstall): Pro
   try {
     // A fresh policy: it reads the pin verify just wrote, and never accepts another key.
     const manifest = await readManifest(p.flakeDir, p.host);
+    // Over the tailnet name when verify had to go there (issue 21), else the target it was installed through.
+    const reach = await loadReach(buildReachPath(buildStatePath(p.flakeDir, p.loaded.config.stateDir, p.host)));
+    const login = buildLoginTarget(p.target, manifest);
     const t = await buildHealthTarget({ ...app, prompts: createPrompter(false) }, p.loaded, p.host, manifest, 'install', {
       // The installed host, as the user preflight found (or --login-user named) when root may not log in.
-      target: formatResolvedTarget(buildLoginTarget(p.target, manifest) as ResolvedTarget),
+      target: reach.tailnetOnly ? buildTailnetTargetText(login, reach.name) : formatResolvedTarget(login as ResolvedTarget),
+      ...(reach.tailnetOnly ? { via: 'tailnet' as const } : {}),
       ...((p.target as ResolvedTarget).sshConfig ? { sshConfig: (p.target as ResolvedTarget).sshConfig! } : {}),
       ...(p.target.identityFile ? { identity: p.target.identityFile } : {}),
       ...(p.ssh.passwordEnv ? { passwordEnv: p.ssh.passwordEnv } : {}),

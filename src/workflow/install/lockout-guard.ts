@@ -9,6 +9,8 @@ import { hostDir } from '../../config/host-dir.js';
 import { failure } from '../../errors.js';
 import { checkLockout, describeLockouts, type AccessExpectation, type AccessFacts, type LockoutCheck } from '../../installer/lockout.js';
 import type { InstallCtx } from './context.js';
+import { buildTailscaleAnswers } from './tailscale-key.js';
+import { planTailnetReach, type TailnetReach } from '../shared/tailnet.js';
 
 type C = Pick<InstallCtx, 'app' | 'flakeDir' | 'host' | 'signal' | 'answers' | 'login' | 'loaded' | 'out' | 'target' | 'report'>;
 
@@ -44,4 +46,21 @@ export async function runLockoutGuard(c: C, facts: AccessFacts, progress: Task, 
   }
   const file = `${hostDir(c.loaded.config, c.host)}/default.nix`;
   throw failure('lockout', `after the install you could not log into ${c.host}: ${what}`, `set ${check.lockouts.map((l) => l.option).join('; ')} in ${file} (or the module that sets it), or pass --allow-lockout; nothing on the target was touched`);
+}
+
+/**
+ * How the installed host is reached (issue 21): over its tailnet name when the port is open only
+ * on the tailnet interface. With --allow-lockout a tailnet-only host without a tailnet name is
+ * warned about, not refused (verify then waits on the target, as asked).
+ * @throws failure 'tailnet-name-unknown' (shared/tailnet.ts planTailnetReach)
+ */
+export function planInstallReach(c: Pick<C, 'host' | 'loaded' | 'answers' | 'out'>, facts: AccessFacts, check: LockoutCheck): TailnetReach {
+  const name = buildTailscaleAnswers(c.loaded.config.tailscale, c.host).tailscaleName;
+  try {
+    return planTailnetReach(check, facts.tailscale.interfaceName, name, c.host);
+  } catch (e) {
+    if (!c.answers.allowLockout) throw e;
+    c.out.warn(`${(e as Error).message} (--allow-lockout)`);
+    return { tailnetOnly: false };
+  }
 }

@@ -25,6 +25,7 @@ import { buildHostPlan, type HostPlan, type PlanAnswers } from '../../render/pla
 import type { SshOptions } from '../../ssh/session.js';
 import { formatTarget, type SshTarget } from '../../ssh/target.js';
 import { formatResolvedTarget } from '../../ssh/ssh-config.js';
+import { buildSshConfigAnswer } from '../../manifest/ssh-route.js';
 import type { InstallAnswers } from './answers.js';
 import { buildPlanChoices } from './choice-maps.js';
 import type { ResolvedLoginKeys } from '../../installer/login-keys.js';
@@ -73,6 +74,8 @@ export async function runPreparePlan(o: {
   manifestTarget?: string;
   /** Given (new-host): whether flake.nix picks up the host is evaluated for the plan's hint. */
   app?: Pick<AppContext, 'run' | 'signal'>;
+  /** $HOME: a --ssh-config under it is recorded as ~/… (manifest/ssh-route.ts). */
+  home?: string | undefined;
 }): Promise<PreparedInstall> {
   planPhaseTimeouts({ answers: o.answers }); // a bad --phase-timeout is bad input: refuse it before anything runs
   const stateVersion = await readNixpkgsRelease(o.flakeDir);
@@ -80,7 +83,7 @@ export async function runPreparePlan(o: {
   const plan = buildHostPlan({
     host: o.host,
     report: o.report,
-    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...(o.manifestTarget ? { target: o.manifestTarget } : {}), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}), ...buildTailscaleAnswers(o.loaded.config.tailscale, o.host) },
+    answers: { ...buildPlanAnswers(o.answers, o.target, identity), ...buildSshConfigAnswer(o), ...(o.manifestTarget ? { target: o.manifestTarget } : {}), ...(stateVersion ? { stateVersion } : {}), ...(o.login.keys.length ? { loginKeys: o.login.keys.map((k) => k.line), loginFrom: o.login.from } : {}), ...buildTailscaleAnswers(o.loaded.config.tailscale, o.host) },
     profiles: await loadProfiles(),
     hostDir: hostDir(o.loaded.config, o.host),
     ...(o.existingManifest ? { existingManifest: o.existingManifest } : {}),

@@ -2,7 +2,7 @@
  * Start the run's one installer call: the phases left from `first`, the store paths preflight
  * built, the secret tree, and the ssh guard with the pinned keys ahead of the real ssh.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failure, usageError } from '../../errors.js';
 import { InstallerSession } from '../../installer/installer-session.js';
@@ -10,9 +10,10 @@ import { buildGuardJumps, buildGuardPins, buildPinNames, prepareSshGuard } from 
 import { parsePublicKeyLine } from '../../installer/wait-host-key.js';
 import { buildInstallerArgv, findOnPath, type Phase } from '../../nix/nixos-anywhere.js';
 import { registerSecret } from '../../redact.js';
-import { lookupKnownHost, parseKnownHosts, type HostKey } from '../../ssh/host-keys.js';
-import { formatTarget, knownHostsName } from '../../ssh/target.js';
-import { formatResolvedTarget, type ResolvedTarget } from '../../ssh/ssh-config.js';
+import type { HostKey } from '../../ssh/host-keys.js';
+import { formatTarget } from '../../ssh/target.js';
+import type { ResolvedTarget } from '../../ssh/ssh-config.js';
+import { readPinnedJumpLines as readJumpLines, readPinnedKeys } from '../../installer/guard-pins.js';
 import type { InstallCtx } from './context.js';
 import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts, planPostKexecPort } from './installer-options.js';
 import { runPrepareClosureSource } from './closure-cache.js';
@@ -21,33 +22,13 @@ import { runPrepareKexecTarball } from './kexec-delivery.js';
 
 type C = InstallCtx;
 
-/** The flake's pinned host keys (none yet when the file is missing). */
-async function readPinEntries(file: string): Promise<ReturnType<typeof parseKnownHosts>> {
-  let text = '';
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    /* nothing pinned yet */
-  }
-  return parseKnownHosts(text, file);
-}
-
 /**
  * The keys pinned for the target (its own port and the installer's), from the flake's pins: what
  * the probe trusted. The installer keeps them across kexec, so they pin it too.
  */
 export async function readPinnedTargetKeys(c: Pick<C, 'ssh' | 'target' | 'answers'>): Promise<HostKey[]> {
   const file = c.ssh.hostKeys.pinFile;
-  const entries = await readPinEntries(file);
-  const names = buildPinNames(c.target.host, [c.target.port, planPostKexecPort(c)]);
-  const keys = new Map<string, HostKey>();
-  const revoked = new Set<string>();
-  for (const name of names) {
-    const found = lookupKnownHost(entries, name);
-    for (const e of found.revoked) revoked.add(e.key.fingerprint);
-    for (const e of found.known) keys.set(e.key.fingerprint, e.key);
-  }
-  const out = [...keys.values()].filter((k) => !revoked.has(k.fingerprint));
+  const out = await readPinnedKeys(file, buildPinNames(c.target.host, [c.target.port, planPostKexecPort(c)]));
   if (!out.length) {
     throw failure('no-pinned-key', `no host key of ${formatTarget(c.target)} is pinned in ${file}`, `pin it first: \`bootstrap probe ${formatTarget(c.target)}\` shows it and asks (or pass --host-key SHA256:…), then run again with --resume`);
   }
@@ -56,25 +37,10 @@ export async function readPinnedTargetKeys(c: Pick<C, 'ssh' | 'target' | 'answer
 
 /**
  * The guard's lines for the jump hosts (issue 20): each hop's keys pinned in the flake (the probe
- * checked them: pinned, known_hosts or confirmed), under the hop's own name. A hop without a pin
- * stops the run: the installer would otherwise meet a key nobody checked.
+ * checked them: pinned, known_hosts or confirmed), under the hop's own name (guard-pins.ts).
  */
 export async function readPinnedJumpLines(c: Pick<C, 'ssh' | 'target'>): Promise<string> {
-  const jumps = (c.target as ResolvedTarget).jumps ?? [];
-  if (!jumps.length) return '';
-  const file = c.ssh.hostKeys.pinFile;
-  const entries = await readPinEntries(file);
-  let lines = '';
-  for (const hop of jumps) {
-    const found = lookupKnownHost(entries, knownHostsName(hop));
-    const revoked = new Set(found.revoked.map((e) => e.key.fingerprint));
-    const keys = found.known.map((e) => e.key).filter((k) => !revoked.has(k.fingerprint));
-    if (!keys.length) {
-      throw failure('no-pinned-key', `no host key of jump host ${formatTarget(hop)} is pinned in ${file}`, `pin it first: \`bootstrap probe ${formatResolvedTarget(c.target)}\` checks every hop's key and asks, then run again with --resume`);
-    }
-    lines += buildGuardPins([knownHostsName(hop)], keys);
-  }
-  return lines;
+  return readJumpLines(c.ssh.hostKeys.pinFile, c.target);
 }
 
 function passwordFor(c: C): Record<string, string> {

@@ -12,6 +12,10 @@ import type { HostKey } from '../../ssh/host-keys.js';
 import type { Step } from '../step.js';
 import { formatBytes } from '../../installer/transfer.js';
 import type { InstallCtx } from './context.js';
+import { buildReachPath, buildTailnetTargetText, loadReach, resolveTailnetTarget, runWaitOverTailnet } from '../shared/tailnet.js';
+import { buildStatePath } from './state.js';
+import type { ResolvedTarget } from '../../ssh/ssh-config.js';
+import { formatTarget } from '../../ssh/target.js';
 
 type C = InstallCtx;
 
@@ -56,10 +60,23 @@ export const verifyStep: Step<C> = {
   async run(c, progress) {
     const expected = await expectedKey(c);
     const tolerate = [...c.earlierKeys].filter((f) => f !== expected.fingerprint);
+    const deadlineMs = c.answers.waitTimeout ? c.answers.waitTimeout * 1000 : DEFAULT_HOST_KEY_DEADLINE_MS;
+    // A host reachable only over its tailnet is checked there, once it joined (issue 21): the
+    // public address is firewalled, and whoever answers there proves nothing.
+    const reach = await loadReach(buildReachPath(buildStatePath(c.flakeDir, c.loaded.config.stateDir, c.host)));
+    if (reach.tailnetOnly) {
+      const target = await resolveTailnetTarget({ run: c.app.run, env: c.app.env }, buildTailnetTargetText(c.target, reach.name), (c.target as ResolvedTarget).sshConfig ? { sshConfig: (c.target as ResolvedTarget).sshConfig! } : {});
+      const key = await runWaitOverTailnet({
+        clock: c.clock, target, expected, tolerate, deadlineMs, intervalMs: 2_000, knownHostsFile: c.ssh.hostKeys.pinFile, signal: c.signal,
+        via: { ports: c.app, hostKeys: c.ssh.hostKeys }, onAttempt: (d) => progress.update(d),
+      });
+      progress.update(`presents ${key.fingerprint} over the tailnet as ${formatTarget(target)}, pinned`);
+      return { detail: `over the tailnet: ${reach.name}` };
+    }
     const key = await runWaitForProvisionedKey(c.clock, c.target, {
       expected,
       tolerate,
-      deadlineMs: c.answers.waitTimeout ? c.answers.waitTimeout * 1000 : DEFAULT_HOST_KEY_DEADLINE_MS,
+      deadlineMs,
       intervalMs: 2_000,
       knownHostsFile: c.ssh.hostKeys.pinFile,
       signal: c.signal,

@@ -6,7 +6,9 @@
 import { hostDir } from '../../config/host-dir.js';
 import { checkHostDecrypts } from '../../recipients/rekey-check.js';
 import { runLoginCheck } from './login.js';
-import { runLockoutGuard } from './lockout-guard.js';
+import { planInstallReach, runLockoutGuard } from './lockout-guard.js';
+import { buildReachPath, saveReach } from '../shared/tailnet.js';
+import { buildStatePath } from './state.js';
 import { runEvalAccessFacts } from '../../installer/lockout.js';
 import { join } from 'node:path';
 import { failure } from '../../errors.js';
@@ -195,6 +197,8 @@ export const preflightStep: Step<C> = {
     const loginUser = await runLoginCheck(c, progress);
     await runSshdCheck(c, progress);
     const guard = await runLockoutGuard(c, access, progress, loginUser);
+    // Reachable only over the tailnet? Then verify waits for the tailnet name (shared/tailnet.ts).
+    await saveReach(buildReachPath(buildStatePath(c.flakeDir, c.loaded.config.stateDir, c.host)), planInstallReach(c, access, guard.check));
     const built = await runBuildFirst(c, progress);
     await saveBuilt(c.builtPath, built);
     progress.update(`${built.kind === 'local' ? 'built' : 'evaluated (built on the target)'}; ${want.byId ?? want.path} present, ${(r.memoryBytes / 1e9).toFixed(1)} GB memory`);

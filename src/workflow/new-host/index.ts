@@ -135,6 +135,6 @@ export async function runNewHost(app: AppContext, o: NewHostOptions): Promise<nu
     const { target, ssh } = await resolvedFor(a);
     const login = await resolveRunLoginKeys(app, a, ssh.identityFile, openStore);
     const report = await ctx.report(a);
-    return runPreparePlan({ mode: 'new-host', flakeDir, loaded, host, answers: a, report, target, ssh, login, app });
+    return runPreparePlan({ mode: 'new-host', flakeDir, loaded, host, answers: a, report, target, ssh, login, app, home: app.env.HOME });
   }
 }

@@ -13,6 +13,8 @@ import { loadConfig } from '../../config/load.js';
 import { resolveSshFromChoices } from '../../ssh/ssh-choices.js';
 import { failure, usageError } from '../../errors.js';
 import { readManifest } from '../../manifest/manifest.js';
+import { readManifestSshConfig } from '../../manifest/ssh-route.js';
+import { hostDir } from '../../config/host-dir.js';
 import type { ManifestDisk } from '../../manifest/schema.js';
 import type { HardwareReport } from '../../probe/report.js';
 import { buildDiskCandidates, formatBytes, matchDisk, type DiskMatch } from '../../render/install-disk.js';
@@ -63,6 +65,12 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
   const statePath = buildStatePath(flakeDir, loaded.config.stateDir, o.host);
   const saved = o.resume || o.from ? await loadRunState(statePath, o.host) : undefined;
   let answers = checkAnswers(mergeAnswers(buildAnswersFromManifest(manifest), saved?.answers ?? {}, o.answers));
+  // The route the host was installed through (issue 20): the manifest's [ssh] config, unless
+  // --ssh-config (or the run being resumed) names another.
+  if (answers.sshConfig === undefined) {
+    const recorded = readManifestSshConfig(manifest, flakeDir, app.env.HOME, `${hostDir(loaded.config, o.host)}/bootstrap.toml`);
+    if (recorded) answers = { ...answers, sshConfig: recorded };
+  }
   if (!answers.target) throw usageError('no-target', `${o.host}'s manifest names no target`, 'pass --target USER@HOST[:PORT]');
   // --via-rescue: the rescue steps run before the probe, which needs a host that answers SSH.
   let run: InstallRunAfterRescue = { resume: o.resume ?? false, ...(o.from ? { from: o.from } : {}), rescued: false };
@@ -91,7 +99,7 @@ export async function runRebuild(app: AppContext, o: RebuildOptions): Promise<nu
     );
   }
   if (o.mode === 'recover' && drift.kind !== 'same' && !diskGiven) answers = { ...answers, disk: await chooseNewDisk(app, report, o.host) };
-  const prepared = await runPreparePlan({ mode: o.mode, flakeDir, loaded, host: o.host, answers, report, target, ssh, login, existingManifest: manifest, ...(asLogin ? { manifestTarget: answers.target } : {}) });
+  const prepared = await runPreparePlan({ mode: o.mode, flakeDir, loaded, host: o.host, answers, report, target, ssh, login, existingManifest: manifest, home: app.env.HOME, ...(asLogin ? { manifestTarget: answers.target } : {}) });
 
   if (o.dryRun) {
     printDryRun(app, prepared, INSTALL_STEPS, o.json);

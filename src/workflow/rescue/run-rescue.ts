@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { AppContext } from '../../context.js';
 import { loadConfig } from '../../config/load.js';
 import { readManifest } from '../../manifest/manifest.js';
+import { readManifestSshConfig } from '../../manifest/ssh-route.js';
+import { hostDir } from '../../config/host-dir.js';
 import { formatTarget } from '../../ssh/target.js';
 import { assertFlakeDir } from '../install/flake-dir.js';
 import { prepareRescue, runRescueSteps } from './index.js';
@@ -26,10 +28,12 @@ export async function runRescue(app: AppContext, o: RescueCommandOptions): Promi
   await assertFlakeDir(flakeDir);
   const loaded = await loadConfig(flakeDir);
   const manifest = await readManifest(flakeDir, o.host);
+  const sshConfig = o.sshConfig ?? readManifestSshConfig(manifest, flakeDir, app.env.HOME, `${hostDir(loaded.config, o.host)}/bootstrap.toml`);
   const c = await prepareRescue(app, {
     flakeDir, loaded, manifest, host: o.host, target: o.target ?? manifest.target, identity: o.identity, hostKey: o.hostKey, yes: o.yes,
     ...(o.waitTimeoutSeconds !== undefined ? { waitTimeoutSeconds: o.waitTimeoutSeconds } : {}),
-    ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
+    // --ssh-config wins; else the route the host was installed through (issue 20).
+    ...(sshConfig ? { sshConfig } : {}),
   });
   const result = await runRescueSteps(c, flakeDir, loaded.config.stateDir, { resume: o.resume, ...(o.from ? { from: o.from } : {}) });
   const server = await c.server();

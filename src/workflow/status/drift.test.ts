@@ -1,23 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyDrift, formatAge, parseDriftFacts, renderDriftTable, type DriftFacts } from './drift.js';
+import { buildDriftFacts, classifyDrift, formatAge, renderDriftTable, type DriftFacts } from './drift.js';
+import { parseHealthOutput } from '../../health/parse.js';
 
-const OUT = [
-  'current=/nix/store/aaa-nixos-system-web1-25.05',
-  'booted=/nix/store/bbb-nixos-system-web1-25.05',
-  'needs_reboot=1',
-  'generation_epoch=1000',
-  'now_epoch=91000',
-  'version_json={"configurationRevision":"0123456789abcdef","nixosVersion":"25.05.20250601.abc","nixpkgsRevision":"abc"}',
-  'upgrade_LoadState=loaded',
-  'upgrade_Result=exit-code',
-  'upgrade_ExecMainExitTimestamp=Mon 2026-12-07 04:40:12 UTC',
-  'upgrade_ActiveState=failed',
-  'end=1',
+/** The health script's sections drift reads (src/health/script.sh: system, upgrade), as a host prints them. */
+const health = (system: string[], upgrade: string[]) => [
+  '@@nb-health v1', '@@nb-health section system', ...system, '@@nb-health section upgrade', ...upgrade, '@@nb-health end', '',
 ].join('\n');
 
-test('the host side parses: systems, reboot, revision, age, the last auto-upgrade', () => {
-  assert.deepEqual(parseDriftFacts(OUT), {
+test("the host side comes from the health report's facts: systems, reboot, revision, age, the last auto-upgrade", () => {
+  const out = health([
+    'now_epoch=91000',
+    'current=/nix/store/aaa-nixos-system-web1-25.05',
+    'booted=/nix/store/bbb-nixos-system-web1-25.05',
+    'profile_link=system-7-link',
+    'profile=/nix/store/aaa-nixos-system-web1-25.05',
+    'profile_epoch=1000',
+    'bootfile=booted kernel /nix/store/k1-linux/bzImage',
+    'bootfile=current kernel /nix/store/k2-linux/bzImage',
+    'revision=0123456789abcdef',
+  ], ['LoadState=loaded', 'Result=exit-code', 'ExecMainExitTimestamp=Mon 2026-12-07 04:40:12 UTC', 'ActiveState=failed']);
+  assert.deepEqual(buildDriftFacts(parseHealthOutput(out)), {
     current: '/nix/store/aaa-nixos-system-web1-25.05',
     booted: '/nix/store/bbb-nixos-system-web1-25.05',
     needsReboot: true,
@@ -25,9 +28,11 @@ test('the host side parses: systems, reboot, revision, age, the last auto-upgrad
     generationAgeSeconds: 90000,
     autoUpgrade: { result: 'exit-code', lastRun: 'Mon 2026-12-07 04:40:12 UTC', active: 'failed' },
   });
-  // A host without auto-upgrade (systemd reports the unit not-found), nixos-version or a profile.
-  const bare = parseDriftFacts('current=/nix/store/aaa\nupgrade_LoadState=not-found\nupgrade_Result=success\nnow_epoch=5\nend=1\n');
+  // A host without auto-upgrade (systemd reports the unit not-found), a revision or a profile.
+  const bare = buildDriftFacts(parseHealthOutput(health(['current=/nix/store/aaa', 'now_epoch=5'], ['LoadState=not-found', 'Result=success'])));
   assert.deepEqual(bare, { current: '/nix/store/aaa', booted: null, needsReboot: null, revision: null, generationAgeSeconds: null, autoUpgrade: null });
+  // An older report without the upgrade section still parses.
+  assert.equal(buildDriftFacts(parseHealthOutput('@@nb-health v1\n@@nb-health section system\ncurrent=/nix/store/aaa\n@@nb-health end\n')).autoUpgrade, null);
 });
 
 const facts = (o: Partial<DriftFacts> = {}): DriftFacts => ({ current: '/nix/store/aaa', booted: '/nix/store/aaa', needsReboot: false, revision: null, generationAgeSeconds: 60, autoUpgrade: null, ...o });
@@ -40,6 +45,8 @@ test('each host gets one state: unreachable, unhealthy, drift, needs reboot, up 
   assert.equal(classifyDrift(ok, facts({ needsReboot: true }), { system: '/nix/store/ccc' }).state, 'drift', 'drift wins over a pending reboot');
   assert.equal(classifyDrift({ status: 'fail' }, facts(), { system: '/nix/store/aaa' }).state, 'unhealthy');
   assert.equal(classifyDrift({ status: 'fail', error: { code: 'unreachable' } }, undefined, { system: null, error: 'x' }).state, 'unreachable');
+  // Reached, but its health script failed: no facts, yet not unreachable.
+  assert.equal(classifyDrift({ status: 'fail', error: { code: 'health-failed' } }, undefined, { system: '/nix/store/aaa' }).state, 'unhealthy');
   // A flake that does not evaluate is no drift claim either way.
   const noEval = classifyDrift(ok, facts(), { system: null, error: 'error: syntax error' });
   assert.equal(noEval.state, 'up to date');

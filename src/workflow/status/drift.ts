@@ -4,39 +4,18 @@
  * may have moved it, or an older generation may be booted.
  *
  * - the flake side: `nix eval --raw …config.system.build.toplevel.outPath` (evaluated, never built);
- * - the host side: one read-only `sh -s` (DRIFT_SCRIPT) on a pinned connection: the running and
- *   booted systems, whether a reboot is needed (NixOS's own test: the booted kernel, initrd or
- *   kernel modules differ from the current ones), the configuration revision (`nixos-version
- *   --json`), when the current generation was made (its profile link's mtime), and the last
- *   auto-upgrade (nixos-upgrade.service's Result and when it last ran).
+ * - the host side: what the health report's one exec already reads (src/health/script.sh, its
+ *   `system` and `upgrade` sections): the running and booted systems, whether a reboot is needed
+ *   (NixOS's own test: the booted kernel, initrd or kernel modules differ from the current ones),
+ *   the configuration revision, when the current generation was made (its profile link's mtime),
+ *   and the last auto-upgrade (nixos-upgrade.service's Result and when it last ran). No connection
+ *   or exec of its own: status costs one connection per host, drift or not.
  *
- * Parsing and the classification are pure. The health report's `needsReboot` / `revision`, where
- * the report has them, win over this script's.
+ * Deriving and the classification are pure.
  */
 import { NIX_FLAKES } from '../../installer/build-first.js';
-
-export const DRIFT_COMMAND = 'sh -s';
-
-/** POSIX sh, read-only; a missing tool leaves its line out. */
-export const DRIFT_SCRIPT = `PATH="\${PATH:-/usr/bin:/bin}:/run/current-system/sw/bin:/usr/bin:/bin"
-r() { readlink -f "$1" 2>/dev/null; }
-[ -e /run/current-system ] && printf 'current=%s\\n' "$(r /run/current-system)"
-[ -e /run/booted-system ] && printf 'booted=%s\\n' "$(r /run/booted-system)"
-if [ -e /run/booted-system ] && [ -e /run/current-system ]; then
-  n=0
-  for f in kernel initrd kernel-modules; do
-    [ "$(r /run/booted-system/$f)" = "$(r /run/current-system/$f)" ] || n=1
-  done
-  printf 'needs_reboot=%s\\n' "$n"
-fi
-[ -L /nix/var/nix/profiles/system ] && printf 'generation_epoch=%s\\n' "$(stat -c %Y "/nix/var/nix/profiles/$(readlink /nix/var/nix/profiles/system)" 2>/dev/null)"
-printf 'now_epoch=%s\\n' "$(date +%s)"
-command -v nixos-version >/dev/null 2>&1 && printf 'version_json=%s\\n' "$(nixos-version --json 2>/dev/null | tr -d '\\n')"
-if command -v systemctl >/dev/null 2>&1; then
-  systemctl show nixos-upgrade.service -p LoadState -p Result -p ExecMainExitTimestamp -p ActiveState 2>/dev/null | sed 's/^/upgrade_/'
-fi
-echo end=1
-`;
+import { needsReboot } from '../../health/checks.js';
+import type { HealthFacts } from '../../health/facts.js';
 
 export interface DriftFacts {
   current: string | null;
@@ -49,33 +28,16 @@ export interface DriftFacts {
   autoUpgrade: { result: string; lastRun: string | null; active: string | null } | null;
 }
 
-/** The script's key=value lines → DriftFacts. Pure. */
-export function parseDriftFacts(stdout: string): DriftFacts {
-  const kv = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
-  }
-  const str = (k: string) => (kv.get(k) ? kv.get(k)! : null);
-  const num = (k: string) => (kv.has(k) && /^\d+$/.test(kv.get(k)!) ? Number(kv.get(k)) : null);
-  let revision: string | null = null;
-  try {
-    const v = JSON.parse(kv.get('version_json') ?? 'null') as { configurationRevision?: unknown } | null;
-    if (v && typeof v.configurationRevision === 'string' && v.configurationRevision) revision = v.configurationRevision;
-  } catch {
-    /* an older nixos-version without --json */
-  }
-  const gen = num('generation_epoch');
-  const now = num('now_epoch');
-  const loaded = kv.get('upgrade_LoadState');
-  const lastRun = str('upgrade_ExecMainExitTimestamp');
+/** The drift half of the health report's facts. Pure. */
+export function buildDriftFacts(f: HealthFacts): DriftFacts {
+  const { profileEpoch, nowEpoch } = f.system;
   return {
-    current: str('current'),
-    booted: str('booted'),
-    needsReboot: kv.has('needs_reboot') ? kv.get('needs_reboot') === '1' : null,
-    revision,
-    generationAgeSeconds: gen !== null && now !== null ? Math.max(0, now - gen) : null,
-    autoUpgrade: loaded === 'loaded' ? { result: str('upgrade_Result') ?? 'unknown', lastRun: lastRun && lastRun !== 'n/a' ? lastRun : null, active: str('upgrade_ActiveState') } : null,
+    current: f.system.currentSystem,
+    booted: f.system.bootedSystem,
+    needsReboot: needsReboot(f)?.needed ?? null,
+    revision: f.system.revision,
+    generationAgeSeconds: profileEpoch !== null && nowEpoch !== null ? Math.max(0, nowEpoch - profileEpoch) : null,
+    autoUpgrade: f.autoUpgrade ? { result: f.autoUpgrade.result ?? 'unknown', lastRun: f.autoUpgrade.lastRun, active: f.autoUpgrade.active } : null,
   };
 }
 
@@ -108,6 +70,9 @@ export interface ReportExtras {
   revision?: unknown;
 }
 
+/** Report errors of a host that was reached (collect.ts): its script failed or printed garbage. */
+const REPORT_UNREADABLE = ['health-failed', 'health-invalid'];
+
 /**
  * One host's drift state. Pure. Order: a host not reached is unreachable; one whose report fails
  * is unhealthy; then running ≠ flake is drift; then a reboot pending; else up to date.
@@ -125,8 +90,9 @@ export function classifyDrift(report: ReportExtras, facts: DriftFacts | undefine
     generationAgeSeconds: facts?.generationAgeSeconds ?? null,
     autoUpgrade: facts?.autoUpgrade ?? null,
   };
-  const unreachable = !facts || (report.error !== undefined && report.status === 'fail' && facts.current === null);
-  if (unreachable) return { state: 'unreachable', ...base };
+  // Reached, but its report could not be read (the health script failed): unhealthy, not unreachable.
+  if (!facts) return { state: report.error && REPORT_UNREADABLE.includes(report.error.code) ? 'unhealthy' : 'unreachable', ...base };
+  if (report.error !== undefined && report.status === 'fail' && facts.current === null) return { state: 'unreachable', ...base };
   if (report.status === 'fail') return { state: 'unhealthy', ...base };
   if (flake.system !== null && facts.current !== null && flake.system !== facts.current) return { state: 'drift', ...base };
   if (needsReboot) return { state: 'needs reboot', ...base };

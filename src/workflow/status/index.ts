@@ -20,8 +20,8 @@ import { buildHealthTarget } from '../shared/health-target.js';
 
 /** Moved below every workflow (issue 21); re-exported for callers that still import them here. */
 export { listFlakeHosts, buildHealthTarget };
-import { classifyDrift, describeDrift, renderDriftTable, type DriftFacts, type HostDrift } from './drift.js';
-import { runDriftFacts, runFlakeToplevel } from './drift-collect.js';
+import { buildDriftFacts, classifyDrift, describeDrift, renderDriftTable, type DriftFacts, type HostDrift } from './drift.js';
+import { runFlakeToplevel } from './drift-collect.js';
 
 export interface StatusOptions {
   /** Host names, or 'all' for every host with a manifest. */
@@ -35,6 +35,8 @@ export interface StatusOptions {
   timeout?: string;
   /** --ssh-config FILE (ssh -F) to resolve the manifests' targets with. */
   sshConfig?: string;
+  /** --via tailnet|target: force the route (default: the tailnet name when it resolves, issue 21). */
+  via?: 'tailnet' | 'target';
   /** Compare each host with the flake's current evaluation (drift.ts); the CLI's default, --no-drift skips it. */
   drift?: boolean;
 }
@@ -69,14 +71,16 @@ export async function runStatus(app: AppContext, o: StatusOptions, round?: numbe
     if (!m.target) return withDrift(errorReport(host, '-', 'no-target', `${host}'s manifest names no target`, `add target = "root@HOST" to ${hostDir(loaded.config, host)}/${MANIFEST_FILE}`, app.clock.now()), undefined, flake);
     let t: HealthTarget;
     try {
-      t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}) });
+      t = await buildHealthTarget(quiet, loaded, host, m, 'status', { ...(o.identity ? { identity: o.identity } : {}), ...(o.timeout ? { timeout: o.timeout } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), ...(o.via ? { route: o.via } : {}) });
     } catch (e) {
       const err = e as { code?: string; message?: string; hint?: string };
       return withDrift(errorReport(host, m.target, err.code ?? 'internal', err.message ?? String(e), err.hint, app.clock.now()), undefined, flake);
     }
-    const [r, facts] = await Promise.all([collect(app, t, { includeFacts: o.json }), o.drift ? runDriftFacts(quiet, t) : Promise.resolve(undefined)]);
-    app.out.debug(`${host} (${formatTarget(t.target)}): ${r.status} in ${r.seconds} s`);
-    return withDrift(r, facts, flake);
+    // The drift's host side is in the report's facts: one connection and one exec per host.
+    const full = await collect(app, t, { includeFacts: o.json || !!o.drift });
+    app.out.debug(`${host} (${formatTarget(t.target)}): ${full.status} in ${full.seconds} s`);
+    const { facts, ...bare } = full;
+    return withDrift(o.json ? full : bare, o.drift && facts ? buildDriftFacts(facts) : undefined, flake);
   });
 
   const exitCode = buildStatusExitCode(reports, o.strict);

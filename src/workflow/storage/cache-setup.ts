@@ -12,10 +12,10 @@ import type { SecretStore } from '../../secrets/store.js';
 import { buildAtticEnvFile, buildAtticModule, ATTIC_ENV_SECRET } from '../../storage/attic-server.js';
 import { buildAtticClaims, buildRolePermissions, generateSigningKey, mintAtticToken, signingKeyFromPem, type SigningKey, type TokenRole } from '../../storage/attic-tokens.js';
 import { runBucketCheck, runLifecycleCheck, runProbeObject } from '../../storage/checks.js';
-import { hostSecretStoreName } from '../../storage/host-secrets.js';
 import type { SecretsMode } from '../../config/sections/secrets-mode.js';
 import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
 import { checkCacheName } from '../../storage/attic-api.js';
+import { atticSecretNames } from '../../storage/attic-secret-names.js';
 import { buildCaCertFile } from '../../storage/ca-cert.js';
 import { endpointUrl } from '../../storage/s3-settings.js';
 import { buildDeliveryHint, checkHostName, loadHostCaCert, resolveStorage, runApplyFilePlan, type FileResult } from './common.js';
@@ -67,14 +67,8 @@ export interface CacheSetupResult {
   caCert?: string;
 }
 
-/** Secret store names of the fleet's attic secrets. */
-export function atticSecretNames(server: string) {
-  return {
-    signingKey: `attic/${server}/token-rs256-key`,
-    tokens: { admin: `attic/${server}/admin-token`, push: `attic/${server}/push-token`, pull: `attic/${server}/pull-token` } as Record<TokenRole, string>,
-    env: hostSecretStoreName(server, ATTIC_ENV_SECRET),
-  };
-}
+/** Secret store names of the fleet's attic secrets (storage/attic-secret-names.ts, shared with install and deploy). */
+export { atticSecretNames };
 
 async function ensureSigningKey(store: SecretStore, name: string, bits: number): Promise<{ key: SigningKey; created: boolean }> {
   const pem = await store.get(name);
