@@ -66,6 +66,8 @@ function everyFlag(): { argv: string[]; want: Record<string, unknown> } {
     swap: ['8G', '8G'],
     buildOn: ['remote', 'remote'],
     confirmDisk: ['/dev/vda', '/dev/vda'],
+    kexecFrom: ['url', 'url'],
+    kexecUrl: ['https://images.example/nixos-kexec-installer.tar.gz', 'https://images.example/nixos-kexec-installer.tar.gz'],
     kexecImage: ['/srv/images/nixos-kexec-installer.tar.gz', '/srv/images/nixos-kexec-installer.tar.gz'],
     kexecSha256: ['a'.repeat(64), 'a'.repeat(64)],
     loginUser: ['admin', 'admin'],
@@ -113,6 +115,7 @@ test('bad flag values are refused with the flag named, before any connection', (
   refuses(['--build-on', 'cloud'], /^--build-on must be auto, local or remote, got "cloud"$/);
   refuses(['--wait-timeout', '0'], /^--wait-timeout must be a whole number from 1 to 86400, got "0"$/);
   refuses(['--post-kexec-port', '65536'], /^--post-kexec-port must be a whole number from 1 to 65535/);
+  refuses(['--kexec-from', 'github'], /^--kexec-from must be local, url or cache, got "github"/);
   refuses(['--phase-timeout', 'install'], /--phase-timeout takes PHASE=DURATION/);
   refuses(['--phase-timeout', 'boot=1h'], /no install phase "boot"/);
   refuses(['--swap', '8X'], /^--swap "8X" is not a size$/);

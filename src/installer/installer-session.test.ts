@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { CommandFailed } from '../exec/run.js';
+import { explainKexecFailure, PhaseFailed } from './run-phases.js';
 import assert from 'node:assert/strict';
 import { isBootstrapError } from '../errors.js';
 import { buildTimeoutHint, describeWait, formatDuration, parsePhaseTimeouts, phaseOfStep } from './installer-session.js';
@@ -35,4 +37,17 @@ test('phase timeouts: durations in s, m, h; an unknown phase or a bad duration i
   }
   assert.equal(formatDuration(90_000), '90 s');
   assert.equal(formatDuration(15 * 60_000), '15 min');
+});
+
+test('a kexec phase that failed on the image says how to give it another way, or that a changed image was refused', () => {
+  const result = (stdout: string, stderr = 'Kexec may have failed - check output above') => ({ argv: ['nixos-anywhere'], code: 1, signal: null, stdout, stderr, durationMs: 1 });
+  const firewalled = "Downloading kexec tarball, this may take a moment...\ncurl: (7) Failed to connect to github.com port 443 after 3 ms: Couldn't connect to server\ngzip: stdin: unexpected end of file";
+  const e = new PhaseFailed(new CommandFailed(result(firewalled)), 'kexec', 'Switching system into kexec', '/run/x/installer.log');
+  assert.match(e.hint ?? '', /^the target could not download the kexec image .*--kexec-image FILE --kexec-sha256 HEX \(uploaded from here\), --kexec-url URL --kexec-sha256 HEX or --kexec-from cache --kexec-sha256 HEX; read the full output in \/run\/x\/installer\.log/);
+  assert.match(explainKexecFailure('wget: unable to resolve host address ‘github.com’') ?? '', /could not download/);
+  const refused = `nixos-bootstrap: the kexec image /root/.nixos-bootstrap-kexec/${'a'.repeat(64)}.tar.gz has sha256 ${'b'.repeat(64)}, not the pinned ${'a'.repeat(64)}; nothing was booted`;
+  assert.match(explainKexecFailure(refused) ?? '', /changed after preflight checked it and was refused before booting; run again with --resume/);
+  // Another phase, or another cause: the plain hint.
+  assert.equal(new PhaseFailed(new CommandFailed(result(firewalled)), 'install', undefined, '/l').hint, 'read the full output in /l; fix the cause, then run again with --resume to continue at this phase');
+  assert.equal(explainKexecFailure('Failed to retrieve fact isArch from host'), undefined);
 });

@@ -6,37 +6,33 @@
  * is one whose hash was checked here. The script picks tar's decompression from the file name,
  * so the name must end in .tar, .tar.gz, .tar.xz or .tar.zst.
  *
- * Not covered: the default image. The unmodified script pipes `curl`/`wget` straight into `tar`
- * on the target, so nothing can check its hash before it runs.
+ * The url and cache routes (the target downloads the image itself) are in kexec-route.ts.
+ * Not covered: upstream's default image. The unmodified script pipes `curl`/`wget` straight into
+ * `tar` on the target, so nothing can check its hash before it runs.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { failure, usageError } from '../errors.js';
+import { KEXEC_IMAGE_NAME, parseKexecSha256, planKexecRoute, type KexecAnswers } from './kexec-route.js';
 
-export const KEXEC_IMAGE_NAME = /\.tar(\.gz|\.xz|\.zst)?$/;
-const SHA256 = /^(sha256:)?([0-9a-f]{64})$/i;
+export { KEXEC_IMAGE_NAME, parseKexecSha256 };
 
-/** The hex digest of a --kexec-sha256 value ("sha256:" prefix allowed), or a usage error. Pure. */
-export function parseKexecSha256(text: string, where = '--kexec-sha256'): string {
-  const m = SHA256.exec(text.trim());
-  if (!m) throw usageError('bad-flag', `${where} must be a SHA-256 in hex (64 characters), got "${text.slice(0, 80)}"`, 'compute it with `sha256sum FILE` from a copy you trust');
-  return m[2]!.toLowerCase();
-}
-
-/** Checks that need no reading of the file: both given, a tarball name, the file there. */
-export function checkKexecImageAnswers(a: { kexecImage?: string | undefined; kexecSha256?: string | undefined }, where: string): void {
-  if (a.kexecImage === undefined && a.kexecSha256 === undefined) return;
-  if (a.kexecImage === undefined) throw usageError('bad-flag', `${where}: --kexec-sha256 without --kexec-image`, 'give the image file with --kexec-image FILE');
-  if (a.kexecSha256 === undefined) throw usageError('bad-flag', `${where}: --kexec-image without --kexec-sha256`, 'pin the image: --kexec-sha256 "$(sha256sum FILE | cut -d" " -f1)" from a copy you trust');
-  parseKexecSha256(a.kexecSha256, where);
-  if (!KEXEC_IMAGE_NAME.test(a.kexecImage)) throw usageError('bad-flag', `${where}: the kexec image "${a.kexecImage}" must end in .tar, .tar.gz, .tar.xz or .tar.zst`, 'nixos-anywhere picks the decompression from the file name');
+/**
+ * The answers' kexec route (kexec-route.ts planKexecRoute: flags that go together, the pin), then
+ * for a local image what needs no reading of the file: a tarball name, the file there.
+ */
+export function checkKexecImageAnswers(a: KexecAnswers, where: string): void {
+  const route = planKexecRoute(a, where);
+  if (route?.from !== 'local') return;
+  const file = route.file;
+  if (!KEXEC_IMAGE_NAME.test(file)) throw usageError('bad-flag', `${where}: the kexec image "${file}" must end in .tar, .tar.gz, .tar.xz or .tar.zst`, 'nixos-anywhere picks the decompression from the file name');
   let isFile = false;
   try {
-    isFile = statSync(a.kexecImage).isFile();
+    isFile = statSync(file).isFile();
   } catch {
     /* missing */
   }
-  if (!isFile) throw usageError('bad-flag', `${where}: the kexec image ${a.kexecImage} is not a file`, 'give the path of the nixos-kexec-installer tarball');
+  if (!isFile) throw usageError('bad-flag', `${where}: the kexec image ${file} is not a file`, 'give the path of the nixos-kexec-installer tarball');
 }
 
 /** sha256 of a file, streamed (a kexec image is ~440 MB). */

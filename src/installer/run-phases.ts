@@ -53,12 +53,28 @@ export function parseStepLine(line: string): string | undefined {
   return m?.[1];
 }
 
+/** What the target printed when it could not download upstream's kexec image (curl, wget, busybox wget). */
+const KEXEC_DOWNLOAD_FAILED = /curl: \((5|6|7|28|35|56)\)|Failed to connect to (github\.com|gh-v6\.com)|Could not resolve host|unable to resolve host address|Network is unreachable|wget: (bad address|download timed out|can't connect)|Connection timed out/i;
+const KEXEC_IMAGE_REFUSED = /nixos-bootstrap: the kexec image \S+ has sha256 [0-9a-f]{64}, not the pinned [0-9a-f]{64}/;
+
+/**
+ * A hint for a kexec phase that failed on the image (issue 20): a download the target could not
+ * make (a firewall the probe's route check cannot see), or the verifying kexec/run refusing an
+ * image changed on the target since preflight. Pure.
+ */
+export function explainKexecFailure(output: string): string | undefined {
+  if (KEXEC_IMAGE_REFUSED.test(output)) return 'the kexec image on the target changed after preflight checked it and was refused before booting; run again with --resume (it is downloaded and checked again)';
+  if (KEXEC_DOWNLOAD_FAILED.test(output)) return 'the target could not download the kexec image (no route to GitHub, a firewall or a proxy): give it another way with --kexec-image FILE --kexec-sha256 HEX (uploaded from here), --kexec-url URL --kexec-sha256 HEX or --kexec-from cache --kexec-sha256 HEX';
+  return undefined;
+}
+
 /** A phase that failed: CommandFailed whose message names the phase and the tool's last step. */
 export class PhaseFailed extends CommandFailed {
   readonly phase: Phase;
   readonly lastStep: string | undefined;
   constructor(cause: CommandFailed, phase: Phase, lastStep: string | undefined, logPath: string) {
-    super(cause.result, `read the full output in ${logPath}; fix the cause, then run again with --resume to continue at this phase`);
+    const kexec = phase === 'kexec' ? explainKexecFailure(`${cause.result.stdout}\n${cause.result.stderr}`) : undefined;
+    super(cause.result, `${kexec ? `${kexec}; ` : ''}read the full output in ${logPath}; fix the cause, then run again with --resume to continue at this phase`);
     this.phase = phase;
     this.lastStep = lastStep;
     this.message = `nixos-anywhere failed in phase ${phase}${lastStep ? ` at "${lastStep}"` : ''}: ${cause.message}`;

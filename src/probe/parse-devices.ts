@@ -87,6 +87,12 @@ export function parseRoutes(lines: Lines, family: 'ipv4' | 'ipv6'): HardwareRepo
   return out;
 }
 
+/** The reach section (`ipv4_default=0|1`): nothing when the section or the line is missing (an unknown, not a no). */
+export function parseReach(lines: Lines): Pick<HardwareReport, 'reach'> {
+  const line = (lines ?? []).find((l) => /^ipv4_default=[01]$/.test(l.trim()));
+  return line ? { reach: { ipv4DefaultRoute: line.trim().endsWith('1') } } : {};
+}
+
 /** Interfaces with a device behind them, plus virtual ones that carry an address (bridges on a host). */
 export function parseNics(lines: Lines, addrLines: Lines): Nic[] {
   const addrs = parseAddresses(addrLines);

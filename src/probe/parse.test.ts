@@ -119,3 +119,11 @@ describe('parseProbeOutput on degraded output', () => {
     assert.ok(r.warnings.some((w) => w.startsWith('facter: its output was not used') && w.includes('truncated')));
   });
 });
+
+it('reach: the IPv4 default route as the probe read it; unknown (absent) without the section', async () => {
+  const { parseReach } = await import('./parse-devices.js');
+  assert.deepEqual(parseReach(['ipv4_default=0']), { reach: { ipv4DefaultRoute: false } });
+  assert.deepEqual(parseReach(['ipv4_default=1']), { reach: { ipv4DefaultRoute: true } });
+  assert.deepEqual(parseReach(['!missing /proc/net/route']), {});
+  assert.deepEqual(parseReach(undefined), {});
+});

@@ -9,7 +9,7 @@ import { splitProbeOutput } from './parse-sections.js';
 import { archFromCpu, parseArch, parseCpu, parseDmi, parseFirmware, parseMemoryBytes, parseSystem, parseVirt } from './parse-system.js';
 import { parseAccess, parseOs, parseTools } from './parse-os.js';
 import { parseDisks } from './parse-disks.js';
-import { parseBattery, parseNics, parsePci, parseRoutes, parseUsbBootDrivers, parseUsbControllers } from './parse-devices.js';
+import { parseBattery, parseNics, parsePci, parseReach, parseRoutes, parseUsbBootDrivers, parseUsbControllers } from './parse-devices.js';
 import { mergeFacter } from './merge-facter.js';
 
 /** Sections every run of probe.sh prints; a missing one means the output was cut short or garbled. */
@@ -93,6 +93,7 @@ export function parseProbeOutput(stdout: string): HardwareReport {
     usbBootDrivers: parseUsbBootDrivers(s.get('usb-interfaces')),
     nics: parseNics(s.get('net'), s.get('addr')),
     defaultRoutes: [...parseRoutes(s.get('route4'), 'ipv4'), ...parseRoutes(s.get('route6'), 'ipv6')],
+    ...parseReach(s.get('reach')),
     battery: parseBattery(s.get('power')),
     os: parseOs(s.get('os-release'), s.get('os-markers'), s.get('motd'), system, tools.nixosFacter),
     access,

@@ -198,6 +198,20 @@ run route4 ip route show default </dev/null
 section route6
 run route6 ip -6 route show default </dev/null
 
+section reach
+# Whether the target can reach the internet over IPv4 at all (issue 20: a target without it cannot
+# download upstream's kexec image from GitHub). Read from /proc/net/route: no tool needed (`ip` is
+# missing on some rescue systems) and no packet sent. No connection to github.com is tried here:
+# it would send traffic from every probe, and behind a firewall that drops it would add its whole
+# time bound to every probe, for a fact only an install needs.
+if [ -r /proc/net/route ]; then
+  _r=0
+  while read -r _if _dst _rest; do [ "$_dst" = 00000000 ] && _r=1; done </proc/net/route
+  printf 'ipv4_default=%s\n' "$_r"
+else
+  echo '!missing /proc/net/route'
+fi
+
 section power
 for _s in /sys/class/power_supply/*; do
   [ -e "$_s" ] || continue

@@ -79,6 +79,8 @@ export const HardwareReportSchema = z.object({
     .describe('driver modules of USB interfaces that matter at boot: mass storage (usb_storage, uas), keyboards (usbhid), card readers (rtsx_usb)'),
   nics: z.array(NicSchema),
   defaultRoutes: z.array(RouteSchema),
+  /** What the target can reach (probe.sh section reach); absent in reports of older versions and nixos-facter files. */
+  reach: z.object({ ipv4DefaultRoute: z.boolean().describe('an IPv4 default route (from /proc/net/route)') }).optional(),
   battery: z.boolean(),
   os: z.object({
     id: z.string().nullable(),

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProbeScript, PROBE_COMMAND } from './script.js';
@@ -32,6 +32,9 @@ describe('probe.sh', () => {
       assert.equal(r.status, 0, r.stderr);
       const report = parseProbeOutput(r.stdout);
       assert.equal(report.arch, process.arch === 'arm64' ? 'aarch64-linux' : 'x86_64-linux');
+      // The IPv4 default route as this machine's routing table has it (destination 00000000).
+      const hasDefault = readFileSync('/proc/net/route', 'utf8').split('\n').slice(1).some((l) => l.split(/\s+/)[1] === '00000000');
+      assert.deepEqual(report.reach, { ipv4DefaultRoute: hasDefault });
     });
   }
 

@@ -52,3 +52,11 @@ test('formatBytes uses binary units like lsblk', () => {
   assert.equal(formatBytes(42949672960), '40.0G');
   assert.equal(formatBytes(2 * 1024 ** 4), '2.0T');
 });
+
+test('summary: a target without an IPv4 default route says how an install gets its kexec image; one with a route, an unknown or an installer says nothing', () => {
+  const line = (reach: HardwareReport['reach'], isInstaller = false) => buildProbeSummary({ ...report, os: { ...report.os, isInstaller }, ...(reach ? { reach } : {}) }).split('\n').filter((l) => l.startsWith('net'));
+  assert.deepEqual(line({ ipv4DefaultRoute: false }), ['net   no IPv4 default route: an install needs --kexec-image, --kexec-url or --kexec-from cache (see --help)']);
+  assert.deepEqual(line({ ipv4DefaultRoute: true }), []);
+  assert.deepEqual(line(undefined), []);
+  assert.deepEqual(line({ ipv4DefaultRoute: false }, true), [], 'an installer already boots no kexec image');
+});

@@ -35,6 +35,9 @@ export function buildProbeSummary(r: HardwareReport): string {
   for (const n of r.nics) {
     lines.push(`nic   ${n.name}  ${orDash(n.mac)}  ${n.addresses.join(', ') || 'no address'}  ${orDash(n.driverModule)}${n.wireless ? '  (wireless)' : ''}${n.up ? '' : '  (down)'}`);
   }
+  // The kexec image is downloaded by the target: say so when it has no IPv4 way out (issue 20); an
+  // installer already needs none.
+  if (r.reach?.ipv4DefaultRoute === false && !r.os.isInstaller) lines.push('net   no IPv4 default route: an install needs --kexec-image, --kexec-url or --kexec-from cache (see --help)');
   for (const g of r.pci.filter(isGpu)) {
     const vendor = gpuVendorOf(g.vendorId) ?? g.vendorId;
     lines.push(`gpu   ${g.busId}  ${vendor} ${g.vendorId}:${g.deviceId}  driver ${orDash(g.driverModule)}`);

@@ -4,10 +4,14 @@
  * and the extra files really land in its private /mnt). Root only.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { startS3rver } from '../helpers/s3.js';
+import { silenceSdkNodeVersionWarning } from '../../src/storage/s3-client.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
@@ -81,7 +85,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
     }
   });
 
-  test('a target without a route to GitHub boots the pinned kexec image uploaded from here (a tampered one is refused); with the fleet attic cache: without attic on PATH the closure is streamed (and says why); with it, pushed first and substituted by the target, so the install phase sends a fraction; bytes per phase journaled', async () => {
+  test('a target without a route to GitHub: without a kexec route its kexec phase fails on the download with a hint naming the routes; it boots the pinned kexec image uploaded from here (a tampered one is refused); with the fleet attic cache: without attic on PATH the closure is streamed (and says why); with it, pushed first and substituted by the target, so the install phase sends a fraction; bytes per phase journaled', async () => {
     const PAYLOAD = 3_000_000; // an incompressible 3 MB system closure
     const t = await lab().addTarget({ noGithub: true }); // and it cannot download the kexec image
     const f = await makeFlake(lab());
@@ -91,6 +95,15 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       cache.configure();
       const env = { FAKE_NIX_CLOSURE_BYTES: String(PAYLOAD) };
       type Out = { transfer: { sentBytes: number; phases: Record<string, { sentBytes: number; connections: number }>; closure: { from: string; missing?: string; reason: string } } };
+
+      // Without a kexec route the target (it has a default route) tries GitHub in the kexec phase: the
+      // download fails there, nothing boots, and the hint names the other routes.
+      writeFileSync(join(f.dir, 'gh.toml'), answersToml(t, 'cweb'));
+      const rg = await f.cli(['new-host', '--answers', join(f.dir, 'gh.toml')], env);
+      assert.equal(rg.code, 1, rg.stderr);
+      assert.match(rg.stderr, /nixos-anywhere failed in phase kexec/);
+      assert.match(rg.stderr, /hint: the target could not download the kexec image .*--kexec-image FILE --kexec-sha256 HEX \(uploaded from here\), --kexec-url URL --kexec-sha256 HEX or --kexec-from cache --kexec-sha256 HEX/);
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 1]);
 
       // 0. The kexec image comes from here, pinned: a tampered copy is refused before anything boots.
       const image = join(f.dir, 'nixos-kexec-installer.tar.gz');
@@ -102,7 +115,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       const r0 = await f.cli(['new-host', '--answers', join(f.dir, 'bad.toml')], env);
       assert.equal(r0.code, 1, r0.stderr);
       assert.match(r0.stderr, /the kexec image \S+tampered\.tar\.gz has sha256 [0-9a-f]{64}, not the pinned [0-9a-f]{64}; nothing was booted/);
-      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 0]);
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 1]);
       const nohash = await f.cli(['new-host', 'cweb', '--target', t.target, '--kexec-image', image, '--yes']);
       assert.equal(nohash.code, 2);
       assert.match(nohash.stderr, /--kexec-image without --kexec-sha256/);
@@ -122,7 +135,7 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.ok(o1.transfer.phases.install!.sentBytes > PAYLOAD, `install sent ${o1.transfer.phases.install!.sentBytes}`);
       assert.equal(attic.log.filter((l) => l.what === 'upload-path').length, 0);
       // The installer's nix got the cache (its netrc too: a private cache), in the installer's RAM only.
-      assert.match(f.installerRuns()[0]!.argv, /--disk-encryption-keys \/root\/\.config\/nix\/nix\.conf \S+ --disk-encryption-keys \/root\/\.config\/nix\/netrc \S+/);
+      assert.match(f.installerRuns()[1]!.argv, /--disk-encryption-keys \/root\/\.config\/nix\/nix\.conf \S+ --disk-encryption-keys \/root\/\.config\/nix\/netrc \S+/);
       assert.ok(attic.log.some((l) => l.what === 'narinfo' && l.status === 404 && l.sub === 'bootstrap-pull'), 'the target asked the cache with the pull token');
       const installed = t.state().installed!;
       assert.equal(readFileSync(join(t.dir.mnt, installed, 'payload')).length, PAYLOAD);
@@ -146,6 +159,93 @@ describe('install end to end (the real nixos-anywhere.sh, namespace targets)', {
       assert.ok(assertNoLeaks(f) > 0);
     } finally {
       await attic.close();
+      await f.close();
+    }
+  });
+
+  test('issue 20: a target with no route outside is refused without a kexec route; the image from a URL of the lab (a tampered one refused on the target, nothing booted) and from the fleet storage, each hashed on the target before kexec', async () => {
+    const t = await lab().addTarget({ noGithub: true, noDefaultRoute: true });
+    const f = await makeFlake(lab());
+    const good = readFileSync(lab().kexecTarball);
+    const sha = createHash('sha256').update(good).digest('hex');
+    const tampered = Buffer.concat([good, Buffer.from('x')]);
+    const badSha = createHash('sha256').update(tampered).digest('hex');
+    // A web server on the lab's bridge (the target reaches it, nothing else) and s3rver there too.
+    const hits: string[] = [];
+    const web = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      if (req.url === '/good/nixos-kexec-installer.tar.gz') res.end(good);
+      else if (req.url === '/bad/nixos-kexec-installer.tar.gz') res.end(tampered);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => web.listen(0, lab().gateway, r));
+    const base = `http://${lab().gateway}:${(web.address() as { port: number }).port}`;
+    const s3 = await startS3rver({ address: lab().gateway });
+    const fetched = join(t.dir.root, '.nixos-bootstrap-kexec', `${sha}.tar.gz`);
+    try {
+      // 0. No route given: refused in preflight, before anything touched the target.
+      writeFileSync(join(f.dir, 'a.toml'), answersToml(t, 'kweb'));
+      const r0 = await f.cli(['new-host', '--answers', join(f.dir, 'a.toml')]);
+      assert.equal(r0.code, 1, r0.stderr);
+      assert.match(r0.stderr, /kweb has no IPv4 default route, so it cannot download the kexec installer image from GitHub; nothing was touched/);
+      assert.match(r0.stderr, /--kexec-url URL --kexec-sha256 HEX/);
+      assert.doesNotMatch(r0.stderr, /\n\s+at /);
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 0]);
+
+      // 1. The URL serves another file: the target's hash of it is refused, both named; nothing booted.
+      writeFileSync(join(f.dir, 'bad.toml'), answersToml(t, 'kweb', `kexecUrl = "${base}/bad/nixos-kexec-installer.tar.gz"\nkexecSha256 = "${sha}"\n`));
+      const r1 = await f.cli(['new-host', '--answers', join(f.dir, 'bad.toml')]);
+      assert.equal(r1.code, 1, r1.stderr);
+      assert.match(r1.stderr, new RegExp(`the kexec image kweb downloaded from ${base.replace(/\./g, '\\.')}/bad/nixos-kexec-installer\\.tar\\.gz has sha256 ${badSha}, not the pinned ${sha}; nothing was booted`));
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 0]);
+      assert.equal(existsSync(join(t.dir.root, '.nixos-bootstrap-kexec', `${sha}.tar.gz.part`)), false, 'the wrong download was removed');
+      assert.ok(hits.includes('/bad/nixos-kexec-installer.tar.gz'));
+
+      // A URL the target cannot fetch: refused in preflight, the hint to upload the image from here.
+      writeFileSync(join(f.dir, 'gone.toml'), answersToml(t, 'kweb', `kexecUrl = "${base}/gone/nixos-kexec-installer.tar.gz"\nkexecSha256 = "${sha}"\n`));
+      const rg = await f.cli(['new-host', '--answers', join(f.dir, 'gone.toml')]);
+      assert.equal(rg.code, 1, rg.stderr);
+      assert.match(rg.stderr, /kweb could not download the kexec image from http:\S+\/gone\/nixos-kexec-installer\.tar\.gz \(exit 22: curl: \(22\) [^)]*404[^)]*\); nothing was booted\n\s+hint: check that the target reaches \S+, or give it as --kexec-image FILE --kexec-sha256 [0-9a-f]{64} \(uploaded from here, checked here\)/);
+      assert.deepEqual([t.state().kexecs, f.installerRuns().length], [0, 0]);
+
+      // 2. --kexec-url: downloaded by the target, hashed there; nixos-anywhere uploads the small verifying tarball.
+      writeFileSync(join(f.dir, 'url.toml'), answersToml(t, 'kweb', `kexecUrl = "${base}/good/nixos-kexec-installer.tar.gz"\nkexecSha256 = "${sha}"\n`));
+      const r2 = await f.cli(['new-host', '--answers', join(f.dir, 'url.toml'), '--json']);
+      assertInstalled(r2);
+      assert.deepEqual((JSON.parse(r2.stdout) as { kexecImage: unknown }).kexecImage, { from: 'url', sha256: sha, url: `${base}/good/nixos-kexec-installer.tar.gz`, checked: 'on the target, after its download and again right before kexec' });
+      assert.equal(t.state().kexecs, 1);
+      assert.match(f.installerRuns().at(-1)!.argv, /--kexec \S+\/kexec-verified\.tar /);
+      assert.deepEqual(readFileSync(fetched), good, 'the image on the target is the pinned one');
+      assert.ok(existsSync(join(t.dir.root, 'kexec/kexec/run')), 'nixos-anywhere unpacked the verifying kexec/run in ~/kexec');
+      assert.equal(hits.filter((h) => h.startsWith('/good/')).length, 1, 'downloaded once: the call before kexec found it there, hashed it again and kept it');
+
+      // 3. --kexec-from cache: put with `bootstrap cache kexec-image`, downloaded by the target with a presigned URL.
+      writeFileSync(join(f.dir, 'bootstrap.toml'), `${readFileSync(join(f.dir, 'bootstrap.toml'), 'utf8')}\n[storage.lab]\nprovider = "custom"\nendpoint = "${s3.endpoint}"\nbucket = "fleet"\nregion = "us-east-1"\n\n[cache]\nstorage = "lab"\n`);
+      for (const [name, value] of [['storage/lab/access-key-id', 'S3RVER'], ['storage/lab/secret-access-key', 'S3RVER']] as const) {
+        const r = await runCli(['secrets', 'set', name, '--flake', f.dir], { env: f.env, input: value });
+        assert.equal(r.code, 0, r.stderr);
+      }
+      silenceSdkNodeVersionWarning();
+      const admin = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+      await admin.send(new CreateBucketCommand({ Bucket: 'fleet' }));
+      admin.destroy();
+      const image = join(f.dir, 'nixos-kexec-installer.tar.gz');
+      writeFileSync(image, good);
+      const put = await f.cli(['cache', 'kexec-image', image]);
+      assert.equal(put.code, 0, put.stderr);
+      assert.match(put.stdout, new RegExp(`^${sha}  fleet/kexec-images/${sha}\\.tar\\.gz \\(uploaded\\)\ninstall with: --kexec-from cache --kexec-sha256 ${sha}`));
+      rmSync(join(t.dir.root, '.nixos-bootstrap-kexec'), { recursive: true, force: true }); // so the target must fetch it from the storage
+      const r3 = await f.cli(['rebuild', 'kweb', '--yes', '-i', t.clientKeyPath, '--json', '--wait-timeout', '60', '--kexec-from', 'cache', '--kexec-sha256', sha]);
+      assertInstalled(r3);
+      assert.equal((JSON.parse(r3.stdout) as { kexecImage: { from: string } }).kexecImage.from, 'cache');
+      assert.equal(t.state().kexecs, 2);
+      assert.deepEqual(readFileSync(fetched), good, 'fetched from the storage');
+      assert.equal(hits.filter((h) => h.startsWith('/good/')).length, 1, 'not from the web server');
+      assert.doesNotMatch(r3.stderr + r3.stdout, /X-Amz-Signature=[0-9a-f]/, 'the presigned URL is not printed');
+      assert.ok(assertNoLeaks(f) > 0);
+    } finally {
+      web.close();
+      await s3.close();
       await f.close();
     }
   });

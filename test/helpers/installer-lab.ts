@@ -76,6 +76,8 @@ export interface LabTargetOptions {
   behind?: NetnsHost;
   /** No route to GitHub either: the curl/wget shims refuse the kexec image URL too (issue 20). */
   noGithub?: boolean;
+  /** No IPv4 default route in its namespace (the probe sees none): only the lab's bridge is reachable. */
+  noDefaultRoute?: boolean;
 }
 
 /** A file under the target's /mnt: its path there, its mode in octal as `stat -c %a` prints it ("600"). */
@@ -325,6 +327,20 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       '  prev=$a',
       'done',
       ...(o.noGithub ? [] : [`if [ "$out" = y ] && printf '%s' "$url" | grep -Eq ${q(KEXEC_URL.source)}; then exec cat ${q(tarball)}; fi`]),
+      // A URL given in a config on stdin (curl -K -, bootstrap's kexec image fetch): the real curl, for the lab's own servers only.
+      ...(tool === 'curl'
+        ? [
+            'case " $* " in *" -K - "*)',
+            '  cfg=$(cat)',
+            `  case "$cfg" in 'url = "http://${netns.gateway}:'*) printf '%s\\n' "$cfg" | /usr/bin/curl "$@"; exit $? ;; esac`,
+            '  echo "curl: no network in the installer lab but its own servers" >&2; exit 1 ;;',
+            'esac',
+          ]
+        : []),
+      // Without a route to GitHub, what the real tools print when the name does not resolve.
+      ...(o.noGithub
+        ? [`if printf '%s' "$url" | grep -Eq ${q(KEXEC_URL.source)}; then ${tool === 'curl' ? `echo "curl: (6) Could not resolve host: \${url#https://}" | sed 's|/.*||' >&2; exit 6` : `echo "wget: unable to resolve host address 'github.com'" >&2; exit 4`}; fi`]
+        : []),
       `echo "${tool}: \${url:-$*}: no network in the installer lab" >&2`,
       'exit 1',
       '',
@@ -419,7 +435,15 @@ export async function createInstallerLab(opts: { tmpRoot?: string } = {}): Promi
       shimDir: shims, mounts, hostname: fake.hostname, port: initialPort, hostKeyPath: o.hostKeyPath,
       hostKey: { file: hostKeyFile, inside: '/etc/ssh/ssh_host_ed25519_key' },
       authorizedKeysFile: '.ssh/authorized_keys', sshdConfig: loginConfig, env: { NB_LAB_TARGET: name },
-      ...(behind ? { listenAddress: behind.listenAddress, setup: behind.setup } : {}),
+      ...(behind ? { listenAddress: behind.listenAddress } : {}),
+      ...(behind || o.noDefaultRoute
+        ? {
+            setup: (ns: string) => {
+              behind?.setup?.(ns);
+              if (o.noDefaultRoute) execFileSync('ip', ['-n', ns, 'route', 'del', 'default']);
+            },
+          }
+        : {}),
     });
     const pub = readFileSync(`${host.clientKeyPath}.pub`, 'utf8');
     mkdirSync(join(dir.root, '.ssh'), { recursive: true, mode: 0o700 });

@@ -18,7 +18,8 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-export async function startS3rver(opts: { tls?: boolean } = {}): Promise<LocalS3> {
+/** `address`: where it listens (default loopback; the installer lab's bridge so its namespace targets reach it). */
+export async function startS3rver(opts: { tls?: boolean; address?: string } = {}): Promise<LocalS3> {
   const dir = mkdtempSync(join(tmpdir(), 'nb-s3rver-'));
   let tls: { key: string; cert: string } | undefined;
   if (opts.tls) {
@@ -28,12 +29,12 @@ export async function startS3rver(opts: { tls?: boolean } = {}): Promise<LocalS3
   }
   const { readFileSync } = await import('node:fs');
   const server = new S3rver({
-    address: '127.0.0.1', port: 0, directory: join(dir, 'data'), silent: true,
+    address: opts.address ?? '127.0.0.1', port: 0, directory: join(dir, 'data'), silent: true,
     ...(tls ? { key: readFileSync(tls.key), cert: readFileSync(tls.cert) } : {}),
   });
   const { port } = (await server.run()) as { port: number };
   return {
-    endpoint: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    endpoint: `${tls ? 'https' : 'http'}://${opts.address ?? '127.0.0.1'}:${port}`,
     port,
     ...(tls ? { certFile: tls.cert } : {}),
     async close() {

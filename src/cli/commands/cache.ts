@@ -54,4 +54,17 @@ export const cacheCommands: CommandSpec[] = [
     examples: ['bootstrap cache create main --server-url https://cache.example.org/ --host web1 --host web2'],
     load: async () => ({ run: (await import('./cache-run.js')).runCreateCommand }),
   },
+  {
+    name: 'cache kexec-image',
+    summary: 'store a kexec installer image in the fleet storage, for installs with --kexec-from cache',
+    description:
+      'Uploads FILE (a nixos-kexec-installer .tar.gz you checked) to the storage of [cache] as\n' +
+      'kexec-images/SHA256.tar.gz (kept when already there) and prints its sha256. Installs then give\n' +
+      '--kexec-from cache --kexec-sha256 SHA256: the target downloads it with a presigned URL (no storage\n' +
+      'credentials on it) and checks it against that pin before kexec.',
+    positionals: [{ name: 'FILE', description: 'the kexec installer tarball (.tar.gz)' }],
+    options: [FLAKE_OPTION, JSON_OPTION],
+    examples: ['bootstrap cache kexec-image ./nixos-kexec-installer-noninteractive-x86_64-linux.tar.gz'],
+    load: async () => ({ run: (await import('./cache-kexec-run.js')).runKexecImageCommand }),
+  },
 ];

@@ -21,7 +21,7 @@ const RUN: OptionSpec[] = [
   ...choiceOptions('yes', 'confirmDisk'),
   RESUME,
   FROM,
-  ...choiceOptions('waitTimeout', 'postKexecPort', 'kexecImage', 'kexecSha256', 'phaseTimeouts'),
+  ...choiceOptions('waitTimeout', 'postKexecPort', 'kexecFrom', 'kexecImage', 'kexecUrl', 'kexecSha256', 'phaseTimeouts'),
   DRY_RUN_OPTION,
   FLAKE_OPTION,
   JSON_OPTION,

@@ -8,6 +8,9 @@ import { resolve } from 'node:path';
 import { usageError } from '../../errors.js';
 import { describeDefaultTimeouts, parsePhaseTimeoutFlags } from '../../nix/phases.js';
 
+/** The routes of --kexec-from (installer/kexec-route.ts KEXEC_FROM; repeated here so --help loads no installer code). */
+export const KEXEC_FROM = ['local', 'url', 'cache'] as const;
+
 /** A flag's name (`--name`), its one-letter alias and its line in `--help`. */
 interface FlagBase {
   name: string;
@@ -62,8 +65,10 @@ export const CHOICE_FLAGS = {
   confirmDisk: { kind: 'string', name: 'confirm-disk', placeholder: 'BY-ID', help: 'the disk that may be wiped, for scripts' },
   waitTimeout: { kind: 'integer', name: 'wait-timeout', placeholder: 'SECONDS', help: 'how long to wait for the rebooted host, over its tailnet name when SSH is open only on tailscale0 (default 600)', min: 1, max: 86_400 },
   postKexecPort: { kind: 'integer', name: 'post-kexec-port', placeholder: 'PORT', help: "the port the kexec installer's sshd listens on (default 22)", min: 1, max: 65_535 },
-  kexecImage: { kind: 'string', name: 'kexec-image', placeholder: 'FILE', help: 'the kexec installer tarball to upload from here instead of the target downloading it (needs --kexec-sha256)', parse: (t) => resolve(t) },
-  kexecSha256: { kind: 'string', name: 'kexec-sha256', placeholder: 'HEX', help: 'the SHA-256 the --kexec-image file must have; checked before anything runs and again before kexec' },
+  kexecFrom: { kind: 'string', name: 'kexec-from', placeholder: 'local|url|cache', help: "where the kexec installer image comes from instead of upstream's unpinned download: local (--kexec-image, uploaded from here), url (--kexec-url, downloaded by the target) or cache (the fleet storage, `bootstrap cache kexec-image`); always with --kexec-sha256", choices: KEXEC_FROM, parse: parseKexecFrom },
+  kexecImage: { kind: 'string', name: 'kexec-image', placeholder: 'FILE', help: 'the kexec installer tarball to upload from here instead of the target downloading it (implies --kexec-from local; needs --kexec-sha256)', parse: (t) => resolve(t) },
+  kexecUrl: { kind: 'string', name: 'kexec-url', placeholder: 'URL', help: 'an http(s) URL of the kexec installer tarball the target downloads and hashes before kexec (implies --kexec-from url; needs --kexec-sha256)' },
+  kexecSha256: { kind: 'string', name: 'kexec-sha256', placeholder: 'HEX', help: 'the SHA-256 the kexec image must have: a local file is checked here before anything runs and again before the call, a downloaded one on the target before the installer runs and again right before kexec' },
   phaseTimeouts: { kind: 'repeatable', name: 'phase-timeout', placeholder: 'PHASE=DURATION', help: `time limit of an installer phase (defaults ${describeDefaultTimeouts()})`, parse: parsePhaseTimeoutFlags },
 } satisfies Record<string, ChoiceFlag>;
 
@@ -80,6 +85,11 @@ export function flagHint(key: ChoiceKey): string {
   const f = flagOf(key);
   if (f.kind === 'positional') return `${f.name} (the first argument)`;
   return 'placeholder' in f ? `--${f.name} ${f.placeholder}` : `--${f.name}`;
+}
+
+function parseKexecFrom(text: string): (typeof KEXEC_FROM)[number] {
+  if (!(KEXEC_FROM as readonly string[]).includes(text)) throw usageError('bad-flag', `--kexec-from must be local, url or cache, got "${text.slice(0, 40)}"`, 'local: --kexec-image FILE; url: --kexec-url URL; cache: an image put with `bootstrap cache kexec-image FILE`');
+  return text as (typeof KEXEC_FROM)[number];
 }
 
 function parseBuildOn(text: string): (typeof BUILD_ON)[number] {

@@ -23,7 +23,7 @@ const SHA = 'a'.repeat(64);
 const ALL: InstallAnswers = InstallAnswersSchema.parse({
   host: 'web1', target: 'root@h', identity: 'id', hostKey: 'SHA256:x', acceptNewHostKey: true, timeout: 3, passwordEnv: 'PW', sshConfig: 'ssh_config', profile: 'generic-vm', layout: 'btrfs-raid1',
   disk: 'vda', secondDisk: 'vdb', swap: '1G', hibernate: false, encrypt: false, subvolumes: ['a'], loginKeys: ['k'], loginUser: 'admin', skipRekey: true, allowNoLogin: true, allowLockout: true, copyHostKeys: true,
-  buildOn: 'local', noDiskoDeps: true, yes: true, confirmDisk: '/dev/vda', waitTimeout: 60, postKexecPort: 2222, kexecImage: IMAGE, kexecSha256: SHA, phaseTimeouts: { install: '2h' },
+  buildOn: 'local', noDiskoDeps: true, yes: true, confirmDisk: '/dev/vda', waitTimeout: 60, postKexecPort: 2222, kexecFrom: 'local', kexecImage: IMAGE, kexecUrl: 'https://images.example/k.tar.gz', kexecSha256: SHA, phaseTimeouts: { install: '2h' },
 });
 
 test('the sample gives every choice, so the tests below see them all', () => {
@@ -51,9 +51,21 @@ test("checks name the file's key for an answers file and the flag otherwise", ()
   assert.match(message(() => checkAnswers({ host: 'Web_1' })), /host/);
   assert.match(message(() => checkAnswers({ layout: 'single-ext4', secondDisk: 'vdb' })), /layout single-ext4 uses one disk, so --second-disk vdb has no place/);
   assert.match(message(() => checkAnswers({ phaseTimeouts: { boot: '1h' } })), /no install phase "boot"/);
-  assert.deepEqual(checkAnswers(ALL), ALL, 'good answers pass unchanged');
+  const { kexecUrl: _url, ...consistent } = ALL; // one kexec route: the local one
+  assert.deepEqual(checkAnswers(consistent), consistent, 'good answers pass unchanged');
+  assert.match(message(() => checkAnswers(ALL)), /--kexec-url is for --kexec-from url, not local/);
   assert.match(message(() => checkAnswers({ kexecImage: IMAGE })), /--kexec-image: --kexec-image without --kexec-sha256/);
-  assert.match(message(() => checkAnswers({ kexecSha256: SHA })), /--kexec-sha256 without --kexec-image/);
+  assert.match(message(() => checkAnswers({ kexecSha256: SHA })), /--kexec-sha256 without an image/);
+  assert.match(message(() => checkAnswers({ kexecFrom: 'local', kexecSha256: SHA })), /--kexec-from local without --kexec-image/);
+  assert.match(message(() => checkAnswers({ kexecFrom: 'url', kexecSha256: SHA })), /--kexec-from url without --kexec-url/);
+  assert.match(message(() => checkAnswers({ kexecUrl: 'https://images.example/k.tar.gz' })), /--kexec-url without --kexec-sha256/);
+  assert.match(message(() => checkAnswers({ kexecFrom: 'cache' }, (k) => `a.toml: ${k}`)), /^a\.toml: kexecFrom: --kexec-from cache without --kexec-sha256/);
+  assert.match(message(() => checkAnswers({ kexecFrom: 'cache', kexecImage: IMAGE, kexecSha256: SHA })), /--kexec-image is for --kexec-from local, not cache/);
+  assert.match(message(() => checkAnswers({ kexecUrl: 'ftp://images.example/k.tar.gz', kexecSha256: SHA })), /must be an https:\/\/ \(or http:\/\/\) URL/);
+  assert.match(message(() => checkAnswers({ kexecUrl: 'https://u:p@images.example/k.tar.gz', kexecSha256: SHA })), /must not carry a user or password/);
+  assert.match(message(() => checkAnswers({ kexecUrl: 'https://images.example/k.zip', kexecSha256: SHA })), /must end in \.tar, \.tar\.gz/);
+  assert.deepEqual(checkAnswers({ kexecUrl: 'http://10.0.0.1:8080/k.tar.gz?x=1', kexecSha256: SHA }), { kexecUrl: 'http://10.0.0.1:8080/k.tar.gz?x=1', kexecSha256: SHA });
+  assert.deepEqual(checkAnswers({ kexecFrom: 'cache', kexecSha256: `sha256:${SHA}` }), { kexecFrom: 'cache', kexecSha256: `sha256:${SHA}` });
   assert.match(message(() => checkAnswers({ kexecImage: IMAGE, kexecSha256: 'abc' })), /must be a SHA-256 in hex/);
   assert.match(message(() => checkAnswers({ kexecImage: `${IMAGE}.zip`, kexecSha256: SHA })), /must end in \.tar, \.tar\.gz/);
   assert.match(message(() => checkAnswers({ kexecImage: '/nonexistent/k.tar.gz', kexecSha256: SHA })), /is not a file/);

@@ -11,8 +11,9 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { BUILD_ON, CHOICE_FLAGS, type ChoiceFlag, type ChoiceKey } from './choice-flags.js';
+import { BUILD_ON, CHOICE_FLAGS, KEXEC_FROM, type ChoiceFlag, type ChoiceKey } from './choice-flags.js';
 import { checkKexecImageAnswers, parseKexecSha256 } from '../../installer/kexec-image.js';
+import type { KexecAnswers } from '../../installer/kexec-route.js';
 import { usageError } from '../../errors.js';
 import type { Manifest } from '../../manifest/schema.js';
 import { parsePhaseTimeouts } from '../../nix/phases.js';
@@ -156,17 +157,17 @@ export const INSTALL_CHOICES = {
     manifest: { key: 'install.postKexecPort', read: (m) => m.install?.postKexecPort },
     plan: (v) => ({ postKexecPort: v }),
   }),
-  kexecImage: choice({
-    schema: z.string(),
-    flag: CHOICE_FLAGS.kexecImage,
-    check: (_v, all, where) => checkKexecImageAnswers(all as { kexecImage?: string; kexecSha256?: string }, where),
-  }),
+  // The kexec image's route and pin (installer/kexec-route.ts): each key checks the whole set, so
+  // the first bad key of an answers file names what is missing.
+  kexecFrom: choice({ schema: z.enum(KEXEC_FROM), flag: CHOICE_FLAGS.kexecFrom, check: (_v, all, where) => checkKexecImageAnswers(all as KexecAnswers, where) }),
+  kexecImage: choice({ schema: z.string(), flag: CHOICE_FLAGS.kexecImage, check: (_v, all, where) => checkKexecImageAnswers(all as KexecAnswers, where) }),
+  kexecUrl: choice({ schema: z.string(), flag: CHOICE_FLAGS.kexecUrl, check: (_v, all, where) => checkKexecImageAnswers(all as KexecAnswers, where) }),
   kexecSha256: choice({
     schema: z.string(),
     flag: CHOICE_FLAGS.kexecSha256,
     check: (v, all, where) => {
       parseKexecSha256(v, where);
-      checkKexecImageAnswers(all as { kexecImage?: string; kexecSha256?: string }, where);
+      checkKexecImageAnswers(all as KexecAnswers, where);
     },
   }),
   phaseTimeouts: choice({

@@ -19,6 +19,8 @@ export interface InstallerFiles {
    * disko phase), so they go through it.
    */
   installerUploads?: { remotePath: string; localPath: string }[];
+  /** For a downloaded kexec image (url/cache): the small tarball that checks and boots it (kexec-delivery.ts). */
+  kexecTarball?: string;
 }
 
 /** The phases one call runs when the run starts (or resumes) at `first`. Pure. */
@@ -61,7 +63,7 @@ export function buildInstallerOptions(p: PreparedInstall, phases: readonly Phase
       ? { diskEncryptionKeys: [...(files.diskEncryptionKeyFile ? [{ remotePath: '/tmp/secret.key', localPath: files.diskEncryptionKeyFile }] : []), ...(files.installerUploads ?? [])] }
       : {}),
     ...(p.ssh.passwordEnv ? { envPassword: true } : {}),
-    ...(p.answers.kexecImage ? { kexecImage: p.answers.kexecImage } : {}),
+    ...(p.answers.kexecImage ? { kexecImage: p.answers.kexecImage } : files.kexecTarball ? { kexecImage: files.kexecTarball } : {}),
     ...(o.debug ? { debug: true } : {}),
   };
 }

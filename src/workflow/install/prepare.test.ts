@@ -108,6 +108,18 @@ test('--copy-host-keys, a target port, a post-kexec port and a password show in 
   assert.ok(d.installer.argv.join(' ').includes('2200'), 'the kexec installer port is passed');
 });
 
+test('the kexec image route shows in the installer call: the local file, or for url/cache the verifying tarball', () => {
+  const sha = 'a'.repeat(64);
+  const none = planDryRun(prepared(), INSTALL_STEPS, NO_TOOLS);
+  assert.equal(none.installer.argv.includes('--kexec'), false, "upstream's default image: no --kexec");
+  const local = planDryRun(prepared({ answers: { kexecImage: '/srv/k.tar.gz', kexecSha256: sha } }), INSTALL_STEPS, NO_TOOLS);
+  assert.equal(argvAfter(local.installer.argv, '--kexec'), '/srv/k.tar.gz');
+  for (const answers of [{ kexecUrl: 'https://images.example/k.tar.gz', kexecSha256: sha }, { kexecFrom: 'cache' as const, kexecSha256: sha }]) {
+    const d = planDryRun(prepared({ answers }), INSTALL_STEPS, NO_TOOLS);
+    assert.equal(argvAfter(d.installer.argv, '--kexec'), '$SECRET_DIR/kexec-verified.tar');
+  }
+});
+
 test('time limits: the defaults, and a --phase-timeout for one phase', () => {
   const def = buildDryRunJson(prepared(), INSTALL_STEPS, NO_TOOLS);
   assert.deepEqual(Object.keys(def.timeLimits), ['kexec', 'disko', 'install', 'reboot']);

@@ -120,6 +120,8 @@ export function planDryRun(p: PreparedInstall, stepTitles: readonly { id: string
   const files = {
     extraFilesDir: '$SECRET_DIR/extra-files',
     ...(p.plan.layout.encrypted ? { diskEncryptionKeyFile: '$SECRET_DIR/disk-encryption.key' } : {}),
+    // url/cache: the target downloads the image; the installer gets the small tarball that checks it.
+    ...(p.answers.kexecUrl !== undefined || (p.answers.kexecFrom !== undefined && p.answers.kexecFrom !== 'local') ? { kexecTarball: '$SECRET_DIR/kexec-verified.tar' } : {}),
   };
   const phases = planInstallerPhases('kexec');
   const t = planPhaseTimeouts(p);

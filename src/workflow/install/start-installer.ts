@@ -18,6 +18,7 @@ import type { InstallCtx } from './context.js';
 import { buildInstallerOptions, planInstallerPhases, planPhaseTimeouts, planPostKexecPort } from './installer-options.js';
 import { runPrepareClosureSource } from './closure-cache.js';
 import { runVerifyKexecImage } from '../../installer/kexec-image.js';
+import { runPrepareKexecTarball } from './kexec-delivery.js';
 
 type C = InstallCtx;
 
@@ -55,8 +56,11 @@ export async function startInstaller(c: C, first: Phase): Promise<InstallerSessi
   const phases = planInstallerPhases(first);
   // An operator-supplied kexec image boots only with the pinned content: checked right before the call.
   if (phases.includes('kexec') && c.answers.kexecImage) await runVerifyKexecImage(c.answers.kexecImage, c.answers.kexecSha256 ?? '');
+  // A downloaded one (url/cache) is on the target, checked there, and checked again by the small
+  // tarball's kexec/run right before it boots (kexec-delivery.ts).
+  const kexecTarball = phases.includes('kexec') && !c.report.os.isInstaller ? await runPrepareKexecTarball(c) : undefined;
   const built = await c.built();
-  const files = await c.extraFiles();
+  const files = { ...(await c.extraFiles()), ...(kexecTarball ? { kexecTarball } : {}) };
   const pinned = await readPinnedTargetKeys(c);
   const provisioned = c.identity === 'provisioned' ? [parsePublicKeyLine((await c.keys()).ssh.publicKey)] : [];
   const postKexecPort = planPostKexecPort(c);

@@ -27,6 +27,7 @@ import { buildKeyOptions, type InstallCtx } from './context.js';
 import { requireNix, runBuildFirst, runGitIntentToAdd, runDiskoCheck, runFlakeCheck, runGitTrackedCheck, saveBuilt } from './preflight-nix.js';
 import { readPinnedTargetKeys } from './start-installer.js';
 import { runVerifyKexecImage } from '../../installer/kexec-image.js';
+import { checkKexecReachable, kexecRouteOf, resolveKexecSourceUrl, runFetchKexecImage } from './kexec-delivery.js';
 import { saveEarlierKeys } from './state.js';
 
 /** Memory the kexec installer needs (nixos-anywhere's own guidance is about 1 GB of free RAM). */
@@ -162,15 +163,23 @@ export const preflightStep: Step<C> = {
     // plan may come from a report of an earlier run), and compare by-id or path, size and serial.
     const want = c.plan.installDisk;
     progress.update('reading the target disks again');
-    checkPlannedDisks(c.host, c.plan, await runProbe(c.app, c.target, c.ssh));
+    const now = await runProbe(c.app, c.target, c.ssh);
+    checkPlannedDisks(c.host, c.plan, now);
+    // The kexec image must reach the target: refused here when it cannot download upstream's.
+    const kexecRoute = kexecRouteOf(c);
+    checkKexecReachable(c.host, now, kexecRoute);
     // The keys pinned for the target: the installer must present them, and verify tolerates them.
     const pinned = await readPinnedTargetKeys(c);
     for (const k of [...pinned].sort((a, b) => Number(b.type === 'ssh-ed25519') - Number(a.type === 'ssh-ed25519'))) c.earlierKeys.add(k.fingerprint);
     await saveEarlierKeys(c.earlierKeysPath, c.earlierKeys);
-    // An operator-supplied kexec image must be the pinned one (checked again right before kexec).
-    if (c.answers.kexecImage) {
+    // An operator-supplied kexec image must be the pinned one (checked again right before kexec);
+    // a downloaded one is fetched and hashed on the target now, so a bad source stops the run here.
+    if (kexecRoute?.from === 'local') {
       progress.update('checking the kexec image against its pinned sha256');
-      await runVerifyKexecImage(c.answers.kexecImage, c.answers.kexecSha256 ?? '');
+      await runVerifyKexecImage(kexecRoute.file, kexecRoute.sha256);
+    } else if (kexecRoute && !now.os.isInstaller) {
+      progress.update(`the target downloads the kexec image (${kexecRoute.from}) and checks its sha256`);
+      await runFetchKexecImage(c, kexecRoute, await resolveKexecSourceUrl(c, kexecRoute));
     }
     // Build first: an error in the configuration stops here, with the disk untouched.
     await requireNix(c);

@@ -17,6 +17,7 @@ import { buildStatePath } from './state.js';
 import type { InstallOutcome } from './run-install.js';
 import type { InstallTransfer } from './context.js';
 import { formatBytes } from '../../installer/transfer.js';
+import { buildKexecImageJson } from './kexec-delivery.js';
 import type { PreparedInstall } from './prepare.js';
 
 export async function printInstallSummary(app: AppContext, p: PreparedInstall, outcome: InstallOutcome, json: boolean): Promise<number> {
@@ -37,6 +38,7 @@ export async function printInstallSummary(app: AppContext, p: PreparedInstall, o
     skipped: outcome.skipped,
     log: outcome.logPath,
     transfer: buildTransferJson(outcome.transfer),
+    kexecImage: buildKexecImageJson(p),
     health,
   };
   if (json) {
@@ -47,6 +49,8 @@ export async function printInstallSummary(app: AppContext, p: PreparedInstall, o
   app.out.info(`  log: ${outcome.logPath}`);
   const t = buildTransferJson(outcome.transfer);
   if (Object.keys(t.phases).length) app.out.info(`  sent from here over ssh: ${formatBytes(t.sentBytes)} (${Object.entries(t.phases).map(([ph, x]) => `${ph} ${formatBytes(x.sentBytes)}`).join(', ')}); closure ${t.closure?.from === 'cache' ? 'from the cache' : 'streamed from here'}`);
+  const k = buildKexecImageJson(p);
+  if (k.sha256) app.out.info(`  kexec image: ${k.from}, sha256 ${k.sha256} checked ${k.checked.split(',')[0]}`);
   app.out.data(renderHealthReport(health, (c, t) => app.out.paint(c, t)));
   const check = await loadLoginCheck(buildLoginCheckPath(buildBuiltPath(buildStatePath(p.flakeDir, p.loaded.config.stateDir, p.host))));
   for (const line of buildNextHint({ host: p.host, dir: hostDir(p.loaded.config, p.host), target: p.target, check, rootKeyRendered: rootKeyRendered(p) })) app.out.info(`  ${line}`);
