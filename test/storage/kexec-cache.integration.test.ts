@@ -1,7 +1,7 @@
 /**
  * The kexec image in the fleet storage (issue 20, item 3): `cache kexec-image put` against s3rver,
  * content-addressed, kept when there; the presigned GET the target downloads with reads that
- * object, and is the one the AWS SDK's signer makes (s3rver does not check SigV4 signatures).
+ * object, and its signature is the one S3 computes (s3rver does not check SigV4 signatures).
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
@@ -17,33 +17,28 @@ import { startS3rver, type LocalS3 } from '../helpers/s3.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { captureCtx } from './capture.js';
 
-/** The SDK signer's presigned GET (query signing, host only, UNSIGNED-PAYLOAD as S3 presigns). */
-async function sdkPresign(endpoint: string, bucket: string | undefined, key: string, now: Date, expiresIn: number, region = 'us-east-1'): Promise<string> {
-  const { SignatureV4 } = await import('@smithy/signature-v4');
-  class Sha256 {
-    private h: ReturnType<typeof createHmac> | ReturnType<typeof createHash>;
-    constructor(secret?: string | Uint8Array) {
-      this.h = secret ? createHmac('sha256', secret) : createHash('sha256');
-    }
-    update(d: string | ArrayBuffer | ArrayBufferView) {
-      this.h.update(typeof d === 'string' ? d : d instanceof ArrayBuffer ? Buffer.from(d) : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-    }
-    async digest() {
-      return new Uint8Array(this.h.digest());
-    }
-  }
-  const signer = new SignatureV4({ service: 's3', region, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, sha256: Sha256 as never, uriEscapePath: false, applyChecksum: false });
-  const u = new URL(endpoint);
-  const path = `${bucket ? `/${bucket}` : ''}/${key}`;
-  const req = await signer.presign({ method: 'GET', protocol: u.protocol, hostname: u.hostname, ...(u.port ? { port: Number(u.port) } : {}), path, query: {}, headers: { host: u.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }, { signingDate: now, expiresIn, unsignableHeaders: new Set(['x-amz-content-sha256']), unhoistableHeaders: new Set(['x-amz-content-sha256']) });
-  const q = Object.entries(req.query ?? {}).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
-  return `${u.protocol}//${u.host}${path}?${orderLike(q)}`;
-}
-
-/** Our order: the signed parameters sorted, the signature last. */
-function orderLike(q: string[]): string {
-  const sig = q.filter((p) => p.startsWith('X-Amz-Signature='));
-  return [...q.filter((p) => !p.startsWith('X-Amz-Signature=')).sort(), ...sig].join('&');
+/**
+ * What S3 does with a presigned GET (s3rver does not): recompute its SigV4 query signature from the
+ * URL as received (AWS's "Authenticating Requests: Using Query Parameters": the canonical request
+ * of the signed headers, here host, with an UNSIGNED-PAYLOAD body) and compare. Returns the scope.
+ */
+function verifyPresigned(url: string, secret: string): { scope: string; expires: string } {
+  const u = new URL(url);
+  const q = [...u.searchParams.entries()];
+  const sig = u.searchParams.get('X-Amz-Signature');
+  assert.equal(u.searchParams.get('X-Amz-Algorithm'), 'AWS4-HMAC-SHA256');
+  assert.equal(u.searchParams.get('X-Amz-SignedHeaders'), 'host');
+  const enc = (v: string) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const query = q.filter(([k]) => k !== 'X-Amz-Signature').map(([k, v]) => [enc(k), enc(v)]).sort(([a], [b]) => (a! < b! ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('&');
+  const canonicalRequest = ['GET', u.pathname, query, `host:${u.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
+  const date = u.searchParams.get('X-Amz-Date')!;
+  const scope = u.searchParams.get('X-Amz-Credential')!.split('/').slice(1).join('/');
+  const [day, region] = scope.split('/');
+  const toSign = ['AWS4-HMAC-SHA256', date, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+  const hmac = (k: string | Buffer, d: string) => createHmac('sha256', k).update(d).digest();
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day!), region!), 's3'), 'aws4_request');
+  assert.equal(sig, createHmac('sha256', key).update(toSign).digest('hex'), 'the signature S3 would compute');
+  return { scope, expires: u.searchParams.get('X-Amz-Expires')! };
 }
 
 describe('kexec image in the fleet storage (s3rver)', () => {
@@ -82,16 +77,19 @@ describe('kexec image in the fleet storage (s3rver)', () => {
 
     const now = new Date();
     const creds = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-    const url = buildPresignedGetUrl(s, creds, r1.key, now, 600);
+    const url = await buildPresignedGetUrl(s, creds, r1.key, now, 600);
     assert.ok(url.startsWith(`${s3.endpoint}/fleet-cache/kexec-images/${sha}.tar.gz?`), url);
     const got = await fetch(url);
     assert.equal(got.status, 200);
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), content);
-    // s3rver does not check SigV4 signatures, so the URL is compared with the AWS SDK's own signer
-    // (@smithy/signature-v4, what @aws-sdk/s3-request-presigner uses): the same query, byte for byte.
-    assert.equal(url, await sdkPresign(s3.endpoint, 'fleet-cache', r1.key, now, 600));
-    const virtualHost = buildPresignedGetUrl({ ...s, forcePathStyle: false, endpoint: 'https://s3.eu-central-003.backblazeb2.com', region: 'eu-central-003' }, creds, r1.key, now, 600);
-    assert.equal(virtualHost, await sdkPresign('https://fleet-cache.s3.eu-central-003.backblazeb2.com', undefined, r1.key, now, 600, 'eu-central-003'));
+    // s3rver does not check SigV4 signatures: the signature is checked as S3 checks it.
+    const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+    assert.deepEqual(verifyPresigned(url, 'S3RVER'), { scope: `${day}/us-east-1/s3/aws4_request`, expires: '600' });
+    assert.throws(() => verifyPresigned(url.replace('X-Amz-Expires=600', 'X-Amz-Expires=6000'), 'S3RVER'), /the signature S3 would compute/, 'a changed parameter breaks it');
+    // Virtual-host style and the region of the storage entry (B2).
+    const virtualHost = await buildPresignedGetUrl({ ...s, forcePathStyle: false, endpoint: 'https://s3.eu-central-003.backblazeb2.com', region: 'eu-central-003' }, creds, r1.key, now, 600);
+    assert.ok(virtualHost.startsWith(`https://fleet-cache.s3.eu-central-003.backblazeb2.com/kexec-images/${sha}.tar.gz?`), virtualHost);
+    assert.deepEqual(verifyPresigned(virtualHost, 'S3RVER'), { scope: `${day}/eu-central-003/s3/aws4_request`, expires: '600' });
 
     await assert.rejects(runPutKexecImage(ctx, loaded, store, join(tmp.dir, 'missing.tar.gz')), (e) => isBootstrapError(e) && /is not a file/.test(e.message));
   });

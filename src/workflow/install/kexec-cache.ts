@@ -6,7 +6,6 @@
  * presigned GET URL (valid for the kexec phase's time limit), so it needs no S3 credentials.
  * Loaded only by the installs and the command that use the cache route (the AWS SDK is large).
  */
-import { createHash, createHmac } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import type { AppContext } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
@@ -16,7 +15,7 @@ import { hashFile } from '../../installer/kexec-image.js';
 import { kexecCacheKey } from '../../installer/kexec-route.js';
 import type { SecretStore } from '../../secrets/store.js';
 import { createS3Client, loadS3Credentials } from '../../storage/s3-client.js';
-import { endpointUrl, type S3Settings } from '../../storage/s3-settings.js';
+import type { S3Settings } from '../../storage/s3-settings.js';
 import { resolveStorage } from '../storage/common.js';
 import type { InstallCtx } from './context.js';
 
@@ -35,38 +34,25 @@ export function resolveKexecStorage(loaded: LoadedConfig): S3Settings {
   return s;
 }
 
-/** A SigV4 presigned GET of bucket/key, valid `expiresSec` (AWS's query-string signing, s3v4). Pure. */
-export function buildPresignedGetUrl(s: S3Settings, creds: { accessKeyId: string; secretAccessKey: string }, key: string, now: Date, expiresSec: number): string {
-  const base = new URL(endpointUrl(s));
-  const encKey = key.split('/').map(encodeURIComponent).join('/');
-  const host = s.forcePathStyle ? base.host : `${s.bucket}.${base.host}`;
-  const path = `${base.pathname.replace(/\/$/, '')}${s.forcePathStyle ? `/${s.bucket}` : ''}/${encKey}`;
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  const day = amzDate.slice(0, 8);
-  const region = s.region || 'us-east-1';
-  const scope = `${day}/${region}/s3/aws4_request`;
-  const params: [string, string][] = [
-    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
-    ['X-Amz-Credential', `${creds.accessKeyId}/${scope}`],
-    ['X-Amz-Date', amzDate],
-    ['X-Amz-Expires', String(Math.min(604_800, Math.max(1, Math.floor(expiresSec))))],
-    ['X-Amz-SignedHeaders', 'host'],
-  ];
-  const enc = (v: string) => encodeURIComponent(v).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-  const query = params.map(([k, v]) => [enc(k), enc(v)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('&');
-  const canonical = ['GET', path, query, `host:${host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
-  const hmac = (k: string | Buffer, d: string) => createHmac('sha256', k).update(d).digest();
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, day), region), 's3'), 'aws4_request');
-  const signature = createHmac('sha256', signingKey).update(toSign).digest('hex');
-  return `${base.protocol}//${host}${path}?${query}&X-Amz-Signature=${signature}`;
+/**
+ * A SigV4 presigned GET of bucket/key, valid `expiresSec`, made by the AWS SDK's presigner with the
+ * client every other S3 call uses (endpoint, path style, region, CA), so it signs what S3 checks.
+ */
+export async function buildPresignedGetUrl(s: S3Settings, creds: { accessKeyId: string; secretAccessKey: string }, key: string, now: Date, expiresSec: number): Promise<string> {
+  const client = await createS3Client(s, creds);
+  try {
+    const [{ GetObjectCommand }, { getSignedUrl }] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
+    return await getSignedUrl(client, new GetObjectCommand({ Bucket: s.bucket, Key: key }), { expiresIn: Math.min(604_800, Math.max(1, Math.floor(expiresSec))), signingDate: now });
+  } finally {
+    client.destroy();
+  }
 }
 
 /** The presigned URL of the pinned image for an install's target. */
 export async function presignKexecImageUrl(c: InstallCtx, sha256: string, validMs: number): Promise<string> {
   const s = resolveKexecStorage(c.loaded);
   const creds = await loadS3Credentials(await c.store(), s);
-  const url = buildPresignedGetUrl(s, creds, kexecCacheKey(sha256), c.app.clock.now(), validMs / 1000 + 600);
+  const url = await buildPresignedGetUrl(s, creds, kexecCacheKey(sha256), c.app.clock.now(), validMs / 1000 + 600);
   registerSecret(new URL(url).searchParams.get('X-Amz-Signature')!); // a bearer credential until it expires
   return url;
 }
