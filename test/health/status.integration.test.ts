@@ -137,6 +137,7 @@ describe('bootstrap status (namespace hosts)', { skip: skip ?? false }, () => {
       mode: 'rebuild', flakeDir: lab.flakeDir, loaded: await loadConfig(lab.flakeDir), host, identity: 'copy-target-keys',
       target: parseTarget(hosts[host]!.net.target, { identityFile: lab.clientKey }), ssh: {},
       plan: { profile: { name: 'generic-vps' }, layout: { name: 'single-ext4' }, installDisk: { path: '/dev/vda', byId: '/dev/disk/by-id/virtio-lab', sizeBytes: 40e9 } },
+      answers: {}, report: { os: { isInstaller: false } },
     } as unknown as PreparedInstall;
     const outcome = { runId: 'r1', ran: ['verify'], skipped: [], logPath: '/dev/null', transfer: { phases: {} } } as unknown as InstallOutcome;
     const code = await printInstallSummary(app, p, outcome, true);
