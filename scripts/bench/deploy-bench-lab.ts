@@ -93,3 +93,67 @@ export function treeCpuMs(pid: number | 'self', own = true): number {
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One lab host (web1) behind two proxies: one without delay, one `oneWayMs` each way (the slow link). */
+export interface LinkedHost {
+  lab: DeployLab;
+  fast: DelayProxy;
+  slow: DelayProxy;
+  l: ReturnType<typeof labApp>;
+  /** Stop the proxies and tear the lab down. */
+  close(): Promise<void>;
+}
+
+export async function startLinkedHost(createLab: () => Promise<DeployLab>, oneWayMs: number): Promise<LinkedHost> {
+  const lab = await createLab();
+  const proxies: DelayProxy[] = [];
+  const close = async () => {
+    for (const p of proxies) p.stop();
+    await lab.teardown();
+  };
+  try {
+    const h = await lab.addHost('web1', { units: { app: 'exit 0' } }, { units: ['app.service'], ports: [22], timeout: 5 });
+    proxies.push(await startDelayProxy(0, h.net.ip, 22));
+    proxies.push(await startDelayProxy(oneWayMs, h.net.ip, 22));
+    return { lab, fast: proxies[0]!, slow: proxies[1]!, l: labApp(lab), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+export interface LinkFigures {
+  fast: number;
+  slow: number;
+  /** (slow − fast) / RTT: the local work cancels out. */
+  rtt: number;
+  conns: number;
+  /** Round trips by the slow proxy's count of direction changes. */
+  turnTrips: number;
+}
+
+/** Median wall time of `fn` over each link, `runs` times, with the slow proxy's connections and turns per run. */
+export async function measureOverLinks(h: LinkedHost, oneWayMs: number, runs: number, fn: () => Promise<unknown>): Promise<LinkFigures> {
+  const walls = { fast: [] as number[], slow: [] as number[] };
+  const conns: number[] = [];
+  const trips: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    for (const p of [h.fast, h.slow]) {
+      pointAt(h.lab, 'web1', p.port);
+      const before = p.closed.length;
+      const t = performance.now();
+      await fn();
+      (p === h.fast ? walls.fast : walls.slow).push(performance.now() - t);
+      if (p === h.slow) {
+        // The proxy reports a connection once both sides closed (at most one delay later).
+        await new Promise((res) => setTimeout(res, 3 * oneWayMs));
+        const mine = p.closed.slice(before);
+        conns.push(mine.length);
+        trips.push(mine.reduce((a, b) => a + b, 0) / 2);
+      }
+    }
+  }
+  const f = median(walls.fast);
+  const s = median(walls.slow);
+  return { fast: f, slow: s, rtt: (s - f) / (2 * oneWayMs), conns: median(conns), turnTrips: median(trips) };
+}

@@ -8,7 +8,7 @@
  */
 import { runStatus } from '../../src/workflow/status/index.js';
 import { createDeployLab } from '../../test/deploy/deploy-lab.js';
-import { labApp, median, pointAt, startDelayProxy, type DelayProxy } from './deploy-bench-lab.js';
+import { measureOverLinks, pointAt, startLinkedHost } from './deploy-bench-lab.js';
 
 const RUNS = Number(process.env.NB_BENCH_RUNS ?? 5);
 const ONE_WAY_MS = 50;
@@ -19,41 +19,15 @@ if (process.getuid?.() !== 0) {
   process.exit(0);
 }
 
-const lab = await createDeployLab();
-const proxies: DelayProxy[] = [];
+const linked = await startLinkedHost(createDeployLab, ONE_WAY_MS);
+const { lab, fast, l } = linked;
 try {
-  const h = await lab.addHost('web1', { units: { app: 'exit 0' } }, { units: ['app.service'], ports: [22], timeout: 5 });
-  const fast = await startDelayProxy(0, h.net.ip, 22);
-  const slow = await startDelayProxy(ONE_WAY_MS, h.net.ip, 22);
-  proxies.push(fast, slow);
-  const l = labApp(lab);
   const status = async (drift: boolean) => {
     const { exitCode, reports } = await runStatus(l.app, { hosts: ['web1'], flakeDir: lab.flakeDir, parallel: 1, json: false, strict: false, identity: lab.clientKey, timeout: '10', drift });
     if (exitCode !== 0 || (drift && (!reports[0]!.drift || reports[0]!.drift.state === 'unreachable'))) throw new Error(`status: ${reports.map((r) => `${r.status} ${r.error?.message ?? ''} ${r.drift?.state ?? ''}`).join('; ')}`);
     l.stdout();
   };
-  const measure = async (drift: boolean) => {
-    const walls = { fast: [] as number[], slow: [] as number[] };
-    const conns: number[] = [];
-    const turnTrips: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      for (const p of [fast, slow]) {
-        pointAt(lab, 'web1', p.port);
-        const before = p.closed.length;
-        const t = performance.now();
-        await status(drift);
-        (p === fast ? walls.fast : walls.slow).push(performance.now() - t);
-        await new Promise((res) => setTimeout(res, 3 * ONE_WAY_MS)); // the proxy reports a close one delay later
-        if (p === slow) {
-          conns.push(p.closed.length - before);
-          turnTrips.push(p.closed.slice(before).reduce((a, b) => a + b, 0) / 2);
-        }
-      }
-    }
-    const f = median(walls.fast);
-    const s = median(walls.slow);
-    return { fast: f, slow: s, rtt: (s - f) / RTT_MS, conns: median(conns), turnTrips: median(turnTrips) };
-  };
+  const measure = (drift: boolean) => measureOverLinks(linked, ONE_WAY_MS, RUNS, () => status(drift));
   pointAt(lab, 'web1', fast.port);
   await status(true); // warm-up
   const plain = await measure(false);
@@ -67,6 +41,5 @@ try {
   const extra = drift.turnTrips - plain.turnTrips;
   console.log(`the drift check adds ${extra.toFixed(1)} round trips on the wire (${(drift.rtt - plain.rtt).toFixed(1)} by wall time) and ${drift.conns - plain.conns} connection(s) (target: none of its own): ${extra <= 0.5 && drift.conns === plain.conns ? 'MET' : 'MISSED'}`);
 } finally {
-  for (const p of proxies) p.stop();
-  await lab.teardown();
+  await linked.close();
 }
