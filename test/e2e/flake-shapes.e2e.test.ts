@@ -13,6 +13,12 @@
  *   agenix                [sops] mode "agenix"                         secrets.nix: X = "ssh-…", systems ssh host key (age's identity)
  *   plain configuration   [sops] mode "none"                           nothing (no .sops.yaml)          ssh host key only
  *
+ * Issue 21's shape, 1Password + OpNix with SSH only on tailscale0: refused by the lock-out guard
+ * without [tailscale] authKey (nothing on the target touched); with it installed, verified over the
+ * tailnet name (an ssh config Host block: Tailscale cannot run here), and `status` and `deploy
+ * --dry-run` take that route. A real `deploy` is tested in test/deploy/ (this lab's installed
+ * system has no system profile, systemd-run or switch-to-configuration).
+ *
  * sops and agenix are not installed here: where bootstrap asks for `sops updatekeys` / `agenix
  * --rekey`, the test does what they do with the age CLI (shapes.ts). Root only (network namespaces).
  */
