@@ -13,6 +13,12 @@
  *   agenix                [sops] mode "agenix"                         secrets.nix: X = "ssh-…", systems ssh host key (age's identity)
  *   plain configuration   [sops] mode "none"                           nothing (no .sops.yaml)          ssh host key only
  *
+ * Issue 21's shape, 1Password + OpNix with SSH only on tailscale0: refused by the lock-out guard
+ * without [tailscale] authKey (nothing on the target touched); with it installed, verified over the
+ * tailnet name (an ssh config Host block: Tailscale cannot run here), and `status` and `deploy
+ * --dry-run` take that route. A real `deploy` is tested in test/deploy/ (this lab's installed
+ * system has no system profile, systemd-run or switch-to-configuration).
+ *
  * sops and agenix are not installed here: where bootstrap asks for `sops updatekeys` / `agenix
  * --rekey`, the test does what they do with the age CLI (shapes.ts). Root only (network namespaces).
  */
@@ -26,6 +32,7 @@ import type { LabTarget } from '../helpers/installer-lab.js';
 import { netnsSkipReason } from '../helpers/netns.js';
 import { FakeOnePassword } from '../fakes/onepassword-sdk.js';
 import type { HealthReport } from '../../src/health/report.js';
+import { buildJournalPaths, readJournal } from '../../src/workflow/journal.js';
 import { answersToml, assertInstalled, assertNoLeaks, makeFlake, useInstallerLab, type Flake } from './harness.js';
 import {
   agenixRekey,
@@ -66,6 +73,11 @@ const FLAKE_NIX = {
     '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";\n  inputs.opnix.url = "github:brizzbuzz/opnix";\n' +
     '  outputs = { self, nixpkgs, opnix, ... }: {\n    nixosConfigurations = builtins.mapAttrs (n: _: nixpkgs.lib.nixosSystem {\n' +
     '      modules = [ opnix.nixosModules.default ./hosts/${n} ];\n    }) (builtins.readDir ./hosts);\n  };\n}\n',
+  // The same flake, with the user's own module that lets SSH in only over the tailnet.
+  opnixTailnet:
+    '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";\n  inputs.opnix.url = "github:brizzbuzz/opnix";\n' +
+    '  outputs = { self, nixpkgs, opnix, ... }: {\n    nixosConfigurations = builtins.mapAttrs (n: _: nixpkgs.lib.nixosSystem {\n' +
+    '      modules = [ opnix.nixosModules.default ./tailscale.nix ./hosts/${n} ];\n    }) (builtins.readDir ./hosts);\n  };\n}\n',
   plain:
     '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";\n  outputs = { self, nixpkgs, ... }: {\n' +
     '    nixosConfigurations = builtins.mapAttrs (n: _: nixpkgs.lib.nixosSystem {\n      modules = [ ./configuration.nix ./hosts/${n} ];\n' +
@@ -142,6 +154,98 @@ describe('flake shapes end to end (issue 11: the real nixos-anywhere.sh, namespa
       assert.deepEqual(diff, { created: hostFiles('op1'), changed: [], removed: [] });
       assert.ok(!existsSync(join(f.dir, 'secrets')), 'no local vault with store = "onepassword"');
       assert.ok(assertNoLeaksOf(f, [token, authKey, readFileSync(onTarget(t, HOST_KEY), 'utf8')]) > 0);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('1Password, OpNix and SSH only over Tailscale (issue 21): without an auth key the guard refuses before the target is touched; with it the host is installed, verified over HOST.TAILNET, and status and deploy --dry-run reach it there', async () => {
+    const t = await lab().addTarget();
+    const NAME = 'op1.tail1234.ts.net';
+    // The user's module, as such users write it: sshd answers on the tailnet interface only.
+    const TAILSCALE_NIX = [
+      '{ ... }: {',
+      '  services.tailscale.enable = true;',
+      '  services.openssh.enable = true;',
+      '  # SSH only over the tailnet: nothing on the public interface.',
+      '  services.openssh.openFirewall = false;',
+      '  networking.firewall.interfaces.tailscale0.allowedTCPPorts = [ 22 ];',
+      '}',
+      '',
+    ].join('\n');
+    /** A flake of this shape; the tailnet name maps to the target in an ssh config given at install (--ssh-config, recorded in the manifest). */
+    const setUp = async (withAuthKey: boolean) => {
+      const f = await makeFlake(lab());
+      const token = `ops_${Buffer.from(`{"signInAddress":"my.1password.com","secret":"${randomPayload('op')}"}`).toString('base64')}`;
+      const fake = new FakeOnePassword(token, ['Infra']);
+      fake.stateFile = join(f.dir, '.run', 'op-state.json');
+      const authKey = `tskey-auth-${randomPayload('ts')}`;
+      fake.addItem({ title: 'tailscale', category: 'ApiCredentials', fields: [{ id: 'credential', title: 'credential', fieldType: 'Concealed', value: authKey }] });
+      fake.save();
+      const env = { NB_ONEPASSWORD_SDK: join(REPO_ROOT, 'test/fakes/onepassword-sdk-module.ts'), NB_FAKE_OP_STATE: fake.stateFile, OP_SERVICE_ACCOUNT_TOKEN: token };
+      const tailscale = `[tailscale]\n${withAuthKey ? 'authKey = "op://Infra/tailscale/credential"\n' : ''}tailnet = "tail1234.ts.net"\n`;
+      writeFileSync(join(f.dir, 'bootstrap.toml'), `[secrets]\nstore = "onepassword"\n[secrets.onepassword]\nvault = "Infra"\n[sops]\nmode = "none"\n${tailscale}`);
+      writeFileSync(join(f.dir, 'flake.nix'), FLAKE_NIX.opnixTailnet);
+      writeFileSync(join(f.dir, 'tailscale.nix'), TAILSCALE_NIX);
+      rmSync(join(f.dir, '.sops.yaml'));
+      // Tailscale cannot run here: the operator's name for the host on the tailnet (MagicDNS) is an ssh config Host block.
+      const sshConfig = join(f.dir, '.run', 'ssh_config');
+      writeFileSync(sshConfig, `Host ${NAME}\n  HostName ${t.ip}\n`);
+      const answers = join(f.dir, '.run', 'op1.answers.toml');
+      writeFileSync(answers, answersToml(t, 'op1', `sshConfig = "${sshConfig}"\n`));
+      return { f, env, token, authKey, answers };
+    };
+
+    // Without [tailscale] authKey the host would never join: refused in preflight, nixos-anywhere never started.
+    const neg = await setUp(false);
+    try {
+      const runs = lab().nixCalls().filter((c) => c.kind === 'run').length;
+      const r = await neg.f.cli(['new-host', '--answers', neg.answers], neg.env);
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      assert.match(r.stderr, /port 22 is open only on tailscale0, and the host gets no Tailscale auth key: it never joins the tailnet/);
+      assert.match(r.stderr, /services\.tailscale\.authKeyFile \(or \[tailscale\] authKey in bootstrap\.toml\)/);
+      const failed = (await readJournal(buildJournalPaths(neg.f.dir, 'op1'))).filter((e) => e.status === 'failed');
+      assert.deepEqual(failed.map((e) => [e.stepId, e.error?.code]), [['preflight', 'lockout']]);
+      assert.deepEqual(neg.f.installerRuns(), []);
+      assert.equal(lab().nixCalls().filter((c) => c.kind === 'run').length, runs, 'nixos-anywhere never ran');
+      assert.deepEqual([t.state().kexecs, t.state().reboots], [0, 0], 'the target was not touched');
+    } finally {
+      await neg.f.close();
+    }
+
+    const pos = await setUp(true);
+    const f = pos.f;
+    try {
+      const r = await f.cli(['new-host', '--answers', pos.answers, '--json'], pos.env);
+      assertInstalled(r);
+      // The guard let it through because the auth key is delivered, and it is.
+      assert.equal(readFileSync(onTarget(t, TAILSCALE_KEY), 'utf8').trim(), pos.authKey);
+      assert.equal(mode600(onTarget(t, TAILSCALE_KEY)), '600');
+      // Verify waited for the host on the tailnet name (the public address is firewalled), not the target.
+      const verify = (await readJournal(buildJournalPaths(f.dir, 'op1'))).filter((e) => e.stepId === 'verify' && e.status === 'done');
+      assert.deepEqual(verify.map((e) => e.detail), [`over the tailnet: ${NAME}`]);
+      const manifest = readFileSync(join(f.dir, 'hosts/op1/bootstrap.toml'), 'utf8');
+      assert.match(manifest, /\[tailscale\]\nname = "op1\.tail1234\.ts\.net"/);
+      assert.match(manifest, /^\[ssh\]\nconfig = ".*ssh_config"$/m);
+
+      // status prefers the recorded tailnet name (it resolves here, through the recorded ssh config); --via target is the other route.
+      const st = await f.cli(['status', 'op1', '--json', '-i', t.clientKeyPath], pos.env);
+      const sh = (JSON.parse(st.stdout) as { hosts: HealthReport[] }).hosts[0]!;
+      assert.equal(sh.error, undefined, st.stderr + JSON.stringify(sh.error));
+      assert.equal(sh.via, 'tailnet', st.stdout);
+      assert.equal(st.code, 0, st.stderr + st.stdout);
+      const stTarget = await f.cli(['status', 'op1', '--json', '--via', 'target', '-i', t.clientKeyPath], pos.env);
+      assert.equal((JSON.parse(stTarget.stdout) as { hosts: HealthReport[] }).hosts[0]!.via, 'target', stTarget.stderr);
+
+      // deploy --dry-run: its lock-out guard passes the same flake (tailnet-only, auth key file set), over the tailnet name.
+      const dry = await f.cli(['deploy', 'op1', '--dry-run', '--json', '-i', t.clientKeyPath], pos.env);
+      assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+      const plan = (JSON.parse(dry.stdout) as { hosts: Array<{ via?: string; lockouts?: unknown[]; error?: string; current?: string; toplevel?: string }> }).hosts[0]!;
+      assert.equal(plan.error, undefined);
+      assert.equal(plan.via, 'tailnet');
+      assert.deepEqual(plan.lockouts, []);
+      assert.ok(plan.toplevel && plan.current === plan.toplevel, `the host runs what the flake builds now: ${plan.current} vs ${plan.toplevel}`);
+      assert.ok(assertNoLeaksOf(f, [pos.token, pos.authKey, readFileSync(onTarget(t, HOST_KEY), 'utf8')]) > 0);
     } finally {
       await f.close();
     }

@@ -24,6 +24,8 @@ import type { CopyRoute } from './copy-route.js';
 export interface DeployPlan {
   host: string;
   target: string;
+  /** The route the plan was read over (the manifest's tailnet name when it resolves here, issue 21). */
+  via?: 'tailnet' | 'target';
   toplevel?: string;
   current?: string;
   changed?: boolean;
@@ -49,6 +51,7 @@ export async function runDeployDryRun(
     try {
       const t = await buildHealthTarget(app, loaded, host, m, 'install', o.ssh);
       plan.declaredChecks = t.declared?.length ?? 0;
+      if (t.via) plan.via = t.via;
       // The guard's verdict first, as a deploy has it before building.
       const identity = t.ssh.identityFile ?? o.ssh.identity;
       plan.lockouts = (await evalDeployLockout(app, { flakeDir: loaded.flakeDir, host, target: t.target, ...(identity ? { identity } : {}), readInterfaces: buildInterfaceReader(app, t) })).lockouts;
@@ -77,7 +80,7 @@ export async function runDeployDryRun(
     app.out.json({ ok: plans.every((p) => !p.error), dryRun: true, steps, hosts: plans });
   } else {
     for (const p of plans) {
-      app.out.data(`${p.host} (${p.target})`);
+      app.out.data(`${p.host} (${p.target})${p.via === 'tailnet' ? ' over the tailnet' : ''}`);
       if (p.error) {
         app.out.data(`  cannot plan: ${p.error}`);
         continue;
