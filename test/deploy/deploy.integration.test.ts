@@ -193,6 +193,10 @@ describe('bootstrap deploy (namespace hosts)', { skip: skip ?? false }, () => {
       const until = Date.now() + 90_000;
       while (lab.current('web1') === before && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
       assert.notEqual(lab.current('web1'), before, `the host switched to the new generation; bootstrap said:\n${said}`);
+      // The switch points /run/current-system first, then restarts sshd (SIGHUP): wait (bounded)
+      // until the new generation's sshd answers, so bootstrap is killed after the port moved.
+      const moved = Date.now() + 15_000;
+      while (Date.now() < moved && lab.sshRun('web1', 2222, 'true') === undefined) await new Promise((r) => setTimeout(r, 100));
       child.kill('SIGKILL');
       await exited;
       assert.equal(lab.sshRun('web1', 22, 'true'), undefined, 'right after the switch, the old port does not answer');
